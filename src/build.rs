@@ -1,0 +1,73 @@
+//! `certpress build`: load → render → write, with the output swapped in only on success.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::output::{self, Staging};
+use crate::render::{self, Rendered};
+use crate::site::Site;
+use crate::theme;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct Built {
+    pub output: PathBuf,
+    pub rendered: Rendered,
+    pub elapsed: Duration,
+}
+
+/// Renders `site` into `output` (default: the configured output folder). Fails, leaving
+/// the previous output untouched, when there are errors in `diags` (or any diagnostic
+/// under `strict`), or when rendering fails.
+pub fn build(
+    site: &Site,
+    output: Option<PathBuf>,
+    strict: bool,
+    diags: &mut Diagnostics,
+) -> Option<Built> {
+    let start = Instant::now();
+    let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
+    // Old output from earlier builds is deleted while this one renders.
+    let _sweeper = output::sweep_trash(&target);
+    if diags.has_errors() || (strict && !diags.is_empty()) {
+        return None;
+    }
+    let mut theme = match theme::load(&site.root, &site.config.theme) {
+        Ok(t) => t,
+        Err(ds) => {
+            diags.extend(ds);
+            return None;
+        }
+    };
+    let staging = match Staging::new(&target) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.push(write_error(&target, &e));
+            return None;
+        }
+    };
+    let rendered = match render::render(site, &mut theme, &staging) {
+        Ok(r) => r,
+        Err(ds) => {
+            diags.extend(ds);
+            return None;
+        }
+    };
+    if let Err(e) = staging.commit() {
+        diags.push(write_error(&target, &e));
+        return None;
+    }
+    Some(Built {
+        output: target,
+        rendered,
+        elapsed: start.elapsed(),
+    })
+}
+
+fn write_error(target: &std::path::Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "write-failed",
+        target.display().to_string(),
+        format!("cannot write the output: {e}"),
+    )
+    .config()
+}

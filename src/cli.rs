@@ -1,0 +1,187 @@
+//! The command line (SPEC §9). Exit codes: 0 success; 1 content errors, or any
+//! diagnostic under `--strict`; 2 usage or configuration errors.
+
+use crate::date::RecordDate;
+use crate::diagnostic::Diagnostics;
+use crate::report;
+use crate::site::{self, Overrides, Site};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use time::Date;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "certpress",
+    version,
+    about = "Product-safety certificate sites and labels from YAML records"
+)]
+pub struct Cli {
+    /// The site folder (default: the nearest folder, from here upward, holding site.toml).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new site that builds straight away (default theme and plugins included).
+    New {
+        /// Folder to create (must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Build the site into the output folder (swapped in only when the build succeeds).
+    Build {
+        /// Output folder (default: build.output from site.toml).
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Override base_url (e.g. for a staging host).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        #[command(flatten)]
+        judge: Judge,
+    },
+    /// Check the site and report every problem, without writing anything.
+    Check {
+        /// Print one JSON document (SPEC §9) instead of human-readable diagnostics.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        judge: Judge,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct Judge {
+    /// The date rules and test ages are judged on (YYYY-MM-DD; default: as_of in
+    /// site.toml, else SOURCE_DATE_EPOCH, else today in UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: Option<Date>,
+    /// Treat every warning as an error.
+    #[arg(long)]
+    strict: bool,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    RecordDate::parse_day(s).map_err(|e| e.to_string())
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(run(cli))
+}
+
+fn locate_root(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
+    match explicit {
+        Some(r) if r.join(crate::config::FILE).is_file() => Ok(r),
+        Some(r) => Err(format!("{} holds no site.toml", r.display())),
+        None => {
+            let here = std::env::current_dir()
+                .map_err(|e| format!("cannot read the current folder: {e}"))?;
+            site::find_root(&here).ok_or_else(|| {
+                format!(
+                    "no site.toml in {} or any folder above it (use --root DIR, or `certpress new DIR`)",
+                    here.display()
+                )
+            })
+        }
+    }
+}
+
+fn run(cli: Cli) -> u8 {
+    let (overrides, strict_flag) = match &cli.command {
+        Command::New { dir } => return crate::scaffold::run(dir),
+        Command::Build {
+            base_url, judge, ..
+        } => (
+            Overrides {
+                as_of: judge.as_of,
+                base_url: base_url.clone(),
+            },
+            judge.strict,
+        ),
+        Command::Check { judge, .. } => (
+            Overrides {
+                as_of: judge.as_of,
+                base_url: None,
+            },
+            judge.strict,
+        ),
+    };
+    let root = match locate_root(cli.root) {
+        Ok(r) => r,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return 2;
+        }
+    };
+    let started = std::time::Instant::now();
+    let (site, mut diags) = site::load(&root, &overrides);
+    let strict = strict_flag || site.as_ref().is_some_and(|s| s.config.strict);
+
+    match cli.command {
+        Command::New { .. } => unreachable!("handled above"),
+        Command::Check { json, .. } => {
+            if json {
+                println!("{}", report::json(site.as_ref(), &diags));
+            } else {
+                report::human(&root, &diags);
+                report::summary(&diags, "check");
+            }
+            exit_code(&diags, strict)
+        }
+        Command::Build { output, .. } => {
+            let Some(site) = site else {
+                report::human(&root, &diags);
+                return exit_code(&diags, strict);
+            };
+            let built = build(&site, output, strict, &mut diags);
+            report::human(&root, &diags);
+            match built {
+                Some(b) => {
+                    println!(
+                        "Built {} pages and copied {} files in {:.2} s → {}{}",
+                        b.rendered.pages,
+                        b.rendered.files_copied,
+                        started.elapsed().as_secs_f64(),
+                        display_path(&root, &b.output),
+                        warnings_suffix(&diags)
+                    );
+                    0
+                }
+                None => {
+                    report::summary(&diags, "build");
+                    eprintln!("The build failed; the previous output was left as it was.");
+                    exit_code(&diags, strict).max(1)
+                }
+            }
+        }
+    }
+}
+
+fn build(
+    site: &Site,
+    output: Option<PathBuf>,
+    strict: bool,
+    diags: &mut Diagnostics,
+) -> Option<crate::build::Built> {
+    crate::build::build(site, output, strict, diags)
+}
+
+fn exit_code(diags: &Diagnostics, strict: bool) -> u8 {
+    diags.exit_code(strict) as u8
+}
+
+fn warnings_suffix(diags: &Diagnostics) -> String {
+    match diags.warnings() {
+        0 => String::new(),
+        1 => " (1 warning)".into(),
+        n => format!(" ({n} warnings)"),
+    }
+}
+
+fn display_path(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .map_or_else(|_| p.display().to_string(), |r| format!("{}/", r.display()))
+}

@@ -1,0 +1,352 @@
+//! `site.toml`: raw structs that mirror the file, resolved into a validated [`Config`].
+
+use crate::date::RecordDate;
+use crate::diagnostic::{Diagnostic, line_col};
+use serde::Deserialize;
+use std::path::{Component, Path, PathBuf};
+use time::Date;
+use toml::Spanned;
+use url::Url;
+
+pub const FILE: &str = "site.toml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    base_url: Spanned<String>,
+    #[serde(default = "default_theme")]
+    theme: Spanned<String>,
+    #[serde(default = "default_language")]
+    language: String,
+    certificate_prefix: Option<Spanned<String>>,
+    as_of: Option<Spanned<String>>,
+    #[serde(default)]
+    build: RawBuild,
+    #[serde(default)]
+    plugins: RawPlugins,
+    #[serde(default)]
+    labels: RawLabels,
+    #[serde(default)]
+    search: RawSearch,
+    #[serde(default)]
+    extra: toml::Table,
+}
+
+fn default_theme() -> Spanned<String> {
+    Spanned::new(0..0, "default".to_string())
+}
+fn default_language() -> String {
+    "en".to_string()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuild {
+    #[serde(default = "default_output")]
+    output: Spanned<String>,
+    #[serde(default)]
+    strict: bool,
+}
+fn default_output() -> Spanned<String> {
+    Spanned::new(0..0, "public".to_string())
+}
+impl Default for RawBuild {
+    fn default() -> Self {
+        RawBuild {
+            output: default_output(),
+            strict: false,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    #[serde(default)]
+    enabled: Vec<Spanned<String>>,
+}
+
+/// Label settings. They are read and checked now so a typo fails early; the label
+/// printer uses them.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLabels {
+    pub template: String,
+    pub sheet: String,
+    pub formats: Vec<LabelFormat>,
+    pub dpi: u32,
+    pub qr_error_correction: QrLevel,
+}
+
+impl Default for RawLabels {
+    fn default() -> Self {
+        RawLabels {
+            template: "tracking".into(),
+            sheet: "avery-5160".into(),
+            formats: vec![LabelFormat::Svg, LabelFormat::Pdf],
+            dpi: 300,
+            qr_error_correction: QrLevel::M,
+        }
+    }
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelFormat {
+    Svg,
+    Png,
+    Pdf,
+    Zpl,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum QrLevel {
+    L,
+    M,
+    Q,
+    H,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSearch {
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+fn yes() -> bool {
+    true
+}
+impl Default for RawSearch {
+    fn default() -> Self {
+        RawSearch { enabled: true }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub title: String,
+    /// Absolute, ending with `/`.
+    pub base_url: Url,
+    pub theme: String,
+    pub language: String,
+    /// Upper-cased; starts every certificate number.
+    pub certificate_prefix: String,
+    /// Set in site.toml; the command line and the environment may supply it otherwise.
+    pub as_of: Option<Date>,
+    /// Relative to the site root.
+    pub output: PathBuf,
+    pub strict: bool,
+    /// Plugin ids to enable; empty means every folder in `plugins/`.
+    pub plugins: Vec<String>,
+    pub labels: RawLabels,
+    pub search: bool,
+    pub extra: toml::Table,
+}
+
+impl Config {
+    /// The URL path prefix, starting and ending with `/` (`/` for a site at the host root).
+    pub fn base_path(&self) -> &str {
+        self.base_url.path()
+    }
+
+    /// Replaces the base URL (from `--base-url`).
+    pub fn set_base_url(&mut self, text: &str) -> Result<(), String> {
+        self.base_url = parse_base_url(text)?;
+        Ok(())
+    }
+}
+
+fn parse_base_url(text: &str) -> Result<Url, String> {
+    let mut url = Url::parse(text).map_err(|e| format!("`{text}` is not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "`{text}` must be an http:// or https:// URL with a host"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{text}` must not have a query or fragment"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// A path from the configuration that must stay inside the site folder.
+fn is_contained(path: &Path) -> bool {
+    !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Reads and validates `site.toml`. Every problem is a configuration error (exit 2).
+pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+        let code = if e.message().contains("unknown field") {
+            "unknown-key"
+        } else if e.message().contains("missing field") {
+            "missing-key"
+        } else {
+            "bad-config"
+        };
+        vec![
+            Diagnostic::error(code, FILE, e.message().trim().to_string())
+                .at(line, column)
+                .config(),
+        ]
+    })?;
+
+    let mut problems = Vec::new();
+    let mut problem = |span: std::ops::Range<usize>, message: String| {
+        let (line, column) = if span.is_empty() && span.start == 0 {
+            (0, 0)
+        } else {
+            line_col(text, span.start)
+        };
+        problems.push(
+            Diagnostic::error("bad-config", FILE, message)
+                .at(line, column)
+                .config(),
+        );
+    };
+
+    let base_url = parse_base_url(raw.base_url.get_ref()).unwrap_or_else(|m| {
+        problem(raw.base_url.span(), format!("base_url: {m}"));
+        Url::parse("http://localhost/").expect("static URL")
+    });
+
+    let theme = raw.theme.get_ref().clone();
+    if !crate::ident::is_valid_id(&theme) {
+        problem(
+            raw.theme.span(),
+            format!(
+                "theme `{theme}` must be a folder name under themes/ (lower-case letters, digits, `-`)"
+            ),
+        );
+    }
+
+    let certificate_prefix = match &raw.certificate_prefix {
+        None => "CERT".to_string(),
+        Some(p) => {
+            let upper = p.get_ref().to_ascii_uppercase();
+            let ok = !upper.is_empty()
+                && upper.len() <= 16
+                && upper
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !ok {
+                problem(
+                    p.span(),
+                    format!(
+                        "certificate_prefix `{}` must be 1–16 letters, digits or `-`",
+                        p.get_ref()
+                    ),
+                );
+            }
+            upper
+        }
+    };
+
+    let as_of = raw.as_of.as_ref().and_then(|a| {
+        RecordDate::parse_day(a.get_ref())
+            .map_err(|e| problem(a.span(), format!("as_of: {e}")))
+            .ok()
+    });
+
+    let output = PathBuf::from(raw.build.output.get_ref());
+    if !is_contained(&output) {
+        problem(
+            raw.build.output.span(),
+            format!(
+                "build.output `{}` must be a relative path inside the site folder",
+                raw.build.output.get_ref()
+            ),
+        );
+    }
+
+    let mut plugins = Vec::new();
+    for p in &raw.plugins.enabled {
+        if crate::ident::is_valid_id(p.get_ref()) {
+            plugins.push(p.get_ref().clone());
+        } else {
+            problem(
+                p.span(),
+                format!("plugin id `{}` is not a valid folder name", p.get_ref()),
+            );
+        }
+    }
+
+    if !(72..=2400).contains(&raw.labels.dpi) {
+        problem(
+            0..0,
+            format!("labels.dpi {} must be between 72 and 2400", raw.labels.dpi),
+        );
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Config {
+        title: raw.title,
+        base_url,
+        theme,
+        language: raw.language,
+        certificate_prefix,
+        as_of,
+        output,
+        strict: raw.build.strict,
+        plugins,
+        labels: raw.labels,
+        search: raw.search.enabled,
+        extra: raw.extra,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "title = \"T\"\nbase_url = \"https://certs.example/sub\"\n";
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://certs.example/sub/");
+        assert_eq!(c.base_path(), "/sub/");
+        assert_eq!(c.theme, "default");
+        assert_eq!(c.certificate_prefix, "CERT");
+        assert_eq!(c.output, PathBuf::from("public"));
+        assert!(c.search);
+        assert_eq!(c.labels.dpi, 300);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_valid_ones() {
+        let e = parse(&format!("{MINIMAL}titel = \"x\"\n")).unwrap_err();
+        assert_eq!(e[0].code, "unknown-key");
+        assert_eq!(e[0].line, 3);
+        assert!(e[0].message.contains("base_url"), "{}", e[0].message);
+        let e = parse(&format!("{MINIMAL}[build]\nouptut = \"x\"\n")).unwrap_err();
+        assert!(e[0].message.contains("output"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn semantic_problems_are_all_reported_with_positions() {
+        let text = "title = \"T\"\nbase_url = \"ftp://x\"\nas_of = \"2026-02-30\"\n[build]\noutput = \"../elsewhere\"\n";
+        let e = parse(text).unwrap_err();
+        let lines: Vec<usize> = e.iter().map(|d| d.line).collect();
+        assert_eq!(lines, vec![2, 3, 5], "{e:?}");
+        assert!(
+            e.iter()
+                .all(|d| d.origin == crate::diagnostic::Origin::Config)
+        );
+    }
+
+    #[test]
+    fn prefix_is_upper_cased() {
+        let c = parse(&format!("{MINIMAL}certificate_prefix = \"lo\"\n")).unwrap();
+        assert_eq!(c.certificate_prefix, "LO");
+    }
+}

@@ -1,0 +1,75 @@
+//! A problem found while resolving a record, pointing into the record by path until it
+//! is located (line and column) for printing.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::yaml::{Locator, YamlPath};
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub path: YamlPath,
+    /// Point at the key (the entry as a whole) rather than its value.
+    pub on_key: bool,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    pub fn error(code: &'static str, path: YamlPath, message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Error,
+            code,
+            path,
+            on_key: false,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, path: YamlPath, message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(code, path, message)
+        }
+    }
+
+    pub fn on_key(mut self) -> Self {
+        self.on_key = true;
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Turns a file's problems into diagnostics, finding each one's line and column in the
+/// file's text. `line_offset` shifts positions for YAML embedded in a larger file
+/// (front matter).
+pub fn locate(
+    file: &str,
+    text: &str,
+    line_offset: usize,
+    problems: Vec<Problem>,
+) -> Vec<Diagnostic> {
+    if problems.is_empty() {
+        return Vec::new();
+    }
+    let locator = Locator::new(text);
+    problems
+        .into_iter()
+        .map(|p| {
+            let (line, column) = if p.on_key {
+                locator.key(&p.path)
+            } else {
+                locator.value(&p.path)
+            };
+            let mut d = Diagnostic::error(p.code, file, p.message).at(line + line_offset, column);
+            d.severity = p.severity;
+            d.help = p.help;
+            d
+        })
+        .collect()
+}

@@ -1,0 +1,591 @@
+//! Products: a raw record resolved into the validated model (SPEC §4.1).
+
+use super::party::Party;
+use super::problem::Problem;
+use super::raw::{PartyKind, RawAge, RawProduct, Status, TestResult};
+use crate::date::RecordDate;
+use crate::gtin::Gtin;
+use crate::ident::{self, Market};
+use crate::plugins::{AttrValue, Vocabulary};
+use crate::source;
+use crate::yaml::YamlPath;
+use crate::ypath;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use time::Date;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub brand: Option<String>,
+    pub model: String,
+    pub gtin: Option<Gtin>,
+    pub sku: Option<String>,
+    pub description: Option<String>,
+    /// Relative to `content/`; verified to exist.
+    pub image: Option<String>,
+    pub categories: Vec<String>,
+    pub age: Option<Age>,
+    /// Attributes the record states (plugins fill in defaults for the rest).
+    pub attributes: BTreeMap<String, AttrValue>,
+    pub markets: Vec<Market>,
+    pub manufacturer: Arc<Party>,
+    pub importers: BTreeMap<Market, Arc<Party>>,
+    pub records_custodian: Option<Arc<Party>>,
+    pub lots: Vec<Lot>,
+    pub evidence: Vec<Evidence>,
+    pub declarations: BTreeMap<String, bool>,
+    pub status: Status,
+    /// The record's file, relative to the site root.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Age {
+    pub min_months: u32,
+    pub max_months: Option<u32>,
+}
+
+impl Age {
+    /// "12 to 36 months", "from 3 years", ...
+    pub fn describe(&self) -> String {
+        fn span(m: u32) -> String {
+            if m >= 24 && m % 12 == 0 {
+                format!("{} years", m / 12)
+            } else {
+                format!("{m} months")
+            }
+        }
+        match self.max_months {
+            Some(max) => format!("{} to {}", span(self.min_months), span(max)),
+            None => format!("from {}", span(self.min_months)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Lot {
+    pub lot: String,
+    pub made: RecordDate,
+    pub place: String,
+    pub factory: Option<Arc<Party>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub report: String,
+    pub lab: Arc<Party>,
+    #[serde(serialize_with = "iso_date")]
+    pub date: Date,
+    pub place: Option<String>,
+    pub covers: Vec<String>,
+    pub result: TestResult,
+    /// Lots the report covers; empty means every lot.
+    pub lots: Vec<String>,
+    /// Relative to `content/`; verified to exist.
+    pub file: Option<String>,
+}
+
+fn iso_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::date::iso(*d))
+}
+
+/// What product resolution may look things up in.
+pub struct Context<'a> {
+    pub parties: &'a BTreeMap<String, Arc<Party>>,
+    /// Party ids whose records failed to load: references to them are not reported again.
+    pub broken_parties: &'a BTreeSet<String>,
+    pub vocabulary: &'a Vocabulary,
+    pub content_dir: &'a Path,
+}
+
+impl Context<'_> {
+    fn party(
+        &self,
+        id: &str,
+        kinds: &[PartyKind],
+        role: &str,
+        at: YamlPath,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Arc<Party>> {
+        match self.parties.get(id) {
+            Some(p) if kinds.contains(&p.kind) => Some(p.clone()),
+            Some(p) => {
+                let wanted: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                problems.push(Problem::error(
+                    "wrong-party-kind",
+                    at,
+                    format!(
+                        "{role} `{id}` is a {} ({}), expected a {}",
+                        p.kind.as_str(),
+                        p.file,
+                        wanted.join(" or ")
+                    ),
+                ));
+                None
+            }
+            None if self.broken_parties.contains(id) => None,
+            None => {
+                let mut p = Problem::error("unknown-party", at, format!("no party with id `{id}`"));
+                if let Some(close) = closest(id, self.parties.keys()) {
+                    p = p.help(format!("did you mean `{close}`?"));
+                } else {
+                    p = p.help(format!("add content/parties/{id}.yaml"));
+                }
+                problems.push(p);
+                None
+            }
+        }
+    }
+}
+
+/// The known name nearest to `name`, if it is close enough to be a likely typo.
+fn closest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    known
+        .map(|k| (strsim(name, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance (small inputs only: ids and vocabulary terms).
+fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Resolves a product record. Returns the product only when it has no errors.
+pub fn resolve(
+    raw: RawProduct,
+    file: &str,
+    stem: &str,
+    cx: &Context,
+) -> (Option<Product>, Vec<Problem>) {
+    let mut problems = Vec::new();
+
+    if !ident::is_valid_id(&raw.id) {
+        problems.push(Problem::error(
+            "bad-id",
+            ypath!["id"],
+            format!(
+                "product id `{}` must match ^[a-z0-9][a-z0-9-]{{0,63}}$",
+                raw.id
+            ),
+        ));
+    } else if raw.id != stem {
+        problems.push(
+            Problem::error(
+                "id-mismatch",
+                ypath!["id"],
+                format!("id `{}` must equal the file name `{stem}`", raw.id),
+            )
+            .help(format!(
+                "rename the file to {}.yaml or set `id: {stem}`",
+                raw.id
+            )),
+        );
+    }
+    for (key, value) in [("name", &raw.name), ("model", &raw.model)] {
+        if value.trim().is_empty() {
+            problems.push(Problem::error(
+                "empty-field",
+                ypath![key],
+                format!("{key} must not be empty"),
+            ));
+        }
+    }
+
+    let gtin = raw
+        .gtin
+        .as_deref()
+        .and_then(|g| match Gtin::parse(g.trim()) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                problems.push(Problem::error(
+                    "bad-gtin",
+                    ypath!["gtin"],
+                    format!("invalid GTIN `{g}`: {e}"),
+                ));
+                None
+            }
+        });
+
+    let image = raw
+        .image
+        .as_deref()
+        .and_then(|r| match source::asset(cx.content_dir, r) {
+            Ok(p) => Some(p),
+            Err((code, msg)) => {
+                problems.push(Problem::error(code, ypath!["image"], msg));
+                None
+            }
+        });
+
+    for (i, c) in raw.categories.iter().enumerate() {
+        if !cx.vocabulary.categories.contains_key(c) {
+            let mut p = Problem::error(
+                "unknown-category",
+                ypath!["categories", i],
+                format!("unknown category `{c}`"),
+            )
+            .help(Vocabulary::one_of(cx.vocabulary.categories.keys()));
+            if let Some(close) = closest(c, cx.vocabulary.categories.keys()) {
+                p = p.help(format!("did you mean `{close}`?"));
+            }
+            problems.push(p);
+        }
+    }
+
+    let age = raw.age.map(
+        |RawAge {
+             min_months,
+             max_months,
+         }| {
+            if let Some(max) = max_months
+                && max < min_months
+            {
+                problems.push(Problem::error(
+                    "bad-age",
+                    ypath!["age", "max_months"],
+                    format!("max_months {max} is below min_months {min_months}"),
+                ));
+            }
+            Age {
+                min_months,
+                max_months,
+            }
+        },
+    );
+
+    let mut attributes = BTreeMap::new();
+    for (name, value) in &raw.attributes {
+        match cx.vocabulary.attributes.get(name) {
+            None => {
+                let mut p = Problem::error(
+                    "unknown-attribute",
+                    ypath!["attributes", name],
+                    format!("unknown attribute `{name}`"),
+                )
+                .on_key()
+                .help(Vocabulary::one_of(cx.vocabulary.attributes.keys()));
+                if let Some(close) = closest(name, cx.vocabulary.attributes.keys()) {
+                    p = p.help(format!("did you mean `{close}`?"));
+                }
+                problems.push(p);
+            }
+            Some(attr) => match attr.ty.value(value) {
+                Ok(v) => {
+                    attributes.insert(name.clone(), v);
+                }
+                Err(e) => problems.push(Problem::error(
+                    "wrong-type",
+                    ypath!["attributes", name],
+                    format!("attribute `{name}`: {e}"),
+                )),
+            },
+        }
+    }
+
+    let mut markets = Vec::new();
+    for (i, m) in raw.markets.iter().enumerate() {
+        match Market::parse(m) {
+            Ok(m) if markets.contains(&m) => problems.push(Problem::warning(
+                "duplicate-market",
+                ypath!["markets", i],
+                format!("market `{}` is listed twice", m.code()),
+            )),
+            Ok(m) => {
+                if !cx.vocabulary.markets.contains(&m) {
+                    problems.push(Problem::warning(
+                        "uncovered-market",
+                        ypath!["markets", i],
+                        format!("no enabled plugin assesses market `{}`", m.code()),
+                    ));
+                }
+                markets.push(m);
+            }
+            Err(msg) => problems.push(Problem::error("bad-market", ypath!["markets", i], msg)),
+        }
+    }
+    if raw.markets.is_empty() {
+        problems.push(
+            Problem::warning(
+                "no-markets",
+                ypath!["id"],
+                "the product lists no markets, so no plugin assesses it",
+            )
+            .help("add e.g. `markets: [US, EU]`"),
+        );
+    }
+
+    let manufacturer = cx.party(
+        &raw.manufacturer,
+        &[PartyKind::Manufacturer],
+        "manufacturer",
+        ypath!["manufacturer"],
+        &mut problems,
+    );
+    let mut importers = BTreeMap::new();
+    for (market, id) in &raw.importers {
+        let at = ypath!["importers", market];
+        match Market::parse(market) {
+            Err(msg) => problems.push(Problem::error("bad-market", at.clone(), msg).on_key()),
+            Ok(m) => {
+                if !markets.contains(&m) {
+                    problems.push(
+                        Problem::warning(
+                            "importer-outside-markets",
+                            at.clone(),
+                            format!(
+                                "an importer is named for `{market}`, which is not in `markets`"
+                            ),
+                        )
+                        .on_key(),
+                    );
+                }
+                let kinds = [
+                    PartyKind::Importer,
+                    PartyKind::Manufacturer,
+                    PartyKind::Representative,
+                ];
+                if let Some(p) = cx.party(id, &kinds, "importer", at, &mut problems) {
+                    importers.insert(m, p);
+                }
+            }
+        }
+    }
+    let records_custodian = raw.records_custodian.as_deref().and_then(|id| {
+        cx.party(
+            id,
+            &[PartyKind::Person],
+            "records custodian",
+            ypath!["records_custodian"],
+            &mut problems,
+        )
+    });
+
+    let mut lots: Vec<super::product::Lot> = Vec::new();
+    for (i, l) in raw.lots.iter().enumerate() {
+        if !ident::is_valid_lot(&l.lot) {
+            problems.push(
+                Problem::error(
+                    "bad-lot",
+                    ypath!["lots", i, "lot"],
+                    format!("invalid lot code `{}`", l.lot),
+                )
+                .help("lot codes are 1–20 characters from A–Z, a–z, 0–9, `.`, `_` and `-`"),
+            );
+            continue;
+        }
+        if lots.iter().any(|x| x.lot == l.lot) {
+            problems.push(Problem::error(
+                "duplicate-lot",
+                ypath!["lots", i, "lot"],
+                format!("lot `{}` is listed twice", l.lot),
+            ));
+            continue;
+        }
+        let made = match RecordDate::parse(&l.made) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(Problem::error(
+                    "bad-date",
+                    ypath!["lots", i, "made"],
+                    e.to_string(),
+                ));
+                continue;
+            }
+        };
+        if l.place.trim().is_empty() {
+            problems.push(Problem::error(
+                "empty-field",
+                ypath!["lots", i, "place"],
+                "place of manufacture must not be empty",
+            ));
+        }
+        let factory = l.factory.as_deref().and_then(|id| {
+            cx.party(
+                id,
+                &[PartyKind::Manufacturer],
+                "factory",
+                ypath!["lots", i, "factory"],
+                &mut problems,
+            )
+        });
+        lots.push(Lot {
+            lot: l.lot.clone(),
+            made,
+            place: l.place.clone(),
+            factory,
+        });
+    }
+
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for (i, e) in raw.evidence.iter().enumerate() {
+        if evidence.iter().any(|x| x.report == e.report) {
+            problems.push(Problem::error(
+                "duplicate-report",
+                ypath!["evidence", i, "report"],
+                format!("report `{}` is listed twice", e.report),
+            ));
+        }
+        let lab = cx.party(
+            &e.lab,
+            &[PartyKind::Lab],
+            "lab",
+            ypath!["evidence", i, "lab"],
+            &mut problems,
+        );
+        let date = match RecordDate::parse_day(&e.date) {
+            Ok(d) => Some(d),
+            Err(err) => {
+                problems.push(Problem::error(
+                    "bad-date",
+                    ypath!["evidence", i, "date"],
+                    err.to_string(),
+                ));
+                None
+            }
+        };
+        if e.covers.is_empty() {
+            problems.push(Problem::error(
+                "empty-field",
+                ypath!["evidence", i, "covers"],
+                "a report must cover at least one citation",
+            ));
+        }
+        for (j, lot) in e.lots.iter().enumerate() {
+            if !raw.lots.iter().any(|l| &l.lot == lot) {
+                problems.push(Problem::error(
+                    "unknown-lot",
+                    ypath!["evidence", i, "lots", j],
+                    format!(
+                        "report `{}` names lot `{lot}`, which is not in `lots`",
+                        e.report
+                    ),
+                ));
+            }
+        }
+        let file_ref = e
+            .file
+            .as_deref()
+            .and_then(|r| match source::asset(cx.content_dir, r) {
+                Ok(p) => Some(p),
+                Err((code, msg)) => {
+                    problems.push(Problem::error(code, ypath!["evidence", i, "file"], msg));
+                    None
+                }
+            });
+        if let (Some(lab), Some(date)) = (lab, date) {
+            evidence.push(Evidence {
+                report: e.report.clone(),
+                lab,
+                date,
+                place: e.place.clone(),
+                covers: e.covers.clone(),
+                result: e.result,
+                lots: e.lots.clone(),
+                file: file_ref,
+            });
+        }
+    }
+
+    for key in raw.declarations.keys() {
+        if !cx.vocabulary.declarations.contains_key(key) {
+            problems.push(
+                Problem::error(
+                    "unknown-declaration",
+                    ypath!["declarations", key],
+                    format!("unknown declaration `{key}`"),
+                )
+                .on_key()
+                .help(Vocabulary::one_of(cx.vocabulary.declarations.keys())),
+            );
+        }
+    }
+
+    let has_errors = problems
+        .iter()
+        .any(|p| p.severity == crate::diagnostic::Severity::Error);
+    let product = match manufacturer {
+        Some(manufacturer) if !has_errors => Some(Product {
+            id: raw.id,
+            name: raw.name,
+            brand: raw.brand,
+            model: raw.model,
+            gtin,
+            sku: raw.sku,
+            description: raw.description,
+            image,
+            categories: raw.categories,
+            age,
+            attributes,
+            markets,
+            manufacturer,
+            importers,
+            records_custodian,
+            lots,
+            evidence,
+            declarations: raw.declarations,
+            status: raw.status,
+            file: file.to_string(),
+        }),
+        _ => None,
+    };
+    (product, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_suggestions() {
+        let known = ["little-oak-ltd".to_string(), "sgs-shenzhen".to_string()];
+        assert_eq!(closest("little-oak-lt", known.iter()), Some(&known[0]));
+        assert_eq!(closest("nobody", known.iter()), None);
+    }
+
+    #[test]
+    fn age_text() {
+        assert_eq!(
+            Age {
+                min_months: 12,
+                max_months: Some(36)
+            }
+            .describe(),
+            "12 months to 3 years"
+        );
+        assert_eq!(
+            Age {
+                min_months: 36,
+                max_months: None
+            }
+            .describe(),
+            "from 3 years"
+        );
+        assert_eq!(
+            Age {
+                min_months: 0,
+                max_months: Some(18)
+            }
+            .describe(),
+            "0 months to 18 months"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Serde structs that mirror the record files exactly (SPEC §4). Nothing here is
+//! validated beyond its YAML shape; `product` and `party` resolve these into the model.
+
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawProduct {
+    pub id: String,
+    pub name: String,
+    pub brand: Option<String>,
+    pub model: String,
+    #[serde(default, deserialize_with = "gtin_text")]
+    pub gtin: Option<String>,
+    pub sku: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    pub age: Option<RawAge>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_yaml::Value>,
+    #[serde(default)]
+    pub markets: Vec<String>,
+    pub manufacturer: String,
+    #[serde(default)]
+    pub importers: BTreeMap<String, String>,
+    pub records_custodian: Option<String>,
+    #[serde(default)]
+    pub lots: Vec<RawLot>,
+    #[serde(default)]
+    pub evidence: Vec<RawEvidence>,
+    #[serde(default)]
+    pub declarations: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub status: Status,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawAge {
+    pub min_months: u32,
+    pub max_months: Option<u32>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawLot {
+    pub lot: String,
+    pub made: String,
+    pub place: String,
+    pub factory: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvidence {
+    pub report: String,
+    pub lab: String,
+    pub date: String,
+    pub place: Option<String>,
+    pub covers: Vec<String>,
+    pub result: TestResult,
+    #[serde(default)]
+    pub lots: Vec<String>,
+    pub file: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestResult {
+    Pass,
+    Fail,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Active,
+    Withdrawn,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawParty {
+    pub id: String,
+    pub kind: PartyKind,
+    pub name: String,
+    #[serde(default)]
+    pub address: Vec<String>,
+    pub country: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub accreditations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub certifications: Vec<RawCertification>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartyKind {
+    Manufacturer,
+    Importer,
+    Lab,
+    Person,
+    Representative,
+}
+
+impl PartyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyKind::Manufacturer => "manufacturer",
+            PartyKind::Importer => "importer",
+            PartyKind::Lab => "lab",
+            PartyKind::Person => "person",
+            PartyKind::Representative => "representative",
+        }
+    }
+}
+
+#[derive(Deserialize, Debug, Clone, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertification {
+    pub standard: String,
+    pub number: String,
+    pub issuer: String,
+    pub valid_until: Option<String>,
+}
+
+/// A GTIN may be written unquoted: YAML then reads it as an integer and drops leading
+/// zeros, which is harmless because every GTIN is compared in its zero-padded 14-digit form.
+fn gtin_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a GTIN as a string of digits")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}

@@ -1,0 +1,154 @@
+//! Reading `plugin.yaml`: protocol check first, then the manifest itself.
+
+use super::vocabulary::{RawVocabulary, Vocabulary};
+use crate::diagnostic::Diagnostic;
+use crate::ident::Market;
+use crate::yaml::{self, Locator, YamlPath};
+use crate::{source, ypath};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Deserialize)]
+struct ProtocolProbe {
+    protocol: Option<serde_yaml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugin {
+    id: String,
+    name: String,
+    #[allow(dead_code)]
+    protocol: u32,
+    version: String,
+    markets: Vec<String>,
+    #[serde(default)]
+    vocabulary: RawVocabulary,
+}
+
+/// A loaded plugin.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plugin {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub markets: Vec<Market>,
+    /// `plugins/<id>/plugin.yaml`, relative to the site root.
+    pub file: String,
+    #[serde(skip)]
+    pub vocabulary: RawVocabulary,
+}
+
+/// Loads the enabled plugins (all folders in `plugins/` when `enabled` is empty) in id
+/// order, and merges their vocabularies.
+pub fn load(root: &Path, enabled: &[String]) -> (Vec<Plugin>, Vocabulary, Vec<Diagnostic>) {
+    let dir = root.join("plugins");
+    let mut diags = Vec::new();
+    let mut ids: Vec<String> = if enabled.is_empty() {
+        std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.path().join("plugin.yaml").is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        enabled.to_vec()
+    };
+    ids.sort();
+    ids.dedup();
+
+    let mut plugins = Vec::new();
+    for id in ids {
+        let path = dir.join(&id).join("plugin.yaml");
+        let rel = source::relative(root, &path);
+        if !path.is_file() {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-plugin",
+                    crate::config::FILE,
+                    format!("plugin `{id}` is enabled but {rel} does not exist"),
+                )
+                .config(),
+            );
+            continue;
+        }
+        match load_one(root, &path, &id) {
+            Ok(p) => plugins.push(p),
+            Err(mut ds) => diags.append(&mut ds),
+        }
+    }
+    let (vocabulary, mut vdiags) = Vocabulary::merge(&plugins);
+    diags.append(&mut vdiags);
+    (plugins, vocabulary, diags)
+}
+
+fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagnostic>> {
+    let rel = source::relative(root, path);
+    let text = source::read_text(root, path).map_err(|d| vec![d.config()])?;
+    let located = |code, path: &YamlPath, message: String| {
+        let (l, c) = Locator::new(&text).value(path);
+        Diagnostic::error(code, &rel, message).at(l, c).config()
+    };
+
+    // A plugin written for another protocol may use keys this host does not know; say
+    // what is really wrong before complaining about those keys.
+    let probe: Result<ProtocolProbe, _> = yaml::parse(&text);
+    if let Ok(ProtocolProbe { protocol: Some(p) }) = &probe
+        && p.as_u64() != Some(u64::from(super::PROTOCOL))
+    {
+        return Err(vec![located(
+            "protocol-mismatch",
+            &ypath!["protocol"],
+            format!(
+                "plugin `{folder}` speaks protocol {}, but this certpress speaks protocol {}",
+                serde_yaml::to_string(p).unwrap_or_default().trim(),
+                super::PROTOCOL
+            ),
+        )]);
+    }
+
+    let raw: RawPlugin = yaml::parse(&text).map_err(|e| {
+        vec![
+            Diagnostic::error(e.code, &rel, e.message)
+                .at(e.line, e.column)
+                .config(),
+        ]
+    })?;
+    let mut problems = Vec::new();
+    if raw.id != folder {
+        problems.push(located(
+            "id-mismatch",
+            &ypath!["id"],
+            format!(
+                "plugin id `{}` must equal its folder name `{folder}`",
+                raw.id
+            ),
+        ));
+    }
+    let mut markets = Vec::new();
+    for (i, m) in raw.markets.iter().enumerate() {
+        match Market::parse(m) {
+            Ok(m) => markets.push(m),
+            Err(msg) => problems.push(located("bad-market", &ypath!["markets", i], msg)),
+        }
+    }
+    problems.extend(
+        raw.vocabulary
+            .check()
+            .into_iter()
+            .map(|(path, msg)| located("bad-vocabulary", &path, msg)),
+    );
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Plugin {
+        id: raw.id,
+        name: raw.name,
+        version: raw.version,
+        markets,
+        file: rel,
+        vocabulary: raw.vocabulary,
+    })
+}

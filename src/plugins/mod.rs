@@ -1,0 +1,13 @@
+//! Jurisdiction plugins (`plugins/<id>/plugin.yaml`, SPEC §5).
+//!
+//! This module loads each enabled plugin's manifest: identity, protocol, markets and the
+//! vocabulary (categories, attributes, declarations) that product records may use.
+
+mod manifest;
+mod vocabulary;
+
+pub use manifest::{Plugin, load};
+pub use vocabulary::{AttrType, AttrValue, Attribute, Vocabulary};
+
+/// The plugin protocol this host speaks.
+pub const PROTOCOL: u32 = 1;

@@ -1,0 +1,407 @@
+//! What templates see: the model reshaped for display, as documented in
+//! `docs/theme-context.md`. Record text passes through unescaped here; tera escapes it.
+
+use crate::content::{GuidancePage, Party, Product, Status};
+use crate::date::iso;
+use crate::plugins::{AttrValue, Vocabulary};
+use crate::site::Site;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct SiteView<'a> {
+    pub title: &'a str,
+    pub base_url: &'a str,
+    pub base_path: &'a str,
+    pub language: &'a str,
+    pub as_of: String,
+    pub extra: &'a toml::Table,
+    pub generator: String,
+}
+
+impl<'a> SiteView<'a> {
+    pub fn new(site: &'a Site) -> Self {
+        SiteView {
+            title: &site.config.title,
+            base_url: site.config.base_url.as_str(),
+            base_path: site.config.base_path(),
+            language: &site.config.language,
+            as_of: iso(site.as_of),
+            extra: &site.config.extra,
+            generator: format!("certpress {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PageView {
+    pub kind: &'static str,
+    pub title: String,
+    pub url: String,
+    pub canonical: String,
+}
+
+impl PageView {
+    /// `path` is relative to the site root, e.g. `products/x/` (empty for the home page).
+    pub fn new(site: &Site, kind: &'static str, title: impl Into<String>, path: &str) -> Self {
+        PageView {
+            kind,
+            title: title.into(),
+            url: format!("{}{path}", site.config.base_path()),
+            canonical: format!("{}{path}", site.config.base_url),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct NavView {
+    pub home_url: String,
+    pub guidance_url: String,
+}
+
+#[derive(Serialize)]
+pub struct ProductSummary<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub brand: Option<&'a str>,
+    pub model: &'a str,
+    pub gtin: Option<String>,
+    pub sku: Option<&'a str>,
+    pub url: String,
+    pub image_url: Option<String>,
+    pub markets: Vec<&'a str>,
+    pub categories: &'a [String],
+    pub lots: Vec<&'a str>,
+    pub status: Status,
+    pub withdrawn: bool,
+}
+
+pub fn product_url(base_path: &str, id: &str) -> String {
+    format!("{base_path}products/{id}/")
+}
+
+impl<'a> ProductSummary<'a> {
+    pub fn new(p: &'a Product, base_path: &str) -> Self {
+        ProductSummary {
+            id: &p.id,
+            name: &p.name,
+            brand: p.brand.as_deref(),
+            model: &p.model,
+            gtin: p.gtin.map(|g| g.as_gtin14()),
+            sku: p.sku.as_deref(),
+            url: product_url(base_path, &p.id),
+            image_url: p.image.as_ref().map(|i| format!("{base_path}{i}")),
+            markets: p.markets.iter().map(|m| m.code()).collect(),
+            categories: &p.categories,
+            lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
+            status: p.status,
+            withdrawn: p.status == Status::Withdrawn,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Term<'a> {
+    pub id: &'a str,
+    pub doc: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct AgeView {
+    pub min_months: u32,
+    pub max_months: Option<u32>,
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct AttrView<'a> {
+    pub name: &'a str,
+    pub value: &'a AttrValue,
+    pub doc: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct MarketView<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Accreditation<'a> {
+    pub scheme: &'a str,
+    pub id: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct PartyView<'a> {
+    pub id: &'a str,
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub address: &'a [String],
+    pub country: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub accreditations: Vec<Accreditation<'a>>,
+    pub certifications: &'a [crate::content::raw::RawCertification],
+}
+
+impl<'a> PartyView<'a> {
+    pub fn new(p: &'a Party) -> Self {
+        PartyView {
+            id: &p.id,
+            kind: p.kind.as_str(),
+            name: &p.name,
+            address: &p.address,
+            country: p.country.as_deref(),
+            email: p.email.as_deref(),
+            phone: p.phone.as_deref(),
+            accreditations: p
+                .accreditations
+                .iter()
+                .map(|(scheme, id)| Accreditation { scheme, id })
+                .collect(),
+            certifications: &p.certifications,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ImporterView<'a> {
+    pub market: &'a str,
+    pub party: PartyView<'a>,
+}
+
+#[derive(Serialize)]
+pub struct LotView<'a> {
+    pub lot: &'a str,
+    pub made: String,
+    pub made_iso: String,
+    pub place: &'a str,
+    pub factory: Option<PartyView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct EvidenceView<'a> {
+    pub report: &'a str,
+    pub lab: PartyView<'a>,
+    pub date: String,
+    pub date_iso: String,
+    pub place: Option<&'a str>,
+    pub covers: &'a [String],
+    pub result: crate::content::TestResult,
+    pub lots: &'a [String],
+    pub all_lots: bool,
+    pub file_url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct DeclarationView<'a> {
+    pub key: &'a str,
+    pub value: bool,
+    pub doc: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct ProductView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub brand: Option<&'a str>,
+    pub model: &'a str,
+    pub gtin: Option<String>,
+    pub sku: Option<&'a str>,
+    pub url: String,
+    pub image_url: Option<String>,
+    pub status: Status,
+    pub withdrawn: bool,
+    pub description: Option<&'a str>,
+    pub categories: Vec<Term<'a>>,
+    pub age: Option<AgeView>,
+    pub attributes: Vec<AttrView<'a>>,
+    pub markets: Vec<MarketView<'a>>,
+    pub manufacturer: PartyView<'a>,
+    pub importers: Vec<ImporterView<'a>>,
+    pub records_custodian: Option<PartyView<'a>>,
+    pub lots: Vec<LotView<'a>>,
+    pub evidence: Vec<EvidenceView<'a>>,
+    pub declarations: Vec<DeclarationView<'a>>,
+    pub source: &'a str,
+}
+
+impl<'a> ProductView<'a> {
+    pub fn new(p: &'a Product, vocabulary: &'a Vocabulary, base_path: &str) -> Self {
+        let doc = |map: &'a std::collections::BTreeMap<String, String>, k: &str| {
+            map.get(k).map_or("", String::as_str)
+        };
+        ProductView {
+            id: &p.id,
+            name: &p.name,
+            brand: p.brand.as_deref(),
+            model: &p.model,
+            gtin: p.gtin.map(|g| g.as_gtin14()),
+            sku: p.sku.as_deref(),
+            url: product_url(base_path, &p.id),
+            image_url: p.image.as_ref().map(|i| format!("{base_path}{i}")),
+            status: p.status,
+            withdrawn: p.status == Status::Withdrawn,
+            description: p.description.as_deref(),
+            categories: p
+                .categories
+                .iter()
+                .map(|c| Term {
+                    id: c,
+                    doc: doc(&vocabulary.categories, c),
+                })
+                .collect(),
+            age: p.age.map(|a| AgeView {
+                min_months: a.min_months,
+                max_months: a.max_months,
+                text: a.describe(),
+            }),
+            attributes: p
+                .attributes
+                .iter()
+                .map(|(name, value)| AttrView {
+                    name,
+                    value,
+                    doc: vocabulary
+                        .attributes
+                        .get(name)
+                        .map_or("", |a| a.doc.as_str()),
+                })
+                .collect(),
+            markets: p
+                .markets
+                .iter()
+                .map(|m| MarketView {
+                    code: m.code(),
+                    name: m.name(),
+                })
+                .collect(),
+            manufacturer: PartyView::new(&p.manufacturer),
+            importers: p
+                .importers
+                .iter()
+                .map(|(m, party)| ImporterView {
+                    market: m.code(),
+                    party: PartyView::new(party),
+                })
+                .collect(),
+            records_custodian: p.records_custodian.as_deref().map(PartyView::new),
+            lots: p
+                .lots
+                .iter()
+                .map(|l| LotView {
+                    lot: &l.lot,
+                    made: l.made.display(),
+                    made_iso: l.made.to_string(),
+                    place: &l.place,
+                    factory: l.factory.as_deref().map(PartyView::new),
+                })
+                .collect(),
+            evidence: p
+                .evidence
+                .iter()
+                .map(|e| EvidenceView {
+                    report: &e.report,
+                    lab: PartyView::new(&e.lab),
+                    date: crate::date::RecordDate::Day(e.date).display(),
+                    date_iso: iso(e.date),
+                    place: e.place.as_deref(),
+                    covers: &e.covers,
+                    result: e.result,
+                    lots: &e.lots,
+                    all_lots: e.lots.is_empty(),
+                    file_url: e.file.as_ref().map(|f| format!("{base_path}{f}")),
+                })
+                .collect(),
+            declarations: p
+                .declarations
+                .iter()
+                .map(|(key, value)| DeclarationView {
+                    key,
+                    value: *value,
+                    doc: doc(&vocabulary.declarations, key),
+                })
+                .collect(),
+            source: &p.file,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct GuidanceLink<'a> {
+    pub title: &'a str,
+    pub url: String,
+    pub summary: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct GuidanceGroup<'a> {
+    pub jurisdiction: &'a str,
+    pub pages: Vec<GuidanceLink<'a>>,
+}
+
+pub fn guidance_url(base_path: &str, page: &GuidancePage) -> String {
+    format!("{base_path}guidance/{}/", page.path)
+}
+
+/// Guidance pages grouped by jurisdiction (general pages first), each group ordered by
+/// weight, then title.
+pub fn guidance_groups<'a>(pages: &'a [GuidancePage], base_path: &str) -> Vec<GuidanceGroup<'a>> {
+    let mut sorted: Vec<&GuidancePage> = pages.iter().collect();
+    sorted.sort_by(|a, b| {
+        (
+            a.jurisdiction.is_some(),
+            &a.jurisdiction,
+            a.weight,
+            &a.title,
+            &a.path,
+        )
+            .cmp(&(
+                b.jurisdiction.is_some(),
+                &b.jurisdiction,
+                b.weight,
+                &b.title,
+                &b.path,
+            ))
+    });
+    let mut groups: Vec<GuidanceGroup> = Vec::new();
+    for p in sorted {
+        let j = p.jurisdiction.as_deref().unwrap_or("General");
+        let link = GuidanceLink {
+            title: &p.title,
+            url: guidance_url(base_path, p),
+            summary: p.summary.as_deref(),
+        };
+        match groups.last_mut() {
+            Some(g) if g.jurisdiction == j => g.pages.push(link),
+            _ => groups.push(GuidanceGroup {
+                jurisdiction: j,
+                pages: vec![link],
+            }),
+        }
+    }
+    groups
+}
+
+#[derive(Serialize)]
+pub struct GuidanceView<'a> {
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
+    pub jurisdiction: Option<&'a str>,
+    pub updated: Option<String>,
+    pub content: &'a str,
+    pub toc: &'a [crate::content::guidance::TocEntry],
+}
+
+impl<'a> GuidanceView<'a> {
+    pub fn new(p: &'a GuidancePage) -> Self {
+        GuidanceView {
+            title: &p.title,
+            summary: p.summary.as_deref(),
+            jurisdiction: p.jurisdiction.as_deref(),
+            updated: p.updated.map(|d| d.display()),
+            content: &p.content,
+            toc: &p.toc,
+        }
+    }
+}

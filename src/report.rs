@@ -1,0 +1,170 @@
+//! Printing diagnostics: compiler-style for people (file:line:col, the offending line, a
+//! caret), one JSON document for machines (SPEC §9).
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::site::Site;
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// Byte range of the token starting at (line, column) in `text`.
+fn span(text: &str, line: usize, column: usize) -> Option<std::ops::Range<usize>> {
+    let start_of_line = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let line_text = text[start_of_line..].split('\n').next()?;
+    let offset: usize = line_text
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    let rest = &line_text[offset.min(line_text.len())..];
+    let len = rest
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+        .map_or(rest.trim_end().len(), |(i, _)| i)
+        .max(1);
+    let start = start_of_line + offset;
+    Some(start..(start + len).min(text.len()).max(start))
+}
+
+/// Renders diagnostics to a string (no colour), for tests and logs.
+pub fn render_plain(root: &Path, diags: &Diagnostics) -> String {
+    let mut out = termcolor::NoColor::new(Vec::new());
+    emit(root, diags, &mut out);
+    String::from_utf8_lossy(&out.into_inner()).into_owned()
+}
+
+/// Prints diagnostics to stderr.
+pub fn human(root: &Path, diags: &Diagnostics) {
+    let choice = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        termcolor::ColorChoice::Auto
+    } else {
+        termcolor::ColorChoice::Never
+    };
+    let stream = termcolor::StandardStream::stderr(choice);
+    emit(root, diags, &mut stream.lock());
+}
+
+fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
+    let mut files = SimpleFiles::new();
+    let mut ids: HashMap<&str, Option<usize>> = HashMap::new();
+    let config = term::Config::default();
+    for d in diags.iter() {
+        let id = *ids.entry(&d.file).or_insert_with(|| {
+            std::fs::read_to_string(root.join(&d.file))
+                .ok()
+                .map(|text| files.add(d.file.clone(), text))
+        });
+        let mut report = match d.severity {
+            Severity::Error => Report::error(),
+            Severity::Warning => Report::warning(),
+        }
+        .with_code(d.code);
+        let label = id.filter(|_| d.line > 0).and_then(|id| {
+            let text = files.get(id).ok()?.source();
+            span(text, d.line, d.column).map(|r| Label::primary(id, r))
+        });
+        report = match label {
+            Some(l) => report.with_message(&d.message).with_labels(vec![l]),
+            None => report.with_message(format!("{}: {}", d.file, d.message)),
+        };
+        if let Some(help) = &d.help {
+            report = report.with_notes(vec![format!("help: {help}")]);
+        }
+        let _ = term::emit(out, &config, &files, &report);
+    }
+}
+
+/// "3 errors, 1 warning" after a failed command.
+pub fn summary(diags: &Diagnostics, what: &str) {
+    let (e, w) = (diags.errors(), diags.warnings());
+    if e + w == 0 {
+        eprintln!("{what}: no problems found");
+    } else {
+        eprintln!(
+            "{what}: {} error{}, {} warning{}",
+            e,
+            if e == 1 { "" } else { "s" },
+            w,
+            if w == 1 { "" } else { "s" }
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    as_of: Option<String>,
+    products: Vec<JsonProduct<'a>>,
+    diagnostics: Vec<&'a Diagnostic>,
+}
+
+#[derive(Serialize)]
+struct JsonProduct<'a> {
+    id: &'a str,
+    file: &'a str,
+    assessments: Vec<serde_json::Value>,
+}
+
+/// The `check --json` document.
+pub fn json(site: Option<&Site>, diags: &Diagnostics) -> String {
+    let report = JsonReport {
+        as_of: site.map(|s| crate::date::iso(s.as_of)),
+        products: site
+            .map(|s| {
+                s.content
+                    .products
+                    .iter()
+                    .map(|p| JsonProduct {
+                        id: &p.id,
+                        file: &p.file,
+                        assessments: Vec::new(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        diagnostics: diags.iter().collect(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_the_token() {
+        let text = "id: x\nmanufacturer: nobody-here # comment\n";
+        let r = span(text, 2, 15).unwrap();
+        assert_eq!(&text[r], "nobody-here");
+        let r = span("markets: [US, XX]\n", 1, 15).unwrap();
+        assert_eq!(&"markets: [US, XX]\n"[r], "XX");
+    }
+
+    #[test]
+    fn plain_rendering_shows_the_line_and_a_caret() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.yaml"), "id: x\nmanufacturer: nobody\n").unwrap();
+        let mut ds = Diagnostics::default();
+        ds.push(
+            Diagnostic::error("unknown-party", "p.yaml", "no party with id `nobody`")
+                .at(2, 15)
+                .with_help("add it"),
+        );
+        let out = render_plain(dir.path(), &ds);
+        assert!(
+            out.contains("error[unknown-party]: no party with id `nobody`"),
+            "{out}"
+        );
+        assert!(out.contains("p.yaml:2:15"), "{out}");
+        assert!(out.contains("manufacturer: nobody"), "{out}");
+        assert!(out.contains("^^^^^^"), "{out}");
+        assert!(out.contains("help: add it"), "{out}");
+    }
+}

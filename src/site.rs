@@ -1,0 +1,108 @@
+//! The load stage: `site.toml`, plugins and content, resolved into one [`Site`].
+
+use crate::config::{self, Config};
+use crate::content::{self, Content};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::plugins::{self, Plugin, Vocabulary};
+use crate::source;
+use std::path::{Path, PathBuf};
+use time::Date;
+
+/// A loaded site: its configuration, plugins and validated content.
+#[derive(Debug)]
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    /// The date rules and test ages are judged on.
+    pub as_of: Date,
+    pub plugins: Vec<Plugin>,
+    pub vocabulary: Vocabulary,
+    pub content: Content,
+}
+
+/// What the command line may override.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub as_of: Option<Date>,
+    pub base_url: Option<String>,
+}
+
+/// Finds the site root: the nearest folder, from `start` upward, holding `site.toml`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join(config::FILE).is_file())
+        .map(Path::to_path_buf)
+}
+
+/// `as_of` when neither the command line nor site.toml sets it: SOURCE_DATE_EPOCH (for
+/// reproducible builds), else today in UTC.
+fn default_as_of() -> Result<Date, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => {
+            let secs: i64 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds"))?;
+            time::OffsetDateTime::from_unix_timestamp(secs)
+                .map(|t| t.date())
+                .map_err(|e| format!("SOURCE_DATE_EPOCH `{s}`: {e}"))
+        }
+        Err(_) => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+/// Loads the site at `root`. Returns `None` only when the configuration itself cannot be
+/// read; content errors come back as diagnostics beside a (partial) site.
+pub fn load(root: &Path, overrides: &Overrides) -> (Option<Site>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let config_path = root.join(config::FILE);
+    let text = match source::read_text(root, &config_path) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d.config());
+            return (None, diags);
+        }
+    };
+    let mut config = match config::parse(&text) {
+        Ok(c) => c,
+        Err(ds) => {
+            diags.extend(ds);
+            return (None, diags);
+        }
+    };
+    if let Some(url) = &overrides.base_url
+        && let Err(m) = config.set_base_url(url)
+    {
+        diags.push(Diagnostic::error("bad-config", "--base-url", m).config());
+        return (None, diags);
+    }
+    let as_of = match overrides
+        .as_of
+        .or(config.as_of)
+        .map(Ok)
+        .unwrap_or_else(default_as_of)
+    {
+        Ok(d) => d,
+        Err(m) => {
+            diags.push(Diagnostic::error("bad-config", "SOURCE_DATE_EPOCH", m).config());
+            return (None, diags);
+        }
+    };
+
+    let (plugins, vocabulary, plugin_diags) = plugins::load(root, &config.plugins);
+    diags.extend(plugin_diags);
+    let content = content::load(root, &vocabulary, config.base_path(), &mut diags);
+    diags.sort();
+    (
+        Some(Site {
+            root: root.to_path_buf(),
+            config,
+            as_of,
+            plugins,
+            vocabulary,
+            content,
+        }),
+        diags,
+    )
+}

@@ -1,0 +1,107 @@
+//! Themes: `themes/<name>/templates/` (tera) and `themes/<name>/static/` (copied as is).
+
+use crate::diagnostic::Diagnostic;
+use crate::source;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// Templates every theme must provide.
+pub const REQUIRED: [&str; 5] = [
+    "index.html",
+    "product.html",
+    "guidance.html",
+    "guidance_index.html",
+    "404.html",
+];
+
+pub struct Theme {
+    pub tera: tera::Tera,
+    pub dir: PathBuf,
+    /// Static files: (absolute path, path relative to `static/`).
+    pub static_files: Vec<(PathBuf, String)>,
+}
+
+fn sorted_files(dir: &Path) -> Vec<PathBuf> {
+    WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect()
+}
+
+pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
+    let dir = root.join("themes").join(name);
+    if !dir.is_dir() {
+        let available: Vec<String> = std::fs::read_dir(root.join("themes"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Err(vec![
+            Diagnostic::error(
+                "unknown-theme",
+                crate::config::FILE,
+                format!("theme `{name}` not found: no folder themes/{name}/"),
+            )
+            .with_help(if available.is_empty() {
+                "no themes/ folder: `certpress new` creates one".into()
+            } else {
+                format!("available: {}", available.join(", "))
+            })
+            .config(),
+        ]);
+    }
+    let templates_dir = dir.join("templates");
+    let mut sources = Vec::new();
+    let mut diags = Vec::new();
+    for path in sorted_files(&templates_dir) {
+        let name = source::relative(&templates_dir, &path);
+        match source::read_text(root, &path) {
+            Ok(text) => sources.push((name, text)),
+            Err(d) => diags.push(d.config()),
+        }
+    }
+    let mut tera = tera::Tera::new();
+    if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+        diags.push(
+            Diagnostic::error(
+                "template-error",
+                source::relative(root, &templates_dir),
+                e.to_string(),
+            )
+            .config(),
+        );
+    }
+    for required in REQUIRED {
+        if !sources.iter().any(|(n, _)| n == required) {
+            diags.push(
+                Diagnostic::error(
+                    "missing-template",
+                    source::relative(root, &templates_dir),
+                    format!("the theme has no `{required}` template"),
+                )
+                .config(),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let static_dir = dir.join("static");
+    let static_files = sorted_files(&static_dir)
+        .into_iter()
+        .map(|p| {
+            let rel = source::relative(&static_dir, &p);
+            (p, rel)
+        })
+        .collect();
+    Ok(Theme {
+        tera,
+        dir,
+        static_files,
+    })
+}
