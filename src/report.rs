@@ -25,11 +25,16 @@ fn span(text: &str, line: usize, column: usize) -> Option<std::ops::Range<usize>
         .map(char::len_utf8)
         .sum();
     let rest = &line_text[offset.min(line_text.len())..];
-    let len = rest
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
-        .map_or(rest.trim_end().len(), |(i, _)| i)
-        .max(1);
+    // A quoted value runs to its closing quote; a plain one to the next separator.
+    let quoted = rest.chars().next().filter(|c| *c == '"' || *c == '\'');
+    let len = match quoted {
+        Some(q) => rest[1..].find(q).map_or(rest.trim_end().len(), |i| i + 2),
+        None => rest
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+            .map_or(rest.trim_end().len(), |(i, _)| i),
+    }
+    .max(1);
     let start = start_of_line + offset;
     Some(start..(start + len).min(text.len()).max(start))
 }
@@ -143,6 +148,8 @@ mod tests {
         let text = "id: x\nmanufacturer: nobody-here # comment\n";
         let r = span(text, 2, 15).unwrap();
         assert_eq!(&text[r], "nobody-here");
+        let r = span("  - lot: \"bad lot\"\n", 1, 10).unwrap();
+        assert_eq!(&"  - lot: \"bad lot\"\n"[r], "\"bad lot\"");
         let r = span("markets: [US, XX]\n", 1, 15).unwrap();
         assert_eq!(&"markets: [US, XX]\n"[r], "XX");
     }

@@ -112,7 +112,7 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
         "unknown-key"
     } else if message.contains("missing field") {
         "missing-key"
-    } else if message.contains("duplicate entry") {
+    } else if message.contains("duplicate entry") || message.contains("duplicate field") {
         "duplicate-key"
     } else if message.contains("recursion limit exceeded")
         || message.contains("repetition limit exceeded")
@@ -136,6 +136,11 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
         // A missing key belongs to the mapping that lacks it: point at the document start.
         (line, column) = Locator::new(text).first_node.unwrap_or((1, 1));
     }
+    let message = if code == "yaml-too-complex" {
+        format!("the YAML's aliases or nesting expand too far to read safely ({message})")
+    } else {
+        message
+    };
     YamlError {
         code,
         message,

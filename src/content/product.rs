@@ -119,9 +119,11 @@ impl Context<'_> {
                     "wrong-party-kind",
                     at,
                     format!(
-                        "{role} `{id}` is a {} ({}), expected a {}",
+                        "{role} `{id}` is {} {} ({}), expected {} {}",
+                        article(p.kind.as_str()),
                         p.kind.as_str(),
                         p.file,
+                        article(wanted[0]),
                         wanted.join(" or ")
                     ),
                 ));
@@ -140,6 +142,10 @@ impl Context<'_> {
             }
         }
     }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
 /// The known name nearest to `name`, if it is close enough to be a likely typo.
@@ -379,60 +385,40 @@ pub fn resolve(
         )
     });
 
-    let mut lots: Vec<super::product::Lot> = Vec::new();
+    let mut lots: Vec<Lot> = Vec::new();
     for (i, l) in raw.lots.iter().enumerate() {
+        let at = |key: &str| ypath!["lots", i, key];
+        let mut lot_ok = true;
         if !ident::is_valid_lot(&l.lot) {
             problems.push(
-                Problem::error(
-                    "bad-lot",
-                    ypath!["lots", i, "lot"],
-                    format!("invalid lot code `{}`", l.lot),
-                )
-                .help("lot codes are 1–20 characters from A–Z, a–z, 0–9, `.`, `_` and `-`"),
+                Problem::error("bad-lot", at("lot"), format!("invalid lot code `{}`", l.lot))
+                    .help("lot codes are 1–20 characters from A–Z, a–z, 0–9, `.`, `_` and `-`"),
             );
-            continue;
+            lot_ok = false;
+        } else if raw.lots[..i].iter().any(|x| x.lot == l.lot) {
+            let message = format!("lot `{}` is listed twice", l.lot);
+            problems.push(Problem::error("duplicate-lot", at("lot"), message));
+            lot_ok = false;
         }
-        if lots.iter().any(|x| x.lot == l.lot) {
-            problems.push(Problem::error(
-                "duplicate-lot",
-                ypath!["lots", i, "lot"],
-                format!("lot `{}` is listed twice", l.lot),
-            ));
-            continue;
-        }
-        let made = match RecordDate::parse(&l.made) {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(Problem::error(
-                    "bad-date",
-                    ypath!["lots", i, "made"],
-                    e.to_string(),
-                ));
-                continue;
-            }
-        };
+        let made = RecordDate::parse(&l.made)
+            .map_err(|e| problems.push(Problem::error("bad-date", at("made"), e.to_string())))
+            .ok();
         if l.place.trim().is_empty() {
-            problems.push(Problem::error(
-                "empty-field",
-                ypath!["lots", i, "place"],
-                "place of manufacture must not be empty",
-            ));
+            let message = "place of manufacture must not be empty";
+            problems.push(Problem::error("empty-field", at("place"), message));
         }
         let factory = l.factory.as_deref().and_then(|id| {
-            cx.party(
-                id,
-                &[PartyKind::Manufacturer],
-                "factory",
-                ypath!["lots", i, "factory"],
-                &mut problems,
-            )
+            let kinds = [PartyKind::Manufacturer];
+            cx.party(id, &kinds, "factory", at("factory"), &mut problems)
         });
-        lots.push(Lot {
-            lot: l.lot.clone(),
-            made,
-            place: l.place.clone(),
-            factory,
-        });
+        if let (true, Some(made)) = (lot_ok, made) {
+            lots.push(Lot {
+                lot: l.lot.clone(),
+                made,
+                place: l.place.clone(),
+                factory,
+            });
+        }
     }
 
     let mut evidence: Vec<Evidence> = Vec::new();
