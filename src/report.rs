@@ -63,9 +63,10 @@ fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
     let config = term::Config::default();
     for d in diags.iter() {
         let id = *ids.entry(&d.file).or_insert_with(|| {
-            std::fs::read_to_string(root.join(&d.file))
-                .ok()
-                .map(|text| files.add(d.file.clone(), text))
+            // Lossy, so a file with invalid UTF-8 still shows its line.
+            std::fs::read(root.join(&d.file)).ok().map(|bytes| {
+                files.add(d.file.clone(), String::from_utf8_lossy(&bytes).into_owned())
+            })
         });
         let mut report = match d.severity {
             Severity::Error => Report::error(),

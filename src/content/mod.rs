@@ -69,7 +69,15 @@ fn parse_all<T: DeserializeOwned + Send>(
             let text = source::read_text(root, path)?;
             let raw = yaml::parse::<T>(&text).map_err(|e| {
                 let mut d = Diagnostic::error(e.code, &rel, e.message).at(e.line, e.column);
-                if d.code == "wrong-type" && d.message.contains("expected a string") {
+                let scalar = [
+                    "invalid type: integer",
+                    "invalid type: floating point",
+                    "invalid type: boolean",
+                ];
+                if d.code == "wrong-type"
+                    && d.message.contains("expected a string")
+                    && scalar.iter().any(|s| d.message.contains(s))
+                {
                     d = d.with_help("quote the value, e.g. \"2026\", so YAML keeps it as written");
                 }
                 d
@@ -232,7 +240,10 @@ fn load_guidance(
     let mut ok = Vec::new();
     for d in drafts {
         match d {
-            Ok(d) => ok.push(d),
+            Ok(mut d) => {
+                diags.extend(std::mem::take(&mut d.warnings));
+                ok.push(d);
+            }
             Err(ds) => diags.extend(ds),
         }
     }

@@ -145,7 +145,11 @@ impl Context<'_> {
 }
 
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// The known name nearest to `name`, if it is close enough to be a likely typo.
@@ -391,8 +395,12 @@ pub fn resolve(
         let mut lot_ok = true;
         if !ident::is_valid_lot(&l.lot) {
             problems.push(
-                Problem::error("bad-lot", at("lot"), format!("invalid lot code `{}`", l.lot))
-                    .help("lot codes are 1–20 characters from A–Z, a–z, 0–9, `.`, `_` and `-`"),
+                Problem::error(
+                    "bad-lot",
+                    at("lot"),
+                    format!("invalid lot code `{}`", l.lot),
+                )
+                .help("lot codes are 1–20 characters from A–Z, a–z, 0–9, `.`, `_` and `-`"),
             );
             lot_ok = false;
         } else if raw.lots[..i].iter().any(|x| x.lot == l.lot) {

@@ -1,0 +1,142 @@
+//! Every defect SPEC §10 lists, one site each under tests/invalid/<case>/: the shared
+//! `_base` site with the case's files laid over it. Each case's expect.json names the
+//! exit code and the diagnostics (code, file, line, and column where given) that
+//! `check --json` must report.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+
+fn case_site(case: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let base = repo().join("tests/invalid/_base");
+    copy_dir(&base, dir.path());
+    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    copy_dir(case, dir.path());
+    fs::remove_file(dir.path().join("expect.json")).unwrap();
+    dir
+}
+
+fn check(root: &Path) -> (i32, Value, String) {
+    let o = certpress(&["check", "--json", "--root", root.to_str().unwrap()]);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| {
+        panic!(
+            "check --json printed invalid JSON ({e}):\n{}\n{}",
+            stdout(&o),
+            stderr(&o)
+        )
+    });
+    let human = certpress(&["check", "--root", root.to_str().unwrap()]);
+    (o.status.code().unwrap_or(-1), json, stderr(&human))
+}
+
+#[test]
+fn the_base_site_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
+    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    let (code, json, _) = check(dir.path());
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0, "{json:#}");
+}
+
+#[test]
+fn every_invalid_case_reports_its_diagnostic() {
+    let mut cases: Vec<_> = fs::read_dir(repo().join("tests/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expect.json").is_file())
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 20,
+        "expected a case per SPEC §10 defect, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let expect: Value =
+            serde_json::from_str(&fs::read_to_string(case.join("expect.json")).unwrap()).unwrap();
+        let site = case_site(case);
+        let (code, json, human) = check(site.path());
+        if i64::from(code) != expect["exit"].as_i64().unwrap() {
+            failures.push(format!(
+                "{name}: exit {code}, expected {}\n{json:#}",
+                expect["exit"]
+            ));
+            continue;
+        }
+        let got = json["diagnostics"].as_array().unwrap();
+        for want in expect["diagnostics"].as_array().unwrap() {
+            let found = got.iter().any(|d| {
+                d["code"] == want["code"]
+                    && d["file"] == want["file"]
+                    && d["severity"] == "error"
+                    && want.get("line").is_none_or(|l| d["line"] == *l)
+                    && want.get("column").is_none_or(|c| d["column"] == *c)
+            });
+            if !found {
+                failures.push(format!("{name}: no diagnostic like {want}; got {got:#?}"));
+            }
+            // The human output names the same place, compiler-style.
+            if let Some(line) = want.get("line") {
+                let place = format!("{}:{}:", want["file"].as_str().unwrap(), line);
+                if !human.contains(&place) {
+                    failures.push(format!("{name}: human output lacks {place}:\n{human}"));
+                }
+            }
+        }
+        assert!(!human.contains("panicked"), "{name} panicked:\n{human}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_100_mb_record_is_refused_without_reading_it() {
+    let site = case_site(&repo().join("tests/invalid/bad-age"));
+    let f = fs::File::create(site.path().join("content/products/huge.yaml")).unwrap();
+    f.set_len(100 * 1024 * 1024).unwrap();
+    let (code, json, _) = check(site.path());
+    assert_eq!(code, 1);
+    let d = &json["diagnostics"];
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "file-too-large" && d["file"] == "content/products/huge.yaml"),
+        "{d:#}"
+    );
+}
+
+#[test]
+fn all_problems_are_reported_in_one_run() {
+    // Two defective files and several defects in one record: every one is reported.
+    let site = case_site(&repo().join("tests/invalid/bad-gtin"));
+    copy_dir(&repo().join("tests/invalid/unknown-party"), site.path());
+    fs::write(
+        site.path().join("content/products/many.yaml"),
+        "id: many\nname: Many\nmodel: M\nmanufacturer: nobody\ngtin: \"123\"\nmarkets: [XX]\ncategories: [robot]\n",
+    )
+    .unwrap();
+    let (code, json, _) = check(site.path());
+    assert_eq!(code, 1);
+    let codes: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["file"].as_str().unwrap(), d["code"].as_str().unwrap()))
+        .collect();
+    for want in [
+        ("content/products/bad.yaml", "unknown-party"),
+        ("content/products/many.yaml", "unknown-party"),
+        ("content/products/many.yaml", "bad-gtin"),
+        ("content/products/many.yaml", "bad-market"),
+        ("content/products/many.yaml", "unknown-category"),
+    ] {
+        assert!(codes.contains(&want), "missing {want:?} in {codes:?}");
+    }
+}
