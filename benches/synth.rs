@@ -1,0 +1,122 @@
+//! Synthetic sites of N products, with lots, evidence and parties, for benchmarks and
+//! scale tests. Shared by `benches/build.rs` and `tests/synth.rs`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+const CATEGORIES: [(&str, &str); 5] = [
+    ("toy", "painted: true\n  small_parts: false"),
+    ("toy", "small_parts: true"),
+    ("childrens-apparel", "painted: false"),
+    ("child-care-article", "plasticized: true"),
+    ("sleepwear", "painted: false"),
+];
+
+/// GS1 check digit (weights 3,1,3,... from the right).
+fn check_digit(data: &str) -> u32 {
+    let sum: u32 = data
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Writes a site of `n` products into `dir` (which must not exist), using the plugins
+/// and theme of the repository at `repo`.
+pub fn generate(repo: &Path, dir: &Path, n: usize) {
+    fs::create_dir_all(dir.join("content/parties")).unwrap();
+    copy_tree(&repo.join("plugins"), &dir.join("plugins"));
+    copy_tree(&repo.join("themes/default"), &dir.join("themes/default"));
+    fs::write(
+        dir.join("site.toml"),
+        format!("title = \"Synthetic site of {n} products\"\nbase_url = \"https://bench.example\"\nas_of = \"2026-11-23\"\n"),
+    )
+    .unwrap();
+
+    let makers = (n / 500).clamp(2, 200);
+    let labs = (n / 1000).clamp(2, 100);
+    for i in 0..makers {
+        fs::write(
+            dir.join(format!("content/parties/maker-{i}.yaml")),
+            format!("id: maker-{i}\nkind: manufacturer\nname: Maker {i} Co., Ltd.\naddress: [\"{i} Industrial Road\", \"Ningbo 315000\"]\ncountry: CN\nemail: maker{i}@example.test\nphone: \"+86 574 0000 {i:04}\"\n"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join(format!("content/parties/importer-{i}.yaml")),
+            format!("id: importer-{i}\nkind: importer\nname: Importer {i} LLC\naddress: [\"{i} Harbor Street\", \"Portland, OR 97201\"]\ncountry: US\nemail: imports{i}@example.test\nphone: \"+1 503 555 {i:04}\"\n"),
+        )
+        .unwrap();
+    }
+    for i in 0..labs {
+        fs::write(
+            dir.join(format!("content/parties/lab-{i}.yaml")),
+            format!("id: lab-{i}\nkind: lab\nname: Testing Lab {i}\naddress: [\"{i} Science Park\", \"Shenzhen 518000\"]\ncountry: CN\nemail: lab{i}@example.test\nphone: \"+86 755 0000 {i:04}\"\naccreditations: {{ cpsc: \"{}\", iso17025: \"L{i}\" }}\n", 1000 + i),
+        )
+        .unwrap();
+    }
+    fs::write(
+        dir.join("content/parties/keeper.yaml"),
+        "id: keeper\nkind: person\nname: Kim Keeper\naddress: [\"1 Harbor Street\", \"Portland, OR 97201\"]\ncountry: US\nemail: kim@example.test\nphone: \"+1 503 555 0100\"\n",
+    )
+    .unwrap();
+
+    for i in 0..n {
+        let (category, attributes) = CATEGORIES[i % CATEGORIES.len()];
+        let folder = dir.join(format!("content/products/{category}/{:03}", i / 1000));
+        if i % 1000 < CATEGORIES.len() {
+            fs::create_dir_all(&folder).unwrap();
+        }
+        let data = format!("095212{:07}", i);
+        let gtin = format!("{data}{}", check_digit(&data));
+        let maker = i % makers;
+        let lab = i % labs;
+        let mut y = String::with_capacity(1200);
+        let _ = write!(
+            y,
+            "id: product-{i}\nname: Synthetic product {i}\nbrand: Bench Brand\nmodel: BB-{i:06}\ngtin: \"{gtin}\"\nsku: BB-{i:06}-EA\ndescription: A synthetic product used to measure build speed. Number {i}.\ncategories: [{category}]\nage: {{ min_months: {}, max_months: {} }}\nattributes:\n  {attributes}\nmarkets: [US, EU, CA]\nmanufacturer: maker-{maker}\nimporters: {{ US: importer-{maker}, EU: importer-{maker} }}\nrecords_custodian: keeper\nlots:\n",
+            12 + (i % 4) * 12,
+            60 + (i % 4) * 12
+        );
+        for l in 0..2 {
+            let _ = writeln!(
+                y,
+                "  - {{ lot: \"L{i}-{l}\", made: 2026-0{}, place: \"Ningbo, China\", factory: maker-{maker} }}",
+                l + 3
+            );
+        }
+        y.push_str("evidence:\n");
+        for (r, covers) in [
+            "\"16 CFR 1303\", \"15 U.S.C. 1278a\"",
+            "\"16 CFR 1250\", \"16 CFR 1501\"",
+            "\"EN 71-1\", \"EN 71-2\", \"EN 71-3\"",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let _ = write!(
+                y,
+                "  - report: R-{i}-{r}\n    lab: lab-{lab}\n    date: 2026-04-{:02}\n    place: Shenzhen, China\n    covers: [{covers}]\n    result: pass\n",
+                10 + r
+            );
+        }
+        y.push_str("declarations: { tracking-label: true }\n");
+        fs::write(folder.join(format!("product-{i}.yaml")), y).unwrap();
+    }
+}
