@@ -141,9 +141,9 @@ fn run(cli: Cli) -> u8 {
             match built {
                 Some(b) => {
                     println!(
-                        "Built {} pages and copied {} files in {:.2} s → {}{}",
-                        b.rendered.pages,
-                        b.rendered.files_copied,
+                        "Built {} and copied {} in {:.2} s → {}{}",
+                        plural(b.rendered.pages, "page"),
+                        plural(b.rendered.files_copied, "file"),
                         started.elapsed().as_secs_f64(),
                         display_path(&root, &b.output),
                         warnings_suffix(&diags)
@@ -171,6 +171,14 @@ fn build(
 
 fn exit_code(diags: &Diagnostics, strict: bool) -> u8 {
     diags.exit_code(strict) as u8
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn warnings_suffix(diags: &Diagnostics) -> String {

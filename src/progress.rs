@@ -19,7 +19,7 @@ impl Progress {
     pub fn new(len: usize, what: &str) -> Self {
         let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
         if let Ok(style) =
-            ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {per_sec}")
+            ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} pages, {eta} left")
         {
             bar.set_style(style.progress_chars("=> "));
         }
