@@ -105,12 +105,14 @@ fn page(site: &Site, job: &Job) -> (&'static str, String, Context) {
     match job {
         Job::Home => {
             cx.insert("page", &PageView::new(site, "home", &site.config.title, ""));
-            let products: Vec<ProductSummary> = site
+            let mut products: Vec<ProductSummary> = site
                 .content
                 .products
                 .iter()
                 .map(|p| ProductSummary::new(p, base))
                 .collect();
+            // People scan a list by name; the id breaks ties so the order is total.
+            products.sort_by(|a, b| (a.name, a.id).cmp(&(b.name, b.id)));
             cx.insert("products", &products);
             ("index.html", "index.html".into(), cx)
         }
