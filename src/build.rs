@@ -31,6 +31,10 @@ pub fn build(
     if diags.has_errors() || (strict && !diags.is_empty()) {
         return None;
     }
+    if let Some(why) = output::refuse_target(&site.root, &target) {
+        diags.push(Diagnostic::error("bad-output", target.display().to_string(), why).config());
+        return None;
+    }
     let mut theme = match theme::load(&site.root, &site.config.theme) {
         Ok(t) => t,
         Err(ds) => {

@@ -4,7 +4,7 @@
 use crate::date::RecordDate;
 use crate::diagnostic::Diagnostics;
 use crate::report;
-use crate::site::{self, Overrides, Site};
+use crate::site::{self, Overrides};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -123,6 +123,13 @@ fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::New { .. } => unreachable!("handled above"),
         Command::Check { json, .. } => {
+            // A theme that cannot render fails `build`; `check` says so first.
+            if let Some(site) = &site
+                && let Err(ds) = crate::theme::load(&site.root, &site.config.theme)
+            {
+                diags.extend(ds);
+                diags.sort();
+            }
             if json {
                 println!("{}", report::json(site.as_ref(), &diags));
             } else {
@@ -136,7 +143,7 @@ fn run(cli: Cli) -> u8 {
                 report::human(&root, &diags);
                 return exit_code(&diags, strict);
             };
-            let built = build(&site, output, strict, &mut diags);
+            let built = crate::build::build(&site, output, strict, &mut diags);
             report::human(&root, &diags);
             match built {
                 Some(b) => {
@@ -158,15 +165,6 @@ fn run(cli: Cli) -> u8 {
             }
         }
     }
-}
-
-fn build(
-    site: &Site,
-    output: Option<PathBuf>,
-    strict: bool,
-    diags: &mut Diagnostics,
-) -> Option<crate::build::Built> {
-    crate::build::build(site, output, strict, diags)
 }
 
 fn exit_code(diags: &Diagnostics, strict: bool) -> u8 {

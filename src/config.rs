@@ -67,28 +67,47 @@ struct RawPlugins {
     enabled: Vec<Spanned<String>>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLabels {
+    template: Spanned<String>,
+    sheet: Spanned<String>,
+    formats: Vec<LabelFormat>,
+    dpi: Spanned<u32>,
+    qr_error_correction: QrLevel,
+}
+
+impl Default for RawLabels {
+    fn default() -> Self {
+        RawLabels {
+            template: Spanned::new(0..0, "tracking".into()),
+            sheet: Spanned::new(0..0, "avery-5160".into()),
+            formats: vec![LabelFormat::Svg, LabelFormat::Pdf],
+            dpi: Spanned::new(0..0, 300),
+            qr_error_correction: QrLevel::M,
+        }
+    }
+}
+
 /// Label settings. They are read and checked now so a typo fails early; the label
 /// printer uses them.
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields, default)]
-pub struct RawLabels {
+#[derive(Debug, Clone)]
+pub struct Labels {
+    /// A template name under `themes/<theme>/labels/`.
     pub template: String,
+    /// A named sheet layout.
     pub sheet: String,
     pub formats: Vec<LabelFormat>,
     pub dpi: u32,
     pub qr_error_correction: QrLevel,
 }
 
-impl Default for RawLabels {
-    fn default() -> Self {
-        RawLabels {
-            template: "tracking".into(),
-            sheet: "avery-5160".into(),
-            formats: vec![LabelFormat::Svg, LabelFormat::Pdf],
-            dpi: 300,
-            qr_error_correction: QrLevel::M,
-        }
-    }
+/// A plugin listed in `[plugins] enabled`, with where it is listed.
+#[derive(Debug, Clone)]
+pub struct Enabled {
+    pub id: String,
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -139,8 +158,8 @@ pub struct Config {
     pub output: PathBuf,
     pub strict: bool,
     /// Plugin ids to enable; empty means every folder in `plugins/`.
-    pub plugins: Vec<String>,
-    pub labels: RawLabels,
+    pub plugins: Vec<Enabled>,
+    pub labels: Labels,
     pub search: bool,
     pub extra: toml::Table,
 }
@@ -165,6 +184,9 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
             "`{text}` must be an http:// or https:// URL with a host"
         ));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{text}` must not carry a user name or password"));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("`{text}` must not have a query or fragment"));
     }
@@ -173,6 +195,15 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// A BCP 47-shaped tag: `en`, `en-GB`, `zh-Hant-TW`. It reaches `<html lang>`.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A path from the configuration that must stay inside the site folder.
@@ -269,7 +300,12 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
     let mut plugins = Vec::new();
     for p in &raw.plugins.enabled {
         if crate::ident::is_valid_id(p.get_ref()) {
-            plugins.push(p.get_ref().clone());
+            let (line, column) = line_col(text, p.span().start);
+            plugins.push(Enabled {
+                id: p.get_ref().clone(),
+                line,
+                column,
+            });
         } else {
             problem(
                 p.span(),
@@ -278,10 +314,34 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         }
     }
 
-    if !(72..=2400).contains(&raw.labels.dpi) {
+    let dpi = *raw.labels.dpi.get_ref();
+    if !(72..=2400).contains(&dpi) {
+        problem(
+            raw.labels.dpi.span(),
+            format!("labels.dpi {dpi} must be between 72 and 2400"),
+        );
+    }
+    for (key, name) in [
+        ("template", &raw.labels.template),
+        ("sheet", &raw.labels.sheet),
+    ] {
+        if !crate::ident::is_valid_id(name.get_ref()) {
+            problem(
+                name.span(),
+                format!(
+                    "labels.{key} `{}` must be a name (lower-case letters, digits, `-`), not a path",
+                    name.get_ref()
+                ),
+            );
+        }
+    }
+    if !is_language_tag(&raw.language) {
         problem(
             0..0,
-            format!("labels.dpi {} must be between 72 and 2400", raw.labels.dpi),
+            format!(
+                "language `{}` is not a language tag such as `en` or `en-GB`",
+                raw.language
+            ),
         );
     }
 
@@ -298,7 +358,13 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         output,
         strict: raw.build.strict,
         plugins,
-        labels: raw.labels,
+        labels: Labels {
+            template: raw.labels.template.into_inner(),
+            sheet: raw.labels.sheet.into_inner(),
+            formats: raw.labels.formats,
+            dpi,
+            qr_error_correction: raw.labels.qr_error_correction,
+        },
         search: raw.search.enabled,
         extra: raw.extra,
     })
@@ -334,10 +400,14 @@ mod tests {
 
     #[test]
     fn semantic_problems_are_all_reported_with_positions() {
-        let text = "title = \"T\"\nbase_url = \"ftp://x\"\nas_of = \"2026-02-30\"\n[build]\noutput = \"../elsewhere\"\n";
+        let text = "title = \"T\"\nbase_url = \"ftp://x\"\nas_of = \"2026-02-30\"\n[build]\noutput = \"../elsewhere\"\n[labels]\ndpi = 5\nsheet = \"../../etc\"\n";
         let e = parse(text).unwrap_err();
         let lines: Vec<usize> = e.iter().map(|d| d.line).collect();
-        assert_eq!(lines, vec![2, 3, 5], "{e:?}");
+        assert_eq!(lines, vec![2, 3, 5, 7, 8], "{e:?}");
+        let e = parse("title = \"T\"\nbase_url = \"https://u:p@x.example\"\n").unwrap_err();
+        assert!(e[0].message.contains("password"));
+        assert!(parse(&format!("{MINIMAL}language = \"en-GB\"\n")).is_ok());
+        assert!(parse(&format!("{MINIMAL}language = \"<script>\"\n")).is_err());
         assert!(
             e.iter()
                 .all(|d| d.origin == crate::diagnostic::Origin::Config)

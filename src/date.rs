@@ -64,16 +64,6 @@ impl RecordDate {
         }
     }
 
-    /// The earliest day the date can mean (first of the month for `2026-03`).
-    pub fn first_day(&self) -> Date {
-        match *self {
-            RecordDate::Day(d) => d,
-            RecordDate::Month { year, month } => {
-                Date::from_calendar_date(year, month, 1).expect("day 1 exists in every month")
-            }
-        }
-    }
-
     /// Human form: "March 2026" or "11 March 2026".
     pub fn display(&self) -> String {
         match *self {
@@ -171,14 +161,6 @@ mod tests {
         assert_eq!(
             iso(RecordDate::parse_day("2026-03-11").unwrap()),
             "2026-03-11"
-        );
-    }
-
-    #[test]
-    fn month_dates_start_on_the_first() {
-        assert_eq!(
-            iso(RecordDate::parse("2026-03").unwrap().first_day()),
-            "2026-03-01"
         );
     }
 }

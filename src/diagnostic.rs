@@ -159,10 +159,6 @@ impl Diagnostics {
             0
         }
     }
-
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
-    }
 }
 
 impl IntoIterator for Diagnostics {

@@ -19,6 +19,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod gtin;
 pub mod ident;
+pub mod markdown;
 pub mod output;
 pub mod plugins;
 pub mod progress;

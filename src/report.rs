@@ -62,12 +62,27 @@ fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
     let mut ids: HashMap<&str, Option<usize>> = HashMap::new();
     let config = term::Config::default();
     for d in diags.iter() {
-        let id = *ids.entry(&d.file).or_insert_with(|| {
-            // Lossy, so a file with invalid UTF-8 still shows its line.
-            std::fs::read(root.join(&d.file)).ok().map(|bytes| {
-                files.add(d.file.clone(), String::from_utf8_lossy(&bytes).into_owned())
+        // Only diagnostics with a position show source lines; read each file once, through
+        // the same size cap as loading (a `file-too-large` file is never read here).
+        let id = if d.line > 0 {
+            *ids.entry(&d.file).or_insert_with(|| {
+                let path = root.join(&d.file);
+                let bytes = std::fs::File::open(&path).and_then(|f| {
+                    let mut buf = Vec::new();
+                    std::io::Read::read_to_end(
+                        &mut std::io::Read::take(f, crate::source::MAX_TEXT_BYTES),
+                        &mut buf,
+                    )
+                    .map(|_| buf)
+                });
+                // Lossy, so a file with invalid UTF-8 still shows its line.
+                bytes
+                    .ok()
+                    .map(|b| files.add(d.file.clone(), String::from_utf8_lossy(&b).into_owned()))
             })
-        });
+        } else {
+            None
+        };
         let mut report = match d.severity {
             Severity::Error => Report::error(),
             Severity::Warning => Report::warning(),

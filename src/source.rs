@@ -1,8 +1,11 @@
-//! Reading the site's files safely: a size cap (a 100 MB "record" is an error, not an
-//! out-of-memory), UTF-8 only, and references that must stay inside `content/`.
+//! Reading the site's files safely: one walker for every folder (sorted, hidden files
+//! skipped, nothing dropped without a word), a size cap (a 100 MB "record" is an error,
+//! not an out-of-memory), UTF-8 only, no symbolic link out of the site, and file
+//! references that must stay inside `content/assets/`.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, line_col};
 use std::fs;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// No record, guidance page or plugin file is anywhere near this; a bigger file is a
@@ -18,36 +21,125 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Reads a text file of the site, refusing oversized and non-UTF-8 files.
+/// Files under `dir` in path order (SPEC §4.1: "files are read in path order"), skipping
+/// hidden files and folders. With `exts`, only files with one of those extensions are
+/// returned and any other file is reported as ignored. Walk errors are reported, and
+/// symbolic links are reported and not followed. A missing `dir` is simply empty.
+pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    if !dir.exists() {
+        return (files, diags);
+    }
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let file = e
+                    .path()
+                    .map_or_else(|| relative(root, dir), |p| relative(root, p));
+                diags.push(Diagnostic::error(
+                    "unreadable-file",
+                    file,
+                    format!("cannot read: {e}"),
+                ));
+                continue;
+            }
+        };
+        let rel = || relative(root, entry.path());
+        if entry.path_is_symlink() {
+            diags.push(
+                Diagnostic::warning(
+                    "symlink-ignored",
+                    rel(),
+                    "symbolic links are not followed; this file is ignored",
+                )
+                .with_help("copy the file into the site folder instead"),
+            );
+        } else if entry.file_type().is_file() {
+            match exts {
+                None => files.push(entry.into_path()),
+                Some(exts)
+                    if entry
+                        .path()
+                        .extension()
+                        .is_some_and(|x| exts.iter().any(|e| x == *e)) =>
+                {
+                    files.push(entry.into_path());
+                }
+                Some(exts) => diags.push(Diagnostic::warning(
+                    "ignored-file",
+                    rel(),
+                    format!("ignored: only .{} files are read here", exts.join(" and .")),
+                )),
+            }
+        }
+    }
+    (files, diags)
+}
+
+/// Reads a text file of the site, refusing oversized and non-UTF-8 files and symbolic
+/// links that lead outside `root`.
 pub fn read_text(root: &Path, path: &Path) -> Result<String, Diagnostic> {
     let rel = relative(root, path);
-    let meta = fs::metadata(path)
-        .map_err(|e| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_TEXT_BYTES {
+    let unreadable =
+        |e: std::io::Error| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}"));
+    if fs::symlink_metadata(path)
+        .map_err(unreadable)?
+        .file_type()
+        .is_symlink()
+    {
+        let inside = match (path.canonicalize(), root.canonicalize()) {
+            (Ok(p), Ok(r)) => p.starts_with(r),
+            _ => false,
+        };
+        if !inside {
+            return Err(Diagnostic::error(
+                "path-escape",
+                &rel,
+                "a symbolic link that leads outside the site folder",
+            ));
+        }
+    }
+    let file = fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    // Read at most one byte past the cap, however large the file is or grows.
+    file.take(MAX_TEXT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
         return Err(Diagnostic::error(
             "file-too-large",
             &rel,
             format!(
-                "file is {} bytes; records, pages and plugin files may be at most {} bytes",
-                meta.len(),
-                MAX_TEXT_BYTES
+                "file is over {MAX_TEXT_BYTES} bytes, the most a record, page or plugin file may be"
             ),
         ));
     }
-    let bytes = fs::read(path)
-        .map_err(|e| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
-        let (line, column) = crate::diagnostic::line_col(
-            &String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
-            e.utf8_error().valid_up_to(),
-        );
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let (line, column) = line_col(&prefix, valid);
         Diagnostic::error("not-utf8", &rel, "file is not valid UTF-8").at(line, column)
     })
 }
 
-/// Resolves a file reference from a record (`image`, a report `file`): relative to
-/// `content/`, it must exist and must not leave `content/` (no `..`, no absolute path,
-/// no symbolic link pointing outside). Returns the path relative to `content/`.
+/// Asset file names become URL path segments: keep them to characters that need no
+/// encoding.
+fn is_url_safe(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Resolves a file reference (`image`, a report `file`, a guidance image): relative to
+/// `content/`, under `assets/` (the folder published as `/assets/`), made of URL-safe
+/// names, not a symbolic link, and existing. Returns the path relative to `content/`.
 pub fn asset(content_dir: &Path, reference: &str) -> Result<String, (&'static str, String)> {
     let rel = Path::new(reference);
     if reference.is_empty()
@@ -61,38 +153,41 @@ pub fn asset(content_dir: &Path, reference: &str) -> Result<String, (&'static st
             ),
         ));
     }
-    let full = content_dir.join(rel);
-    let canonical = full.canonicalize().map_err(|_| {
-        (
-            "missing-file",
-            format!("`{reference}` does not exist (looked for content/{reference})"),
-        )
-    })?;
-    let base: PathBuf = content_dir
-        .canonicalize()
-        .unwrap_or_else(|_| content_dir.to_path_buf());
-    if !canonical.starts_with(&base) {
-        return Err((
-            "path-escape",
-            format!("`{reference}` leads outside content/ through a symbolic link"),
-        ));
-    }
-    if !canonical.is_file() {
-        return Err(("missing-file", format!("`{reference}` is not a file")));
-    }
-    // Only content/assets/ is published (as /assets/), so a reference elsewhere would
-    // be a broken link on the site.
     if !reference.starts_with("assets/") {
         return Err((
             "asset-outside-assets",
             format!("`{reference}` must be under content/assets/ to be published"),
         ));
     }
-    Ok(rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/"))
+    if !reference.split('/').all(is_url_safe) {
+        return Err((
+            "bad-path",
+            format!(
+                "`{reference}`: file and folder names may use only A–Z, a–z, 0–9, `.`, `_` and `-`"
+            ),
+        ));
+    }
+    let full = content_dir.join(rel);
+    let meta = fs::symlink_metadata(&full).map_err(|_| {
+        (
+            "missing-file",
+            format!("`{reference}` does not exist (looked for content/{reference})"),
+        )
+    })?;
+    // A link anywhere on the way would publish something else than the reference names.
+    let canonical = full.canonicalize().ok();
+    let base = content_dir.canonicalize().ok();
+    let direct = matches!((&canonical, &base), (Some(c), Some(b)) if *c == b.join(rel));
+    if meta.file_type().is_symlink() || !direct {
+        return Err((
+            "path-escape",
+            format!("`{reference}` goes through a symbolic link, which certpress does not follow"),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(("missing-file", format!("`{reference}` is not a file")));
+    }
+    Ok(reference.to_string())
 }
 
 #[cfg(test)]
@@ -100,31 +195,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn asset_references_stay_inside_content() {
+    fn asset_references_stay_inside_content_assets() {
         let dir = tempfile::tempdir().unwrap();
         let content = dir.path().join("content");
         fs::create_dir_all(content.join("assets")).unwrap();
         fs::write(content.join("assets/a.svg"), "<svg/>").unwrap();
+        fs::write(content.join("assets/a b.svg"), "<svg/>").unwrap();
         fs::write(dir.path().join("secret.txt"), "x").unwrap();
         fs::write(content.join("loose.svg"), "<svg/>").unwrap();
+        assert_eq!(asset(&content, "assets/a.svg").unwrap(), "assets/a.svg");
         assert_eq!(
             asset(&content, "loose.svg").unwrap_err().0,
             "asset-outside-assets"
         );
-        assert_eq!(asset(&content, "assets/a.svg").unwrap(), "assets/a.svg");
         assert_eq!(
             asset(&content, "assets/b.svg").unwrap_err().0,
             "missing-file"
+        );
+        assert_eq!(asset(&content, "assets/a b.svg").unwrap_err().0, "bad-path");
+        assert_eq!(
+            asset(&content, "assets/a.svg?x=1").unwrap_err().0,
+            "bad-path"
         );
         assert_eq!(
             asset(&content, "../secret.txt").unwrap_err().0,
             "path-escape"
         );
-        assert_eq!(asset(&content, "/etc/passwd").unwrap_err().0, "path-escape");
-        assert_eq!(asset(&content, "assets").unwrap_err().0, "missing-file");
         assert_eq!(
             asset(&content, "assets/../../secret.txt").unwrap_err().0,
             "path-escape"
+        );
+        assert_eq!(asset(&content, "/etc/passwd").unwrap_err().0, "path-escape");
+        assert_eq!(
+            asset(&content, "assets").unwrap_err().0,
+            "asset-outside-assets"
         );
         #[cfg(unix)]
         {
@@ -135,6 +239,11 @@ mod tests {
             .unwrap();
             assert_eq!(
                 asset(&content, "assets/link.txt").unwrap_err().0,
+                "path-escape"
+            );
+            std::os::unix::fs::symlink(dir.path(), content.join("assets/up")).unwrap();
+            assert_eq!(
+                asset(&content, "assets/up/secret.txt").unwrap_err().0,
                 "path-escape"
             );
         }
@@ -149,6 +258,41 @@ mod tests {
         assert_eq!(
             read_text(dir.path(), &big).unwrap_err().code,
             "file-too-large"
+        );
+    }
+
+    #[test]
+    fn symlinks_out_of_the_site_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.yaml"), "id: x\n").unwrap();
+        let site = tempfile::tempdir().unwrap();
+        #[cfg(unix)]
+        {
+            let link = site.path().join("site.toml");
+            std::os::unix::fs::symlink(outside.path().join("secret.yaml"), &link).unwrap();
+            assert_eq!(
+                read_text(site.path(), &link).unwrap_err().code,
+                "path-escape"
+            );
+        }
+    }
+
+    #[test]
+    fn walking_reports_what_it_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("products");
+        fs::create_dir_all(d.join("sub")).unwrap();
+        fs::write(d.join("b.yaml"), "").unwrap();
+        fs::write(d.join("sub/a.yml"), "").unwrap();
+        fs::write(d.join("notes.txt"), "").unwrap();
+        fs::write(d.join(".hidden.yaml"), "").unwrap();
+        let (files, diags) = walk(dir.path(), &d, Some(&["yaml", "yml"]));
+        let names: Vec<String> = files.iter().map(|p| relative(dir.path(), p)).collect();
+        assert_eq!(names, vec!["products/b.yaml", "products/sub/a.yml"]);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            (diags[0].code, diags[0].file.as_str()),
+            ("ignored-file", "products/notes.txt")
         );
     }
 }

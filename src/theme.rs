@@ -3,7 +3,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::source;
 use std::path::{Path, PathBuf};
-use walkdir::WalkDir;
 
 /// Templates every theme must provide.
 pub const REQUIRED: [&str; 5] = [
@@ -21,26 +20,17 @@ pub struct Theme {
     pub static_files: Vec<(PathBuf, String)>,
 }
 
-fn sorted_files(dir: &Path) -> Vec<PathBuf> {
-    WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .collect()
-}
-
 pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
     let dir = root.join("themes").join(name);
     if !dir.is_dir() {
-        let available: Vec<String> = std::fs::read_dir(root.join("themes"))
+        let mut available: Vec<String> = std::fs::read_dir(root.join("themes"))
             .map(|rd| {
                 rd.filter_map(Result::ok)
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .collect()
             })
             .unwrap_or_default();
+        available.sort();
         return Err(vec![
             Diagnostic::error(
                 "unknown-theme",
@@ -57,8 +47,9 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
     }
     let templates_dir = dir.join("templates");
     let mut sources = Vec::new();
-    let mut diags = Vec::new();
-    for path in sorted_files(&templates_dir) {
+    let (template_files, walk_diags) = source::walk(root, &templates_dir, None);
+    let mut diags: Vec<Diagnostic> = walk_diags.into_iter().map(Diagnostic::config).collect();
+    for path in template_files {
         let name = source::relative(&templates_dir, &path);
         match source::read_text(root, &path) {
             Ok(text) => sources.push((name, text)),
@@ -88,11 +79,13 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
             );
         }
     }
-    if !diags.is_empty() {
+    let static_dir = dir.join("static");
+    let (static_paths, walk_diags) = source::walk(root, &static_dir, None);
+    diags.extend(walk_diags.into_iter().map(Diagnostic::config));
+    if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let static_dir = dir.join("static");
-    let static_files = sorted_files(&static_dir)
+    let static_files = static_paths
         .into_iter()
         .map(|p| {
             let rel = source::relative(&static_dir, &p);

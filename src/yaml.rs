@@ -7,7 +7,7 @@
 //! problem, so a clean build never parses twice.
 
 use serde::de::DeserializeOwned;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
@@ -85,6 +85,44 @@ impl fmt::Display for YamlPath {
     }
 }
 
+/// Deserialises a map, refusing a key that appears twice. serde's maps keep the last
+/// value silently, so `importers: { US: a, US: b }` would quietly mean `b`.
+pub fn unique_keys<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: serde::Deserialize<'de> + Ord + fmt::Display,
+    V: serde::Deserialize<'de>,
+{
+    struct Visit<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K, V> serde::de::Visitor<'de> for Visit<K, V>
+    where
+        K: serde::Deserialize<'de> + Ord + fmt::Display,
+        V: serde::Deserialize<'de>,
+    {
+        type Value = BTreeMap<K, V>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(k) = map.next_key::<K>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate entry with key `{k}`"
+                    )));
+                }
+                let v = map.next_value()?;
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Visit(std::marker::PhantomData))
+}
+
 /// A YAML file that could not be deserialised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {
@@ -127,14 +165,24 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
         "yaml-syntax"
     };
     let (mut line, mut column) = err.location().map_or((0, 0), |l| (l.line(), l.column()));
-    if code == "duplicate-key"
-        && let Some((l, c)) = Locator::new(text).duplicates.first().map(|d| d.1)
-    {
-        (line, column) = (l, c);
-    }
-    if line == 0 {
-        // A missing key belongs to the mapping that lacks it: point at the document start.
-        (line, column) = Locator::new(text).first_node.unwrap_or((1, 1));
+    if code == "duplicate-key" || line == 0 {
+        let locator = Locator::new(text);
+        // serde names the repeated field: point at its second occurrence.
+        let named = message.split('`').nth(1).unwrap_or_default();
+        let dup = locator
+            .duplicates
+            .iter()
+            .find(|(p, _)| matches!(p.0.last(), Some(Seg::Key(k)) if k == named))
+            .or(locator.duplicates.first());
+        if code == "duplicate-key"
+            && let Some((_, pos)) = dup
+        {
+            (line, column) = *pos;
+        }
+        if line == 0 {
+            // A missing key belongs to the mapping that lacks it: point at its start.
+            (line, column) = locator.first_node.unwrap_or((1, 1));
+        }
     }
     let message = if code == "yaml-too-complex" {
         format!("the YAML's aliases or nesting expand too far to read safely ({message})")
@@ -413,6 +461,23 @@ mod tests {
         let e = parse::<Rec>("id: x\nn: 1: 2\n").unwrap_err();
         assert_eq!(e.code, "yaml-syntax");
         assert!(e.line >= 1);
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct WithMap {
+        id: String,
+        #[serde(default, deserialize_with = "unique_keys")]
+        importers: BTreeMap<String, String>,
+    }
+
+    #[test]
+    fn duplicate_map_keys_are_errors_at_the_second_key() {
+        let e = parse::<WithMap>("id: x\nimporters:\n  US: a\n  EU: b\n  US: c\n").unwrap_err();
+        assert_eq!(e.code, "duplicate-key", "{e:?}");
+        assert_eq!(e.line, 5, "{e:?}");
+        let ok = parse::<WithMap>("id: x\nimporters: { US: a, EU: b }\n").unwrap();
+        assert_eq!(ok.importers.len(), 2);
     }
 
     #[test]

@@ -345,3 +345,44 @@ fn base_url_override_moves_every_link_under_its_path() {
         "guidance links are not rewritten under the base path"
     );
 }
+
+#[test]
+fn build_refuses_output_folders_it_would_destroy() {
+    let site = example_copy();
+    let root = site.path().to_str().unwrap();
+    let precious = site.path().join("notes");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("draft.txt"), "keep me").unwrap();
+    for target in [
+        site.path().join("content"),
+        site.path().join("content/assets/out"),
+        site.path().to_path_buf(),
+        precious.clone(),
+    ] {
+        let o = certpress(&[
+            "build",
+            "--root",
+            root,
+            "--output",
+            target.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{} was accepted:\n{}",
+            target.display(),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("bad-output"), "{}", stderr(&o));
+    }
+    assert_eq!(
+        fs::read_to_string(precious.join("draft.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(site.path().join("content/products").is_dir());
+    // The configured output is fine, and so is rebuilding over it.
+    for _ in 0..2 {
+        let o = certpress(&["build", "--root", root]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}

@@ -15,6 +15,7 @@ fn case_site(case: &Path) -> tempfile::TempDir {
     let base = repo().join("tests/invalid/_base");
     copy_dir(&base, dir.path());
     copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
     copy_dir(case, dir.path());
     fs::remove_file(dir.path().join("expect.json")).unwrap();
     dir
@@ -38,6 +39,7 @@ fn the_base_site_is_clean() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("tests/invalid/_base"), dir.path());
     copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
     let (code, json, _) = check(dir.path());
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0, "{json:#}");

@@ -13,7 +13,7 @@ pub use problem::Problem;
 pub use product::{Age, Evidence, Lot, Product};
 pub use raw::{PartyKind, Status, TestResult};
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::plugins::Vocabulary;
 use crate::source;
 use crate::yaml;
@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use walkdir::WalkDir;
 
 /// Everything in `content/`, validated.
 #[derive(Debug, Default)]
@@ -35,39 +34,44 @@ pub struct Content {
     pub guidance: Vec<GuidancePage>,
 }
 
-/// Files under `dir` with one of `exts`, in path order (SPEC §4.1: "files are read in
-/// path order"). Hidden files and folders are skipped.
-fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
-    WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)))
-        .collect()
-}
-
-/// A record file read and parsed into its raw struct.
-struct Parsed<T> {
+/// A record file, read and (if it could be) parsed.
+struct Record<T> {
     rel: String,
     stem: String,
-    raw: T,
+    /// Kept until the record is resolved, to locate its problems without reading again.
+    text: String,
+    /// The id the file claims, even when the rest fails to parse.
+    id: Option<String>,
+    parsed: Result<T, Diagnostic>,
 }
 
-/// Reads and parses record files in parallel. Files that fail are reported and dropped.
-fn parse_all<T: DeserializeOwned + Send>(
+/// Reads and parses record files in parallel.
+fn read_all<T: DeserializeOwned + Send>(
     root: &Path,
     paths: &[PathBuf],
-    diags: &mut Diagnostics,
-) -> Vec<Parsed<T>> {
-    let results: Vec<Result<Parsed<T>, Diagnostic>> = paths
+    claimed: fn(&T) -> &str,
+) -> Vec<Record<T>> {
+    paths
         .par_iter()
         .map(|path| {
             let rel = source::relative(root, path);
-            let text = source::read_text(root, path)?;
-            let raw = yaml::parse::<T>(&text).map_err(|e| {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = match source::read_text(root, path) {
+                Ok(t) => t,
+                Err(d) => {
+                    return Record {
+                        rel,
+                        stem,
+                        text: String::new(),
+                        id: None,
+                        parsed: Err(d),
+                    };
+                }
+            };
+            let parsed = yaml::parse::<T>(&text).map_err(|e| {
                 let mut d = Diagnostic::error(e.code, &rel, e.message).at(e.line, e.column);
                 let scalar = [
                     "invalid type: integer",
@@ -81,43 +85,54 @@ fn parse_all<T: DeserializeOwned + Send>(
                     d = d.with_help("quote the value, e.g. \"2026\", so YAML keeps it as written");
                 }
                 d
-            })?;
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Ok(Parsed { rel, stem, raw })
+            });
+            let id = match &parsed {
+                Ok(raw) => Some(claimed(raw).to_string()),
+                Err(_) => claimed_id(&text),
+            };
+            Record {
+                rel,
+                stem,
+                text,
+                id,
+                parsed,
+            }
         })
-        .collect();
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(p) => out.push(p),
-            Err(d) => diags.push(d),
-        }
-    }
-    out
+        .collect()
 }
 
-/// Attaches line and column to a file's problems (re-reading it: only files with
-/// problems pay for this).
-fn locate(root: &Path, rel: &str, problems: Vec<Problem>) -> Vec<Diagnostic> {
-    if problems.is_empty() {
-        return Vec::new();
-    }
-    let text = std::fs::read_to_string(root.join(rel)).unwrap_or_default();
-    problem::locate(rel, &text, 0, problems)
-}
-
-/// The id a record file claims, read without validating the rest (so a file that fails
-/// to parse can still be recognised as the owner of its id).
-fn claimed_id(root: &Path, path: &Path) -> Option<String> {
+/// The id a record claims, read without validating the rest, so a file that fails to
+/// parse still owns its id (no second error when a duplicate appears elsewhere).
+fn claimed_id(text: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct IdOnly {
         id: String,
     }
-    let text = source::read_text(root, path).ok()?;
-    yaml::parse::<IdOnly>(&text).ok().map(|r| r.id)
+    yaml::parse::<IdOnly>(text).ok().map(|r| r.id)
+}
+
+/// For each id, the first file (in path order) that claims it.
+fn first_claims<T>(records: &[Record<T>]) -> BTreeMap<String, String> {
+    let mut first = BTreeMap::new();
+    for r in records {
+        if let Some(id) = &r.id {
+            first.entry(id.clone()).or_insert_with(|| r.rel.clone());
+        }
+    }
+    first
+}
+
+fn duplicate(kind: &str, id: &str, first: &str) -> Problem {
+    Problem::error(
+        "duplicate-id",
+        ypath!["id"],
+        format!("{kind} id `{id}` is already used by {first}"),
+    )
+    .help("ids are unique across all subfolders")
+}
+
+fn has_errors(problems: &[Problem]) -> bool {
+    problems.iter().any(|p| p.severity == Severity::Error)
 }
 
 pub fn load(
@@ -127,91 +142,105 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> Content {
     let content_dir = root.join("content");
-    let party_paths = files(&content_dir.join("parties"), &["yaml", "yml"]);
-    let product_paths = files(&content_dir.join("products"), &["yaml", "yml"]);
+    let yaml_exts: &[&str] = &["yaml", "yml"];
+    let (party_paths, walk_diags) =
+        source::walk(root, &content_dir.join("parties"), Some(yaml_exts));
+    diags.extend(walk_diags);
+    let (product_paths, walk_diags) =
+        source::walk(root, &content_dir.join("products"), Some(yaml_exts));
+    diags.extend(walk_diags);
 
-    // Parties first: products refer to them.
-    let raw_parties = parse_all::<raw::RawParty>(root, &party_paths, diags);
-    let mut broken_parties: BTreeSet<String> = BTreeSet::new();
-    let loaded: BTreeSet<&str> = raw_parties.iter().map(|p| p.rel.as_str()).collect();
-    for path in &party_paths {
-        if !loaded.contains(source::relative(root, path).as_str())
-            && let Some(id) = claimed_id(root, path)
-        {
-            broken_parties.insert(id);
-        }
-    }
+    // Assets are published as they are; what the walk skips is reported here.
+    let (_, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
+    diags.extend(walk_diags);
+
+    // Parties first: products refer to them. A party that fails keeps its id "known but
+    // broken", so products naming it are not reported a second time.
+    let records = read_all::<raw::RawParty>(root, &party_paths, |p| &p.id);
+    let first = first_claims(&records);
     let mut parties: BTreeMap<String, Arc<Party>> = BTreeMap::new();
-    for Parsed { rel, stem, raw } in raw_parties {
+    let mut broken_parties: BTreeSet<String> = BTreeSet::new();
+    for Record {
+        rel,
+        stem,
+        text,
+        id: claimed,
+        parsed,
+    } in records
+    {
+        let raw = match parsed {
+            Ok(raw) => raw,
+            Err(d) => {
+                diags.push(d);
+                broken_parties.extend(claimed);
+                continue;
+            }
+        };
         let id = raw.id.clone();
         let (party, mut problems) = party::resolve(raw, &rel, &stem);
-        match party {
-            Some(p) => match parties.get(&id) {
-                Some(first) => problems.push(
-                    Problem::error(
-                        "duplicate-id",
-                        ypath!["id"],
-                        format!("party id `{id}` is already used by {}", first.file),
-                    )
-                    .help("ids are unique across all folders"),
-                ),
-                None => {
+        if first.get(&id).is_some_and(|f| *f != rel) {
+            problems.push(duplicate("party", &id, &first[&id]));
+        } else {
+            match party {
+                Some(p) if !has_errors(&problems) => {
                     parties.insert(id, Arc::new(p));
                 }
-            },
-            None => {
-                broken_parties.insert(id);
+                _ => {
+                    broken_parties.insert(id);
+                }
             }
         }
-        diags.extend(locate(root, &rel, problems));
+        diags.extend(problem::locate(&rel, &text, 0, problems));
     }
 
-    // Products: resolved in parallel, then checked for duplicate ids in path order.
-    let raw_products = parse_all::<raw::RawProduct>(root, &product_paths, diags);
+    // Products: resolved in parallel; duplicates (ids, GTINs) decided in path order.
+    let records = read_all::<raw::RawProduct>(root, &product_paths, |p| &p.id);
+    let first = first_claims(&records);
     let cx = product::Context {
         parties: &parties,
         broken_parties: &broken_parties,
         vocabulary,
         content_dir: &content_dir,
     };
-    let resolved: Vec<(String, String, Option<Product>, Vec<Problem>)> = raw_products
+    let resolved: Vec<(Option<Product>, Vec<Diagnostic>)> = records
         .into_par_iter()
-        .map(|Parsed { rel, stem, raw }| {
-            let id = raw.id.clone();
-            let (p, problems) = product::resolve(raw, &rel, &stem, &cx);
-            (rel, id, p, problems)
-        })
-        .collect();
-    let mut first_file: BTreeMap<String, String> = BTreeMap::new();
-    let mut products = Vec::with_capacity(resolved.len());
-    let mut located: Vec<(String, Vec<Problem>)> = Vec::new();
-    for (rel, id, product, mut problems) in resolved {
-        match first_file.get(&id) {
-            Some(first) => problems.push(
-                Problem::error(
-                    "duplicate-id",
-                    ypath!["id"],
-                    format!("product id `{id}` is already used by {first}"),
-                )
-                .help("ids are unique across all subfolders of content/products"),
-            ),
-            None => {
-                first_file.insert(id, rel.clone());
-                if let Some(p) = product {
-                    products.push(p);
+        .map(
+            |Record {
+                 rel,
+                 stem,
+                 text,
+                 id,
+                 parsed,
+             }| {
+                let raw = match parsed {
+                    Ok(raw) => raw,
+                    Err(d) => return (None, vec![d]),
+                };
+                let (product, mut problems) = product::resolve(raw, &rel, &stem, &cx);
+                let id = id.unwrap_or_default();
+                if first.get(&id).is_some_and(|f| *f != rel) {
+                    problems.push(duplicate("product", &id, &first[&id]));
                 }
+                let keep = product.filter(|_| !has_errors(&problems));
+                (keep, problem::locate(&rel, &text, 0, problems))
+            },
+        )
+        .collect();
+    let mut products = Vec::with_capacity(resolved.len());
+    let mut gtin_owner: BTreeMap<crate::gtin::Gtin, String> = BTreeMap::new();
+    for (product, ds) in resolved {
+        diags.extend(ds);
+        let Some(p) = product else { continue };
+        // Two products with one GTIN would share a GS1 Digital Link path.
+        if let Some(g) = p.gtin {
+            if let Some(owner) = gtin_owner.get(&g) {
+                diags.push(duplicate_gtin(root, &p.file, &g, owner));
+                continue;
             }
+            gtin_owner.insert(g, p.file.clone());
         }
-        if !problems.is_empty() {
-            located.push((rel, problems));
-        }
+        products.push(p);
     }
-    diags.extend(
-        located
-            .into_par_iter()
-            .flat_map_iter(|(rel, problems)| locate(root, &rel, problems))
-            .collect::<Vec<_>>(),
-    );
     products.sort_by(|a, b| a.id.cmp(&b.id));
 
     let guidance = load_guidance(root, &content_dir, base_path, diags);
@@ -222,13 +251,25 @@ pub fn load(
     }
 }
 
+fn duplicate_gtin(root: &Path, file: &str, gtin: &crate::gtin::Gtin, owner: &str) -> Diagnostic {
+    let text = source::read_text(root, &root.join(file)).unwrap_or_default();
+    let problem = Problem::error(
+        "duplicate-gtin",
+        ypath!["gtin"],
+        format!("GTIN {gtin} is already used by {owner}"),
+    )
+    .help("each trade item has its own GTIN; variants that differ need their own");
+    problem::locate(file, &text, 0, vec![problem]).remove(0)
+}
+
 fn load_guidance(
     root: &Path,
     content_dir: &Path,
     base_path: &str,
     diags: &mut Diagnostics,
 ) -> Vec<GuidancePage> {
-    let paths = files(&content_dir.join("guidance"), &["md"]);
+    let (paths, walk_diags) = source::walk(root, &content_dir.join("guidance"), Some(&["md"]));
+    diags.extend(walk_diags);
     let drafts: Vec<Result<guidance::Draft, Vec<Diagnostic>>> = paths
         .par_iter()
         .map(|path| {

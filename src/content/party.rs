@@ -1,7 +1,7 @@
 //! Parties: manufacturers, importers, labs, people and representatives (SPEC §4.2).
 
 use super::problem::Problem;
-use super::raw::{PartyKind, RawCertification, RawParty};
+use super::raw::{PartyKind, RawParty};
 use crate::date::RecordDate;
 use crate::ident;
 use crate::ypath;
@@ -19,43 +19,24 @@ pub struct Party {
     pub phone: Option<String>,
     /// Scheme (`cpsc`, `iso17025`, ...) → accreditation id.
     pub accreditations: BTreeMap<String, String>,
-    pub certifications: Vec<RawCertification>,
+    pub certifications: Vec<Certification>,
     /// The record's file, relative to the site root.
     pub file: String,
 }
 
-impl Party {
-    /// A CPSC-accepted lab carries its CPSC lab id under `accreditations.cpsc`.
-    pub fn cpsc_accepted(&self) -> bool {
-        self.accreditations.contains_key("cpsc")
-    }
+/// A management-system certificate a party holds (shown on the site).
+#[derive(Debug, Clone, Serialize)]
+pub struct Certification {
+    pub standard: String,
+    pub number: String,
+    pub issuer: String,
+    pub valid_until: Option<RecordDate>,
 }
 
 /// Validates a party record read from `file` (whose stem is `stem`).
 pub fn resolve(raw: RawParty, file: &str, stem: &str) -> (Option<Party>, Vec<Problem>) {
     let mut problems = Vec::new();
-    if !ident::is_valid_id(&raw.id) {
-        problems.push(Problem::error(
-            "bad-id",
-            ypath!["id"],
-            format!(
-                "party id `{}` must match ^[a-z0-9][a-z0-9-]{{0,63}}$",
-                raw.id
-            ),
-        ));
-    } else if raw.id != stem {
-        problems.push(
-            Problem::error(
-                "id-mismatch",
-                ypath!["id"],
-                format!("id `{}` must equal the file name `{stem}`", raw.id),
-            )
-            .help(format!(
-                "rename the file to {}.yaml or set `id: {stem}`",
-                raw.id
-            )),
-        );
-    }
+    problems.extend(super::problem::check_id("party", &raw.id, file, stem));
     if raw.name.trim().is_empty() {
         problems.push(Problem::error(
             "empty-field",
@@ -81,27 +62,37 @@ pub fn resolve(raw: RawParty, file: &str, stem: &str) -> (Option<Party>, Vec<Pro
             format!("`{e}` is not an e-mail address"),
         ));
     }
-    for (i, c) in raw.certifications.iter().enumerate() {
-        if let Some(v) = &c.valid_until
-            && let Err(e) = RecordDate::parse(v)
-        {
-            problems.push(Problem::error(
-                "bad-date",
-                ypath!["certifications", i, "valid_until"],
-                e.to_string(),
-            ));
-        }
-    }
-    if raw.kind == PartyKind::Lab && raw.accreditations.is_empty() {
+    if let Some(p) = &raw.phone
+        && !looks_like_phone(p)
+    {
         problems.push(
-            Problem::warning(
-                "lab-without-accreditation",
-                ypath!["kind"],
-                format!("lab `{}` lists no accreditations", raw.id),
+            Problem::error(
+                "bad-phone",
+                ypath!["phone"],
+                format!("`{p}` is not a phone number"),
             )
-            .help("add e.g. `accreditations: { cpsc: \"1234\", iso17025: \"L1234\" }`"),
+            .help("use digits, spaces and + - ( ) . only, e.g. \"+1 503 555 0100\""),
         );
     }
+    let mut certifications = Vec::new();
+    for (i, c) in raw.certifications.into_iter().enumerate() {
+        let valid_until = match c.valid_until.as_deref().map(RecordDate::parse) {
+            Some(Err(e)) => {
+                let at = ypath!["certifications", i, "valid_until"];
+                problems.push(Problem::error("bad-date", at, e.to_string()));
+                None
+            }
+            Some(Ok(d)) => Some(d),
+            None => None,
+        };
+        certifications.push(Certification {
+            standard: c.standard,
+            number: c.number,
+            issuer: c.issuer,
+            valid_until,
+        });
+    }
+
     let ok = !problems
         .iter()
         .any(|p| p.severity == crate::diagnostic::Severity::Error);
@@ -114,23 +105,35 @@ pub fn resolve(raw: RawParty, file: &str, stem: &str) -> (Option<Party>, Vec<Pro
         email: raw.email,
         phone: raw.phone,
         accreditations: raw.accreditations,
-        certifications: raw.certifications,
+        certifications,
         file: file.to_string(),
     });
     (party, problems)
 }
 
+/// An address that is safe in a `mailto:` link: one `@`, a dotted domain, and none of
+/// the characters that would add headers or recipients (`?`, `&`, `,`, `;`, ...).
 fn looks_like_email(e: &str) -> bool {
-    match e.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !e.contains(char::is_whitespace)
-        }
-        None => false,
-    }
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    let plain = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_+".contains(&b))
+    };
+    !local.is_empty()
+        && plain(local)
+        && plain(domain)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+/// A phone number as people write it; it becomes a `tel:` link.
+fn looks_like_phone(p: &str) -> bool {
+    p.bytes().filter(u8::is_ascii_digit).count() >= 4
+        && p.bytes()
+            .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
 }
 
 #[cfg(test)]
@@ -140,8 +143,22 @@ mod tests {
     #[test]
     fn email_shape() {
         assert!(looks_like_email("lab@example.test"));
-        for bad in ["lab", "@x.y", "a@b", "a b@c.d", "a@.x"] {
+        assert!(looks_like_email("first.last+certs@example.co.uk"));
+        for bad in [
+            "lab",
+            "@x.y",
+            "a@b",
+            "a b@c.d",
+            "a@.x",
+            "a@b.c?bcc=x@y.z",
+            "a@b.c,d@e.f",
+            "<a@b.c>",
+        ] {
             assert!(!looks_like_email(bad), "{bad}");
+        }
+        assert!(looks_like_phone("+1 (503) 555-0100"));
+        for bad in ["", "call us", "+1 503 555 0100;x", "12"] {
+            assert!(!looks_like_phone(bad), "{bad}");
         }
     }
 }

@@ -73,3 +73,27 @@ pub fn locate(
         })
         .collect()
 }
+
+/// Checks a record's `id`: the id format, and that the file is named after it.
+pub fn check_id(kind: &str, id: &str, file: &str, stem: &str) -> Option<Problem> {
+    use crate::ypath;
+    if !crate::ident::is_valid_id(id) {
+        return Some(Problem::error(
+            "bad-id",
+            ypath!["id"],
+            format!("{kind} id `{id}` must match ^[a-z0-9][a-z0-9-]{{0,63}}$"),
+        ));
+    }
+    if id != stem {
+        let ext = file.rsplit_once('.').map_or("yaml", |(_, e)| e);
+        return Some(
+            Problem::error(
+                "id-mismatch",
+                ypath!["id"],
+                format!("id `{id}` must equal the file name `{stem}`"),
+            )
+            .help(format!("rename the file to {id}.{ext} or set `id: {stem}`")),
+        );
+    }
+    None
+}

@@ -11,7 +11,7 @@ use crate::source;
 use crate::yaml::YamlPath;
 use crate::ypath;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use time::Date;
@@ -152,9 +152,31 @@ fn article(word: &str) -> &'static str {
     }
 }
 
+/// An unknown vocabulary term, with the likely intended one and the declared ones.
+fn unknown_term<'a>(
+    code: &'static str,
+    what: &str,
+    name: &str,
+    at: YamlPath,
+    known: impl Iterator<Item = &'a String> + Clone,
+) -> Problem {
+    let declared = Vocabulary::one_of(known.clone());
+    let help = match closest(name, known) {
+        Some(close) => format!("did you mean `{close}`? {declared}"),
+        None => declared,
+    };
+    Problem::error(code, at, format!("unknown {what} `{name}`")).help(help)
+}
+
 /// The known name nearest to `name`, if it is close enough to be a likely typo.
 fn closest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    // Only id-sized words are worth a suggestion, and only names of a similar length
+    // can be within two edits: both keep this cheap on large sites and hostile input.
+    if name.len() > 64 {
+        return None;
+    }
     known
+        .filter(|k| k.len().abs_diff(name.len()) <= 2)
         .map(|k| (strsim(name, k), k))
         .filter(|(d, _)| *d <= 2)
         .min()
@@ -188,28 +210,7 @@ pub fn resolve(
 ) -> (Option<Product>, Vec<Problem>) {
     let mut problems = Vec::new();
 
-    if !ident::is_valid_id(&raw.id) {
-        problems.push(Problem::error(
-            "bad-id",
-            ypath!["id"],
-            format!(
-                "product id `{}` must match ^[a-z0-9][a-z0-9-]{{0,63}}$",
-                raw.id
-            ),
-        ));
-    } else if raw.id != stem {
-        problems.push(
-            Problem::error(
-                "id-mismatch",
-                ypath!["id"],
-                format!("id `{}` must equal the file name `{stem}`", raw.id),
-            )
-            .help(format!(
-                "rename the file to {}.yaml or set `id: {stem}`",
-                raw.id
-            )),
-        );
-    }
+    problems.extend(super::problem::check_id("product", &raw.id, file, stem));
     for (key, value) in [("name", &raw.name), ("model", &raw.model)] {
         if value.trim().is_empty() {
             problems.push(Problem::error(
@@ -246,18 +247,19 @@ pub fn resolve(
             }
         });
 
+    // With a plugin missing, its vocabulary is missing too: say nothing rather than
+    // call every term it declares unknown.
+    let vocabulary_known = cx.vocabulary.complete;
     for (i, c) in raw.categories.iter().enumerate() {
-        if !cx.vocabulary.categories.contains_key(c) {
-            let mut p = Problem::error(
+        if vocabulary_known && !cx.vocabulary.categories.contains_key(c) {
+            let at = ypath!["categories", i];
+            problems.push(unknown_term(
                 "unknown-category",
-                ypath!["categories", i],
-                format!("unknown category `{c}`"),
-            )
-            .help(Vocabulary::one_of(cx.vocabulary.categories.keys()));
-            if let Some(close) = closest(c, cx.vocabulary.categories.keys()) {
-                p = p.help(format!("did you mean `{close}`?"));
-            }
-            problems.push(p);
+                "category",
+                c,
+                at,
+                cx.vocabulary.categories.keys(),
+            ));
         }
     }
 
@@ -285,18 +287,12 @@ pub fn resolve(
     let mut attributes = BTreeMap::new();
     for (name, value) in &raw.attributes {
         match cx.vocabulary.attributes.get(name) {
+            None if !vocabulary_known => {}
             None => {
-                let mut p = Problem::error(
-                    "unknown-attribute",
-                    ypath!["attributes", name],
-                    format!("unknown attribute `{name}`"),
-                )
-                .on_key()
-                .help(Vocabulary::one_of(cx.vocabulary.attributes.keys()));
-                if let Some(close) = closest(name, cx.vocabulary.attributes.keys()) {
-                    p = p.help(format!("did you mean `{close}`?"));
-                }
-                problems.push(p);
+                let at = ypath!["attributes", name];
+                let keys = cx.vocabulary.attributes.keys();
+                problems
+                    .push(unknown_term("unknown-attribute", "attribute", name, at, keys).on_key());
             }
             Some(attr) => match attr.ty.value(value) {
                 Ok(v) => {
@@ -390,6 +386,9 @@ pub fn resolve(
     });
 
     let mut lots: Vec<Lot> = Vec::new();
+    // Case-insensitively: lot codes become folder names, and `A` and `a` are one folder
+    // on case-insensitive file systems.
+    let mut seen_lots: HashSet<String> = HashSet::new();
     for (i, l) in raw.lots.iter().enumerate() {
         let at = |key: &str| ypath!["lots", i, key];
         let mut lot_ok = true;
@@ -403,7 +402,7 @@ pub fn resolve(
                 .help("lot codes are 1–20 characters from A–Z, a–z, 0–9, `.`, `_` and `-`"),
             );
             lot_ok = false;
-        } else if raw.lots[..i].iter().any(|x| x.lot == l.lot) {
+        } else if !seen_lots.insert(l.lot.to_ascii_lowercase()) {
             let message = format!("lot `{}` is listed twice", l.lot);
             problems.push(Problem::error("duplicate-lot", at("lot"), message));
             lot_ok = false;
@@ -430,8 +429,10 @@ pub fn resolve(
     }
 
     let mut evidence: Vec<Evidence> = Vec::new();
+    let lot_codes: HashSet<&str> = raw.lots.iter().map(|l| l.lot.as_str()).collect();
+    let mut seen_reports: HashSet<&str> = HashSet::new();
     for (i, e) in raw.evidence.iter().enumerate() {
-        if evidence.iter().any(|x| x.report == e.report) {
+        if !seen_reports.insert(&e.report) {
             problems.push(Problem::error(
                 "duplicate-report",
                 ypath!["evidence", i, "report"],
@@ -464,7 +465,7 @@ pub fn resolve(
             ));
         }
         for (j, lot) in e.lots.iter().enumerate() {
-            if !raw.lots.iter().any(|l| &l.lot == lot) {
+            if !lot_codes.contains(lot.as_str()) {
                 problems.push(Problem::error(
                     "unknown-lot",
                     ypath!["evidence", i, "lots", j],
@@ -500,16 +501,11 @@ pub fn resolve(
     }
 
     for key in raw.declarations.keys() {
-        if !cx.vocabulary.declarations.contains_key(key) {
-            problems.push(
-                Problem::error(
-                    "unknown-declaration",
-                    ypath!["declarations", key],
-                    format!("unknown declaration `{key}`"),
-                )
-                .on_key()
-                .help(Vocabulary::one_of(cx.vocabulary.declarations.keys())),
-            );
+        if vocabulary_known && !cx.vocabulary.declarations.contains_key(key) {
+            let at = ypath!["declarations", key];
+            let keys = cx.vocabulary.declarations.keys();
+            problems
+                .push(unknown_term("unknown-declaration", "declaration", key, at, keys).on_key());
         }
     }
 

@@ -19,19 +19,19 @@ pub struct RawProduct {
     #[serde(default)]
     pub categories: Vec<String>,
     pub age: Option<RawAge>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub attributes: BTreeMap<String, serde_yaml::Value>,
     #[serde(default)]
     pub markets: Vec<String>,
     pub manufacturer: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub importers: BTreeMap<String, String>,
     pub records_custodian: Option<String>,
     #[serde(default)]
     pub lots: Vec<RawLot>,
     #[serde(default)]
     pub evidence: Vec<RawEvidence>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub declarations: BTreeMap<String, bool>,
     #[serde(default)]
     pub status: Status,
@@ -93,7 +93,7 @@ pub struct RawParty {
     pub country: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub accreditations: BTreeMap<String, String>,
     #[serde(default)]
     pub certifications: Vec<RawCertification>,
@@ -121,7 +121,7 @@ impl PartyKind {
     }
 }
 
-#[derive(Deserialize, Debug, Clone, serde::Serialize)]
+#[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawCertification {
     pub standard: String,
@@ -130,8 +130,9 @@ pub struct RawCertification {
     pub valid_until: Option<String>,
 }
 
-/// A GTIN may be written unquoted: YAML then reads it as an integer and drops leading
-/// zeros, which is harmless because every GTIN is compared in its zero-padded 14-digit form.
+/// A GTIN may be written unquoted. YAML reads digits without a leading zero as an
+/// integer; that is harmless because every GTIN is compared in its zero-padded 14-digit
+/// form (digits with a leading zero stay a string).
 fn gtin_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     struct V;
     impl serde::de::Visitor<'_> for V {

@@ -41,26 +41,33 @@ pub struct Plugin {
 
 /// Loads the enabled plugins (all folders in `plugins/` when `enabled` is empty) in id
 /// order, and merges their vocabularies.
-pub fn load(root: &Path, enabled: &[String]) -> (Vec<Plugin>, Vocabulary, Vec<Diagnostic>) {
+pub fn load(
+    root: &Path,
+    enabled: &[crate::config::Enabled],
+) -> (Vec<Plugin>, Vocabulary, Vec<Diagnostic>) {
     let dir = root.join("plugins");
     let mut diags = Vec::new();
-    let mut ids: Vec<String> = if enabled.is_empty() {
+    // (id, where site.toml enables it): every folder with a plugin.yaml when none is named.
+    let mut ids: Vec<(String, usize, usize)> = if enabled.is_empty() {
         std::fs::read_dir(&dir)
             .map(|rd| {
                 rd.filter_map(Result::ok)
                     .filter(|e| e.path().join("plugin.yaml").is_file())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), 0, 0))
                     .collect()
             })
             .unwrap_or_default()
     } else {
-        enabled.to_vec()
+        enabled
+            .iter()
+            .map(|e| (e.id.clone(), e.line, e.column))
+            .collect()
     };
     ids.sort();
-    ids.dedup();
+    ids.dedup_by(|a, b| a.0 == b.0);
 
     let mut plugins = Vec::new();
-    for id in ids {
+    for (id, line, column) in ids {
         let path = dir.join(&id).join("plugin.yaml");
         let rel = source::relative(root, &path);
         if !path.is_file() {
@@ -70,6 +77,7 @@ pub fn load(root: &Path, enabled: &[String]) -> (Vec<Plugin>, Vocabulary, Vec<Di
                     crate::config::FILE,
                     format!("plugin `{id}` is enabled but {rel} does not exist"),
                 )
+                .at(line, column)
                 .config(),
             );
             continue;
@@ -79,7 +87,19 @@ pub fn load(root: &Path, enabled: &[String]) -> (Vec<Plugin>, Vocabulary, Vec<Di
             Err(mut ds) => diags.append(&mut ds),
         }
     }
-    let (vocabulary, mut vdiags) = Vocabulary::merge(&plugins);
+    if plugins.is_empty() && diags.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "no-plugins",
+                crate::config::FILE,
+                "no plugins: plugins/ holds no plugin.yaml",
+            )
+            .with_help("`certpress new` creates a site with the shipped rule packs")
+            .config(),
+        );
+    }
+    let (mut vocabulary, mut vdiags) = Vocabulary::merge(&plugins);
+    vocabulary.complete = diags.is_empty() && vdiags.is_empty();
     diags.append(&mut vdiags);
     (plugins, vocabulary, diags)
 }

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 #[derive(Deserialize, Debug, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawVocabulary {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub categories: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub attributes: BTreeMap<String, RawAttribute>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub declarations: BTreeMap<String, String>,
 }
 
@@ -109,6 +109,9 @@ pub struct Vocabulary {
     pub declarations: BTreeMap<String, String>,
     /// The markets some enabled plugin assesses.
     pub markets: Vec<crate::ident::Market>,
+    /// False when an enabled plugin failed to load: its terms are missing, so records
+    /// are not checked against an incomplete vocabulary.
+    pub complete: bool,
 }
 
 impl Vocabulary {
@@ -116,7 +119,10 @@ impl Vocabulary {
     /// vocabulary), but an attribute declared twice must have the same type and default,
     /// or a record would mean different things in different markets.
     pub fn merge(plugins: &[Plugin]) -> (Vocabulary, Vec<Diagnostic>) {
-        let mut v = Vocabulary::default();
+        let mut v = Vocabulary {
+            complete: true,
+            ..Vocabulary::default()
+        };
         let mut diags = Vec::new();
         let mut owner: BTreeMap<String, &str> = BTreeMap::new();
         for p in plugins {

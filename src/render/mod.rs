@@ -156,18 +156,13 @@ fn copy_files(site: &Site, theme: &Theme, staging: &Staging) -> Result<usize, Ve
         .iter()
         .map(|(p, rel)| (p.clone(), format!("static/{rel}")))
         .collect();
+    // Walk problems under content/assets were reported when the site loaded.
     let assets = site.root.join("content").join("assets");
-    files.extend(
-        walkdir::WalkDir::new(&assets)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = crate::source::relative(&assets, e.path());
-                (e.into_path(), format!("assets/{rel}"))
-            }),
-    );
+    let (asset_files, _) = crate::source::walk(&site.root, &assets, None);
+    files.extend(asset_files.into_iter().map(|p| {
+        let rel = crate::source::relative(&assets, &p);
+        (p, format!("assets/{rel}"))
+    }));
     let errors: Vec<Diagnostic> = files
         .par_iter()
         .filter_map(|(from, to)| {

@@ -141,7 +141,7 @@ pub struct PartyView<'a> {
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub accreditations: Vec<Accreditation<'a>>,
-    pub certifications: &'a [crate::content::raw::RawCertification],
+    pub certifications: &'a [crate::content::party::Certification],
 }
 
 impl<'a> PartyView<'a> {
