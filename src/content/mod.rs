@@ -34,23 +34,30 @@ pub struct Content {
     pub guidance: Vec<GuidancePage>,
 }
 
-/// A record file, read and (if it could be) parsed.
-struct Record<T> {
+/// One record file after its single pass: read, parsed, resolved, problems located.
+/// The file's text and raw struct are dropped as soon as the pass ends, so a large site
+/// holds only resolved records in memory.
+struct Loaded<M> {
     rel: String,
-    stem: String,
-    /// Kept until the record is resolved, to locate its problems without reading again.
-    text: String,
     /// The id the file claims, even when the rest fails to parse.
     id: Option<String>,
-    parsed: Result<T, Diagnostic>,
+    /// The resolved record, when it has no errors.
+    model: Option<M>,
+    diags: Vec<Diagnostic>,
 }
 
-/// Reads and parses record files in parallel.
-fn read_all<T: DeserializeOwned + Send>(
+/// Reads, parses and resolves record files in parallel, in path order.
+fn load_all<T, M, R>(
     root: &Path,
     paths: &[PathBuf],
     claimed: fn(&T) -> &str,
-) -> Vec<Record<T>> {
+    resolve: R,
+) -> Vec<Loaded<M>>
+where
+    T: DeserializeOwned,
+    M: Send,
+    R: Fn(T, &str, &str) -> (Option<M>, Vec<Problem>) + Sync,
+{
     paths
         .par_iter()
         .map(|path| {
@@ -62,43 +69,55 @@ fn read_all<T: DeserializeOwned + Send>(
             let text = match source::read_text(root, path) {
                 Ok(t) => t,
                 Err(d) => {
-                    return Record {
+                    return Loaded {
                         rel,
-                        stem,
-                        text: String::new(),
                         id: None,
-                        parsed: Err(d),
+                        model: None,
+                        diags: vec![d],
                     };
                 }
             };
-            let parsed = yaml::parse::<T>(&text).map_err(|e| {
-                let mut d = Diagnostic::error(e.code, &rel, e.message).at(e.line, e.column);
-                let scalar = [
-                    "invalid type: integer",
-                    "invalid type: floating point",
-                    "invalid type: boolean",
-                ];
-                if d.code == "wrong-type"
-                    && d.message.contains("expected a string")
-                    && scalar.iter().any(|s| d.message.contains(s))
-                {
-                    d = d.with_help("quote the value, e.g. \"2026\", so YAML keeps it as written");
+            let raw = match yaml::parse::<T>(&text) {
+                Ok(raw) => raw,
+                Err(e) => {
+                    let d = parse_error(&rel, e);
+                    return Loaded {
+                        rel,
+                        id: claimed_id(&text),
+                        model: None,
+                        diags: vec![d],
+                    };
                 }
-                d
-            });
-            let id = match &parsed {
-                Ok(raw) => Some(claimed(raw).to_string()),
-                Err(_) => claimed_id(&text),
             };
-            Record {
+            let id = Some(claimed(&raw).to_string());
+            let (model, problems) = resolve(raw, &rel, &stem);
+            let model = model.filter(|_| !has_errors(&problems));
+            let diags = problem::locate(&rel, &text, 0, problems);
+            Loaded {
                 rel,
-                stem,
-                text,
                 id,
-                parsed,
+                model,
+                diags,
             }
         })
         .collect()
+}
+
+fn parse_error(rel: &str, e: yaml::YamlError) -> Diagnostic {
+    let d = Diagnostic::error(e.code, rel, e.message).at(e.line, e.column);
+    let scalar = [
+        "invalid type: integer",
+        "invalid type: floating point",
+        "invalid type: boolean",
+    ];
+    if d.code == "wrong-type"
+        && d.message.contains("expected a string")
+        && scalar.iter().any(|s| d.message.contains(s))
+    {
+        d.with_help("quote the value, e.g. \"2026\", so YAML keeps it as written")
+    } else {
+        d
+    }
 }
 
 /// The id a record claims, read without validating the rest, so a file that fails to
@@ -111,28 +130,56 @@ fn claimed_id(text: &str) -> Option<String> {
     yaml::parse::<IdOnly>(text).ok().map(|r| r.id)
 }
 
-/// For each id, the first file (in path order) that claims it.
-fn first_claims<T>(records: &[Record<T>]) -> BTreeMap<String, String> {
-    let mut first = BTreeMap::new();
-    for r in records {
-        if let Some(id) = &r.id {
-            first.entry(id.clone()).or_insert_with(|| r.rel.clone());
-        }
-    }
-    first
-}
-
-fn duplicate(kind: &str, id: &str, first: &str) -> Problem {
-    Problem::error(
-        "duplicate-id",
-        ypath!["id"],
-        format!("{kind} id `{id}` is already used by {first}"),
-    )
-    .help("ids are unique across all subfolders")
-}
-
 fn has_errors(problems: &[Problem]) -> bool {
     problems.iter().any(|p| p.severity == Severity::Error)
+}
+
+/// Keeps the first record (in path order) of each id; a later one is an error at its
+/// `id` line naming the first file. Returns (id, model) pairs and the ids whose first
+/// record failed (known, but broken: references to them are not reported again).
+fn first_of_each_id<M>(
+    root: &Path,
+    kind: &str,
+    records: Vec<Loaded<M>>,
+    diags: &mut Diagnostics,
+) -> (Vec<(String, M)>, BTreeSet<String>) {
+    let mut first: BTreeMap<String, String> = BTreeMap::new();
+    let mut kept = Vec::new();
+    let mut broken = BTreeSet::new();
+    for Loaded {
+        rel,
+        id,
+        model,
+        diags: ds,
+    } in records
+    {
+        diags.extend(ds);
+        let Some(id) = id else { continue };
+        if let Some(owner) = first.get(&id) {
+            let problem = Problem::error(
+                "duplicate-id",
+                ypath!["id"],
+                format!("{kind} id `{id}` is already used by {owner}"),
+            )
+            .help("ids are unique across all subfolders");
+            diags.extend(locate_in_file(root, &rel, problem));
+            continue;
+        }
+        first.insert(id.clone(), rel);
+        match model {
+            Some(m) => kept.push((id, m)),
+            None => {
+                broken.insert(id);
+            }
+        }
+    }
+    (kept, broken)
+}
+
+/// Locates one problem in a file read again (only for the rare cross-file problems).
+fn locate_in_file(root: &Path, rel: &str, problem: Problem) -> Vec<Diagnostic> {
+    let text = source::read_text(root, &root.join(rel)).unwrap_or_default();
+    problem::locate(rel, &text, 0, vec![problem])
 }
 
 pub fn load(
@@ -149,92 +196,47 @@ pub fn load(
     let (product_paths, walk_diags) =
         source::walk(root, &content_dir.join("products"), Some(yaml_exts));
     diags.extend(walk_diags);
-
     // Assets are published as they are; what the walk skips is reported here.
     let (_, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
     diags.extend(walk_diags);
 
-    // Parties first: products refer to them. A party that fails keeps its id "known but
-    // broken", so products naming it are not reported a second time.
-    let records = read_all::<raw::RawParty>(root, &party_paths, |p| &p.id);
-    let first = first_claims(&records);
-    let mut parties: BTreeMap<String, Arc<Party>> = BTreeMap::new();
-    let mut broken_parties: BTreeSet<String> = BTreeSet::new();
-    for Record {
-        rel,
-        stem,
-        text,
-        id: claimed,
-        parsed,
-    } in records
-    {
-        let raw = match parsed {
-            Ok(raw) => raw,
-            Err(d) => {
-                diags.push(d);
-                broken_parties.extend(claimed);
-                continue;
-            }
-        };
-        let id = raw.id.clone();
-        let (party, mut problems) = party::resolve(raw, &rel, &stem);
-        if first.get(&id).is_some_and(|f| *f != rel) {
-            problems.push(duplicate("party", &id, &first[&id]));
-        } else {
-            match party {
-                Some(p) if !has_errors(&problems) => {
-                    parties.insert(id, Arc::new(p));
-                }
-                _ => {
-                    broken_parties.insert(id);
-                }
-            }
-        }
-        diags.extend(problem::locate(&rel, &text, 0, problems));
-    }
+    // Parties first: products refer to them.
+    let loaded = load_all(
+        root,
+        &party_paths,
+        |p: &raw::RawParty| &p.id,
+        party::resolve,
+    );
+    let (kept, broken_parties) = first_of_each_id(root, "party", loaded, diags);
+    let parties: BTreeMap<String, Arc<Party>> =
+        kept.into_iter().map(|(id, p)| (id, Arc::new(p))).collect();
 
-    // Products: resolved in parallel; duplicates (ids, GTINs) decided in path order.
-    let records = read_all::<raw::RawProduct>(root, &product_paths, |p| &p.id);
-    let first = first_claims(&records);
     let cx = product::Context {
         parties: &parties,
         broken_parties: &broken_parties,
         vocabulary,
         content_dir: &content_dir,
     };
-    let resolved: Vec<(Option<Product>, Vec<Diagnostic>)> = records
-        .into_par_iter()
-        .map(
-            |Record {
-                 rel,
-                 stem,
-                 text,
-                 id,
-                 parsed,
-             }| {
-                let raw = match parsed {
-                    Ok(raw) => raw,
-                    Err(d) => return (None, vec![d]),
-                };
-                let (product, mut problems) = product::resolve(raw, &rel, &stem, &cx);
-                let id = id.unwrap_or_default();
-                if first.get(&id).is_some_and(|f| *f != rel) {
-                    problems.push(duplicate("product", &id, &first[&id]));
-                }
-                let keep = product.filter(|_| !has_errors(&problems));
-                (keep, problem::locate(&rel, &text, 0, problems))
-            },
-        )
-        .collect();
-    let mut products = Vec::with_capacity(resolved.len());
+    let loaded = load_all(
+        root,
+        &product_paths,
+        |p: &raw::RawProduct| &p.id,
+        |raw, rel, stem| product::resolve(raw, rel, stem, &cx),
+    );
+    let (kept, _) = first_of_each_id(root, "product", loaded, diags);
+    let mut products = Vec::with_capacity(kept.len());
     let mut gtin_owner: BTreeMap<crate::gtin::Gtin, String> = BTreeMap::new();
-    for (product, ds) in resolved {
-        diags.extend(ds);
-        let Some(p) = product else { continue };
+    for (_, p) in kept {
         // Two products with one GTIN would share a GS1 Digital Link path.
         if let Some(g) = p.gtin {
             if let Some(owner) = gtin_owner.get(&g) {
-                diags.push(duplicate_gtin(root, &p.file, &g, owner));
+                let problem = Problem::error(
+                    "duplicate-gtin",
+                    ypath!["gtin"],
+                    format!("GTIN {g} is already used by {owner}"),
+                )
+                .help("each trade item has its own GTIN; variants that differ need their own");
+                diags.extend(locate_in_file(root, &p.file, problem));
                 continue;
             }
             gtin_owner.insert(g, p.file.clone());
@@ -249,17 +251,6 @@ pub fn load(
         products,
         guidance,
     }
-}
-
-fn duplicate_gtin(root: &Path, file: &str, gtin: &crate::gtin::Gtin, owner: &str) -> Diagnostic {
-    let text = source::read_text(root, &root.join(file)).unwrap_or_default();
-    let problem = Problem::error(
-        "duplicate-gtin",
-        ypath!["gtin"],
-        format!("GTIN {gtin} is already used by {owner}"),
-    )
-    .help("each trade item has its own GTIN; variants that differ need their own");
-    problem::locate(file, &text, 0, vec![problem]).remove(0)
 }
 
 fn load_guidance(
