@@ -3,9 +3,11 @@
 //! This module loads each enabled plugin's manifest: identity, protocol, markets and the
 //! vocabulary (categories, attributes, declarations) that product records may use.
 
+mod condition;
 mod manifest;
 mod vocabulary;
 
+pub use condition::{Condition, ConditionError, Field, Schema, Scope, Ty};
 pub use manifest::{Plugin, load};
 pub use vocabulary::{AttrType, AttrValue, Attribute, Vocabulary};
 
