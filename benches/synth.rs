@@ -103,8 +103,8 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
         }
         y.push_str("evidence:\n");
         for (r, covers) in [
-            "\"16 CFR 1303\", \"15 U.S.C. 1278a\"",
-            "\"16 CFR 1250\", \"16 CFR 1501\"",
+            "\"16 CFR 1303\", \"15 U.S.C. 1278a\", \"16 CFR 1307\"",
+            "\"16 CFR 1250\", \"16 CFR 1501\", \"16 CFR 1610\", \"16 CFR 1615\"",
             "\"EN 71-1\", \"EN 71-2\", \"EN 71-3\"",
         ]
         .iter()

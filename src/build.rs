@@ -20,6 +20,7 @@ pub struct Built {
 /// under `strict`), or when rendering fails.
 pub fn build(
     site: &Site,
+    assessed: Option<&crate::assessment::Assessed>,
     output: Option<PathBuf>,
     strict: bool,
     diags: &mut Diagnostics,
@@ -49,7 +50,11 @@ pub fn build(
             return None;
         }
     };
-    let rendered = match render::render(site, &mut theme, &staging) {
+    let Some(assessed) = assessed else {
+        // Only configuration errors stop assessment, and those are errors above.
+        return None;
+    };
+    let rendered = match render::render(site, assessed, &mut theme, &staging) {
         Ok(r) => r,
         Err(ds) => {
             diags.extend(ds);

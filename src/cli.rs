@@ -119,6 +119,18 @@ fn run(cli: Cli) -> u8 {
     let started = std::time::Instant::now();
     let (site, mut diags) = site::load(&root, &overrides);
     let strict = strict_flag || site.as_ref().is_some_and(|s| s.config.strict);
+    // Assess only when the configuration (plugins included) loaded cleanly: a plugin
+    // that failed to compile would make every product look unregulated.
+    let assessed = site
+        .as_ref()
+        .filter(|_| diags.exit_code(false) != 2)
+        .map(|site| {
+            let assessed = crate::assessment::assess_site(site);
+            diags.extend(assessed.diagnostics.iter().cloned());
+            diags.extend(crate::assessment::gap_diagnostics(site, &assessed));
+            diags.sort();
+            assessed
+        });
 
     match cli.command {
         Command::New { .. } => unreachable!("handled above"),
@@ -131,7 +143,7 @@ fn run(cli: Cli) -> u8 {
                 diags.sort();
             }
             if json {
-                println!("{}", report::json(site.as_ref(), &diags));
+                println!("{}", report::json(site.as_ref(), assessed.as_ref(), &diags));
             } else {
                 report::human(&root, &diags);
                 report::summary(&diags, "check");
@@ -143,7 +155,7 @@ fn run(cli: Cli) -> u8 {
                 report::human(&root, &diags);
                 return exit_code(&diags, strict);
             };
-            let built = crate::build::build(&site, output, strict, &mut diags);
+            let built = crate::build::build(&site, assessed.as_ref(), output, strict, &mut diags);
             report::human(&root, &diags);
             match built {
                 Some(b) => {

@@ -11,6 +11,7 @@
 //! Assessment by the rule packs, the certificate ledger and labels join this pipeline
 //! between load and render.
 
+pub mod assessment;
 pub mod build;
 pub mod cli;
 pub mod config;

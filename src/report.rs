@@ -130,11 +130,15 @@ struct JsonReport<'a> {
 struct JsonProduct<'a> {
     id: &'a str,
     file: &'a str,
-    assessments: Vec<serde_json::Value>,
+    assessments: &'a [crate::assessment::Assessment],
 }
 
 /// The `check --json` document.
-pub fn json(site: Option<&Site>, diags: &Diagnostics) -> String {
+pub fn json(
+    site: Option<&Site>,
+    assessed: Option<&crate::assessment::Assessed>,
+    diags: &Diagnostics,
+) -> String {
     let report = JsonReport {
         as_of: site.map(|s| crate::date::iso(s.as_of)),
         products: site
@@ -145,7 +149,9 @@ pub fn json(site: Option<&Site>, diags: &Diagnostics) -> String {
                     .map(|p| JsonProduct {
                         id: &p.id,
                         file: &p.file,
-                        assessments: Vec::new(),
+                        assessments: assessed
+                            .and_then(|a| a.by_product.get(&p.id))
+                            .map_or(&[], Vec::as_slice),
                     })
                     .collect()
             })

@@ -123,6 +123,38 @@ where
     d.deserialize_map(Visit(std::marker::PhantomData))
 }
 
+/// Deserialises a map into (key, value) pairs in the order written, refusing a repeated
+/// key: for sections where order means something (a `define` may use those above it).
+pub fn ordered_pairs<'de, D, V>(d: D) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::Deserialize<'de>,
+{
+    struct Visit<V>(std::marker::PhantomData<V>);
+    impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out: Vec<(String, V)> = Vec::new();
+            while let Some(k) = map.next_key::<String>()? {
+                if out.iter().any(|(seen, _)| *seen == k) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate entry with key `{k}`"
+                    )));
+                }
+                out.push((k, map.next_value()?));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Visit(std::marker::PhantomData))
+}
+
 /// A YAML file that could not be deserialised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {

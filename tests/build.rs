@@ -386,3 +386,62 @@ fn build_refuses_output_folders_it_would_destroy() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn a_blocked_certificate_is_never_shown_as_issued() {
+    let (_dir, out) = build_example();
+    let status = |id: &str| {
+        let html = page(&out, &format!("products/{id}/index.html"));
+        let market = html
+            .select(&sel("#market-US"))
+            .next()
+            .unwrap_or_else(|| panic!("{id}: no US section"));
+        let section = market.parent().unwrap();
+        scraper::ElementRef::wrap(section)
+            .unwrap()
+            .text()
+            .collect::<String>()
+    };
+    let blocked = status("wooden-pull-duck");
+    assert!(
+        blocked.contains("Blocked") && blocked.contains("not issued"),
+        "{blocked}"
+    );
+    assert!(!blocked.contains("Ready"), "{blocked}");
+    assert!(
+        blocked.contains("16 CFR 1303") && blocked.contains("missing"),
+        "{blocked}"
+    );
+    let ready = status("rainbow-stacker");
+    assert!(
+        ready.contains("Ready") && ready.contains("LO-RAINBOW-STACKER-US-CPC"),
+        "{ready}"
+    );
+    // Markets without a rule pack are said to be unassessed, not compliant.
+    let html = fs::read_to_string(out.join("products/rainbow-stacker/index.html")).unwrap();
+    assert!(
+        html.contains("Not assessed"),
+        "EU/GB/CA/AU have no rules yet"
+    );
+}
+
+#[test]
+fn gaps_are_warnings_and_errors_under_strict() {
+    let o = certpress(&["check", "--root", repo().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("warning[gap]"), "{}", stderr(&o));
+    let o = certpress(&["check", "--strict", "--root", repo().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = certpress(&[
+        "build",
+        "--strict",
+        "--root",
+        repo().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!out.exists(), "a strict build with gaps writes nothing");
+}

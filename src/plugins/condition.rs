@@ -41,6 +41,21 @@ impl fmt::Display for Ty {
     }
 }
 
+/// "an int", "a string": a type with its article, for messages.
+struct A<'a>(&'a Ty);
+
+impl fmt::Display for A<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.0.to_string();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        write!(f, "{article} {name}")
+    }
+}
+
 impl Ty {
     fn numeric(&self) -> bool {
         matches!(self, Ty::Int | Ty::Double | Ty::Dyn)
@@ -186,7 +201,7 @@ impl Checker<'_> {
             Expr::Select(sel) => {
                 let operand = self.check(&sel.operand)?;
                 let Ty::Object(schema) = operand else {
-                    return self.err(e, format!("`.{}` on a {operand}, which has no fields", sel.field));
+                    return self.err(e, format!("`.{}` on {}, which has no fields", sel.field, A(&operand)));
                 };
                 let Some(field) = schema.fields.get(&sel.field) else {
                     let known: Vec<&str> = schema.fields.keys().map(String::as_str).collect();
@@ -225,7 +240,10 @@ impl Checker<'_> {
         if got == *want || got == Ty::Dyn {
             Ok(())
         } else {
-            self.err(e, format!("{what} needs a {want}, but this is a {got}"))
+            self.err(
+                e,
+                format!("{what} needs {}, but this is {}", A(want), A(&got)),
+            )
         }
     }
 
@@ -247,7 +265,7 @@ impl Checker<'_> {
                 if a.comparable(&b) || a == Ty::Null || b == Ty::Null {
                     Ok(Ty::Bool)
                 } else {
-                    self.err(e, format!("compares a {a} with a {b}: never equal"))
+                    self.err(e, format!("compares {} with {}: never equal", A(&a), A(&b)))
                 }
             }
             ("_<_" | "_<=_" | "_>_" | "_>=_", None, 2) => {
@@ -256,7 +274,7 @@ impl Checker<'_> {
                 if ok {
                     Ok(Ty::Bool)
                 } else {
-                    self.err(e, format!("cannot order a {a} against a {b}"))
+                    self.err(e, format!("cannot order {} against {}", A(&a), A(&b)))
                 }
             }
             ("@in", None, 2) => {
@@ -264,12 +282,12 @@ impl Checker<'_> {
                 match list {
                     Ty::List(elem) if elem.comparable(&item) => Ok(Ty::Bool),
                     Ty::List(elem) => {
-                        self.err(e, format!("looks for a {item} in a list of {elem}"))
+                        self.err(e, format!("looks for {} in a list of {elem}", A(&item)))
                     }
                     Ty::Dyn => Ok(Ty::Bool),
                     other => self.err(
                         &args[1],
-                        format!("`in` needs a list, but this is a {other}"),
+                        format!("`in` needs a list, but this is {}", A(&other)),
                     ),
                 }
             }
@@ -284,7 +302,7 @@ impl Checker<'_> {
                             Ty::Int
                         })
                     }
-                    _ => self.err(e, format!("arithmetic on a {a} and a {b}")),
+                    _ => self.err(e, format!("arithmetic on {} and {}", A(&a), A(&b))),
                 }
             }
             ("-_", None, 1) => {
@@ -292,7 +310,7 @@ impl Checker<'_> {
                 if t.numeric() {
                     Ok(t)
                 } else {
-                    self.err(e, format!("negates a {t}"))
+                    self.err(e, format!("negates {}", A(&t)))
                 }
             }
             ("_?_:_", None, 3) => {
@@ -301,7 +319,7 @@ impl Checker<'_> {
                 if a.comparable(&b) {
                     Ok(a)
                 } else {
-                    self.err(e, format!("`?:` gives a {a} or a {b}"))
+                    self.err(e, format!("`?:` gives {} or {}", A(&a), A(&b)))
                 }
             }
             ("size", target, n) if n + usize::from(target.is_some()) == 1 => {
@@ -310,7 +328,7 @@ impl Checker<'_> {
                 };
                 match self.check(on)? {
                     Ty::String | Ty::List(_) | Ty::Dyn => Ok(Ty::Int),
-                    other => self.err(on, format!("size() of a {other}")),
+                    other => self.err(on, format!("size() of {}", A(&other))),
                 }
             }
             ("contains" | "startsWith" | "endsWith", Some(target), 1) => {
@@ -320,7 +338,7 @@ impl Checker<'_> {
             }
             ("_[_]", None, 2) => match (self.check(&args[0])?, self.check(&args[1])?) {
                 (Ty::List(elem), Ty::Int | Ty::Dyn) => Ok(*elem),
-                (t, i) => self.err(e, format!("indexes a {t} with a {i}")),
+                (t, i) => self.err(e, format!("indexes {} with {}", A(&t), A(&i))),
             },
             (name, _, _) => self.err(
                 e,
@@ -476,13 +494,13 @@ mod tests {
             check("product.age.min_months < '36'")
                 .unwrap_err()
                 .message
-                .contains("int against a string")
+                .contains("an int against a string")
         );
         assert!(
             check("product.attributes.painted == 1")
                 .unwrap_err()
                 .message
-                .contains("bool with a int")
+                .contains("a bool with an int")
         );
         assert!(
             check("36 in product.categories")

@@ -1,5 +1,6 @@
 //! Reading `plugin.yaml`: protocol check first, then the manifest itself.
 
+use super::rules::{self, RawCertificate, RawMark, RawRequirement, RawRules, Rules};
 use super::vocabulary::{RawVocabulary, Vocabulary};
 use crate::diagnostic::Diagnostic;
 use crate::ident::Market;
@@ -24,10 +25,18 @@ struct RawPlugin {
     markets: Vec<String>,
     #[serde(default)]
     vocabulary: RawVocabulary,
+    #[serde(default, deserialize_with = "crate::yaml::ordered_pairs")]
+    define: Vec<(String, String)>,
+    #[serde(default)]
+    certificates: Vec<RawCertificate>,
+    #[serde(default)]
+    requirements: Vec<RawRequirement>,
+    #[serde(default)]
+    marks: Vec<RawMark>,
 }
 
 /// A loaded plugin.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug)]
 pub struct Plugin {
     pub id: String,
     pub name: String,
@@ -35,8 +44,12 @@ pub struct Plugin {
     pub markets: Vec<Market>,
     /// `plugins/<id>/plugin.yaml`, relative to the site root.
     pub file: String,
-    #[serde(skip)]
     pub vocabulary: RawVocabulary,
+    pub raw_rules: RawRules,
+    /// Compiled once the vocabularies of all enabled plugins are merged.
+    pub rules: Rules,
+    /// The manifest's text, to locate problems found after it was parsed.
+    text: String,
 }
 
 /// Loads the enabled plugins (all folders in `plugins/` when `enabled` is empty) in id
@@ -101,6 +114,9 @@ pub fn load(
     let (mut vocabulary, mut vdiags) = Vocabulary::merge(&plugins);
     vocabulary.complete = diags.is_empty() && vdiags.is_empty();
     diags.append(&mut vdiags);
+    for plugin in &mut plugins {
+        diags.extend(plugin.compile(&vocabulary));
+    }
     (plugins, vocabulary, diags)
 }
 
@@ -170,5 +186,58 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagno
         markets,
         file: rel,
         vocabulary: raw.vocabulary,
+        raw_rules: RawRules {
+            define: raw.define,
+            certificates: raw.certificates,
+            requirements: raw.requirements,
+            marks: raw.marks,
+        },
+        rules: Rules::default(),
+        text,
     })
+}
+
+impl Plugin {
+    /// Compiles the rules against the merged vocabulary; returns the problems found,
+    /// located in `plugin.yaml`.
+    fn compile(&mut self, vocabulary: &Vocabulary) -> Vec<Diagnostic> {
+        let locator = Locator::new(&self.text);
+        let at = |path: &YamlPath, offset: usize| {
+            let (line, column) = locator.value(path);
+            // Point inside the condition: past the opening quote of a quoted scalar.
+            let line_text = self
+                .text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .unwrap_or_default();
+            let quoted = line_text
+                .chars()
+                .nth(column.saturating_sub(1))
+                .is_some_and(|c| c == '"' || c == '\'');
+            (line, column + usize::from(quoted) + offset)
+        };
+        let mut diags: Vec<Diagnostic> = rules::check(&self.raw_rules, vocabulary)
+            .into_iter()
+            .map(|(path, message)| {
+                let (line, column) = at(&path, 0);
+                Diagnostic::error("bad-rule", &self.file, message)
+                    .at(line, column)
+                    .config()
+            })
+            .collect();
+        match rules::compile(&self.raw_rules, vocabulary) {
+            Ok(compiled) => self.rules = compiled,
+            Err(errors) => diags.extend(errors.into_iter().map(|e| {
+                let (line, column) = at(&e.path, e.error.offset);
+                Diagnostic::error(
+                    "bad-condition",
+                    &self.file,
+                    format!("{}: {}", e.path, e.error.message),
+                )
+                .at(line, column)
+                .config()
+            })),
+        }
+        diags
+    }
 }

@@ -5,6 +5,7 @@
 
 mod condition;
 mod manifest;
+pub mod rules;
 mod vocabulary;
 
 pub use condition::{Condition, ConditionError, Field, Schema, Scope, Ty};

@@ -33,6 +33,7 @@ pub struct Rendered {
 
 pub fn render(
     site: &Site,
+    assessed: &crate::assessment::Assessed,
     theme: &mut Theme,
     staging: &Staging,
 ) -> Result<Rendered, Vec<Diagnostic>> {
@@ -60,7 +61,7 @@ pub fn render(
     let results: Vec<Result<(), Diagnostic>> = jobs
         .par_iter()
         .map(|job| {
-            let (template, path, context) = page(site, job);
+            let (template, path, context) = page(site, assessed, job);
             let html = tera.render(template, &context).map_err(|e| {
                 Diagnostic::error(
                     "template-error",
@@ -99,7 +100,11 @@ pub fn render(
 }
 
 /// The template, output path and context of a page.
-fn page(site: &Site, job: &Job) -> (&'static str, String, Context) {
+fn page(
+    site: &Site,
+    assessed: &crate::assessment::Assessed,
+    job: &Job,
+) -> (&'static str, String, Context) {
     let base = site.config.base_path();
     let mut cx = Context::new();
     match job {
@@ -120,6 +125,24 @@ fn page(site: &Site, job: &Job) -> (&'static str, String, Context) {
             let path = format!("products/{}/", p.id);
             cx.insert("page", &PageView::new(site, "product", &p.name, &path));
             cx.insert("product", &ProductView::new(p, &site.vocabulary, base));
+            let assessments = assessed
+                .by_product
+                .get(&p.id)
+                .map_or(&[][..], Vec::as_slice);
+            cx.insert(
+                "assessments",
+                &view::assessments(assessments, &site.plugins),
+            );
+            let unassessed: Vec<view::MarketView> = p
+                .markets
+                .iter()
+                .filter(|m| !assessments.iter().any(|a| a.market == m.code()))
+                .map(|m| view::MarketView {
+                    code: m.code(),
+                    name: m.name(),
+                })
+                .collect();
+            cx.insert("unassessed", &unassessed);
             ("product.html", format!("{path}index.html"), cx)
         }
         Job::GuidanceIndex => {

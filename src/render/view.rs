@@ -405,3 +405,40 @@ impl<'a> GuidanceView<'a> {
         }
     }
 }
+
+/// A product's assessment in one market, for its page.
+#[derive(Serialize)]
+pub struct AssessmentView<'a> {
+    pub plugin: &'a str,
+    pub plugin_name: &'a str,
+    pub market: &'a str,
+    pub market_name: &'static str,
+    pub certificate: Option<&'a crate::assessment::CertificateStatus>,
+    pub requirements: &'a [crate::assessment::RequirementStatus],
+    pub labels: &'a [crate::assessment::LabelText],
+    pub marks: &'a [String],
+    /// True when every applicable requirement is satisfied.
+    pub complete: bool,
+}
+
+pub fn assessments<'a>(
+    list: &'a [crate::assessment::Assessment],
+    plugins: &'a [crate::plugins::Plugin],
+) -> Vec<AssessmentView<'a>> {
+    list.iter()
+        .map(|a| AssessmentView {
+            plugin: &a.plugin,
+            plugin_name: plugins
+                .iter()
+                .find(|p| p.id == a.plugin)
+                .map_or("", |p| p.name.as_str()),
+            market: &a.market,
+            market_name: crate::ident::Market::parse(&a.market).map_or("", |m| m.name()),
+            certificate: a.certificate.as_ref(),
+            requirements: &a.requirements,
+            labels: &a.labels,
+            marks: &a.marks,
+            complete: a.gaps().next().is_none(),
+        })
+        .collect()
+}

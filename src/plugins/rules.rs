@@ -1,0 +1,343 @@
+//! A rule pack (SPEC §5): `define`s, `certificates`, `requirements` and `marks`, each
+//! with a CEL condition. Raw structs mirror `plugin.yaml`; [`compile`] checks every
+//! condition against the vocabulary's schema and keeps the compiled programs, once per
+//! plugin.
+
+use super::condition::{Condition, ConditionError, Field, Schema, Scope, Ty};
+use super::vocabulary::{AttrType, Vocabulary};
+use crate::yaml::YamlPath;
+use crate::ypath;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertificate {
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    pub certifier: Certifier,
+    /// `any`, or the accreditation scheme a lab must hold (e.g. `cpsc`).
+    #[serde(default = "any_lab")]
+    pub lab: String,
+    /// Test reports older than this many months before `as_of` are expired.
+    pub retest_months: Option<u32>,
+    pub template: Option<String>,
+}
+
+fn any_lab() -> String {
+    "any".to_string()
+}
+
+/// Who issues the certificate (16 CFR 1110: the importer, or the domestic manufacturer).
+#[derive(Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Certifier {
+    Importer,
+    Manufacturer,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequirement {
+    pub id: String,
+    /// The citation key evidence `covers`.
+    pub cite: String,
+    pub title: String,
+    #[serde(default = "always")]
+    pub when: String,
+    pub evidence: EvidenceKind,
+    /// The label text, for `evidence: label`.
+    pub label: Option<String>,
+    /// Other keys a report may use for the same rule (e.g. `ASTM F963-23`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The declaration key, for `evidence: declaration` (default: the requirement id).
+    pub declaration: Option<String>,
+    /// Where the rule is confirmed (regulations.md section and source).
+    pub source: Option<String>,
+    /// regulations.md's confidence tag for the rule: `C` (confirmed) or `S` (secondary).
+    pub confidence: Option<Confidence>,
+}
+
+fn always() -> String {
+    "true".to_string()
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceKind {
+    Test,
+    Declaration,
+    Label,
+    Info,
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidence {
+    C,
+    S,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawMark {
+    pub id: String,
+    pub when: String,
+    pub title: Option<String>,
+}
+
+/// The rule sections of `plugin.yaml`, as written.
+#[derive(Debug, Clone, Default)]
+pub struct RawRules {
+    pub define: Vec<(String, String)>,
+    pub certificates: Vec<RawCertificate>,
+    pub requirements: Vec<RawRequirement>,
+    pub marks: Vec<RawMark>,
+}
+
+#[derive(Debug)]
+pub struct Certificate {
+    pub raw: RawCertificate,
+    pub when: Condition,
+}
+
+#[derive(Debug)]
+pub struct Requirement {
+    pub raw: RawRequirement,
+    pub when: Condition,
+}
+
+impl Requirement {
+    /// Whether a report's `covers` entry names this rule.
+    pub fn covered_by(&self, key: &str) -> bool {
+        self.raw.cite == key || self.raw.aliases.iter().any(|a| a == key)
+    }
+
+    pub fn declaration_key(&self) -> &str {
+        self.raw.declaration.as_deref().unwrap_or(&self.raw.id)
+    }
+}
+
+#[derive(Debug)]
+pub struct Mark {
+    pub raw: RawMark,
+    pub when: Condition,
+}
+
+/// A compiled rule pack.
+#[derive(Debug, Default)]
+pub struct Rules {
+    pub defines: Vec<(String, Condition)>,
+    pub certificates: Vec<Certificate>,
+    pub requirements: Vec<Requirement>,
+    pub marks: Vec<Mark>,
+}
+
+/// A condition that failed to compile, with the path of the YAML string it is in.
+#[derive(Debug)]
+pub struct CompileError {
+    pub path: YamlPath,
+    pub error: ConditionError,
+}
+
+/// The type conditions see as `product`: the record with every declared attribute and
+/// declaration present (filled with defaults), and optional fields optional.
+pub fn product_type(vocabulary: &Vocabulary) -> Ty {
+    fn object(name: &str, fields: Vec<(&str, Ty, bool)>) -> Ty {
+        Ty::Object(Arc::new(Schema {
+            name: name.to_string(),
+            fields: fields
+                .into_iter()
+                .map(|(n, ty, optional)| (n.to_string(), Field { ty, optional }))
+                .collect(),
+        }))
+    }
+    let attributes: Vec<(&str, Ty, bool)> = vocabulary
+        .attributes
+        .iter()
+        .map(|(n, a)| {
+            let ty = match a.ty {
+                AttrType::Bool => Ty::Bool,
+                AttrType::Int => Ty::Int,
+                AttrType::String => Ty::String,
+            };
+            (n.as_str(), ty, false)
+        })
+        .collect();
+    let declarations = vocabulary
+        .declarations
+        .keys()
+        .map(|k| (k.as_str(), Ty::Bool, false))
+        .collect();
+    let strings = || Ty::List(Box::new(Ty::String));
+    object(
+        "product",
+        vec![
+            ("id", Ty::String, false),
+            ("name", Ty::String, false),
+            ("brand", Ty::String, true),
+            ("model", Ty::String, false),
+            ("gtin", Ty::String, true),
+            ("sku", Ty::String, true),
+            ("categories", strings(), false),
+            (
+                "age",
+                object(
+                    "product.age",
+                    vec![
+                        ("min_months", Ty::Int, false),
+                        ("max_months", Ty::Int, true),
+                    ],
+                ),
+                true,
+            ),
+            (
+                "attributes",
+                object("product.attributes", attributes),
+                false,
+            ),
+            (
+                "declarations",
+                object("product.declarations", declarations),
+                false,
+            ),
+            ("markets", strings(), false),
+            ("status", Ty::String, false),
+        ],
+    )
+}
+
+/// Compiles a condition that must be true or false.
+fn compile_bool(
+    src: &str,
+    path: YamlPath,
+    scope: &Scope,
+    errors: &mut Vec<CompileError>,
+) -> Option<Condition> {
+    match Condition::compile(src, scope) {
+        Ok((c, Ty::Bool | Ty::Dyn)) => Some(c),
+        Ok((_, ty)) => {
+            let message = format!("a condition must be true or false, this is {ty}");
+            errors.push(CompileError {
+                path,
+                error: ConditionError { offset: 0, message },
+            });
+            None
+        }
+        Err(error) => {
+            errors.push(CompileError { path, error });
+            None
+        }
+    }
+}
+
+/// Compiles every condition of `raw` in order: a define may use the defines above it.
+pub fn compile(raw: &RawRules, vocabulary: &Vocabulary) -> Result<Rules, Vec<CompileError>> {
+    let mut scope = Scope::default().with("product", product_type(vocabulary));
+    let mut errors = Vec::new();
+    let mut rules = Rules::default();
+    for (name, src) in &raw.define {
+        match Condition::compile(src, &scope) {
+            Ok((c, ty)) => {
+                scope.insert(name, ty);
+                rules.defines.push((name.clone(), c));
+            }
+            Err(error) => {
+                // Keep the name known (as a bool, the usual case) so later conditions
+                // do not all fail with "unknown name".
+                scope.insert(name, Ty::Dyn);
+                errors.push(CompileError {
+                    path: ypath!["define", name],
+                    error,
+                });
+            }
+        }
+    }
+    for (i, c) in raw.certificates.iter().enumerate() {
+        if let Some(when) = compile_bool(
+            &c.when,
+            ypath!["certificates", i, "when"],
+            &scope,
+            &mut errors,
+        ) {
+            rules.certificates.push(Certificate {
+                raw: c.clone(),
+                when,
+            });
+        }
+    }
+    for (i, r) in raw.requirements.iter().enumerate() {
+        if let Some(when) = compile_bool(
+            &r.when,
+            ypath!["requirements", i, "when"],
+            &scope,
+            &mut errors,
+        ) {
+            rules.requirements.push(Requirement {
+                raw: r.clone(),
+                when,
+            });
+        }
+    }
+    for (i, m) in raw.marks.iter().enumerate() {
+        if let Some(when) = compile_bool(&m.when, ypath!["marks", i, "when"], &scope, &mut errors) {
+            rules.marks.push(Mark {
+                raw: m.clone(),
+                when,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Problems in a pack that are not about conditions: duplicate ids, a label
+/// requirement without text, a declaration no vocabulary declares.
+pub fn check(raw: &RawRules, vocabulary: &Vocabulary) -> Vec<(YamlPath, String)> {
+    let mut out = Vec::new();
+    let mut seen = BTreeMap::new();
+    for (i, r) in raw.requirements.iter().enumerate() {
+        if seen.insert(r.id.as_str(), i).is_some() {
+            out.push((
+                ypath!["requirements", i, "id"],
+                format!("requirement id `{}` is used twice", r.id),
+            ));
+        }
+        if r.evidence == EvidenceKind::Label && r.label.as_deref().is_none_or(str::is_empty) {
+            out.push((
+                ypath!["requirements", i, "evidence"],
+                format!(
+                    "requirement `{}` has evidence: label but no `label` text",
+                    r.id
+                ),
+            ));
+        }
+        if r.evidence == EvidenceKind::Declaration {
+            let key = r.declaration.as_deref().unwrap_or(&r.id);
+            if !vocabulary.declarations.contains_key(key) {
+                out.push((
+                    ypath!["requirements", i, "evidence"],
+                    format!("requirement `{}` asks for declaration `{key}`, which no vocabulary declares", r.id),
+                ));
+            }
+        }
+    }
+    let mut certs = BTreeMap::new();
+    for (i, c) in raw.certificates.iter().enumerate() {
+        if certs.insert(c.id.as_str(), i).is_some() {
+            out.push((
+                ypath!["certificates", i, "id"],
+                format!("certificate id `{}` is used twice", c.id),
+            ));
+        }
+        if !crate::ident::is_valid_id(&c.id) {
+            out.push((ypath!["certificates", i, "id"], format!("certificate id `{}` becomes part of certificate numbers: use lower-case letters, digits and `-`", c.id)));
+        }
+    }
+    out
+}

@@ -1,0 +1,369 @@
+//! The rule-pack engine against purpose-built products: every status of SPEC §5.2, lot
+//! coverage, and for the shipped US pack the age boundaries (35/36, 71/72, 95/96,
+//! 155/156 months), sleepwear size ranges and exemptions.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+
+/// The invalid-case base site plus `products` (file name → YAML), checked as JSON.
+fn assess(products: &[(&str, String)]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
+    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
+    fs::write(
+        dir.path().join("content/parties/iso-lab.yaml"),
+        "id: iso-lab\nkind: lab\nname: ISO-only Lab\naccreditations: { iso17025: \"L9\" }\n",
+    )
+    .unwrap();
+    for (name, yaml) in products {
+        fs::write(
+            dir.path()
+                .join("content/products")
+                .join(format!("{name}.yaml")),
+            yaml,
+        )
+        .unwrap();
+    }
+    check_json(dir.path())
+}
+
+fn check_json(root: &Path) -> Value {
+    let o = certpress(&["check", "--json", "--root", root.to_str().unwrap()]);
+    let json: Value =
+        serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let errors: Vec<&Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    json
+}
+
+/// A US children's product record.
+fn product(id: &str, extra: &str) -> (&'static str, String) {
+    let name: &'static str = Box::leak(id.to_string().into_boxed_str());
+    (
+        name,
+        format!(
+            "id: {id}\nname: {id}\nmodel: M-{id}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\n{extra}"
+        ),
+    )
+}
+
+fn us<'a>(json: &'a Value, id: &str) -> &'a Value {
+    let p = json["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}"));
+    p["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["market"] == "US")
+        .unwrap_or_else(|| panic!("{id} not assessed"))
+}
+
+fn status<'a>(json: &'a Value, id: &str, requirement: &str) -> Option<&'a str> {
+    us(json, id)["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == requirement)
+        .map(|r| r["status"].as_str().unwrap())
+}
+
+fn applies(json: &Value, id: &str, requirement: &str) -> bool {
+    status(json, id, requirement).is_some()
+}
+
+const TOY: &str = "categories: [toy]\ndeclarations: { tracking-label: true }\n";
+
+#[test]
+fn every_status() {
+    let report = |r: &str, lab: &str, date: &str, result: &str, lots: &str| {
+        format!(
+            "  - {{ report: {r}, lab: {lab}, date: {date}, covers: [\"16 CFR 1303\"], result: {result}{lots} }}\n"
+        )
+    };
+    let age = "age: { min_months: 36, max_months: 96 }\nattributes: { painted: true }\n";
+    let with = |reports: String| {
+        format!(
+            "{TOY}{age}lots:\n  - {{ lot: L1, made: 2026-03, place: Ningbo }}\n  - {{ lot: L2, made: 2026-06, place: Ningbo }}\nevidence:\n{reports}"
+        )
+    };
+    let json = assess(&[
+        product("ok", &with(report("R1", "lab", "2026-03-11", "pass", ""))),
+        product("none", &format!("{TOY}{age}")),
+        product(
+            "failed",
+            &with(
+                report("R1", "lab", "2026-01-11", "pass", "")
+                    + &report("R2", "lab", "2026-03-11", "fail", ""),
+            ),
+        ),
+        product("old", &with(report("R1", "lab", "2025-11-22", "pass", ""))),
+        product(
+            "just-in-time",
+            &with(report("R1", "lab", "2025-11-23", "pass", "")),
+        ),
+        product(
+            "wrong-lab",
+            &with(report("R1", "iso-lab", "2026-03-11", "pass", "")),
+        ),
+        product(
+            "one-lot",
+            &with(report("R1", "lab", "2026-03-11", "pass", ", lots: [L1]")),
+        ),
+        product(
+            "two-lots",
+            &with(
+                report("R1", "lab", "2026-03-11", "pass", ", lots: [L1]")
+                    + &report("R2", "lab", "2026-06-11", "pass", ", lots: [L2]"),
+            ),
+        ),
+    ]);
+    assert_eq!(status(&json, "ok", "lead-paint"), Some("satisfied"));
+    assert_eq!(status(&json, "none", "lead-paint"), Some("missing"));
+    assert_eq!(status(&json, "failed", "lead-paint"), Some("failed"));
+    assert_eq!(status(&json, "old", "lead-paint"), Some("expired"));
+    assert_eq!(
+        status(&json, "just-in-time", "lead-paint"),
+        Some("satisfied")
+    );
+    assert_eq!(
+        status(&json, "wrong-lab", "lead-paint"),
+        Some("lab-not-accepted")
+    );
+    assert_eq!(status(&json, "one-lot", "lead-paint"), Some("missing"));
+    assert_eq!(status(&json, "two-lots", "lead-paint"), Some("satisfied"));
+    let lots = &us(&json, "two-lots")["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "lead-paint")
+        .unwrap()["lots"];
+    assert_eq!(lots["L1"], "R1");
+    assert_eq!(lots["L2"], "R2");
+    // A certificate is ready only when everything applicable is satisfied; the base
+    // product covers all its rules.
+    assert_eq!(us(&json, "good")["certificate"]["status"], "ready");
+    assert_eq!(
+        us(&json, "good")["certificate"]["number"],
+        "CERT-GOOD-US-CPC"
+    );
+    assert_eq!(us(&json, "ok")["certificate"]["status"], "blocked");
+    // Every gap is a warning at the product's id line.
+    let gaps: Vec<&Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "gap" && d["file"] == "content/products/failed.yaml")
+        .collect();
+    assert!(!gaps.is_empty());
+    assert!(
+        gaps.iter()
+            .all(|d| d["severity"] == "warning" && d["line"] == 1)
+    );
+}
+
+#[test]
+fn us_age_boundaries() {
+    let aged = |id: &str, min: u32, attrs: &str| {
+        product(
+            id,
+            &format!("{TOY}age: {{ min_months: {min} }}\nattributes: {{ {attrs} }}\n"),
+        )
+    };
+    let json = assess(&[
+        aged("m155", 155, ""),
+        aged("m156", 156, ""),
+        aged("m35", 35, "small_parts: true"),
+        aged("m36", 36, "small_parts: true"),
+        aged("m71", 71, "small_parts: true"),
+        aged("m72", 72, "small_parts: true"),
+        aged("b95", 95, "small_ball: true"),
+        aged("b96", 96, "small_ball: true"),
+        aged(
+            "ball96",
+            96,
+            "small_ball: true, sold_as_ball_or_marble: true",
+        ),
+        aged("marble40", 40, "marble: true"),
+        aged("balloon", 120, "latex_balloon: true"),
+    ]);
+    // Children's product: 12 years or younger, i.e. under 156 months.
+    assert_eq!(us(&json, "m155")["certificate"]["id"], "us-cpc");
+    assert!(applies(&json, "m155", "lead-substrate") && applies(&json, "m155", "tracking-label"));
+    assert!(!applies(&json, "m156", "lead-substrate"));
+    assert!(
+        us(&json, "m156")["certificate"].is_null(),
+        "no tested rule applies, so no certificate"
+    );
+    // Small parts banned under 3; the warning is for ages 3 to under 6.
+    assert!(applies(&json, "m35", "small-parts") && !applies(&json, "m35", "choking-small-parts"));
+    assert!(!applies(&json, "m36", "small-parts") && applies(&json, "m36", "choking-small-parts"));
+    assert!(
+        applies(&json, "m71", "choking-small-parts")
+            && !applies(&json, "m72", "choking-small-parts")
+    );
+    assert!(applies(&json, "m36", "choking-online"));
+    // Small balls: "contains" for ages 3 to under 8; "is a small ball" from 3 up.
+    assert!(
+        applies(&json, "b95", "choking-has-small-ball")
+            && !applies(&json, "b96", "choking-has-small-ball")
+    );
+    assert!(applies(&json, "ball96", "choking-is-small-ball"));
+    assert!(applies(&json, "marble40", "choking-has-marble"));
+    assert!(applies(&json, "balloon", "choking-balloon"));
+    // The exact prescribed statement goes on the label.
+    let labels = us(&json, "m36")["labels"].as_array().unwrap();
+    assert_eq!(
+        labels[0]["text"],
+        "WARNING: CHOKING HAZARD—Small parts. Not for children under 3 yrs."
+    );
+}
+
+#[test]
+fn us_sleepwear_and_exemptions() {
+    let rec = |id: &str, body: &str| {
+        product(
+            id,
+            &format!("declarations: {{ tracking-label: true }}\n{body}"),
+        )
+    };
+    let json = assess(&[
+        rec(
+            "pj-6x",
+            "categories: [sleepwear]\nage: { min_months: 24, max_months: 84 }\n",
+        ),
+        rec(
+            "pj-7-14",
+            "categories: [sleepwear]\nage: { min_months: 84, max_months: 168 }\n",
+        ),
+        rec(
+            "pj-tight",
+            "categories: [sleepwear]\nage: { min_months: 24, max_months: 84 }\nattributes: { tight_fitting: true }\n",
+        ),
+        rec(
+            "pj-infant",
+            "categories: [sleepwear]\nage: { min_months: 0, max_months: 9 }\n",
+        ),
+        rec(
+            "battery-toy",
+            "categories: [toy]\nage: { min_months: 48 }\nattributes: { button_battery: true }\n",
+        ),
+        rec(
+            "battery-lamp",
+            "categories: [general]\nattributes: { button_battery: true }\n",
+        ),
+        rec(
+            "magnet-toy",
+            "categories: [toy]\nage: { min_months: 96 }\nattributes: { loose_magnets: true, magnets: true }\n",
+        ),
+        rec(
+            "magnet-jewelry",
+            "categories: [childrens-jewelry]\nage: { min_months: 96 }\nattributes: { loose_magnets: true, magnets: true }\n",
+        ),
+        rec(
+            "chair",
+            "categories: [durable-infant]\nage: { min_months: 6, max_months: 36 }\n",
+        ),
+        rec(
+            "big-chair",
+            "categories: [durable-infant]\nage: { min_months: 60 }\n",
+        ),
+        rec(
+            "cup",
+            "categories: [child-care-article]\nage: { min_months: 6, max_months: 36 }\nattributes: { plasticized: true }\n",
+        ),
+    ]);
+    assert!(
+        applies(&json, "pj-6x", "sleepwear-0-6x") && !applies(&json, "pj-6x", "sleepwear-7-14")
+    );
+    assert!(
+        applies(&json, "pj-7-14", "sleepwear-7-14") && !applies(&json, "pj-7-14", "sleepwear-0-6x")
+    );
+    assert!(!applies(&json, "pj-tight", "sleepwear-0-6x"));
+    assert!(
+        !applies(&json, "pj-infant", "sleepwear-0-6x")
+            && applies(&json, "pj-infant", "clothing-textiles")
+    );
+    // Toys subject to 16 CFR 1250 are outside 16 CFR 1263 and 1262.
+    assert!(
+        applies(&json, "battery-toy", "toy-safety")
+            && !applies(&json, "battery-toy", "button-batteries")
+    );
+    assert!(applies(&json, "battery-lamp", "button-batteries"));
+    assert_eq!(us(&json, "battery-lamp")["certificate"]["id"], "us-gcc");
+    assert!(
+        !applies(&json, "magnet-toy", "magnets") && applies(&json, "magnet-jewelry", "magnets")
+    );
+    // Durable infant products for children under 5.
+    assert!(
+        applies(&json, "chair", "durable-infant-registration")
+            && applies(&json, "chair", "durable-infant-marking")
+    );
+    assert!(!applies(&json, "big-chair", "durable-infant-registration"));
+    assert_eq!(
+        status(&json, "chair", "durable-infant-registration"),
+        Some("missing")
+    );
+    // Child care articles: phthalates and small parts.
+    assert!(applies(&json, "cup", "phthalates") && applies(&json, "cup", "small-parts"));
+}
+
+#[test]
+fn example_site_assessments_snapshot() {
+    // The example site's outcome per product: certificate and its status in the US.
+    let json = check_json(&repo());
+    let mut lines = Vec::new();
+    for p in json["products"].as_array().unwrap() {
+        for a in p["assessments"].as_array().unwrap() {
+            let cert = &a["certificate"];
+            let gaps: Vec<String> = a["requirements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["status"] != "satisfied")
+                .map(|r| {
+                    format!(
+                        "{}={}",
+                        r["id"].as_str().unwrap(),
+                        r["status"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            lines.push(format!(
+                "{} {} {} {}",
+                p["id"].as_str().unwrap(),
+                a["market"].as_str().unwrap(),
+                if cert.is_null() {
+                    "-".to_string()
+                } else {
+                    format!(
+                        "{}:{}",
+                        cert["id"].as_str().unwrap(),
+                        cert["status"].as_str().unwrap()
+                    )
+                },
+                gaps.join(",")
+            ));
+        }
+    }
+    let expected =
+        fs::read_to_string(repo().join("tests/snapshots/example-assessments.txt")).unwrap();
+    assert_eq!(
+        lines.join("\n").trim(),
+        expected.trim(),
+        "the example site's assessments changed"
+    );
+}
