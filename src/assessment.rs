@@ -445,6 +445,22 @@ pub fn product_value(p: &Product, vocabulary: &Vocabulary) -> cel::Value {
         m.insert("sku".into(), V::from(s.clone()));
     }
     m.insert("categories".into(), strings(p.categories.clone()));
+    let party = |party: &crate::content::Party| {
+        let mut o: HashMap<String, V> = HashMap::new();
+        o.insert("id".into(), V::from(party.id.clone()));
+        o.insert("kind".into(), V::from(party.kind.as_str()));
+        if let Some(c) = &party.country {
+            o.insert("country".into(), V::from(c.clone()));
+        }
+        V::from(o)
+    };
+    m.insert("manufacturer".into(), party(&p.manufacturer));
+    let importers: HashMap<String, V> = p
+        .importers
+        .iter()
+        .map(|(market, i)| (market.code().to_string(), party(i)))
+        .collect();
+    m.insert("importers".into(), V::from(importers));
     m.insert(
         "markets".into(),
         strings(p.markets.iter().map(|x| x.code().to_string()).collect()),

@@ -367,3 +367,33 @@ fn example_site_assessments_snapshot() {
         "the example site's assessments changed"
     );
 }
+
+#[test]
+fn conditions_see_where_operators_are_established() {
+    // A throwaway pack that requires a US importer established in the US, to exercise
+    // the importers map and party countries end to end.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
+    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
+    fs::create_dir_all(dir.path().join("plugins/zz-operators")).unwrap();
+    fs::write(
+        dir.path().join("plugins/zz-operators/plugin.yaml"),
+        "id: zz-operators\nname: Operators\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: local-importer\n    cite: X\n    title: Importer established in the US\n    evidence: info\n    when: \"has(product.importers.US) && has(product.importers.US.country) && product.importers.US.country == 'US' && product.manufacturer.country == 'CN'\"\n",
+    )
+    .unwrap();
+    let json = check_json(dir.path());
+    let good = json["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "good")
+        .unwrap();
+    let a = good["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["plugin"] == "zz-operators")
+        .unwrap();
+    assert_eq!(a["requirements"][0]["id"], "local-importer");
+}

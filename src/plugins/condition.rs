@@ -21,6 +21,9 @@ pub enum Ty {
     String,
     Null,
     List(Box<Ty>),
+    /// A map from string keys (e.g. market codes) to values of one type; a key may be
+    /// absent, so conditions guard it with `has(m.KEY)` or `'KEY' in m`.
+    Map(Box<Ty>),
     Object(Arc<Schema>),
     /// Unknown statically (an empty list literal); accepted anywhere.
     Dyn,
@@ -35,6 +38,7 @@ impl fmt::Display for Ty {
             Ty::String => f.write_str("string"),
             Ty::Null => f.write_str("null"),
             Ty::List(t) => write!(f, "list({t})"),
+            Ty::Map(t) => write!(f, "map(string, {t})"),
             Ty::Object(s) => write!(f, "{}", s.name),
             Ty::Dyn => f.write_str("dyn"),
         }
@@ -200,6 +204,9 @@ impl Checker<'_> {
             },
             Expr::Select(sel) => {
                 let operand = self.check(&sel.operand)?;
+                if let Ty::Map(value) = &operand {
+                    return Ok(if sel.test { Ty::Bool } else { (**value).clone() });
+                }
                 let Ty::Object(schema) = operand else {
                     return self.err(e, format!("`.{}` on {}, which has no fields", sel.field, A(&operand)));
                 };
@@ -281,6 +288,7 @@ impl Checker<'_> {
                 let (item, list) = (self.check(&args[0])?, self.check(&args[1])?);
                 match list {
                     Ty::List(elem) if elem.comparable(&item) => Ok(Ty::Bool),
+                    Ty::Map(_) if item == Ty::String || item == Ty::Dyn => Ok(Ty::Bool),
                     Ty::List(elem) => {
                         self.err(e, format!("looks for {} in a list of {elem}", A(&item)))
                     }
@@ -327,7 +335,7 @@ impl Checker<'_> {
                     return self.err(e, "size() needs one argument".into());
                 };
                 match self.check(on)? {
-                    Ty::String | Ty::List(_) | Ty::Dyn => Ok(Ty::Int),
+                    Ty::String | Ty::List(_) | Ty::Map(_) | Ty::Dyn => Ok(Ty::Int),
                     other => self.err(on, format!("size() of {}", A(&other))),
                 }
             }

@@ -172,6 +172,17 @@ pub fn product_type(vocabulary: &Vocabulary) -> Ty {
         .map(|k| (k.as_str(), Ty::Bool, false))
         .collect();
     let strings = || Ty::List(Box::new(Ty::String));
+    // A party as conditions see it: who it is and where it is established.
+    let party = || {
+        object(
+            "party",
+            vec![
+                ("id", Ty::String, false),
+                ("kind", Ty::String, false),
+                ("country", Ty::String, true),
+            ],
+        )
+    };
     object(
         "product",
         vec![
@@ -204,6 +215,8 @@ pub fn product_type(vocabulary: &Vocabulary) -> Ty {
                 false,
             ),
             ("markets", strings(), false),
+            ("manufacturer", party(), false),
+            ("importers", Ty::Map(Box::new(party())), false),
             ("status", Ty::String, false),
         ],
     )
