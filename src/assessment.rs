@@ -195,10 +195,22 @@ pub fn assess(
     }
     let lab_rule = certificate.map_or("any", |c| c.raw.lab.as_str());
     let retest = certificate.and_then(|c| c.raw.retest_months);
-    let requirements: Vec<RequirementStatus> = applicable
-        .iter()
-        .map(|r| requirement_status(r, product, lab_rule, retest, as_of))
-        .collect();
+    let mut requirements = Vec::with_capacity(applicable.len());
+    for r in &applicable {
+        let mut status = requirement_status(r, product, lab_rule, retest, as_of);
+        if let Some(check) = &r.satisfied_when {
+            let holds = check.holds(&cx).map_err(|e| {
+                evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
+            })?;
+            if holds {
+                status.evidence = Some("the record".into());
+            } else {
+                status.status = Status::Missing;
+                status.detail = Some(format!("the record does not show this: {}", r.raw.title));
+            }
+        }
+        requirements.push(status);
+    }
     let labels = applicable
         .iter()
         .filter(|r| r.raw.evidence == EvidenceKind::Label)
@@ -310,7 +322,8 @@ fn requirement_status(
         lots: BTreeMap::new(),
     };
     match r.raw.evidence {
-        EvidenceKind::Info | EvidenceKind::Label => {}
+        // Record evidence is judged by its `satisfied_when` condition, by the caller.
+        EvidenceKind::Info | EvidenceKind::Label | EvidenceKind::Record => {}
         EvidenceKind::Declaration => {
             let key = r.declaration_key();
             if product.declarations.get(key) == Some(&true) {

@@ -369,9 +369,9 @@ fn example_site_assessments_snapshot() {
 }
 
 #[test]
-fn conditions_see_where_operators_are_established() {
-    // A throwaway pack that requires a US importer established in the US, to exercise
-    // the importers map and party countries end to end.
+fn record_evidence_judges_the_record_itself() {
+    // A throwaway pack: an importer established in the US, from a manufacturer in
+    // China. Exercises the importers map, party countries and `evidence: record`.
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("tests/invalid/_base"), dir.path());
     copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
@@ -379,21 +379,36 @@ fn conditions_see_where_operators_are_established() {
     fs::create_dir_all(dir.path().join("plugins/zz-operators")).unwrap();
     fs::write(
         dir.path().join("plugins/zz-operators/plugin.yaml"),
-        "id: zz-operators\nname: Operators\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: local-importer\n    cite: X\n    title: Importer established in the US\n    evidence: info\n    when: \"has(product.importers.US) && has(product.importers.US.country) && product.importers.US.country == 'US' && product.manufacturer.country == 'CN'\"\n",
+        "id: zz-operators\nname: Operators\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: local-importer\n    cite: X\n    title: Importer established in the US\n    evidence: record\n    satisfied_when: \"has(product.importers.US) && has(product.importers.US.country) && product.importers.US.country == 'US' && product.manufacturer.country == 'CN'\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("content/products/no-importer.yaml"),
+        "id: no-importer\nname: N\nmodel: N\nmarkets: [US]\nmanufacturer: maker\n",
     )
     .unwrap();
     let json = check_json(dir.path());
-    let good = json["products"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "good")
-        .unwrap();
-    let a = good["assessments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["plugin"] == "zz-operators")
-        .unwrap();
-    assert_eq!(a["requirements"][0]["id"], "local-importer");
+    let find = |id: &str| {
+        let p = json["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap();
+        p["assessments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["plugin"] == "zz-operators")
+            .unwrap()["requirements"][0]
+            .clone()
+    };
+    assert_eq!(find("good")["status"], "satisfied");
+    assert_eq!(find("no-importer")["status"], "missing");
+    assert!(
+        find("no-importer")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Importer established in the US")
+    );
 }

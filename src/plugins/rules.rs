@@ -55,6 +55,9 @@ pub struct RawRequirement {
     pub aliases: Vec<String>,
     /// The declaration key, for `evidence: declaration` (default: the requirement id).
     pub declaration: Option<String>,
+    /// For `evidence: record`: the condition on the record that satisfies the rule
+    /// (e.g. an importer established in the market).
+    pub satisfied_when: Option<String>,
     /// Where the rule is confirmed (regulations.md section and source).
     pub source: Option<String>,
     /// regulations.md's confidence tag for the rule: `C` (confirmed) or `S` (secondary).
@@ -72,6 +75,8 @@ pub enum EvidenceKind {
     Declaration,
     Label,
     Info,
+    /// Satisfied by the record itself, when `satisfied_when` holds.
+    Record,
 }
 
 #[derive(Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +112,8 @@ pub struct Certificate {
 pub struct Requirement {
     pub raw: RawRequirement,
     pub when: Condition,
+    /// For `evidence: record`.
+    pub satisfied_when: Option<Condition>,
 }
 
 impl Requirement {
@@ -282,15 +289,25 @@ pub fn compile(raw: &RawRules, vocabulary: &Vocabulary) -> Result<Rules, Vec<Com
         }
     }
     for (i, r) in raw.requirements.iter().enumerate() {
-        if let Some(when) = compile_bool(
+        let when = compile_bool(
             &r.when,
             ypath!["requirements", i, "when"],
             &scope,
             &mut errors,
-        ) {
+        );
+        let satisfied_when = r.satisfied_when.as_deref().and_then(|src| {
+            compile_bool(
+                src,
+                ypath!["requirements", i, "satisfied_when"],
+                &scope,
+                &mut errors,
+            )
+        });
+        if let Some(when) = when {
             rules.requirements.push(Requirement {
                 raw: r.clone(),
                 when,
+                satisfied_when,
             });
         }
     }
@@ -328,6 +345,12 @@ pub fn check(raw: &RawRules, vocabulary: &Vocabulary) -> Vec<(YamlPath, String)>
                     "requirement `{}` has evidence: label but no `label` text",
                     r.id
                 ),
+            ));
+        }
+        if (r.evidence == EvidenceKind::Record) != r.satisfied_when.is_some() {
+            out.push((
+                ypath!["requirements", i, "evidence"],
+                format!("requirement `{}`: `satisfied_when` goes with evidence: record, and only with it", r.id),
             ));
         }
         if r.evidence == EvidenceKind::Declaration {
