@@ -42,11 +42,17 @@ enum Command {
         #[command(flatten)]
         judge: Judge,
     },
+    /// List the enabled plugins: versions, markets, rule counts and vocabulary.
+    Plugins,
     /// Check the site and report every problem, without writing anything.
     Check {
         /// Print one JSON document (SPEC §9) instead of human-readable diagnostics.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "explain")]
         json: bool,
+        /// Show, for each plugin, why each requirement applies to PRODUCT or not: the
+        /// condition, the record values it read, and the evidence matched.
+        #[arg(long, value_name = "PRODUCT")]
+        explain: Option<String>,
         #[command(flatten)]
         judge: Judge,
     },
@@ -108,6 +114,7 @@ fn run(cli: Cli) -> u8 {
             },
             judge.strict,
         ),
+        Command::Plugins => (Overrides::default(), false),
     };
     let root = match locate_root(cli.root) {
         Ok(r) => r,
@@ -134,13 +141,32 @@ fn run(cli: Cli) -> u8 {
 
     match cli.command {
         Command::New { .. } => unreachable!("handled above"),
-        Command::Check { json, .. } => {
+        Command::Plugins => {
+            if diags.exit_code(false) == 2 {
+                report::human(&root, &diags);
+                return 2;
+            }
+            match &site {
+                Some(site) => {
+                    print!(
+                        "{}",
+                        crate::plugins::describe(&site.plugins, &site.vocabulary)
+                    );
+                    0
+                }
+                None => 2,
+            }
+        }
+        Command::Check { json, explain, .. } => {
             // A theme that cannot render fails `build`; `check` says so first.
             if let Some(site) = &site
                 && let Err(ds) = crate::theme::load(&site.root, &site.config.theme)
             {
                 diags.extend(ds);
                 diags.sort();
+            }
+            if let Some(id) = explain {
+                return explain_product(site.as_ref(), assessed.as_ref(), &id, &root, &diags);
             }
             if json {
                 println!("{}", report::json(site.as_ref(), assessed.as_ref(), &diags));
@@ -177,6 +203,35 @@ fn run(cli: Cli) -> u8 {
             }
         }
     }
+}
+
+fn explain_product(
+    site: Option<&crate::site::Site>,
+    assessed: Option<&crate::assessment::Assessed>,
+    id: &str,
+    root: &Path,
+    diags: &Diagnostics,
+) -> u8 {
+    let (Some(site), Some(assessed)) = (site, assessed) else {
+        report::human(root, diags);
+        return 2;
+    };
+    let Some(product) = site.content.products.iter().find(|p| p.id == id) else {
+        let known: Vec<&str> = site
+            .content
+            .products
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        eprintln!(
+            "error: no product `{id}` (or its record has errors); products: {}",
+            known.join(", ")
+        );
+        return 2;
+    };
+    let list = assessed.by_product.get(id).map_or(&[][..], Vec::as_slice);
+    print!("{}", crate::explain::explain(site, product, list));
+    0
 }
 
 fn exit_code(diags: &Diagnostics, strict: bool) -> u8 {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod content;
 pub mod date;
 pub mod diagnostic;
+pub mod explain;
 pub mod gtin;
 pub mod ident;
 pub mod markdown;

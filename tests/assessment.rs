@@ -412,3 +412,51 @@ fn record_evidence_judges_the_record_itself() {
             .contains("Importer established in the US")
     );
 }
+
+#[test]
+fn explain_shows_conditions_values_and_evidence() {
+    let root = repo();
+    let root = root.to_str().unwrap();
+    let o = certpress(&["check", "--explain", "wooden-pull-duck", "--root", root]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("us-cpsc"), "{text}");
+    assert!(
+        text.contains("chosen because `childrens` is true"),
+        "{text}"
+    );
+    // The open requirement, why it applies, the value read and the verdict.
+    assert!(
+        text.contains(
+            "✗ lead-paint (16 CFR 1303) applies: `childrens && product.attributes.painted` is true"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("product.attributes.painted = true"), "{text}");
+    assert!(
+        text.contains("missing: no test report covers 16 CFR 1303"),
+        "{text}"
+    );
+    // A requirement that does not apply, with the value that decided it.
+    assert!(
+        text.contains("· phthalates (16 CFR 1307) does not apply"),
+        "{text}"
+    );
+    let o = certpress(&["check", "--explain", "no-such-product", "--root", root]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("wooden-pull-duck"),
+        "lists the products"
+    );
+}
+
+#[test]
+fn plugins_lists_rules_and_vocabulary() {
+    let o = certpress(&["plugins", "--root", repo().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("us-cpsc 1.0.0"), "{text}");
+    assert!(text.contains("certificates: us-cpc, us-gcc"), "{text}");
+    assert!(text.contains("small_parts"), "{text}");
+    assert!(text.contains("tracking-label"), "{text}");
+}

@@ -14,3 +14,81 @@ pub use vocabulary::{AttrType, AttrValue, Attribute, Vocabulary};
 
 /// The plugin protocol this host speaks.
 pub const PROTOCOL: u32 = 1;
+
+/// The `plugins` listing: each plugin with its rules, then the merged vocabulary.
+pub fn describe(plugins: &[Plugin], vocabulary: &Vocabulary) -> String {
+    use rules::Confidence;
+    use std::fmt::Write;
+    let mut out = String::new();
+    for p in plugins {
+        let markets: Vec<&str> = p.markets.iter().map(|m| m.code()).collect();
+        let _ = writeln!(
+            out,
+            "{} {} — {} (markets: {}; {})",
+            p.id,
+            p.version,
+            p.name,
+            markets.join(", "),
+            p.file
+        );
+        let r = &p.rules;
+        let certs: Vec<&str> = r.certificates.iter().map(|c| c.raw.id.as_str()).collect();
+        let confirmed = r
+            .requirements
+            .iter()
+            .filter(|q| q.raw.confidence == Some(Confidence::C))
+            .count();
+        let secondary = r
+            .requirements
+            .iter()
+            .filter(|q| q.raw.confidence == Some(Confidence::S))
+            .count();
+        let marks: Vec<&str> = r.marks.iter().map(|m| m.raw.id.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "  certificates: {}; requirements: {} ({confirmed} confirmed, {secondary} secondary sources only); marks: {}; defines: {}",
+            if certs.is_empty() {
+                "none".to_string()
+            } else {
+                certs.join(", ")
+            },
+            r.requirements.len(),
+            if marks.is_empty() {
+                "none".to_string()
+            } else {
+                marks.join(", ")
+            },
+            r.defines.len()
+        );
+        let v = &p.vocabulary;
+        let _ = writeln!(
+            out,
+            "  declares {} categories, {} attributes, {} declarations",
+            v.categories.len(),
+            v.attributes.len(),
+            v.declarations.len()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nvocabulary of the enabled plugins (what product records may say):"
+    );
+    let _ = writeln!(out, "  categories:");
+    for (k, doc) in &vocabulary.categories {
+        let _ = writeln!(out, "    {k:<22} {doc}");
+    }
+    let _ = writeln!(out, "  attributes:");
+    for (k, a) in &vocabulary.attributes {
+        let ty = serde_json::to_value(a.ty)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let default = serde_json::to_string(&a.default).unwrap_or_default();
+        let _ = writeln!(out, "    {k:<22} {ty}, default {default}: {}", a.doc);
+    }
+    let _ = writeln!(out, "  declarations:");
+    for (k, doc) in &vocabulary.declarations {
+        let _ = writeln!(out, "    {k:<22} {doc}");
+    }
+    out
+}
