@@ -9,7 +9,7 @@ use crate::plugins::rules::{EvidenceKind, Requirement, Rules};
 use crate::plugins::{Plugin, Vocabulary};
 use crate::site::Site;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use time::{Date, Month};
 
@@ -36,7 +36,7 @@ impl Assessment {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CertificateStatus {
     pub id: String,
     pub title: String,
@@ -45,14 +45,14 @@ pub struct CertificateStatus {
     pub status: Readiness,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Readiness {
     Ready,
     Blocked,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Satisfied,
@@ -62,7 +62,7 @@ pub enum Status {
     LabNotAccepted,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RequirementStatus {
     pub id: String,
     pub cite: String,
@@ -70,16 +70,17 @@ pub struct RequirementStatus {
     pub kind: EvidenceKind,
     pub status: Status,
     /// The report (or declaration) relied on, or the one that decided a failing status.
+    #[serde(default)]
     pub evidence: Option<String>,
     /// Why it is not satisfied, in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// For tested rules: which current report covers each lot.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lots: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LabelText {
     pub requirement: String,
     pub cite: String,
@@ -92,40 +93,108 @@ pub struct Assessed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Assesses every product against every enabled plugin, in parallel.
+/// A plugin that assesses products: a rule pack (evaluated here, in parallel) or a
+/// command plugin (one batched request to its program). Both answer the same way.
+pub trait Assessor {
+    /// Assesses `products`, each sold in one of the plugin's markets and given with its
+    /// value as conditions see it. Returns (product id, assessment) pairs.
+    fn assess(
+        &self,
+        products: &[(&Product, &cel::Value)],
+        site: &Site,
+    ) -> Result<Vec<(String, Assessment)>, Diagnostic>;
+}
+
+impl Assessor for Plugin {
+    fn assess(
+        &self,
+        products: &[(&Product, &cel::Value)],
+        site: &Site,
+    ) -> Result<Vec<(String, Assessment)>, Diagnostic> {
+        match &self.command {
+            Some(command) => {
+                let request = crate::plugins::command::Request {
+                    protocol: crate::plugins::PROTOCOL,
+                    plugin: &self.id,
+                    as_of: crate::date::iso(site.as_of),
+                    products: products
+                        .iter()
+                        .map(|(p, _)| {
+                            crate::plugins::command::WireProduct::new(p, &site.vocabulary)
+                        })
+                        .collect(),
+                };
+                let asked: Vec<&str> = products.iter().map(|(p, _)| p.id.as_str()).collect();
+                command
+                    .run(&request)
+                    .and_then(|response| {
+                        crate::plugins::command::assessments(&self.id, response, &asked)
+                    })
+                    .map_err(|e| {
+                        Diagnostic::error(
+                            "plugin-failed",
+                            &self.file,
+                            format!("command plugin `{}` {e}", self.id),
+                        )
+                        .config()
+                    })
+            }
+            None => {
+                let prefix = &site.config.certificate_prefix;
+                let results: Vec<Result<(String, Assessment), Diagnostic>> = products
+                    .par_iter()
+                    .map_init(cel::Context::default, |root, (product, value)| {
+                        let market = self
+                            .markets
+                            .iter()
+                            .find(|m| product.markets.contains(m))
+                            .expect("selected by market");
+                        assess(root, value, product, self, market, site.as_of, prefix)
+                            .map(|a| (product.id.clone(), a))
+                    })
+                    .collect();
+                results.into_iter().collect()
+            }
+        }
+    }
+}
+
+/// Assesses every product against every enabled plugin whose markets it is sold in.
 pub fn assess_site(site: &Site) -> Assessed {
-    let prefix = &site.config.certificate_prefix;
-    let results: Vec<(String, Result<Vec<Assessment>, Diagnostic>)> = site
+    let values: Vec<cel::Value> = site
         .content
         .products
         .par_iter()
-        .map_init(cel::Context::default, |root, product| {
-            let value = product_value(product, &site.vocabulary);
-            let mut out = Vec::new();
-            // A plugin without requirements only declares vocabulary: it assesses nothing.
-            for plugin in site
-                .plugins
-                .iter()
-                .filter(|p| !p.rules.requirements.is_empty())
-            {
-                let Some(market) = plugin.markets.iter().find(|m| product.markets.contains(m))
-                else {
-                    continue;
-                };
-                match assess(root, &value, product, plugin, market, site.as_of, prefix) {
-                    Ok(a) => out.push(a),
-                    Err(e) => return (product.id.clone(), Err(e)),
-                }
-            }
-            (product.id.clone(), Ok(out))
-        })
+        .map(|p| product_value(p, &site.vocabulary))
         .collect();
-    let mut by_product = BTreeMap::new();
+    let mut by_product: BTreeMap<String, Vec<Assessment>> = site
+        .content
+        .products
+        .iter()
+        .map(|p| (p.id.clone(), Vec::new()))
+        .collect();
     let mut diagnostics = Vec::new();
-    for (id, r) in results {
-        match r {
-            Ok(a) => {
-                by_product.insert(id, a);
+    // A plugin without requirements or a command only declares vocabulary.
+    for plugin in site
+        .plugins
+        .iter()
+        .filter(|p| p.command.is_some() || !p.rules.requirements.is_empty())
+    {
+        let products: Vec<(&Product, &cel::Value)> = site
+            .content
+            .products
+            .iter()
+            .zip(&values)
+            .filter(|(p, _)| plugin.markets.iter().any(|m| p.markets.contains(m)))
+            .collect();
+        if products.is_empty() {
+            continue;
+        }
+        match plugin.assess(&products, site) {
+            Ok(list) => {
+                for (id, a) in list {
+                    by_product.entry(id).or_default().push(a);
+                }
             }
             Err(d) => diagnostics.push(d),
         }

@@ -33,6 +33,9 @@ struct RawPlugin {
     requirements: Vec<RawRequirement>,
     #[serde(default)]
     marks: Vec<RawMark>,
+    /// A command plugin's program, relative to the plugin's folder.
+    command: Option<String>,
+    timeout_seconds: Option<u64>,
 }
 
 /// A loaded plugin.
@@ -48,6 +51,8 @@ pub struct Plugin {
     pub raw_rules: RawRules,
     /// Compiled once the vocabularies of all enabled plugins are merged.
     pub rules: Rules,
+    /// Set for a command plugin, which assesses by running a program.
+    pub command: Option<super::command::CommandPlugin>,
     /// The manifest's text, to locate problems found after it was parsed.
     text: String,
 }
@@ -176,6 +181,35 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagno
             .into_iter()
             .map(|(path, msg)| located("bad-vocabulary", &path, msg)),
     );
+    let has_rules = !(raw.define.is_empty()
+        && raw.certificates.is_empty()
+        && raw.requirements.is_empty()
+        && raw.marks.is_empty());
+    let command = match &raw.command {
+        None => None,
+        Some(_) if has_rules => {
+            problems.push(located(
+                "bad-plugin",
+                &ypath!["command"],
+                "a plugin is a rule pack or a command plugin, not both".into(),
+            ));
+            None
+        }
+        Some(c) => match super::command::resolve(path.parent().unwrap_or(Path::new(".")), c) {
+            Ok(program) => Some(super::command::CommandPlugin {
+                program,
+                dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                timeout: std::time::Duration::from_secs(
+                    raw.timeout_seconds
+                        .unwrap_or(super::command::DEFAULT_TIMEOUT_SECONDS),
+                ),
+            }),
+            Err(m) => {
+                problems.push(located("bad-plugin", &ypath!["command"], m));
+                None
+            }
+        },
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -193,6 +227,7 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagno
             marks: raw.marks,
         },
         rules: Rules::default(),
+        command,
         text,
     })
 }

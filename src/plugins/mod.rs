@@ -3,6 +3,7 @@
 //! This module loads each enabled plugin's manifest: identity, protocol, markets and the
 //! vocabulary (categories, attributes, declarations) that product records may use.
 
+pub mod command;
 mod condition;
 mod manifest;
 pub mod rules;
@@ -60,6 +61,14 @@ pub fn describe(plugins: &[Plugin], vocabulary: &Vocabulary) -> String {
             },
             r.defines.len()
         );
+        if let Some(c) = &p.command {
+            let _ = writeln!(
+                out,
+                "  command plugin: runs {} (timeout {} s)",
+                c.program.display(),
+                c.timeout.as_secs()
+            );
+        }
         let v = &p.vocabulary;
         let _ = writeln!(
             out,
