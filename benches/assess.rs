@@ -18,7 +18,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
     let dir = repo.join(format!("target/bench-sites/assess-{n}"));
-    if !dir.join(".complete").exists() {
+    if std::fs::read_to_string(dir.join(".complete")).unwrap_or_default() != synth::VERSION {
         if dir.exists() {
             let aside = repo.join(format!(
                 "target/bench-sites/trash/assess-{n}-{}",
@@ -29,7 +29,7 @@ fn main() {
         }
         eprintln!("generating a site of {n} products ...");
         synth::generate(&repo, &dir, n);
-        std::fs::write(dir.join(".complete"), "").unwrap();
+        std::fs::write(dir.join(".complete"), synth::VERSION).unwrap();
     }
 
     let mut load = Duration::MAX;

@@ -5,9 +5,14 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
+/// Bumped whenever the generated records change, so benchmarks regenerate cached sites
+/// (their `.complete` marker holds the version they were made with).
+#[allow(dead_code)] // read by the benchmarks; tests/synth.rs includes this file too
+pub const VERSION: &str = "3: five markets, images";
+
 const CATEGORIES: [(&str, &str); 5] = [
     ("toy", "painted: true\n  small_parts: false"),
-    ("toy", "small_parts: true"),
+    ("toy", "small_parts: true\n  button_battery: true"),
     ("childrens-apparel", "painted: false"),
     ("child-care-article", "plasticized: true"),
     ("sleepwear", "painted: false"),
@@ -50,6 +55,13 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
     )
     .unwrap();
 
+    // One colour image shared by every product (the EU and UK declarations need one).
+    fs::create_dir_all(dir.join("content/assets")).unwrap();
+    fs::write(
+        dir.join("content/assets/product.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 40 40\"><rect width=\"40\" height=\"40\" fill=\"#e0a030\"/></svg>\n",
+    )
+    .unwrap();
     let makers = (n / 500).clamp(2, 200);
     let labs = (n / 1000).clamp(2, 100);
     for i in 0..makers {
@@ -63,6 +75,17 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
             format!("id: importer-{i}\nkind: importer\nname: Importer {i} LLC\naddress: [\"{i} Harbor Street\", \"Portland, OR 97201\"]\ncountry: US\nemail: imports{i}@example.test\nphone: \"+1 503 555 {i:04}\"\n"),
         )
         .unwrap();
+    }
+    // Importers established in the EU (Netherlands) and Great Britain, the operators the
+    // EU and UK packs look for.
+    for (prefix, country, city) in [("eu", "NL", "Rotterdam"), ("gb", "GB", "Felixstowe")] {
+        for i in 0..makers {
+            fs::write(
+                dir.join(format!("content/parties/{prefix}-importer-{i}.yaml")),
+                format!("id: {prefix}-importer-{i}\nkind: importer\nname: Importer {i} {country}\naddress: [\"{i} Dock Road\", \"{city}\"]\ncountry: {country}\nemail: {prefix}{i}@example.test\n"),
+            )
+            .unwrap();
+        }
     }
     for i in 0..labs {
         fs::write(
@@ -90,7 +113,7 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
         let mut y = String::with_capacity(1200);
         let _ = write!(
             y,
-            "id: product-{i}\nname: Synthetic product {i}\nbrand: Bench Brand\nmodel: BB-{i:06}\ngtin: \"{gtin}\"\nsku: BB-{i:06}-EA\ndescription: A synthetic product used to measure build speed. Number {i}.\ncategories: [{category}]\nage: {{ min_months: {}, max_months: {} }}\nattributes:\n  {attributes}\nmarkets: [US, EU, CA]\nmanufacturer: maker-{maker}\nimporters: {{ US: importer-{maker}, EU: importer-{maker} }}\nrecords_custodian: keeper\nlots:\n",
+            "id: product-{i}\nname: Synthetic product {i}\nbrand: Bench Brand\nmodel: BB-{i:06}\ngtin: \"{gtin}\"\nsku: BB-{i:06}-EA\ndescription: A synthetic product used to measure build speed. Number {i}.\nimage: assets/product.svg\ncategories: [{category}]\nage: {{ min_months: {}, max_months: {} }}\nattributes:\n  {attributes}\nmarkets: [US, EU, GB, CA, AU]\nmanufacturer: maker-{maker}\nimporters: {{ US: importer-{maker}, EU: eu-importer-{maker}, GB: gb-importer-{maker}, CA: importer-{maker} }}\nrecords_custodian: keeper\nlots:\n",
             12 + (i % 4) * 12,
             60 + (i % 4) * 12
         );
@@ -104,8 +127,10 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
         y.push_str("evidence:\n");
         for (r, covers) in [
             "\"16 CFR 1303\", \"15 U.S.C. 1278a\", \"16 CFR 1307\"",
-            "\"16 CFR 1250\", \"16 CFR 1501\", \"16 CFR 1610\", \"16 CFR 1615\"",
-            "\"EN 71-1\", \"EN 71-2\", \"EN 71-3\"",
+            "\"16 CFR 1250\", \"16 CFR 1501\", \"16 CFR 1610\", \"16 CFR 1615\", \"16 CFR 1616\"",
+            "\"Directive 2009/48/EC\", \"SI 2011/1881\", \"EN 71-1\", \"EN 71-2\", \"EN 71-3\"",
+            "\"SOR/2011-17\", \"SOR/2011-17 s. 23\", \"SOR/2018-83\", \"SOR/2016-188\"",
+            "\"Consumer Goods (Toys for Children up to and including 36 Months of Age) Safety Standard 2023\", \"Consumer Goods (Products Containing Button/Coin Batteries) Safety Standard 2020\"",
         ]
         .iter()
         .enumerate()

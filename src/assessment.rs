@@ -100,7 +100,7 @@ pub trait Assessor {
     /// value as conditions see it. Returns (product id, assessment) pairs.
     fn assess(
         &self,
-        products: &[(&Product, &cel::Value)],
+        products: &[(&Product, &ProductVal)],
         site: &Site,
     ) -> Result<Vec<(String, Assessment)>, Diagnostic>;
 }
@@ -108,7 +108,7 @@ pub trait Assessor {
 impl Assessor for Plugin {
     fn assess(
         &self,
-        products: &[(&Product, &cel::Value)],
+        products: &[(&Product, &ProductVal)],
         site: &Site,
     ) -> Result<Vec<(String, Assessment)>, Diagnostic> {
         match &self.command {
@@ -141,15 +141,40 @@ impl Assessor for Plugin {
             }
             None => {
                 let prefix = &site.config.certificate_prefix;
+                // Constant defines once per plugin; one that fails to evaluate is left to
+                // the per-product pass, which reports it against the product.
+                let mut constants: Vec<(&str, cel::Value)> = Vec::new();
+                {
+                    let mut cx = cel::Context::default();
+                    for name in self.rules.constant_defines() {
+                        let (_, cond) = self.rules.defines.iter().find(|(n, _)| n == name).unwrap();
+                        if let Ok(v) = cond.eval(&cx) {
+                            cx.add_variable_from_value(name.to_string(), v.clone());
+                            constants.push((name, v));
+                        }
+                    }
+                }
+                let root = || {
+                    let mut cx = cel::Context::default();
+                    for (name, v) in &constants {
+                        cx.add_variable_from_value(name.to_string(), v.clone());
+                    }
+                    cx
+                };
+                let known: Vec<&str> = constants.iter().map(|(n, _)| *n).collect();
                 let results: Vec<Result<(String, Assessment), Diagnostic>> = products
                     .par_iter()
-                    .map_init(cel::Context::default, |root, (product, value)| {
+                    .map_init(root, |root, (product, value)| {
                         let market = self
                             .markets
                             .iter()
                             .find(|m| product.markets.contains(m))
                             .expect("selected by market");
-                        assess(root, value, product, self, market, site.as_of, prefix)
+                        let given = Given {
+                            root,
+                            constants: &known,
+                        };
+                        assess(&given, value, product, self, market, site.as_of, prefix)
                             .map(|a| (product.id.clone(), a))
                     })
                     .collect();
@@ -161,11 +186,11 @@ impl Assessor for Plugin {
 
 /// Assesses every product against every enabled plugin whose markets it is sold in.
 pub fn assess_site(site: &Site) -> Assessed {
-    let values: Vec<cel::Value> = site
+    let values: Vec<ProductVal> = site
         .content
         .products
         .par_iter()
-        .map(|p| product_value(p, &site.vocabulary))
+        .map(|p| ProductVal::new(product_value(p, &site.vocabulary)))
         .collect();
     let mut by_product: BTreeMap<String, Vec<Assessment>> = site
         .content
@@ -180,7 +205,7 @@ pub fn assess_site(site: &Site) -> Assessed {
         .iter()
         .filter(|p| p.command.is_some() || !p.rules.requirements.is_empty())
     {
-        let products: Vec<(&Product, &cel::Value)> = site
+        let products: Vec<(&Product, &ProductVal)> = site
             .content
             .products
             .iter()
@@ -218,10 +243,35 @@ fn evaluation_error(product: &Product, plugin: &Plugin, what: &str, e: &str) -> 
     .at(1, 1)
 }
 
+/// A product as conditions read it (`product`), converted once into CEL's value tree and
+/// lent to every plugin's conditions: binding a `cel::Value` as a variable converts it
+/// again, copying the whole record, for every plugin.
+pub struct ProductVal(Box<dyn cel::common::value::Val>);
+
+impl ProductVal {
+    pub fn new(value: cel::Value) -> Self {
+        // Only maps, lists and scalars are built by `product_value`; all convert.
+        Self(value.try_into().expect("a product value converts"))
+    }
+}
+
+impl cel::context::VariableResolver for ProductVal {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<cel::common::value::CowVal<'b, 'b>> {
+        (variable == "product").then(|| cel::common::value::CowVal::Borrowed(self.0.as_ref()))
+    }
+}
+
+/// What every product of one plugin shares: a context holding the plugin's constant
+/// defines, already evaluated, and their names.
+pub struct Given<'a> {
+    pub root: &'a cel::Context<'a, 'a>,
+    pub constants: &'a [&'a str],
+}
+
 /// Assesses one product in one plugin's market.
 pub fn assess(
-    root: &cel::Context,
-    value: &cel::Value,
+    given: &Given,
+    value: &ProductVal,
     product: &Product,
     plugin: &Plugin,
     market: &Market,
@@ -229,9 +279,12 @@ pub fn assess(
     prefix: &str,
 ) -> Result<Assessment, Diagnostic> {
     let rules: &Rules = &plugin.rules;
-    let mut cx = root.new_inner_scope();
-    cx.add_variable_from_value("product", value.clone());
+    let mut cx = given.root.new_inner_scope();
+    cx.set_variable_resolver(value);
     for (name, cond) in &rules.defines {
+        if given.constants.contains(&name.as_str()) {
+            continue;
+        }
         let v = cond
             .eval(&cx)
             .map_err(|e| evaluation_error(product, plugin, &format!("define `{name}`"), &e))?;
@@ -525,6 +578,9 @@ pub fn product_value(p: &Product, vocabulary: &Vocabulary) -> cel::Value {
     }
     if let Some(s) = &p.sku {
         m.insert("sku".into(), V::from(s.clone()));
+    }
+    if let Some(i) = &p.image {
+        m.insert("image".into(), V::from(i.clone()));
     }
     m.insert("categories".into(), strings(p.categories.clone()));
     let party = |party: &crate::content::Party| {

@@ -417,11 +417,62 @@ fn a_blocked_certificate_is_never_shown_as_issued() {
         ready.contains("Ready") && ready.contains("LO-RAINBOW-STACKER-US-CPC"),
         "{ready}"
     );
-    // Markets without a rule pack are said to be unassessed, not compliant.
+    // Canada has no certificate document: the page says so rather than naming one.
     let html = fs::read_to_string(out.join("products/rainbow-stacker/index.html")).unwrap();
     assert!(
-        html.contains("Not assessed"),
-        "EU/GB/CA/AU have no rules yet"
+        !html.contains("Not assessed"),
+        "all five markets have packs"
+    );
+    let doc = scraper::Html::parse_document(&html);
+    let canada = doc
+        .select(&sel("#market-CA"))
+        .next()
+        .unwrap()
+        .parent()
+        .unwrap();
+    let canada: String = scraper::ElementRef::wrap(canada).unwrap().text().collect();
+    assert!(
+        canada.contains("No certificate document is required"),
+        "{canada}"
+    );
+}
+
+#[test]
+fn a_market_without_a_rule_pack_is_not_assessed() {
+    // Nothing is claimed for a market no enabled pack covers.
+    let site = example_copy();
+    let path = site
+        .path()
+        .join("content/products/toys/rainbow-stacker.yaml");
+    let yaml = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        yaml.replace(
+            "markets: [US, EU, GB, CA, AU]",
+            "markets: [US, EU, GB, CA, AU, JP]",
+        ),
+    )
+    .unwrap();
+    let out = site.path().join("public");
+    let o = certpress(&[
+        "build",
+        "--root",
+        site.path().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = fs::read_to_string(out.join("products/rainbow-stacker/index.html")).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let note: String = doc
+        .select(&sel(".unassessed"))
+        .next()
+        .expect("an unassessed note")
+        .text()
+        .collect();
+    assert!(
+        note.contains("Not assessed") && note.contains("(JP)"),
+        "{note}"
     );
 }
 

@@ -142,6 +142,26 @@ pub struct Rules {
     pub marks: Vec<Mark>,
 }
 
+impl Rules {
+    /// The defines that read nothing of the product (such as a list of member states),
+    /// only literals and other constant defines: they are the same for every product, so
+    /// the assessment evaluates them once rather than per product.
+    pub fn constant_defines(&self) -> Vec<&str> {
+        let mut constant: Vec<&str> = Vec::new();
+        for (name, cond) in &self.defines {
+            let reads_product = |r: &String| r == "product" || r.starts_with("product.");
+            if cond
+                .reads
+                .iter()
+                .all(|r| !reads_product(r) && constant.contains(&r.as_str()))
+            {
+                constant.push(name);
+            }
+        }
+        constant
+    }
+}
+
 /// A condition that failed to compile, with the path of the YAML string it is in.
 #[derive(Debug)]
 pub struct CompileError {
@@ -199,6 +219,7 @@ pub fn product_type(vocabulary: &Vocabulary) -> Ty {
             ("model", Ty::String, false),
             ("gtin", Ty::String, true),
             ("sku", Ty::String, true),
+            ("image", Ty::String, true),
             ("categories", strings(), false),
             (
                 "age",
@@ -376,4 +397,26 @@ pub fn check(raw: &RawRules, vocabulary: &Vocabulary) -> Vec<(YamlPath, String)>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_defines_read_no_product() {
+        let raw = RawRules {
+            define: [
+                ("states", "['AT', 'BE']"),
+                ("belgium", "'BE' in states"),
+                ("named", "product.id in states"),
+                ("after", "named || belgium"),
+            ]
+            .map(|(n, c)| (n.to_string(), c.to_string()))
+            .to_vec(),
+            ..RawRules::default()
+        };
+        let rules = compile(&raw, &Vocabulary::default()).unwrap();
+        assert_eq!(rules.constant_defines(), ["states", "belgium"]);
+    }
 }
