@@ -110,6 +110,13 @@ fn main() {
             }
             eprintln!("generating a site of {n} products ...");
             synth::generate(&repo, &site, n);
+            // A real site has its ready certificates issued; their pages are then built.
+            let issued = Command::new(&bin)
+                .args(["issue", "--root", site.to_str().unwrap()])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(issued.success(), "certpress issue failed");
             fs::write(&marker, synth::VERSION).unwrap();
         }
         let runs = if n >= 100_000 { 1 } else { 3 };

@@ -8,7 +8,7 @@ use std::path::Path;
 /// Bumped whenever the generated records change, so benchmarks regenerate cached sites
 /// (their `.complete` marker holds the version they were made with).
 #[allow(dead_code)] // read by the benchmarks; tests/synth.rs includes this file too
-pub const VERSION: &str = "3: five markets, images";
+pub const VERSION: &str = "4: five markets, images, issued certificates";
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("toy", "painted: true\n  small_parts: false"),

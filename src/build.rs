@@ -20,7 +20,11 @@ pub struct Built {
 /// under `strict`), or when rendering fails.
 pub fn build(
     site: &Site,
-    assessed: Option<&crate::assessment::Assessed>,
+    assessed: Option<(
+        &crate::assessment::Assessed,
+        &crate::ledger::Ledger,
+        &crate::ledger::Review,
+    )>,
     output: Option<PathBuf>,
     strict: bool,
     diags: &mut Diagnostics,
@@ -54,7 +58,8 @@ pub fn build(
         // Only configuration errors stop assessment, and those are errors above.
         return None;
     };
-    let rendered = match render::render(site, assessed, &mut theme, &staging) {
+    let (assessed, ledger, review) = assessed;
+    let rendered = match render::render(site, assessed, ledger, review, &mut theme, &staging) {
         Ok(r) => r,
         Err(ds) => {
             diags.extend(ds);

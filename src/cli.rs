@@ -39,6 +39,15 @@ enum Command {
         /// Override base_url (e.g. for a staging host).
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
+        /// Fail when a ready certificate is not issued in certificates.lock as it stands.
+        #[arg(long)]
+        locked: bool,
+        #[command(flatten)]
+        judge: Judge,
+    },
+    /// Record every ready certificate whose content changed in certificates.lock, as a
+    /// new version dated as_of (earlier versions are kept).
+    Issue {
         #[command(flatten)]
         judge: Judge,
     },
@@ -107,7 +116,7 @@ fn run(cli: Cli) -> u8 {
             },
             judge.strict,
         ),
-        Command::Check { judge, .. } => (
+        Command::Check { judge, .. } | Command::Issue { judge } => (
             Overrides {
                 as_of: judge.as_of,
                 base_url: None,
@@ -138,6 +147,21 @@ fn run(cli: Cli) -> u8 {
             diags.sort();
             assessed
         });
+    // The ledger of issued certificates, and where each certificate stands against it.
+    let locked = matches!(cli.command, Command::Build { locked: true, .. });
+    let mut ledger = crate::ledger::Ledger::default();
+    let mut review = crate::ledger::Review::default();
+    if let (Some(site), Some(assessed)) = (&site, &assessed) {
+        match crate::ledger::Ledger::load(&site.root) {
+            Ok(l) => ledger = l,
+            Err(d) => diags.push(d),
+        }
+        review = crate::ledger::review(site, assessed, &ledger);
+        if !matches!(cli.command, Command::Issue { .. }) {
+            diags.extend(crate::ledger::diagnostics(site, &review, locked));
+        }
+        diags.sort();
+    }
 
     match cli.command {
         Command::New { .. } => unreachable!("handled above"),
@@ -156,6 +180,38 @@ fn run(cli: Cli) -> u8 {
                 }
                 None => 2,
             }
+        }
+        Command::Issue { .. } => {
+            report::human(&root, &diags);
+            let Some(site) = site.filter(|_| !diags.has_errors()) else {
+                report::summary(&diags, "issue");
+                eprintln!("Nothing was issued; certificates.lock was left as it was.");
+                return exit_code(&diags, strict).max(1);
+            };
+            let issued = ledger.issue(&review.ready, site.as_of);
+            if let Err(e) = ledger.save(&site.root) {
+                eprintln!("error: cannot write {}: {e}", crate::ledger::FILE);
+                return 2;
+            }
+            // One line per new version, unless there are too many to read.
+            if issued.len() <= 200 {
+                for i in &issued {
+                    println!("Issued {} v{}", i.number, i.version);
+                }
+            }
+            let blocked = review
+                .standing
+                .values()
+                .filter(|s| **s == crate::ledger::Standing::Blocked)
+                .count();
+            println!(
+                "{} issued; {} ready certificates in all; {} blocked by gaps (not issued){}",
+                plural(issued.len(), "new version"),
+                review.ready.len(),
+                blocked,
+                warnings_suffix(&diags)
+            );
+            exit_code(&diags, strict)
         }
         Command::Check { json, explain, .. } => {
             // A theme that cannot render fails `build`; `check` says so first.
@@ -181,7 +237,13 @@ fn run(cli: Cli) -> u8 {
                 report::human(&root, &diags);
                 return exit_code(&diags, strict);
             };
-            let built = crate::build::build(&site, assessed.as_ref(), output, strict, &mut diags);
+            let built = crate::build::build(
+                &site,
+                assessed.as_ref().map(|a| (a, &ledger, &review)),
+                output,
+                strict,
+                &mut diags,
+            );
             report::human(&root, &diags);
             match built {
                 Some(b) => {

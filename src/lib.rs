@@ -13,6 +13,7 @@
 
 pub mod assessment;
 pub mod build;
+pub mod certificate;
 pub mod cli;
 pub mod config;
 pub mod content;
@@ -21,6 +22,7 @@ pub mod diagnostic;
 pub mod explain;
 pub mod gtin;
 pub mod ident;
+pub mod ledger;
 pub mod markdown;
 pub mod output;
 pub mod plugins;

@@ -30,7 +30,10 @@ pub fn run(dir: &Path) -> u8 {
     match create(dir) {
         Ok(n) => {
             println!("Created a new site in {} ({n} files).", dir.display());
-            println!("Next: cd {} && certpress build", dir.display());
+            println!(
+                "Next: cd {} && certpress issue && certpress build",
+                dir.display()
+            );
             0
         }
         Err(m) => {

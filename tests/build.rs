@@ -274,6 +274,17 @@ fn new_scaffolds_a_site_that_builds() {
     let site = dir.path().join("my-site");
     let o = certpress(&["new", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // Its one certificate is ready; until it is issued, the site says so.
+    let o = certpress(&["check", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning[unissued]"), "{}", stderr(&o));
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Issued CERT-WOODEN-BLOCKS-US-CPC v1"),
+        "{}",
+        stdout(&o)
+    );
     let o = certpress(&["check", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
@@ -282,6 +293,10 @@ fn new_scaffolds_a_site_that_builds() {
     let html = page(&site.join("public"), "products/wooden-blocks/index.html");
     assert_eq!(text(&html, "h1"), vec!["Wooden Building Blocks"]);
     assert!(site.join("plugins/us-cpsc/plugin.yaml").is_file());
+    assert!(
+        site.join("public/certificates/CERT-WOODEN-BLOCKS-US-CPC/index.html")
+            .is_file()
+    );
     // Refuses to overwrite.
     let o = certpress(&["new", site.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

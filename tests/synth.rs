@@ -11,6 +11,9 @@ fn synthetic_sites_check_clean_and_build() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     synth::generate(&repo(), &site, 60);
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 blocked by gaps"), "{}", stdout(&o));
     let o = certpress(&["check", "--json", "--root", site.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -22,4 +25,8 @@ fn synthetic_sites_check_clean_and_build() {
     let o = certpress(&["build", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(site.join("public/products/product-59/index.html").is_file());
+    assert!(
+        site.join("public/certificates/CERT-PRODUCT-59-US-CPC/index.html")
+            .is_file()
+    );
 }

@@ -23,7 +23,12 @@ pub struct RawCertificate {
     pub lab: String,
     /// Test reports older than this many months before `as_of` are expired.
     pub retest_months: Option<u32>,
+    /// The theme template that renders the certificate (default `certificate.html`).
     pub template: Option<String>,
+    /// Citation keys of standards the certificate lists when a report it relies on
+    /// covers them (the harmonised standards of an EU declaration, Annex III item 6).
+    #[serde(default)]
+    pub standards: Vec<String>,
 }
 
 fn any_lab() -> String {

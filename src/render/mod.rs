@@ -1,6 +1,7 @@
 //! The render stage: pages from the theme's templates, rendered in parallel and written
 //! straight into the staging folder.
 
+pub mod certificate;
 pub mod view;
 
 use crate::content::{GuidancePage, Product};
@@ -22,6 +23,17 @@ enum Job<'a> {
     GuidanceIndex,
     Guidance(&'a GuidancePage),
     NotFound,
+    /// A certificate's page (`version: None`, its latest issued version) or one version.
+    Certificate {
+        number: &'a str,
+        version: Option<&'a crate::ledger::Version>,
+    },
+}
+
+/// What the certificate pages are rendered from.
+struct Issuance<'a> {
+    ledger: &'a crate::ledger::Ledger,
+    review: &'a crate::ledger::Review,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -34,6 +46,8 @@ pub struct Rendered {
 pub fn render(
     site: &Site,
     assessed: &crate::assessment::Assessed,
+    ledger: &crate::ledger::Ledger,
+    review: &crate::ledger::Review,
     theme: &mut Theme,
     staging: &Staging,
 ) -> Result<Rendered, Vec<Diagnostic>> {
@@ -54,6 +68,18 @@ pub fn render(
     let mut jobs = vec![Job::Home, Job::GuidanceIndex, Job::NotFound];
     jobs.extend(site.content.products.iter().map(Job::Product));
     jobs.extend(site.content.guidance.iter().map(Job::Guidance));
+    // Every certificate the ledger holds, and every version of it, kept forever.
+    for (number, versions) in &ledger.certificates {
+        jobs.push(Job::Certificate {
+            number,
+            version: None,
+        });
+        jobs.extend(versions.iter().map(|v| Job::Certificate {
+            number,
+            version: Some(v),
+        }));
+    }
+    let issuance = Issuance { ledger, review };
 
     let progress = Progress::new(jobs.len(), "Rendering");
     let bytes = AtomicU64::new(0);
@@ -61,7 +87,7 @@ pub fn render(
     let results: Vec<Result<(), Diagnostic>> = jobs
         .par_iter()
         .map(|job| {
-            let (template, path, context) = page(site, assessed, job);
+            let (template, path, context) = page(site, assessed, &issuance, job);
             let html = tera.render(template, &context).map_err(|e| {
                 Diagnostic::error(
                     "template-error",
@@ -100,11 +126,12 @@ pub fn render(
 }
 
 /// The template, output path and context of a page.
-fn page(
+fn page<'a>(
     site: &Site,
     assessed: &crate::assessment::Assessed,
-    job: &Job,
-) -> (&'static str, String, Context) {
+    issuance: &Issuance<'a>,
+    job: &'a Job,
+) -> (&'a str, String, Context) {
     let base = site.config.base_path();
     let mut cx = Context::new();
     match job {
@@ -143,6 +170,24 @@ fn page(
                 })
                 .collect();
             cx.insert("unassessed", &unassessed);
+            // Links to the issued certificates: number → page URL, for those in force.
+            let issued: std::collections::BTreeMap<&str, String> = assessments
+                .iter()
+                .filter_map(|a| a.certificate.as_ref())
+                .filter(|c| {
+                    matches!(
+                        issuance.review.standing.get(&c.number),
+                        Some(crate::ledger::Standing::Current | crate::ledger::Standing::Changed)
+                    ) && issuance.ledger.latest(&c.number).is_some()
+                })
+                .map(|c| {
+                    (
+                        c.number.as_str(),
+                        certificate::certificate_url(base, &c.number),
+                    )
+                })
+                .collect();
+            cx.insert("issued", &issued);
             ("product.html", format!("{path}index.html"), cx)
         }
         Job::GuidanceIndex => {
@@ -161,6 +206,50 @@ fn page(
             cx.insert("page", &PageView::new(site, "guidance", &g.title, &path));
             cx.insert("guidance", &GuidanceView::new(g));
             ("guidance.html", format!("{path}index.html"), cx)
+        }
+        Job::Certificate { number, version } => {
+            let latest = issuance
+                .ledger
+                .latest(number)
+                .expect("listed from the ledger");
+            let shown = version.unwrap_or(latest);
+            let standing = issuance
+                .review
+                .standing
+                .get(*number)
+                .copied()
+                .unwrap_or(crate::ledger::Standing::Retired);
+            let product_exists = site
+                .content
+                .products
+                .iter()
+                .any(|p| p.id == shown.snapshot.product.id);
+            let path = match version {
+                None => format!("certificates/{number}/"),
+                Some(v) => format!("certificates/{number}/v{}/", v.version),
+            };
+            let title = format!("{} {number}", shown.snapshot.title);
+            let mut pv = PageView::new(site, "certificate", title, &path);
+            // Every version page names the certificate's own page as canonical.
+            pv.canonical = format!("{}certificates/{number}/", site.config.base_url);
+            cx.insert("page", &pv);
+            cx.insert(
+                "certificate",
+                &certificate::view(
+                    issuance.ledger,
+                    number,
+                    shown,
+                    standing,
+                    assessed,
+                    product_exists,
+                    base,
+                ),
+            );
+            (
+                shown.snapshot.template.as_str(),
+                format!("{path}index.html"),
+                cx,
+            )
         }
         Job::NotFound => {
             cx.insert(

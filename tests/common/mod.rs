@@ -62,13 +62,19 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// A copy of the example site (content, plugins, theme, site.toml) in a temp folder.
+/// A copy of the example site (content, plugins, theme, site.toml, certificate ledger) in
+/// a temp folder.
 pub fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for part in ["content", "plugins", "themes"] {
         copy_dir(&repo().join(part), &dir.path().join(part));
     }
     fs::copy(repo().join("site.toml"), dir.path().join("site.toml")).unwrap();
+    fs::copy(
+        repo().join("certificates.lock"),
+        dir.path().join("certificates.lock"),
+    )
+    .unwrap();
     dir
 }
 

@@ -1,0 +1,183 @@
+//! What certificate templates see: one issued version of a certificate, with its place
+//! in the version history and where the certificate stands today.
+
+use crate::assessment::{Assessed, RequirementStatus};
+use crate::certificate::{LotSnap, PartySnap, Snapshot, TestSnap};
+use crate::date::{RecordDate, iso};
+use crate::ledger::{Ledger, Standing, Version};
+use serde::Serialize;
+
+pub fn certificate_url(base_path: &str, number: &str) -> String {
+    format!("{base_path}certificates/{number}/")
+}
+
+pub fn version_url(base_path: &str, number: &str, version: u32) -> String {
+    format!("{base_path}certificates/{number}/v{version}/")
+}
+
+#[derive(Serialize)]
+pub struct VersionLink {
+    pub version: u32,
+    pub issued: String,
+    pub issued_iso: String,
+    pub url: String,
+    /// This is the version the page shows.
+    pub shown: bool,
+}
+
+#[derive(Serialize)]
+pub struct LotLine<'a> {
+    pub lot: &'a str,
+    pub made: String,
+    pub made_iso: &'a str,
+    pub place: &'a str,
+    pub factory: Option<&'a PartySnap>,
+}
+
+#[derive(Serialize)]
+pub struct TestLine<'a> {
+    pub report: &'a str,
+    pub date: String,
+    pub date_iso: &'a str,
+    pub place: Option<&'a str>,
+    pub lab: &'a PartySnap,
+    pub covers: &'a [String],
+    pub lots: &'a [String],
+}
+
+#[derive(Serialize)]
+pub struct CertificateView<'a> {
+    pub number: &'a str,
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub market: &'a str,
+    pub market_name: &'static str,
+    pub version: u32,
+    pub issued: String,
+    pub issued_iso: String,
+    /// The first version's issue date.
+    pub created: String,
+    pub created_iso: String,
+    /// The latest version's issue date.
+    pub modified: String,
+    pub modified_iso: String,
+    pub hash: &'a str,
+    pub versions: Vec<VersionLink>,
+    pub latest_url: String,
+    /// Where the certificate stands today (`current`, `changed`, `blocked`, ...).
+    pub standing: Standing,
+    /// A later version exists.
+    pub superseded: bool,
+    /// The version shown is the one in force: the latest, and the certificate is not
+    /// blocked, withdrawn or retired.
+    pub valid: bool,
+    /// When blocked: the requirements open today.
+    pub gaps: Vec<&'a RequirementStatus>,
+    pub product: &'a crate::certificate::ProductId,
+    pub product_url: Option<String>,
+    pub image_url: Option<String>,
+    pub rules: &'a [crate::certificate::Rule],
+    pub standards: &'a [String],
+    pub certifier_role: &'a str,
+    pub certifier: &'a PartySnap,
+    pub manufacturer: &'a PartySnap,
+    pub records_custodian: Option<&'a PartySnap>,
+    pub lots: Vec<LotLine<'a>>,
+    pub tests: Vec<TestLine<'a>>,
+}
+
+fn day(iso_date: &str) -> String {
+    RecordDate::parse(iso_date).map_or_else(|_| iso_date.to_string(), |d| d.display())
+}
+
+fn lot(l: &LotSnap) -> LotLine<'_> {
+    LotLine {
+        lot: &l.lot,
+        made: day(&l.made),
+        made_iso: &l.made,
+        place: &l.place,
+        factory: l.factory.as_ref(),
+    }
+}
+
+fn test(t: &TestSnap) -> TestLine<'_> {
+    TestLine {
+        report: &t.report,
+        date: day(&t.date),
+        date_iso: &t.date,
+        place: t.place.as_deref(),
+        lab: &t.lab,
+        covers: &t.covers,
+        lots: &t.lots,
+    }
+}
+
+/// The view of `shown`, one version of certificate `number` in the ledger.
+pub fn view<'a>(
+    ledger: &'a Ledger,
+    number: &'a str,
+    shown: &'a Version,
+    standing: Standing,
+    assessed: &'a Assessed,
+    product_exists: bool,
+    base_path: &str,
+) -> CertificateView<'a> {
+    let versions = &ledger.certificates[number];
+    let first = &versions[0];
+    let latest = versions.last().expect("a ledger entry has a version");
+    let s: &Snapshot = &shown.snapshot;
+    let superseded = shown.version < latest.version;
+    let gaps = if standing == Standing::Blocked {
+        assessed
+            .by_product
+            .get(&s.product.id)
+            .into_iter()
+            .flatten()
+            .filter(|a| a.certificate.as_ref().is_some_and(|c| c.number == number))
+            .flat_map(|a| a.gaps())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    CertificateView {
+        number,
+        title: &s.title,
+        kind: &s.kind,
+        market: &s.market,
+        market_name: crate::ident::Market::parse(&s.market).map_or("", |m| m.name()),
+        version: shown.version,
+        issued: RecordDate::Day(shown.issued).display(),
+        issued_iso: iso(shown.issued),
+        created: RecordDate::Day(first.issued).display(),
+        created_iso: iso(first.issued),
+        modified: RecordDate::Day(latest.issued).display(),
+        modified_iso: iso(latest.issued),
+        hash: &shown.hash,
+        versions: versions
+            .iter()
+            .map(|v| VersionLink {
+                version: v.version,
+                issued: RecordDate::Day(v.issued).display(),
+                issued_iso: iso(v.issued),
+                url: version_url(base_path, number, v.version),
+                shown: v.version == shown.version,
+            })
+            .collect(),
+        latest_url: certificate_url(base_path, number),
+        standing,
+        superseded,
+        valid: !superseded && matches!(standing, Standing::Current | Standing::Changed),
+        gaps,
+        product: &s.product,
+        product_url: product_exists.then(|| super::view::product_url(base_path, &s.product.id)),
+        image_url: s.product.image.as_ref().map(|i| format!("{base_path}{i}")),
+        rules: &s.rules,
+        standards: &s.standards,
+        certifier_role: &s.certifier_role,
+        certifier: &s.certifier,
+        manufacturer: &s.manufacturer,
+        records_custodian: s.records_custodian.as_ref(),
+        lots: s.lots.iter().map(lot).collect(),
+        tests: s.tests.iter().map(test).collect(),
+    }
+}
