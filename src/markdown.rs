@@ -176,6 +176,15 @@ pub fn render(
                     raw_html().clean(&h).to_string(),
                 )));
             }
+            // A task-list checkbox is a form control: without a name, screen readers
+            // announce an unlabelled checkbox (axe `label`, critical).
+            Event::TaskListMarker(done) => {
+                events.push(Event::InlineHtml(CowStr::from(if done {
+                    "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
+                } else {
+                    "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
+                })));
+            }
             other => events.push(other),
         }
     }
@@ -222,7 +231,7 @@ fn generated() -> &'static ammonia::Builder<'static> {
     B.get_or_init(|| {
         let mut b = ammonia::Builder::default();
         b.add_tags(["input"])
-            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_tag_attributes("input", ["type", "checked", "disabled", "aria-label"])
             .add_tag_attributes("a", ["aria-label", "class"])
             .add_tag_attributes("sup", ["class", "id"])
             .add_tag_attributes("div", ["class", "id"])

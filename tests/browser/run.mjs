@@ -1,0 +1,519 @@
+#!/usr/bin/env node
+// Real-browser checks of a built certpress site.
+//
+//   node tests/browser/run.mjs <built-site-folder> [name-filter ...]
+//
+// Serves the folder on 127.0.0.1 (ephemeral port), launches the system Chromium once
+// (env CHROMIUM, default /usr/bin/chromium) through playwright-core, and runs every check
+// in CHECKS below, or only those whose name contains one of the filters. Prints
+// `ok <name>` or `FAIL <name>: reason` per check (details indented under a failure), then
+// `browser: N passed, N failed`, and exits 1 if any check failed (2 on a usage or setup
+// error). tests/browser.rs runs it from `cargo test`.
+//
+// To add a check, append `{ name, run }` to CHECKS: `run(ctx)` is async and throws (or
+// calls ctx.fail) to fail. See "The checks" below; the helpers are on `ctx`.
+
+import { createServer } from "node:http";
+import { createReadStream, existsSync, promises as fsp, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const require = createRequire(import.meta.url);
+const AXE_PATH = require.resolve("axe-core/axe.min.js");
+
+// ---------------------------------------------------------------------------------------
+// The checks. Each is { name, run: async (ctx) => void }; throw to fail.
+// ---------------------------------------------------------------------------------------
+
+const HOME = "/";
+const PRODUCT = "/products/rainbow-stacker/";
+const GUIDANCE = "/guidance/us/childrens-product-certificate/";
+const CPC = "/certificates/LO-RAINBOW-STACKER-US-CPC/";
+const DOC = "/certificates/LO-RAINBOW-STACKER-EU-DOC/";
+// The labelled elements each certificate page must show (16 CFR 1110.11; Annex III).
+const CPC_ELEMENTS = ["product", "rules", "certifier", "records-custodian", "manufacture", "testing", "labs"];
+const DOC_ELEMENTS = ["number", "manufacturer", "responsibility", "object", "legislation", "standards", "notified-body", "signature"];
+const PHONE = { width: 390, height: 844 };
+
+export const CHECKS = [
+  { name: "home page loads cleanly", run: (ctx) => loadsCleanly(ctx, HOME) },
+  { name: "product page loads cleanly", run: (ctx) => loadsCleanly(ctx, PRODUCT) },
+  { name: "guidance page loads cleanly", run: (ctx) => loadsCleanly(ctx, GUIDANCE) },
+
+  { name: "axe: home page", run: (ctx) => noSeriousAxeViolations(ctx, HOME) },
+  { name: "axe: product page", run: (ctx) => noSeriousAxeViolations(ctx, PRODUCT) },
+  { name: "axe: guidance page", run: (ctx) => noSeriousAxeViolations(ctx, GUIDANCE) },
+  { name: "certificate page loads cleanly", run: (ctx) => loadsCleanly(ctx, CPC) },
+  { name: "axe: certificate page", run: (ctx) => noSeriousAxeViolations(ctx, CPC) },
+  { name: "axe: EU declaration page", run: (ctx) => noSeriousAxeViolations(ctx, DOC) },
+  { name: "certificate page shows all its elements", run: (ctx) => showsElements(ctx, CPC, CPC_ELEMENTS) },
+  { name: "EU declaration shows all its items", run: (ctx) => showsElements(ctx, DOC, DOC_ELEMENTS) },
+  { name: "390px: certificate page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, CPC, PHONE) },
+
+  { name: "390px: home page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, HOME, PHONE) },
+  { name: "390px: product page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, PRODUCT, PHONE) },
+
+  {
+    name: "missing path returns 404 with the site's 404 page",
+    async run(ctx) {
+      const file = path.join(ctx.siteDir, "404.html");
+      if (!existsSync(file)) ctx.fail("the site has no 404.html");
+      const expected = titleOf(readFileSync(file, "utf8"));
+      const { page, response } = await ctx.open("/no-such-page/really/");
+      if (!response) ctx.fail("no response");
+      if (response.status() !== 404) ctx.fail(`status ${response.status()}, expected 404`);
+      const type = response.headers()["content-type"] ?? "";
+      if (!type.startsWith("text/html")) ctx.fail(`content-type ${type}, expected text/html`);
+      const title = await page.title();
+      if (!expected || title !== expected) ctx.fail(`title ${JSON.stringify(title)}, expected 404.html's ${JSON.stringify(expected)}`);
+    },
+  },
+
+  {
+    // Visits every HTML page of the site (and counts every request the checks above
+    // made): all must go to 127.0.0.1. Keep it last so it sees the others' requests.
+    name: "no request leaves 127.0.0.1",
+    async run(ctx) {
+      const queue = await htmlPages(ctx.siteDir);
+      const context = await ctx.newContext();
+      // Two pages side by side: about a quarter faster than one.
+      const worker = async () => {
+        const { page } = await ctx.newPage(context);
+        for (let rel; (rel = queue.shift()) !== undefined; ) await ctx.goto(page, rel);
+      };
+      await Promise.all([worker(), worker()]);
+      const outside = [...new Set(ctx.requests.filter((u) => !isLocal(u)))];
+      if (outside.length) ctx.fail(`${outside.length} request(s) to other hosts`, outside);
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+// Check bodies shared by several checks.
+// ---------------------------------------------------------------------------------------
+
+/** Loads `urlPath` (lazy images too): 2xx, no console error, no uncaught exception, no failed request, no HTTP error. */
+/** Every `[data-element=name]` is present, visible, headed and has content beyond its heading. */
+export async function showsElements(ctx, urlPath, names) {
+  const { page } = await ctx.open(urlPath);
+  const problems = [];
+  for (const name of names) {
+    const el = page.locator(`[data-element="${name}"]`);
+    if ((await el.count()) !== 1) { problems.push(`${name}: ${await el.count()} elements`); continue; }
+    if (!(await el.isVisible())) problems.push(`${name}: not visible`);
+    const heading = (await el.locator("h2").first().innerText().catch(() => "")).trim();
+    const text = (await el.innerText()).trim();
+    if (!heading) problems.push(`${name}: no heading`);
+    if (text.length <= heading.length + 2) problems.push(`${name}: nothing under "${heading}"`);
+  }
+  if (problems.length) ctx.fail(problems.join("; "));
+}
+
+export async function loadsCleanly(ctx, urlPath) {
+  const { response, problems } = await ctx.open(urlPath);
+  if (!response?.ok()) ctx.fail(`status ${response?.status()}`);
+  if (problems.length) ctx.fail(`${problems.length} problem(s)`, problems);
+}
+
+/** axe-core finds no `serious` or `critical` violation on `urlPath`. */
+export async function noSeriousAxeViolations(ctx, urlPath, options = {}) {
+  const { page } = await ctx.open(urlPath, options);
+  await page.addScriptTag({ path: AXE_PATH });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run();
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => ({ target: n.target.join(" "), impact: n.impact, summary: n.failureSummary })),
+    }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length) {
+    const lines = [];
+    for (const v of bad) {
+      lines.push(`${v.id} (${v.impact}): ${v.help} — ${v.targets.length} element(s)`);
+      for (const t of v.targets.slice(0, 8)) {
+        lines.push(`    ${t.target}`);
+        const why = (t.summary ?? "").split("\n").slice(1, 2).join(" ").trim();
+        if (why) lines.push(`      ${why}`);
+      }
+      if (v.targets.length > 8) lines.push(`    ... and ${v.targets.length - 8} more`);
+    }
+    ctx.fail(`${bad.length} serious/critical violation(s): ${bad.map((v) => v.id).join(", ")}`, lines);
+  }
+}
+
+/** At `viewport`, the document is no wider than the window. Lists the elements that stick out. */
+export async function noHorizontalScroll(ctx, urlPath, viewport) {
+  const { page } = await ctx.open(urlPath, { viewport });
+  const r = await page.evaluate(() => {
+    const w = window.innerWidth;
+    const scrollWidth = document.documentElement.scrollWidth;
+    const culprits = [];
+    if (scrollWidth > w) {
+      // Elements reaching past the right edge, not clipped by a scrolling or clipping
+      // ancestor (such as a table wrapper with overflow: auto); the innermost are listed.
+      const clipped = (e) => {
+        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+          if (getComputedStyle(a).overflowX !== "visible") return true;
+        }
+        return false;
+      };
+      // How far right an element's box or its overflowing content (long text) reaches.
+      const reach = (e) => {
+        const r = e.getBoundingClientRect();
+        const spills = getComputedStyle(e).overflowX === "visible" && e.scrollWidth > e.clientWidth;
+        return spills ? Math.max(r.right, r.left + e.scrollWidth) : r.right;
+      };
+      const all = [...document.body.querySelectorAll("*")];
+      const wide = all.filter((e) => reach(e) > w + 0.5 && !clipped(e));
+      for (const e of wide) {
+        if ([...e.children].some((c) => wide.includes(c))) continue;
+        const id = e.id ? `#${e.id}` : "";
+        const cls = typeof e.className === "string" && e.className.trim() ? "." + e.className.trim().split(/\s+/).join(".") : "";
+        const parent = e.parentElement;
+        const pcls = parent && typeof parent.className === "string" && parent.className.trim() ? "." + parent.className.trim().split(/\s+/)[0] : "";
+        const text = (e.textContent ?? "").trim().replace(/\s+/g, " ").slice(0, 50);
+        culprits.push(`${parent ? parent.localName + pcls + " > " : ""}${e.localName}${id}${cls} reaches ${Math.round(reach(e))}px${text ? ` "${text}"` : ""}`);
+        if (culprits.length >= 10) break;
+      }
+    }
+    return { w, scrollWidth, culprits };
+  });
+  if (r.scrollWidth > r.w) ctx.fail(`scrollWidth ${r.scrollWidth}px > innerWidth ${r.w}px`, r.culprits);
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers for checks.
+// ---------------------------------------------------------------------------------------
+
+class CheckFailure extends Error {
+  constructor(message, details = []) {
+    super(message);
+    this.details = details;
+  }
+}
+
+function isLocal(u) {
+  let url;
+  try {
+    url = new URL(u);
+  } catch {
+    return false;
+  }
+  if (url.protocol === "data:" || url.protocol === "blob:" || url.href === "about:blank") return true;
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname === "127.0.0.1";
+}
+
+function titleOf(html) {
+  const m = /<title>([^<]*)<\/title>/i.exec(html);
+  return m ? m[1].replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").trim() : null;
+}
+
+/** Every HTML page of the site as a URL path (`x/index.html` as `/x/`). */
+export async function htmlPages(root) {
+  const out = [];
+  for (const rel of await fsp.readdir(root, { recursive: true })) {
+    const p = rel.split(path.sep).join("/");
+    if (!p.endsWith(".html") || p.split("/").some((s) => s.startsWith("."))) continue;
+    out.push("/" + (p === "index.html" ? "" : p.endsWith("/index.html") ? p.slice(0, -"index.html".length) : p));
+  }
+  return out.sort();
+}
+
+const settlers = new WeakMap(); // page -> () => Promise resolved when no request is pending
+
+/** Makes lazy images load now and waits until they and every other request are done. */
+async function loadLazyImages(page) {
+  await page.evaluate(async () => {
+    for (const img of document.images) img.loading = "eager";
+    await Promise.all(
+      [...document.images].map((img) =>
+        img.complete
+          ? null
+          : new Promise((resolve) => {
+              img.addEventListener("load", resolve, { once: true });
+              img.addEventListener("error", resolve, { once: true });
+            }),
+      ),
+    );
+  });
+  await settlers.get(page)?.();
+}
+
+/** The object each check gets. */
+function makeContext(browser, base, siteDir, requests) {
+  const contexts = [];
+  const ctx = {
+    base,
+    siteDir,
+    /** Every request URL any check has made so far (pages, workers, popups). */
+    requests,
+    url: (p) => new URL(p, base).href,
+    /** Fails the check with a one-line reason and optional detail lines. */
+    fail(message, details = []) {
+      throw new CheckFailure(message, details);
+    },
+    /**
+     * A fresh browser context (options: viewport, colorScheme, ... as for
+     * browser.newContext) that records every request in ctx.requests and blocks requests
+     * to other hosts. Closed after the check.
+     */
+    async newContext(options = {}) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+      contexts.push(context);
+      context.setDefaultTimeout(15_000);
+      context.on("request", (req) => requests.push(req.url()));
+      await context.route((url) => !isLocal(url.href), (route) => route.abort("blockedbyclient"));
+      return context;
+    },
+    /**
+     * A new page in `context`, watched: returns { page, problems }, where problems
+     * collects console errors, uncaught exceptions, failed requests and HTTP >= 400.
+     */
+    async newPage(context) {
+      const page = await context.newPage();
+      const problems = [];
+      // Requests started and not yet finished or failed, for waiting until all are done.
+      const pending = new Set();
+      const idle = [];
+      const done = (req) => {
+        pending.delete(req);
+        if (pending.size === 0) for (const f of idle.splice(0)) f();
+      };
+      page.on("request", (req) => pending.add(req));
+      page.on("requestfinished", done);
+      page.on("requestfailed", (req) => {
+        problems.push(`request failed: ${req.url()} (${req.failure()?.errorText ?? "?"})`);
+        done(req);
+      });
+      page.on("response", (res) => {
+        if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+      });
+      page.on("console", (msg) => {
+        if (msg.type() !== "error") return;
+        const loc = msg.location();
+        problems.push(`console error: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ""}`);
+      });
+      page.on("pageerror", (err) => problems.push(`uncaught exception: ${err.message}`));
+      settlers.set(page, async () => {
+        if (pending.size === 0) return;
+        let timer;
+        const settled = new Promise((resolve) => idle.push(resolve));
+        const late = new Promise((_, reject) => {
+          const urls = () => [...pending].map((r) => r.url()).join(", ");
+          timer = setTimeout(() => reject(new Error(`requests still pending after 15 s: ${urls()}`)), 15_000);
+        });
+        await Promise.race([settled, late]).finally(() => clearTimeout(timer));
+      });
+      return { page, problems };
+    },
+    /**
+     * Loads `urlPath` in a watched page of a fresh context (see newContext, newPage),
+     * makes lazy images load and waits until no request is pending. Without a path, just
+     * the page. Returns { page, response, problems }.
+     */
+    async open(urlPath, options = {}) {
+      const { page, problems } = await ctx.newPage(await ctx.newContext(options));
+      const response = urlPath == null ? null : await ctx.goto(page, urlPath);
+      return { page, response, problems };
+    },
+    /** Loads `urlPath` in `page`, lazy images too, and waits for its requests to finish. */
+    async goto(page, urlPath) {
+      const response = await page.goto(ctx.url(urlPath), { waitUntil: "load" });
+      await loadLazyImages(page);
+      return response;
+    },
+    async closeAll() {
+      await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => {})));
+    },
+  };
+  return ctx;
+}
+
+// ---------------------------------------------------------------------------------------
+// The static server: `/x/` is `x/index.html`, a folder without `/` redirects, a missing
+// path gets 404.html with status 404, nothing outside the folder is served.
+// ---------------------------------------------------------------------------------------
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".webmanifest": "application/manifest+json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".avif": "image/avif",
+  ".ico": "image/x-icon",
+  ".pdf": "application/pdf",
+  ".txt": "text/plain; charset=utf-8",
+  ".xml": "application/xml; charset=utf-8",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+};
+
+export async function serve(siteDir) {
+  const root = await fsp.realpath(siteDir);
+  const inside = (p) => {
+    const rel = path.relative(root, p);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  };
+  // Resolves a URL path to a real file inside root, "dir" for a folder, or null.
+  async function resolve(urlPath) {
+    const candidate = path.resolve(root, "." + urlPath);
+    if (!inside(candidate)) return null;
+    let real;
+    try {
+      real = await fsp.realpath(candidate);
+    } catch {
+      return null;
+    }
+    if (!inside(real)) return null; // a symlink pointing out
+    const st = await fsp.stat(real);
+    return st.isDirectory() ? "dir" : st.isFile() ? real : null;
+  }
+  function send(req, res, status, file, headers = {}) {
+    return fsp.stat(file).then((st) => {
+      res.writeHead(status, {
+        "content-type": TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+        "content-length": st.size,
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        ...headers,
+      });
+      if (req.method === "HEAD") return res.end();
+      createReadStream(file).pipe(res);
+    });
+  }
+  const server = createServer(async (req, res) => {
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { allow: "GET, HEAD" }).end();
+        return;
+      }
+      const { pathname } = new URL(req.url, "http://127.0.0.1");
+      let urlPath;
+      try {
+        urlPath = decodeURIComponent(pathname);
+      } catch {
+        res.writeHead(400).end("bad request\n");
+        return;
+      }
+      if (urlPath.includes("\0") || urlPath.includes("\\")) {
+        res.writeHead(400).end("bad request\n");
+        return;
+      }
+      let file = await resolve(urlPath.endsWith("/") ? urlPath + "index.html" : urlPath);
+      if (file === "dir") {
+        res.writeHead(301, { location: pathname + "/" }).end();
+        return;
+      }
+      if (file) return await send(req, res, 200, file);
+      const notFound = path.join(root, "404.html");
+      if (existsSync(notFound)) return await send(req, res, 404, notFound);
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
+    } catch (e) {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`server error: ${e.message}\n`);
+    }
+  });
+  await new Promise((ok, err) => server.once("error", err).listen(0, "127.0.0.1", ok));
+  return { server, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+// ---------------------------------------------------------------------------------------
+// Running.
+// ---------------------------------------------------------------------------------------
+
+const CHECK_TIMEOUT_MS = 60_000;
+
+/** Runs `checks` against the built site in `siteDir`; returns the number of failures. */
+export async function runChecks(siteDir, checks = CHECKS, log = console.log) {
+  const { chromium } = await import("playwright-core");
+  const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+  const { server, base } = await serve(siteDir);
+  const stopServer = async () => {
+    server.closeAllConnections?.();
+    await new Promise((ok) => server.close(ok));
+  };
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      timeout: 60_000,
+      args: ["--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check"],
+    });
+  } catch (e) {
+    await stopServer();
+    throw new Error(`cannot launch Chromium at ${executablePath}: ${e.message}`);
+  }
+  const requests = [];
+  let failed = 0;
+  try {
+    for (const check of checks) {
+      const ctx = makeContext(browser, base, siteDir, requests);
+      let timer;
+      try {
+        await Promise.race([
+          check.run(ctx),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
+          }),
+        ]);
+        log(`ok ${check.name}`);
+      } catch (e) {
+        failed += 1;
+        const message = e instanceof CheckFailure ? e.message : String(e?.stack ?? e).split("\n").slice(0, 4).join("\n  ");
+        log(`FAIL ${check.name}: ${message}`);
+        for (const line of e?.details ?? []) log(`  ${line}`);
+      } finally {
+        clearTimeout(timer);
+        await ctx.closeAll();
+      }
+    }
+  } finally {
+    await browser.close().catch(() => {});
+    await stopServer();
+  }
+  log(`browser: ${checks.length - failed} passed, ${failed} failed`);
+  return failed;
+}
+
+async function main(argv) {
+  const [siteDir, ...filters] = argv;
+  if (!siteDir || siteDir === "-h" || siteDir === "--help") {
+    console.error("usage: node run.mjs <built-site-folder> [name-filter ...]");
+    return 2;
+  }
+  if (!existsSync(path.join(siteDir, "index.html"))) {
+    console.error(`error: ${path.join(siteDir, "index.html")} is missing: is ${siteDir} a built site?`);
+    return 2;
+  }
+  const checks = filters.length ? CHECKS.filter((c) => filters.some((f) => c.name.includes(f))) : CHECKS;
+  if (!checks.length) {
+    console.error(`error: no check matches ${filters.join(", ")}`);
+    return 2;
+  }
+  return (await runChecks(siteDir, checks)) ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(`error: ${e?.stack ?? e}`);
+      process.exit(2);
+    },
+  );
+}
+
