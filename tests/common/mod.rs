@@ -97,3 +97,19 @@ pub fn build_example() -> (tempfile::TempDir, PathBuf) {
     );
     (dir, out)
 }
+
+/// `check --json` of the site at `root`, asserting it has no errors (gaps and other
+/// warnings are fine).
+pub fn check_json(root: &Path) -> serde_json::Value {
+    let o = certpress(&["check", "--json", "--root", root.to_str().unwrap()]);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let errors: Vec<&serde_json::Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    json
+}
