@@ -405,9 +405,7 @@ pub fn gap_diagnostics(site: &Site, assessed: &Assessed) -> Vec<Diagnostic> {
         if messages.is_empty() {
             continue;
         }
-        let text = crate::source::read_text(&site.root, &site.root.join(&product.file))
-            .unwrap_or_default();
-        let (line, column) = crate::yaml::Locator::new(&text).value(&crate::ypath!["id"]);
+        let (line, column) = product.id_position(&site.root);
         out.extend(
             messages
                 .into_iter()

@@ -260,6 +260,12 @@ pub fn review(
 /// hold as issued, at the product's `id` line.
 pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let products: std::collections::HashMap<&str, &crate::content::Product> = site
+        .content
+        .products
+        .iter()
+        .map(|p| (p.id.as_str(), p))
+        .collect();
     for s in &review.ready {
         let message = match review.standing.get(&s.number) {
             Some(Standing::Unissued) => format!(
@@ -272,12 +278,10 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
             ),
             _ => continue,
         };
-        let Some(product) = site.content.products.iter().find(|p| p.id == s.product.id) else {
+        let Some(product) = products.get(s.product.id.as_str()) else {
             continue;
         };
-        let text = crate::source::read_text(&site.root, &site.root.join(&product.file))
-            .unwrap_or_default();
-        let (line, column) = crate::yaml::Locator::new(&text).value(&crate::ypath!["id"]);
+        let (line, column) = product.id_position(&site.root);
         let d = if locked {
             Diagnostic::error("unissued", &product.file, message)
         } else {

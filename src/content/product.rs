@@ -43,6 +43,15 @@ pub struct Product {
     pub file: String,
 }
 
+impl Product {
+    /// Line and column of the record's `id` value: where assessment findings about the
+    /// whole product (gaps, unissued certificates) point.
+    pub fn id_position(&self, root: &Path) -> (usize, usize) {
+        let text = source::read_text(root, &root.join(&self.file)).unwrap_or_default();
+        crate::yaml::Locator::new(&text).value(&ypath!["id"])
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct Age {
     pub min_months: u32,

@@ -34,6 +34,9 @@ enum Job<'a> {
 struct Issuance<'a> {
     ledger: &'a crate::ledger::Ledger,
     review: &'a crate::ledger::Review,
+    /// The products that exist, for certificate pages to link back to (looked up once
+    /// per certificate page, so a set, not a scan).
+    product_ids: std::collections::HashSet<&'a str>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -79,7 +82,17 @@ pub fn render(
             version: Some(v),
         }));
     }
-    let issuance = Issuance { ledger, review };
+    let product_ids: std::collections::HashSet<&str> = site
+        .content
+        .products
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    let issuance = Issuance {
+        ledger,
+        review,
+        product_ids,
+    };
 
     let progress = Progress::new(jobs.len(), "Rendering");
     let bytes = AtomicU64::new(0);
@@ -174,11 +187,12 @@ fn page<'a>(
             let issued: std::collections::BTreeMap<&str, String> = assessments
                 .iter()
                 .filter_map(|a| a.certificate.as_ref())
+                // Current and changed certificates have a latest issued version.
                 .filter(|c| {
                     matches!(
                         issuance.review.standing.get(&c.number),
                         Some(crate::ledger::Standing::Current | crate::ledger::Standing::Changed)
-                    ) && issuance.ledger.latest(&c.number).is_some()
+                    )
                 })
                 .map(|c| {
                     (
@@ -219,11 +233,9 @@ fn page<'a>(
                 .get(*number)
                 .copied()
                 .unwrap_or(crate::ledger::Standing::Retired);
-            let product_exists = site
-                .content
-                .products
-                .iter()
-                .any(|p| p.id == shown.snapshot.product.id);
+            let product_exists = issuance
+                .product_ids
+                .contains(shown.snapshot.product.id.as_str());
             let path = match version {
                 None => format!("certificates/{number}/"),
                 Some(v) => format!("certificates/{number}/v{}/", v.version),
