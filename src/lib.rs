@@ -19,6 +19,7 @@ pub mod config;
 pub mod content;
 pub mod date;
 pub mod diagnostic;
+pub mod digital_link;
 pub mod explain;
 pub mod gtin;
 pub mod ident;

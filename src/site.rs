@@ -92,7 +92,18 @@ pub fn load(root: &Path, overrides: &Overrides) -> (Option<Site>, Diagnostics) {
 
     let (plugins, vocabulary, plugin_diags) = plugins::load(root, &config.plugins);
     diags.extend(plugin_diags);
-    let content = content::load(root, &vocabulary, config.base_path(), &mut diags);
+    let plugin_guidance: Vec<PathBuf> = plugins
+        .iter()
+        .filter_map(|p| Path::new(&p.file).parent().map(|d| root.join(d).join("guidance")))
+        .filter(|d| d.is_dir())
+        .collect();
+    let content = content::load(
+        root,
+        &vocabulary,
+        config.base_path(),
+        &plugin_guidance,
+        &mut diags,
+    );
     diags.sort();
     (
         Some(Site {

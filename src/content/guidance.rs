@@ -92,8 +92,20 @@ fn url_path(under: &Path) -> Option<String> {
     Some(segments.join("/"))
 }
 
+impl Draft {
+    /// URL path under `/guidance/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The file, relative to the site root.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+}
+
 /// First pass: front matter and headings. `rel` is the file relative to the site root,
-/// `under` its path relative to `content/guidance`.
+/// `under` its path relative to its guidance folder.
 pub fn draft(rel: &str, under: &Path, text: String) -> Result<Draft, Vec<Diagnostic>> {
     let Some(path) = url_path(under) else {
         return Err(vec![Diagnostic::error(
@@ -307,6 +319,13 @@ fn resolve_image(dest: &str, file: &str, content_dir: &Path, base_path: &str) ->
     if is_external(dest) {
         return Ok(dest.to_string());
     }
+    if !file.starts_with("content/") {
+        return Err((
+            "path-escape",
+            format!("image `{dest}`: a plugin's guidance page cannot use the site's files"),
+            "link the image by absolute URL, or copy the page to content/guidance/ to tailor it",
+        ));
+    }
     // `file` is `content/guidance/...`; the reference is relative to its folder.
     let page_dir = Path::new(file)
         .parent()
@@ -338,12 +357,6 @@ fn normalise(path: &Path) -> Option<String> {
     Some(out.join("/"))
 }
 
-/// Relative file path under `content/guidance` for a guidance file.
-pub fn under_guidance(content_dir: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(content_dir.join("guidance"))
-        .unwrap_or(path)
-        .to_path_buf()
-}
 
 #[cfg(test)]
 mod tests {

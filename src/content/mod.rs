@@ -182,10 +182,13 @@ fn locate_in_file(root: &Path, rel: &str, problem: Problem) -> Vec<Diagnostic> {
     problem::locate(rel, &text, 0, vec![problem])
 }
 
+/// `plugin_guidance`: each enabled plugin's `guidance/` folder (that exists), in
+/// plugin order.
 pub fn load(
     root: &Path,
     vocabulary: &Vocabulary,
     base_path: &str,
+    plugin_guidance: &[PathBuf],
     diags: &mut Diagnostics,
 ) -> Content {
     let content_dir = root.join("content");
@@ -245,7 +248,7 @@ pub fn load(
     }
     products.sort_by(|a, b| a.id.cmp(&b.id));
 
-    let guidance = load_guidance(root, &content_dir, base_path, diags);
+    let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
     Content {
         parties,
         products,
@@ -253,26 +256,57 @@ pub fn load(
     }
 }
 
+/// Guidance from `content/guidance` and from plugins' `guidance/` folders, in one URL
+/// space: `plugins/<id>/guidance/us/x.md` is `/guidance/us/x/`, so pages link each other
+/// the same way wherever they live. A site page at the same path replaces a plugin's
+/// (the way a site tailors the guidance a rule pack ships); two plugins claiming one
+/// path is an error.
 fn load_guidance(
     root: &Path,
     content_dir: &Path,
     base_path: &str,
+    plugin_guidance: &[PathBuf],
     diags: &mut Diagnostics,
 ) -> Vec<GuidancePage> {
-    let (paths, walk_diags) = source::walk(root, &content_dir.join("guidance"), Some(&["md"]));
-    diags.extend(walk_diags);
-    let drafts: Vec<Result<guidance::Draft, Vec<Diagnostic>>> = paths
+    // (file, its folder of guidance) in load order: the site's first.
+    let site_dir = content_dir.join("guidance");
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for dir in std::iter::once(&site_dir).chain(plugin_guidance) {
+        let (paths, walk_diags) = source::walk(root, dir, Some(&["md"]));
+        diags.extend(walk_diags);
+        files.extend(paths.into_iter().map(|p| (p, dir.clone())));
+    }
+    let drafts: Vec<Result<guidance::Draft, Vec<Diagnostic>>> = files
         .par_iter()
-        .map(|path| {
+        .map(|(path, dir)| {
             let rel = source::relative(root, path);
             let text = source::read_text(root, path).map_err(|d| vec![d])?;
-            guidance::draft(&rel, &guidance::under_guidance(content_dir, path), text)
+            let under = path.strip_prefix(dir).unwrap_or(path);
+            guidance::draft(&rel, under, text)
         })
         .collect();
-    let mut ok = Vec::new();
+    let mut ok: Vec<guidance::Draft> = Vec::new();
+    // URL path → the file that holds it.
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for d in drafts {
         match d {
             Ok(mut d) => {
+                if let Some(first) = owner.get(d.path()) {
+                    // Site pages come first, so a later page with a taken path is a
+                    // plugin's: replaced by the site's silently, a clash between plugins.
+                    if !first.starts_with("content/") {
+                        diags.push(Diagnostic::error(
+                            "duplicate-guidance",
+                            d.file(),
+                            format!(
+                                "`{}` is also the URL of {first}: two plugins cannot ship the same guidance page",
+                                d.path()
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                owner.insert(d.path().to_string(), d.file().to_string());
                 diags.extend(std::mem::take(&mut d.warnings));
                 ok.push(d);
             }

@@ -1,7 +1,11 @@
 //! The render stage: pages from the theme's templates, rendered in parallel and written
 //! straight into the staging folder.
 
+pub mod api;
 pub mod certificate;
+pub mod lot;
+pub mod search;
+pub mod sitemap;
 pub mod view;
 
 use crate::content::{GuidancePage, Product};
@@ -20,6 +24,7 @@ use view::{GuidanceView, NavView, PageView, ProductSummary, ProductView, SiteVie
 enum Job<'a> {
     Home,
     Product(&'a Product),
+    Lot(&'a Product, &'a crate::content::Lot),
     GuidanceIndex,
     Guidance(&'a GuidancePage),
     NotFound,
@@ -42,6 +47,8 @@ struct Issuance<'a> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Rendered {
     pub pages: usize,
+    /// JSON twins, index shards, linksets, sitemap and the like.
+    pub data_files: usize,
     pub files_copied: usize,
     pub bytes: u64,
 }
@@ -70,6 +77,12 @@ pub fn render(
 
     let mut jobs = vec![Job::Home, Job::GuidanceIndex, Job::NotFound];
     jobs.extend(site.content.products.iter().map(Job::Product));
+    jobs.extend(
+        site.content
+            .products
+            .iter()
+            .flat_map(|p| p.lots.iter().map(move |l| Job::Lot(p, l))),
+    );
     jobs.extend(site.content.guidance.iter().map(Job::Guidance));
     // Every certificate the ledger holds, and every version of it, kept forever.
     for (number, versions) in &ledger.certificates {
@@ -100,7 +113,7 @@ pub fn render(
     let results: Vec<Result<(), Diagnostic>> = jobs
         .par_iter()
         .map(|job| {
-            let (template, path, context) = page(site, assessed, &issuance, job);
+            let (template, paths, context) = page(site, assessed, &issuance, job);
             let html = tera.render(template, &context).map_err(|e| {
                 Diagnostic::error(
                     "template-error",
@@ -109,15 +122,10 @@ pub fn render(
                 )
                 .config()
             })?;
-            staging.write(&path, html.as_bytes()).map_err(|e| {
-                Diagnostic::error(
-                    "write-failed",
-                    path.clone(),
-                    format!("cannot write output: {e}"),
-                )
-                .config()
-            })?;
-            bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
+            for path in &paths {
+                write(staging, path, html.as_bytes())?;
+                bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
+            }
             progress.inc();
             Ok(())
         })
@@ -130,12 +138,92 @@ pub fn render(
         return Err(errors);
     }
 
+    let data = data_files(site, assessed, &issuance, &jobs);
+    let data_bytes = data
+        .par_iter()
+        .map(|(path, body)| write(staging, path, body).map(|()| body.len() as u64))
+        .collect::<Result<Vec<u64>, Diagnostic>>()
+        .map_err(|e| vec![e])?;
+
     let copied = copy_files(site, theme, staging)?;
     Ok(Rendered {
         pages: jobs.len(),
+        data_files: data.len(),
         files_copied: copied,
-        bytes: bytes.into_inner(),
+        bytes: bytes.into_inner() + data_bytes.iter().sum::<u64>(),
     })
+}
+
+fn write(staging: &Staging, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
+    staging.write(path, body).map_err(|e| {
+        Diagnostic::error("write-failed", path, format!("cannot write output: {e}")).config()
+    })
+}
+
+/// Everything that is not a page: JSON twins and the lookup index, the GS1 Digital Link
+/// files, sitemap and robots.txt. Built in parallel where there is one per product.
+fn data_files(
+    site: &Site,
+    assessed: &crate::assessment::Assessed,
+    issuance: &Issuance,
+    jobs: &[Job],
+) -> Vec<(String, Vec<u8>)> {
+    let base_url = site.config.base_url.as_str();
+    let base_path = site.config.base_path();
+    let products = &site.content.products;
+    let mut files: Vec<(String, Vec<u8>)> = products
+        .par_iter()
+        .flat_map_iter(|p| {
+            let twin = api::product(site, p, assessed, issuance.ledger, issuance.review);
+            let mut out = vec![(api::product_path(&p.id), api::to_bytes(&twin))];
+            if let Some(g) = p.gtin {
+                let links = api::links(site, p, &twin);
+                out.push((
+                    format!("{}linkset.json", crate::digital_link::path(&g.as_gtin14(), None)),
+                    api::to_bytes(&crate::digital_link::linkset(base_url, &links)),
+                ));
+            }
+            out
+        })
+        .collect();
+    files.extend(api::index(site, assessed, issuance.ledger, issuance.review));
+    files.extend(search::files(
+        site,
+        assessed,
+        issuance.ledger,
+        issuance.review,
+    ));
+    files.extend(api::schemas(base_url));
+    files.push((
+        ".well-known/gs1resolver".into(),
+        api::to_bytes(&crate::digital_link::resolver(&site.config.title, base_url)),
+    ));
+    files.push((
+        "_redirects".into(),
+        crate::digital_link::redirects(base_path, products).into_bytes(),
+    ));
+    let urls: Vec<String> = jobs.iter().filter_map(|j| canonical(site, j)).collect();
+    files.extend(sitemap::files(base_url, &urls));
+    files
+}
+
+/// The absolute URL a page is listed under in the sitemap: pages that are their own
+/// canonical, not earlier certificate versions or the 404 page.
+fn canonical(site: &Site, job: &Job) -> Option<String> {
+    let base = site.config.base_url.as_str();
+    let path = match job {
+        Job::Home => String::new(),
+        Job::Product(p) => format!("products/{}/", p.id),
+        Job::Lot(p, l) => lot::lot_url("/", &p.id, &l.lot)[1..].to_string(),
+        Job::GuidanceIndex => "guidance/".into(),
+        Job::Guidance(g) => format!("guidance/{}/", g.path),
+        Job::Certificate {
+            number,
+            version: None,
+        } => format!("certificates/{number}/"),
+        Job::Certificate { .. } | Job::NotFound => return None,
+    };
+    Some(format!("{base}{path}"))
 }
 
 /// The template, output path and context of a page.
@@ -144,7 +232,7 @@ fn page<'a>(
     assessed: &crate::assessment::Assessed,
     issuance: &Issuance<'a>,
     job: &'a Job,
-) -> (&'a str, String, Context) {
+) -> (&'a str, Vec<String>, Context) {
     let base = site.config.base_path();
     let mut cx = Context::new();
     match job {
@@ -159,7 +247,8 @@ fn page<'a>(
             // People scan a list by name; the id breaks ties so the order is total.
             products.sort_by(|a, b| (a.name, a.id).cmp(&(b.name, b.id)));
             cx.insert("products", &products);
-            ("index.html", "index.html".into(), cx)
+            cx.insert("index_url", &format!("{base}{}", search::MANIFEST));
+            ("index.html", vec!["index.html".into()], cx)
         }
         Job::Product(p) => {
             let path = format!("products/{}/", p.id);
@@ -202,7 +291,55 @@ fn page<'a>(
                 })
                 .collect();
             cx.insert("issued", &issued);
-            ("product.html", format!("{path}index.html"), cx)
+            let mut paths = vec![format!("{path}index.html")];
+            // The GS1 Digital Link path is a copy with the same canonical link: a phone
+            // that scans a label lands on the page without a redirect hop.
+            if let Some(g) = p.gtin {
+                let gtin14 = g.as_gtin14();
+                paths.push(format!("{}index.html", crate::digital_link::path(&gtin14, None)));
+                cx.insert(
+                    "linkset_url",
+                    &format!("{base}{}linkset.json", crate::digital_link::path(&gtin14, None)),
+                );
+            }
+            ("product.html", paths, cx)
+        }
+        Job::Lot(p, l) => {
+            let url = lot::lot_url(base, &p.id, &l.lot);
+            let title = format!("{} — lot {}", p.name, l.lot);
+            let mut pv = PageView::new(site, "lot", title, &url[base.len()..]);
+            pv.url = url.clone();
+            cx.insert("page", &pv);
+            cx.insert("product", &view::ProductSummary::new(p, base));
+            let assessments = assessed
+                .by_product
+                .get(&p.id)
+                .map_or(&[][..], Vec::as_slice);
+            cx.insert(
+                "lot",
+                &lot::view(
+                    p,
+                    l,
+                    assessments,
+                    issuance.ledger,
+                    issuance.review,
+                    site.config.base_url.as_str(),
+                    base,
+                ),
+            );
+            let mut paths = vec![format!("{}index.html", &url[base.len()..])];
+            if let Some(g) = p.gtin {
+                let gtin14 = g.as_gtin14();
+                paths.push(format!(
+                    "{}index.html",
+                    crate::digital_link::path(&gtin14, Some(&l.lot))
+                ));
+                cx.insert(
+                    "linkset_url",
+                    &format!("{base}{}linkset.json", crate::digital_link::path(&gtin14, None)),
+                );
+            }
+            ("lot.html", paths, cx)
         }
         Job::GuidanceIndex => {
             cx.insert(
@@ -213,13 +350,13 @@ fn page<'a>(
                 "groups",
                 &view::guidance_groups(&site.content.guidance, base),
             );
-            ("guidance_index.html", "guidance/index.html".into(), cx)
+            ("guidance_index.html", vec!["guidance/index.html".into()], cx)
         }
         Job::Guidance(g) => {
             let path = format!("guidance/{}/", g.path);
             cx.insert("page", &PageView::new(site, "guidance", &g.title, &path));
             cx.insert("guidance", &GuidanceView::new(g));
-            ("guidance.html", format!("{path}index.html"), cx)
+            ("guidance.html", vec![format!("{path}index.html")], cx)
         }
         Job::Certificate { number, version } => {
             let latest = issuance
@@ -259,7 +396,7 @@ fn page<'a>(
             );
             (
                 shown.snapshot.template.as_str(),
-                format!("{path}index.html"),
+                vec![format!("{path}index.html")],
                 cx,
             )
         }
@@ -268,7 +405,7 @@ fn page<'a>(
                 "page",
                 &PageView::new(site, "not-found", "Page not found", "404.html"),
             );
-            ("404.html", "404.html".into(), cx)
+            ("404.html", vec!["404.html".into()], cx)
         }
     }
 }

@@ -173,6 +173,7 @@ pub struct ImporterView<'a> {
 #[derive(Serialize)]
 pub struct LotView<'a> {
     pub lot: &'a str,
+    pub url: String,
     pub made: String,
     pub made_iso: String,
     pub place: &'a str,
@@ -291,6 +292,7 @@ impl<'a> ProductView<'a> {
                 .iter()
                 .map(|l| LotView {
                     lot: &l.lot,
+                    url: super::lot::lot_url(base_path, &p.id, &l.lot),
                     made: l.made.display(),
                     made_iso: l.made.to_string(),
                     place: &l.place,

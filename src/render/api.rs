@@ -1,0 +1,456 @@
+//! The machine-readable twins (SPEC §6): `/api/v1/products/<id>.json` for each product
+//! page, `/api/v1/index.json` listing every product, and the JSON Schemas both follow,
+//! published under `/api/v1/schemas/`. URLs in them are absolute, for systems that
+//! fetch one file without the site around it.
+
+use crate::assessment::{Assessed, Assessment};
+use crate::content::{Party, Product, Status};
+use crate::date::iso;
+use crate::ledger::{Ledger, Review, Standing};
+use crate::site::Site;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Products per index page: a page stays around 300 KB however large the site.
+pub const INDEX_PAGE: usize = 1000;
+
+const PRODUCT_SCHEMA: &str = include_str!("schemas/product.schema.json");
+const INDEX_SCHEMA: &str = include_str!("schemas/index.schema.json");
+const SEARCH_SCHEMA: &str = include_str!("schemas/search.schema.json");
+
+/// (file name under `/api/v1/schemas/`, text).
+pub const SCHEMAS: [(&str, &str); 3] = [
+    ("product.schema.json", PRODUCT_SCHEMA),
+    ("index.schema.json", INDEX_SCHEMA),
+    ("search.schema.json", SEARCH_SCHEMA),
+];
+
+pub fn product_path(id: &str) -> String {
+    format!("api/v1/products/{id}.json")
+}
+
+fn schema_url(base_url: &str, name: &str) -> String {
+    format!("{base_url}api/v1/schemas/{name}")
+}
+
+/// Pretty-printed with a final newline: the files are meant to be read and diffed too.
+pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(value).expect("plain data serialises");
+    out.push(b'\n');
+    out
+}
+
+/// The schemas, with their `$id` set to where this site publishes them.
+pub fn schemas(base_url: &str) -> Vec<(String, Vec<u8>)> {
+    SCHEMAS
+        .iter()
+        .map(|(name, text)| {
+            let mut schema: serde_json::Value =
+                serde_json::from_str(text).expect("bundled schemas are valid JSON");
+            schema["$id"] = schema_url(base_url, name).into();
+            (format!("api/v1/schemas/{name}"), to_bytes(&schema))
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct PartyJson<'a> {
+    pub id: &'a str,
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub address: &'a [String],
+    pub country: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub accreditations: &'a BTreeMap<String, String>,
+}
+
+impl<'a> PartyJson<'a> {
+    fn new(p: &'a Party) -> Self {
+        PartyJson {
+            id: &p.id,
+            kind: p.kind.as_str(),
+            name: &p.name,
+            address: &p.address,
+            country: p.country.as_deref(),
+            email: p.email.as_deref(),
+            phone: p.phone.as_deref(),
+            accreditations: &p.accreditations,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct LotJson<'a> {
+    pub lot: &'a str,
+    /// `YYYY-MM` or `YYYY-MM-DD`, as the record gives it.
+    pub made: String,
+    pub place: &'a str,
+    pub factory: Option<PartyJson<'a>>,
+    pub url: String,
+    pub digital_link: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct EvidenceJson<'a> {
+    pub report: &'a str,
+    pub lab: PartyJson<'a>,
+    pub date: String,
+    pub place: Option<&'a str>,
+    pub covers: &'a [String],
+    pub result: crate::content::TestResult,
+    /// Empty: every lot.
+    pub lots: &'a [String],
+    pub file: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct VersionJson {
+    pub version: u32,
+    pub issued: String,
+    pub hash: String,
+    pub url: String,
+}
+
+/// A certificate the product has today, with its issued versions.
+#[derive(Serialize)]
+pub struct CertificateJson<'a> {
+    pub number: &'a str,
+    pub title: &'a str,
+    pub market: &'a str,
+    pub plugin: &'a str,
+    /// `current`, `changed`, `unissued`, `blocked` or `withdrawn`.
+    pub standing: Standing,
+    /// An issued version is in force: the certificate is ready and has been issued.
+    pub valid: bool,
+    /// The page of the certificate (absent until a version is issued).
+    pub url: Option<String>,
+    pub versions: Vec<VersionJson>,
+    /// The lots the version in force lists.
+    pub lots: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Age {
+    pub min_months: u32,
+    pub max_months: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct ProductJson<'a> {
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    pub generator: String,
+    pub as_of: String,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub brand: Option<&'a str>,
+    pub model: &'a str,
+    /// The 14-digit form.
+    pub gtin: Option<String>,
+    pub sku: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub image: Option<String>,
+    pub status: Status,
+    pub categories: &'a [String],
+    pub age: Option<Age>,
+    pub attributes: &'a BTreeMap<String, crate::plugins::AttrValue>,
+    pub markets: Vec<&'a str>,
+    pub url: String,
+    pub digital_link: Option<String>,
+    pub linkset: Option<String>,
+    pub manufacturer: PartyJson<'a>,
+    pub importers: BTreeMap<&'a str, PartyJson<'a>>,
+    pub records_custodian: Option<PartyJson<'a>>,
+    pub lots: Vec<LotJson<'a>>,
+    pub evidence: Vec<EvidenceJson<'a>>,
+    pub declarations: &'a BTreeMap<String, bool>,
+    /// Each market's assessment, as `certpress check --json` gives it.
+    pub assessments: &'a [Assessment],
+    pub certificates: Vec<CertificateJson<'a>>,
+}
+
+fn certificates<'a>(
+    assessments: &'a [Assessment],
+    ledger: &Ledger,
+    review: &Review,
+    base_url: &str,
+) -> Vec<CertificateJson<'a>> {
+    assessments
+        .iter()
+        .filter_map(|a| a.certificate.as_ref().map(|c| (a, c)))
+        .map(|(a, c)| {
+            let standing = review
+                .standing
+                .get(&c.number)
+                .copied()
+                .unwrap_or(Standing::Unissued);
+            let versions = ledger.certificates.get(&c.number);
+            let valid = matches!(standing, Standing::Current | Standing::Changed);
+            let in_force = valid.then(|| ledger.latest(&c.number)).flatten();
+            CertificateJson {
+                number: &c.number,
+                title: &c.title,
+                market: &a.market,
+                plugin: &a.plugin,
+                standing,
+                valid,
+                url: versions.map(|_| super::certificate::certificate_url(base_url, &c.number)),
+                versions: versions
+                    .into_iter()
+                    .flatten()
+                    .map(|v| VersionJson {
+                        version: v.version,
+                        issued: iso(v.issued),
+                        hash: v.hash.clone(),
+                        url: super::certificate::version_url(base_url, &c.number, v.version),
+                    })
+                    .collect(),
+                lots: in_force
+                    .map(|v| v.snapshot.lots.iter().map(|l| l.lot.clone()).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+pub fn product<'a>(
+    site: &Site,
+    p: &'a Product,
+    assessed: &'a Assessed,
+    ledger: &Ledger,
+    review: &Review,
+) -> ProductJson<'a> {
+    let base_url = site.config.base_url.as_str();
+    let gtin14 = p.gtin.map(|g| g.as_gtin14());
+    let assessments = assessed
+        .by_product
+        .get(&p.id)
+        .map_or(&[][..], Vec::as_slice);
+    ProductJson {
+        schema: schema_url(base_url, "product.schema.json"),
+        generator: format!("certpress {}", env!("CARGO_PKG_VERSION")),
+        as_of: iso(site.as_of),
+        id: &p.id,
+        name: &p.name,
+        brand: p.brand.as_deref(),
+        model: &p.model,
+        gtin: gtin14.clone(),
+        sku: p.sku.as_deref(),
+        description: p.description.as_deref(),
+        image: p.image.as_ref().map(|i| format!("{base_url}{i}")),
+        status: p.status,
+        categories: &p.categories,
+        age: p.age.map(|a| Age {
+            min_months: a.min_months,
+            max_months: a.max_months,
+        }),
+        attributes: &p.attributes,
+        markets: p.markets.iter().map(|m| m.code()).collect(),
+        url: super::view::product_url(base_url, &p.id),
+        digital_link: gtin14
+            .as_deref()
+            .map(|g| crate::digital_link::uri(base_url, g, None)),
+        linkset: gtin14.as_deref().map(|g| {
+            format!(
+                "{base_url}{}linkset.json",
+                crate::digital_link::path(g, None)
+            )
+        }),
+        manufacturer: PartyJson::new(&p.manufacturer),
+        importers: p
+            .importers
+            .iter()
+            .map(|(m, party)| (m.code(), PartyJson::new(party)))
+            .collect(),
+        records_custodian: p.records_custodian.as_deref().map(PartyJson::new),
+        lots: p
+            .lots
+            .iter()
+            .map(|l| LotJson {
+                lot: &l.lot,
+                made: l.made.to_string(),
+                place: &l.place,
+                factory: l.factory.as_deref().map(PartyJson::new),
+                url: super::lot::lot_url(base_url, &p.id, &l.lot),
+                digital_link: gtin14
+                    .as_deref()
+                    .map(|g| crate::digital_link::uri(base_url, g, Some(&l.lot))),
+            })
+            .collect(),
+        evidence: p
+            .evidence
+            .iter()
+            .map(|e| EvidenceJson {
+                report: &e.report,
+                lab: PartyJson::new(&e.lab),
+                date: iso(e.date),
+                place: e.place.as_deref(),
+                covers: &e.covers,
+                result: e.result,
+                lots: &e.lots,
+                file: e.file.as_ref().map(|f| format!("{base_url}{f}")),
+            })
+            .collect(),
+        declarations: &p.declarations,
+        assessments,
+        certificates: certificates(assessments, ledger, review, base_url),
+    }
+}
+
+/// What a GTIN's linkset lists, from the product's twin.
+pub fn links<'a>(
+    site: &'a Site,
+    p: &'a Product,
+    twin: &ProductJson,
+) -> crate::digital_link::Links<'a> {
+    crate::digital_link::Links {
+        product: p,
+        gtin14: twin.gtin.clone().unwrap_or_default(),
+        page: twin.url.clone(),
+        lots: p
+            .lots
+            .iter()
+            .zip(&twin.lots)
+            .map(|(l, j)| (l.lot.as_str(), j.url.clone()))
+            .collect(),
+        certificates: twin
+            .certificates
+            .iter()
+            .filter(|c| c.valid)
+            .filter_map(|c| {
+                c.url
+                    .clone()
+                    .map(|u| (format!("{} {}", c.title, c.number), u, c.lots.clone()))
+            })
+            .collect(),
+        json: format!("{}{}", site.config.base_url, product_path(&p.id)),
+        language: &site.config.language,
+    }
+}
+
+/// One product in the index.
+#[derive(Serialize)]
+pub struct Entry<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub brand: Option<&'a str>,
+    pub model: &'a str,
+    pub gtin: Option<String>,
+    pub sku: Option<&'a str>,
+    pub status: Status,
+    pub markets: Vec<&'a str>,
+    pub lots: Vec<&'a str>,
+    /// Certificates with an issued version in force.
+    pub certificates: Vec<&'a str>,
+    pub url: String,
+    pub json: String,
+}
+
+#[derive(Serialize)]
+struct Index<'a> {
+    #[serde(rename = "$schema")]
+    schema: String,
+    generator: String,
+    title: &'a str,
+    base_url: &'a str,
+    as_of: String,
+    count: usize,
+    /// Every product, when they fit one page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    products: Option<&'a [Entry<'a>]>,
+    /// Otherwise the pages that list them, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pages: Vec<String>,
+    /// The as-you-type lookup's shard list.
+    search: String,
+}
+
+#[derive(Serialize)]
+struct IndexPage<'a> {
+    #[serde(rename = "$schema")]
+    schema: String,
+    page: usize,
+    products: &'a [Entry<'a>],
+}
+
+/// `/api/v1/index.json`, plus `/api/v1/index/<n>.json` pages on a large site.
+pub fn index(
+    site: &Site,
+    assessed: &Assessed,
+    ledger: &Ledger,
+    review: &Review,
+) -> Vec<(String, Vec<u8>)> {
+    let base_url = site.config.base_url.as_str();
+    let entries: Vec<Entry> = site
+        .content
+        .products
+        .iter()
+        .map(|p| Entry {
+            id: &p.id,
+            name: &p.name,
+            brand: p.brand.as_deref(),
+            model: &p.model,
+            gtin: p.gtin.map(|g| g.as_gtin14()),
+            sku: p.sku.as_deref(),
+            status: p.status,
+            markets: p.markets.iter().map(|m| m.code()).collect(),
+            lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
+            certificates: in_force(assessed, ledger, review, &p.id),
+            url: super::view::product_url(base_url, &p.id),
+            json: format!("{base_url}{}", product_path(&p.id)),
+        })
+        .collect();
+    let schema = schema_url(base_url, "index.schema.json");
+    let mut files = Vec::new();
+    let one_page = entries.len() <= INDEX_PAGE;
+    let mut pages = Vec::new();
+    if !one_page {
+        for (i, chunk) in entries.chunks(INDEX_PAGE).enumerate() {
+            let path = format!("api/v1/index/{}.json", i + 1);
+            pages.push(format!("{base_url}{path}"));
+            let page = IndexPage {
+                schema: schema.clone(),
+                page: i + 1,
+                products: chunk,
+            };
+            files.push((path, to_bytes(&page)));
+        }
+    }
+    let index = Index {
+        schema,
+        generator: format!("certpress {}", env!("CARGO_PKG_VERSION")),
+        title: &site.config.title,
+        base_url,
+        as_of: iso(site.as_of),
+        count: entries.len(),
+        products: one_page.then_some(&entries[..]),
+        pages,
+        search: format!("{base_url}{}", super::search::MANIFEST),
+    };
+    files.push(("api/v1/index.json".into(), to_bytes(&index)));
+    files
+}
+
+/// Numbers of the product's certificates that have an issued version in force.
+pub fn in_force<'a>(
+    assessed: &'a Assessed,
+    ledger: &Ledger,
+    review: &Review,
+    id: &str,
+) -> Vec<&'a str> {
+    assessed
+        .by_product
+        .get(id)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.certificate.as_ref())
+        .filter(|c| {
+            matches!(
+                review.standing.get(&c.number),
+                Some(Standing::Current | Standing::Changed)
+            ) && ledger.latest(&c.number).is_some()
+        })
+        .map(|c| c.number.as_str())
+        .collect()
+}

@@ -1,0 +1,146 @@
+//! What the lot page shows: one production lot, and each market's certificate as it
+//! applies to that lot — whether the issued version in force lists the lot, and which
+//! current report covers the lot for each tested rule.
+
+use crate::assessment::{Assessment, LabelText, RequirementStatus, Status};
+use crate::plugins::rules::EvidenceKind;
+use crate::content::{Lot, Product};
+use crate::date::{RecordDate, iso};
+use crate::ledger::{Ledger, Review, Standing};
+use serde::Serialize;
+
+pub fn lot_url(base_path: &str, product: &str, lot: &str) -> String {
+    format!(
+        "{base_path}products/{product}/lots/{}/",
+        crate::digital_link::encode_segment(lot)
+    )
+}
+
+/// A market's certificate, seen from one lot.
+#[derive(Serialize)]
+pub struct LotCertificate<'a> {
+    pub title: &'a str,
+    pub number: &'a str,
+    pub standing: Standing,
+    /// The issued version in force, when there is one.
+    pub version: Option<u32>,
+    pub issued: Option<String>,
+    pub issued_iso: Option<String>,
+    pub url: Option<String>,
+    /// The version in force lists this lot (so it certifies it).
+    pub covers_lot: bool,
+}
+
+/// A tested rule and the current report that covers this lot for it.
+#[derive(Serialize)]
+pub struct LotTest<'a> {
+    pub cite: &'a str,
+    pub title: &'a str,
+    pub status: Status,
+    pub report: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct LotMarket<'a> {
+    pub market: &'a str,
+    pub market_name: &'static str,
+    pub certificate: Option<LotCertificate<'a>>,
+    /// Applicable requirements that are not satisfied, for any lot.
+    pub gaps: Vec<&'a RequirementStatus>,
+    pub tests: Vec<LotTest<'a>>,
+    pub labels: &'a [LabelText],
+    pub marks: &'a [String],
+}
+
+#[derive(Serialize)]
+pub struct LotView<'a> {
+    pub lot: &'a str,
+    pub made: String,
+    pub made_iso: String,
+    pub place: &'a str,
+    pub factory: Option<super::view::PartyView<'a>>,
+    pub url: String,
+    /// The GS1 Digital Link URI its labels encode, when the product has a GTIN.
+    pub digital_link: Option<String>,
+    pub markets: Vec<LotMarket<'a>>,
+}
+
+/// The certificate in force for `number`, as it applies to `lot`.
+pub fn certificate<'a>(
+    ledger: &Ledger,
+    review: &Review,
+    title: &'a str,
+    number: &'a str,
+    lot: Option<&str>,
+    base_path: &str,
+) -> LotCertificate<'a> {
+    let standing = review
+        .standing
+        .get(number)
+        .copied()
+        .unwrap_or(Standing::Unissued);
+    // Only current and changed certificates have a version in force; a blocked one is
+    // never shown as valid, whatever was issued before.
+    let in_force = matches!(standing, Standing::Current | Standing::Changed)
+        .then(|| ledger.latest(number))
+        .flatten();
+    LotCertificate {
+        title,
+        number,
+        standing,
+        version: in_force.map(|v| v.version),
+        issued: in_force.map(|v| RecordDate::Day(v.issued).display()),
+        issued_iso: in_force.map(|v| iso(v.issued)),
+        url: in_force.map(|_| super::certificate::certificate_url(base_path, number)),
+        covers_lot: in_force.is_some_and(|v| {
+            lot.is_none_or(|l| v.snapshot.lots.iter().any(|s| s.lot == l))
+        }),
+    }
+}
+
+pub fn view<'a>(
+    product: &'a Product,
+    lot: &'a Lot,
+    assessments: &'a [Assessment],
+    ledger: &Ledger,
+    review: &Review,
+    base_url: &str,
+    base_path: &str,
+) -> LotView<'a> {
+    let markets = assessments
+        .iter()
+        .map(|a| LotMarket {
+            market: &a.market,
+            market_name: crate::ident::Market::parse(&a.market).map_or("", |m| m.name()),
+            certificate: a.certificate.as_ref().map(|c| {
+                certificate(ledger, review, &c.title, &c.number, Some(&lot.lot), base_path)
+            }),
+            gaps: a.gaps().collect(),
+            tests: a
+                .requirements
+                .iter()
+                .filter(|r| r.kind == EvidenceKind::Test)
+                .map(|r| LotTest {
+                    cite: &r.cite,
+                    title: &r.title,
+                    status: r.status,
+                    report: r.lots.get(&lot.lot).map(String::as_str),
+                })
+                .collect(),
+            labels: &a.labels,
+            marks: &a.marks,
+        })
+        .collect();
+    LotView {
+        lot: &lot.lot,
+        made: lot.made.display(),
+        made_iso: lot.made.to_string(),
+        place: &lot.place,
+        factory: lot.factory.as_deref().map(super::view::PartyView::new),
+        url: lot_url(base_path, &product.id, &lot.lot),
+        digital_link: product
+            .gtin
+            .map(|g| crate::digital_link::uri(base_url, &g.as_gtin14(), Some(&lot.lot))),
+        markets,
+    }
+}

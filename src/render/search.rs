@@ -1,0 +1,361 @@
+//! The static lookup index behind the home page's search box (SPEC §6): terms from each
+//! product's name, brand, model, GTIN, SKU, lot codes and certificate numbers, split into
+//! shards by term prefix so one keystroke fetches one small file however large the site.
+//!
+//! Shards form a prefix tree. A node whose terms carry more than [`SHARD_HITS`] hits is
+//! split by the next character; the terms equal to its own prefix stay behind in an
+//! `exact` shard. So the shard for a query word is either the one unsplit shard whose
+//! prefix starts the word, or every shard whose prefix the word starts (the theme's
+//! `lookup.js` implements exactly this).
+
+use crate::assessment::Assessed;
+use crate::ledger::{Ledger, Review};
+use crate::site::Site;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where the shard list is published (the home page reads it).
+pub const MANIFEST: &str = "api/v1/search/shards.json";
+/// Hits in one shard before it splits.
+const SHARD_HITS: usize = 2000;
+/// Products listed under one term; beyond this a term says `more` and the lookup asks
+/// for another word (a brand on a 100,000-product site would otherwise be a 10 MB term).
+const TERM_HITS: usize = 100;
+
+/// A search term: lower-case letters and digits only, so `LO-RS-01`, `lo rs01` and
+/// `LORS01` meet; an all-digit term loses its leading zeros, so a GTIN matches in any
+/// of its 8-, 12-, 13- or 14-digit forms. `lookup.js` normalises queries the same way.
+pub fn normalise(text: &str) -> String {
+    let t: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        let stripped = t.trim_start_matches('0');
+        return if stripped.is_empty() { "0" } else { stripped }.to_string();
+    }
+    t
+}
+
+/// The words of a name: each space-separated word as a whole (`Rainbow-Stacker` →
+/// `rainbowstacker`, as a query word typed that way normalises) and each run of letters
+/// and digits in it (`rainbow`, `stacker`).
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_whitespace()
+        .map(normalise)
+        .chain(text.split(|c: char| !c.is_alphanumeric()).map(normalise))
+        .filter(|w| !w.is_empty())
+}
+
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+enum Field {
+    Name,
+    Brand,
+    Model,
+    Gtin,
+    Sku,
+    Lot,
+    Certificate,
+}
+
+#[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    /// Index into the site's products (rewritten to the shard's own list on output).
+    #[serde(rename = "p")]
+    product: usize,
+    field: Field,
+    /// For lot and certificate hits: which lot or certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    /// For lot and certificate hits: its page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Term<'a> {
+    term: &'a str,
+    /// More products have this term than are listed.
+    more: bool,
+    hits: Vec<Hit>,
+}
+
+#[derive(Serialize)]
+struct ProductRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    brand: Option<&'a str>,
+    model: &'a str,
+    gtin: Option<String>,
+    url: String,
+    /// Every term of the product, space-separated: a query's other words are checked
+    /// against it when one word's term lists are cut short.
+    terms: String,
+}
+
+#[derive(Serialize)]
+struct Shard<'a> {
+    #[serde(rename = "$schema")]
+    schema: String,
+    prefix: &'a str,
+    exact: bool,
+    products: Vec<ProductRef<'a>>,
+    terms: Vec<Term<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShardRef {
+    prefix: String,
+    /// Holds only the terms equal to `prefix` (its longer terms are in other shards).
+    exact: bool,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    #[serde(rename = "$schema")]
+    schema: String,
+    /// Terms list at most this many products (see `more`).
+    term_hits: usize,
+    shards: Vec<ShardRef>,
+}
+
+/// Every (term, hit) of the site, sorted by term.
+fn postings(
+    site: &Site,
+    assessed: &Assessed,
+    ledger: &Ledger,
+    review: &Review,
+) -> BTreeMap<String, Vec<Hit>> {
+    let base = site.config.base_path();
+    let mut map: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
+    for (i, p) in site.content.products.iter().enumerate() {
+        let mut add = |term: String, field: Field, value: Option<(&str, String)>| {
+            if term.is_empty() {
+                return;
+            }
+            let (value, url) = value.map_or((None, None), |(v, u)| (Some(v.to_string()), Some(u)));
+            map.entry(term).or_default().push(Hit {
+                product: i,
+                field,
+                value,
+                url,
+            });
+        };
+        for w in words(&p.name) {
+            add(w, Field::Name, None);
+        }
+        for w in p.brand.iter().flat_map(|b| words(b)) {
+            add(w, Field::Brand, None);
+        }
+        add(normalise(&p.model), Field::Model, None);
+        if let Some(g) = p.gtin {
+            add(normalise(&g.as_gtin14()), Field::Gtin, None);
+        }
+        if let Some(s) = &p.sku {
+            add(normalise(s), Field::Sku, None);
+        }
+        for l in &p.lots {
+            let url = super::lot::lot_url(base, &p.id, &l.lot);
+            add(normalise(&l.lot), Field::Lot, Some((&l.lot, url)));
+        }
+        for n in super::api::in_force(assessed, ledger, review, &p.id) {
+            let url = super::certificate::certificate_url(base, n);
+            add(normalise(n), Field::Certificate, Some((n, url)));
+        }
+    }
+    for hits in map.values_mut() {
+        // A product's name may repeat a word; one hit per product and field is enough.
+        hits.sort();
+        hits.dedup_by(|a, b| a.product == b.product && a.field == b.field && a.value == b.value);
+    }
+    map
+}
+
+/// Terms with their hits, sorted by term.
+type Terms<'t> = [(&'t String, &'t Vec<Hit>)];
+
+/// A shard: its prefix, whether it holds only the term equal to it, and its terms.
+type Leaf<'t> = (String, bool, &'t Terms<'t>);
+
+/// The leaves of the prefix tree over `terms`, which all start with `prefix`.
+fn split<'t>(prefix: String, terms: &'t Terms<'t>, limit: usize, out: &mut Vec<Leaf<'t>>) {
+    let depth = prefix.chars().count();
+    let hits: usize = terms.iter().map(|(_, h)| h.len().min(TERM_HITS)).sum();
+    let splittable = terms.iter().any(|(t, _)| t.chars().count() > depth);
+    if hits <= limit || !splittable {
+        out.push((prefix, false, terms));
+        return;
+    }
+    // Sorted terms equal to the prefix come first; the rest group by their next char.
+    let exact = terms
+        .iter()
+        .take_while(|(t, _)| t.chars().count() == depth)
+        .count();
+    if exact > 0 {
+        out.push((prefix.clone(), true, &terms[..exact]));
+    }
+    let mut rest = &terms[exact..];
+    while let Some((first, _)) = rest.first() {
+        let c = first.chars().nth(depth).expect("longer than the prefix");
+        let n = rest
+            .iter()
+            .take_while(|(t, _)| t.chars().nth(depth) == Some(c))
+            .count();
+        split(format!("{prefix}{c}"), &rest[..n], limit, out);
+        rest = &rest[n..];
+    }
+}
+
+/// A shard's file name: `s` and the prefix's UTF-8 in hex (`s.json` for the root), so
+/// any prefix is a safe, case-distinct name.
+fn file_name(prefix: &str, exact: bool) -> String {
+    let hex: String = prefix.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("s{hex}{}.json", if exact { "-exact" } else { "" })
+}
+
+/// The manifest and every shard.
+pub fn files(
+    site: &Site,
+    assessed: &Assessed,
+    ledger: &Ledger,
+    review: &Review,
+) -> Vec<(String, Vec<u8>)> {
+    let base_url = site.config.base_url.as_str();
+    let base = site.config.base_path();
+    let schema = format!("{base_url}api/v1/schemas/search.schema.json");
+    let map = postings(site, assessed, ledger, review);
+    // Each product's own terms, for multi-word queries.
+    let mut own: Vec<Vec<&str>> = vec![Vec::new(); site.content.products.len()];
+    for (term, hits) in &map {
+        for h in hits {
+            if own[h.product].last() != Some(&term.as_str()) {
+                own[h.product].push(term);
+            }
+        }
+    }
+    let sorted: Vec<(&String, &Vec<Hit>)> = map.iter().collect();
+    let mut leaves = Vec::new();
+    split(String::new(), &sorted, SHARD_HITS, &mut leaves);
+
+    let mut files = Vec::new();
+    let mut refs = Vec::new();
+    for (prefix, exact, terms) in &leaves {
+        let name = file_name(prefix, *exact);
+        let path = format!("api/v1/search/{name}");
+        refs.push(ShardRef {
+            prefix: prefix.clone(),
+            exact: *exact,
+            url: format!("{base}{path}"),
+        });
+        // Products this shard mentions, numbered locally in order of first mention.
+        let mut local: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut products = Vec::new();
+        let terms = terms
+            .iter()
+            .map(|(term, hits)| Term {
+                term,
+                more: hits.len() > TERM_HITS,
+                hits: hits
+                    .iter()
+                    .take(TERM_HITS)
+                    .map(|h| {
+                        let next = local.len();
+                        let n = *local.entry(h.product).or_insert_with(|| {
+                            let p = &site.content.products[h.product];
+                            products.push(ProductRef {
+                                id: &p.id,
+                                name: &p.name,
+                                brand: p.brand.as_deref(),
+                                model: &p.model,
+                                gtin: p.gtin.map(|g| g.as_gtin14()),
+                                url: super::view::product_url(base, &p.id),
+                                terms: own[h.product].join(" "),
+                            });
+                            next
+                        });
+                        Hit {
+                            product: n,
+                            ..h.clone()
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let shard = Shard {
+            schema: schema.clone(),
+            prefix,
+            exact: *exact,
+            products,
+            terms,
+        };
+        files.push((path, serde_json::to_vec(&shard).expect("plain data")));
+    }
+    let manifest = Manifest {
+        schema,
+        term_hits: TERM_HITS,
+        shards: refs,
+    };
+    files.push((MANIFEST.to_string(), super::api::to_bytes(&manifest)));
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gtin_forms_meet() {
+        assert_eq!(normalise("00614141000012"), "614141000012");
+        assert_eq!(normalise("0614141000012"), "614141000012");
+        assert_eq!(normalise("614141000012"), "614141000012");
+        assert_eq!(normalise("000"), "0");
+        assert_eq!(normalise("LO-RS-01"), "lors01");
+        assert_eq!(normalise("Bär"), "bär");
+    }
+
+    fn leaves(terms: &[(&str, usize)], limit: usize) -> Vec<(String, bool, Vec<String>)> {
+        let owned: Vec<(String, Vec<Hit>)> = terms
+            .iter()
+            .map(|(t, n)| {
+                let hits = (0..*n)
+                    .map(|p| Hit {
+                        product: p,
+                        field: Field::Name,
+                        value: None,
+                        url: None,
+                    })
+                    .collect();
+                (t.to_string(), hits)
+            })
+            .collect();
+        let sorted: Vec<(&String, &Vec<Hit>)> = owned.iter().map(|(t, h)| (t, h)).collect();
+        let mut out = Vec::new();
+        split(String::new(), &sorted, limit, &mut out);
+        out.into_iter()
+            .map(|(p, e, ts)| (p, e, ts.iter().map(|(t, _)| t.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn small_sites_have_one_shard() {
+        let l = leaves(&[("oak", 3), ("rainbow", 1)], SHARD_HITS);
+        assert_eq!(l, vec![(String::new(), false, vec!["oak".into(), "rainbow".into()])]);
+    }
+
+    #[test]
+    fn large_prefixes_split_and_keep_exact_terms() {
+        // `ra` alone holds too many hits: it splits, `ra` itself stays in an exact shard.
+        let l = leaves(&[("r", 1), ("ra", 9), ("rab", 50), ("rac", 50), ("zz", 10)], 100);
+        let prefixes: Vec<(&str, bool)> = l.iter().map(|(p, e, _)| (p.as_str(), *e)).collect();
+        assert_eq!(
+            prefixes,
+            vec![("r", true), ("ra", true), ("rab", false), ("rac", false), ("z", false)]
+        );
+        // Every term is in exactly one shard.
+        let all: Vec<String> = l.iter().flat_map(|(_, _, t)| t.clone()).collect();
+        assert_eq!(all, vec!["r", "ra", "rab", "rac", "zz"]);
+    }
+}
