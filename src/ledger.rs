@@ -42,6 +42,9 @@ pub struct Issued {
     pub version: u32,
 }
 
+/// The largest ledger read (it holds every version's content, for its page).
+pub const MAX_BYTES: u64 = 1 << 30;
+
 impl Ledger {
     /// Reads `certificates.lock` under `root`; no file is an empty ledger.
     pub fn load(root: &Path) -> Result<Ledger, Diagnostic> {
@@ -49,7 +52,8 @@ impl Ledger {
         if !path.exists() {
             return Ok(Ledger::default());
         }
-        let text = crate::source::read_text(root, &path)?;
+        // About 1.3 KB per certificate version: room for a few hundred thousand.
+        let text = crate::source::read_text_capped(root, &path, MAX_BYTES, "the ledger")?;
         Ledger::parse(&text)
     }
 

@@ -94,7 +94,11 @@ pub fn load(root: &Path, overrides: &Overrides) -> (Option<Site>, Diagnostics) {
     diags.extend(plugin_diags);
     let plugin_guidance: Vec<PathBuf> = plugins
         .iter()
-        .filter_map(|p| Path::new(&p.file).parent().map(|d| root.join(d).join("guidance")))
+        .filter_map(|p| {
+            Path::new(&p.file)
+                .parent()
+                .map(|d| root.join(d).join("guidance"))
+        })
         .filter(|d| d.is_dir())
         .collect();
     let content = content::load(

@@ -85,6 +85,17 @@ pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Ve
 /// Reads a text file of the site, refusing oversized and non-UTF-8 files and symbolic
 /// links that lead outside `root`.
 pub fn read_text(root: &Path, path: &Path) -> Result<String, Diagnostic> {
+    read_text_capped(root, path, MAX_TEXT_BYTES, "a record, page or plugin file")
+}
+
+/// [`read_text`] with its own size cap, for files certpress writes itself (the
+/// certificate ledger grows with every product and version).
+pub fn read_text_capped(
+    root: &Path,
+    path: &Path,
+    cap: u64,
+    what: &str,
+) -> Result<String, Diagnostic> {
     let rel = relative(root, path);
     let unreadable =
         |e: std::io::Error| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}"));
@@ -108,16 +119,14 @@ pub fn read_text(root: &Path, path: &Path) -> Result<String, Diagnostic> {
     let file = fs::File::open(path).map_err(unreadable)?;
     let mut bytes = Vec::new();
     // Read at most one byte past the cap, however large the file is or grows.
-    file.take(MAX_TEXT_BYTES + 1)
+    file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_TEXT_BYTES {
+    if bytes.len() as u64 > cap {
         return Err(Diagnostic::error(
             "file-too-large",
             &rel,
-            format!(
-                "file is over {MAX_TEXT_BYTES} bytes, the most a record, page or plugin file may be"
-            ),
+            format!("file is over {cap} bytes, the most {what} may be"),
         ));
     }
     String::from_utf8(bytes).map_err(|e| {

@@ -12,7 +12,7 @@ use crate::yaml;
 use crate::ypath;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -356,7 +356,6 @@ fn normalise(path: &Path) -> Option<String> {
     }
     Some(out.join("/"))
 }
-
 
 #[cfg(test)]
 mod tests {

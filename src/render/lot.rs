@@ -3,10 +3,10 @@
 //! current report covers the lot for each tested rule.
 
 use crate::assessment::{Assessment, LabelText, RequirementStatus, Status};
-use crate::plugins::rules::EvidenceKind;
 use crate::content::{Lot, Product};
 use crate::date::{RecordDate, iso};
 use crate::ledger::{Ledger, Review, Standing};
+use crate::plugins::rules::EvidenceKind;
 use serde::Serialize;
 
 pub fn lot_url(base_path: &str, product: &str, lot: &str) -> String {
@@ -92,9 +92,8 @@ pub fn certificate<'a>(
         issued: in_force.map(|v| RecordDate::Day(v.issued).display()),
         issued_iso: in_force.map(|v| iso(v.issued)),
         url: in_force.map(|_| super::certificate::certificate_url(base_path, number)),
-        covers_lot: in_force.is_some_and(|v| {
-            lot.is_none_or(|l| v.snapshot.lots.iter().any(|s| s.lot == l))
-        }),
+        covers_lot: in_force
+            .is_some_and(|v| lot.is_none_or(|l| v.snapshot.lots.iter().any(|s| s.lot == l))),
     }
 }
 
@@ -113,7 +112,14 @@ pub fn view<'a>(
             market: &a.market,
             market_name: crate::ident::Market::parse(&a.market).map_or("", |m| m.name()),
             certificate: a.certificate.as_ref().map(|c| {
-                certificate(ledger, review, &c.title, &c.number, Some(&lot.lot), base_path)
+                certificate(
+                    ledger,
+                    review,
+                    &c.title,
+                    &c.number,
+                    Some(&lot.lot),
+                    base_path,
+                )
             }),
             gaps: a.gaps().collect(),
             tests: a

@@ -179,7 +179,10 @@ fn data_files(
             if let Some(g) = p.gtin {
                 let links = api::links(site, p, &twin);
                 out.push((
-                    format!("{}linkset.json", crate::digital_link::path(&g.as_gtin14(), None)),
+                    format!(
+                        "{}linkset.json",
+                        crate::digital_link::path(&g.as_gtin14(), None)
+                    ),
                     api::to_bytes(&crate::digital_link::linkset(base_url, &links)),
                 ));
             }
@@ -296,10 +299,16 @@ fn page<'a>(
             // that scans a label lands on the page without a redirect hop.
             if let Some(g) = p.gtin {
                 let gtin14 = g.as_gtin14();
-                paths.push(format!("{}index.html", crate::digital_link::path(&gtin14, None)));
+                paths.push(format!(
+                    "{}index.html",
+                    crate::digital_link::path(&gtin14, None)
+                ));
                 cx.insert(
                     "linkset_url",
-                    &format!("{base}{}linkset.json", crate::digital_link::path(&gtin14, None)),
+                    &format!(
+                        "{base}{}linkset.json",
+                        crate::digital_link::path(&gtin14, None)
+                    ),
                 );
             }
             ("product.html", paths, cx)
@@ -336,7 +345,10 @@ fn page<'a>(
                 ));
                 cx.insert(
                     "linkset_url",
-                    &format!("{base}{}linkset.json", crate::digital_link::path(&gtin14, None)),
+                    &format!(
+                        "{base}{}linkset.json",
+                        crate::digital_link::path(&gtin14, None)
+                    ),
                 );
             }
             ("lot.html", paths, cx)
@@ -350,7 +362,11 @@ fn page<'a>(
                 "groups",
                 &view::guidance_groups(&site.content.guidance, base),
             );
-            ("guidance_index.html", vec!["guidance/index.html".into()], cx)
+            (
+                "guidance_index.html",
+                vec!["guidance/index.html".into()],
+                cx,
+            )
         }
         Job::Guidance(g) => {
             let path = format!("guidance/{}/", g.path);

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 /// Where the shard list is published (the home page reads it).
 pub const MANIFEST: &str = "api/v1/search/shards.json";
 /// Hits in one shard before it splits.
-const SHARD_HITS: usize = 2000;
+const SHARD_HITS: usize = 500;
 /// Products listed under one term; beyond this a term says `more` and the lookup asks
 /// for another word (a brand on a 100,000-product site would otherwise be a 10 MB term).
 const TERM_HITS: usize = 100;
@@ -90,9 +90,6 @@ struct ProductRef<'a> {
     model: &'a str,
     gtin: Option<String>,
     url: String,
-    /// Every term of the product, space-separated: a query's other words are checked
-    /// against it when one word's term lists are cut short.
-    terms: String,
 }
 
 #[derive(Serialize)]
@@ -105,21 +102,21 @@ struct Shard<'a> {
     terms: Vec<Term<'a>>,
 }
 
-#[derive(Serialize)]
-struct ShardRef {
-    prefix: String,
-    /// Holds only the terms equal to `prefix` (its longer terms are in other shards).
-    exact: bool,
-    url: String,
-}
-
+/// The shard list. A shard's file is `s` + its prefix's UTF-8 in hex + `.json` in
+/// `path` (`-exact.json` for exact shards): the list stays a few bytes per shard, so a
+/// 100,000-product site's list is still one small request.
 #[derive(Serialize)]
 struct Manifest {
     #[serde(rename = "$schema")]
     schema: String,
     /// Terms list at most this many products (see `more`).
     term_hits: usize,
-    shards: Vec<ShardRef>,
+    /// Root-relative folder of the shard files.
+    path: String,
+    /// Prefixes of the shards that hold every term starting with them.
+    shards: Vec<String>,
+    /// Prefixes of the shards that hold only the term equal to them.
+    exact: Vec<String>,
 }
 
 /// Every (term, hit) of the site, sorted by term.
@@ -227,29 +224,16 @@ pub fn files(
     let base = site.config.base_path();
     let schema = format!("{base_url}api/v1/schemas/search.schema.json");
     let map = postings(site, assessed, ledger, review);
-    // Each product's own terms, for multi-word queries.
-    let mut own: Vec<Vec<&str>> = vec![Vec::new(); site.content.products.len()];
-    for (term, hits) in &map {
-        for h in hits {
-            if own[h.product].last() != Some(&term.as_str()) {
-                own[h.product].push(term);
-            }
-        }
-    }
     let sorted: Vec<(&String, &Vec<Hit>)> = map.iter().collect();
     let mut leaves = Vec::new();
     split(String::new(), &sorted, SHARD_HITS, &mut leaves);
 
     let mut files = Vec::new();
-    let mut refs = Vec::new();
+    let (mut shards, mut exacts) = (Vec::new(), Vec::new());
     for (prefix, exact, terms) in &leaves {
         let name = file_name(prefix, *exact);
         let path = format!("api/v1/search/{name}");
-        refs.push(ShardRef {
-            prefix: prefix.clone(),
-            exact: *exact,
-            url: format!("{base}{path}"),
-        });
+        if *exact { &mut exacts } else { &mut shards }.push(prefix.clone());
         // Products this shard mentions, numbered locally in order of first mention.
         let mut local: BTreeMap<usize, usize> = BTreeMap::new();
         let mut products = Vec::new();
@@ -272,7 +256,6 @@ pub fn files(
                                 model: &p.model,
                                 gtin: p.gtin.map(|g| g.as_gtin14()),
                                 url: super::view::product_url(base, &p.id),
-                                terms: own[h.product].join(" "),
                             });
                             next
                         });
@@ -296,9 +279,14 @@ pub fn files(
     let manifest = Manifest {
         schema,
         term_hits: TERM_HITS,
-        shards: refs,
+        path: format!("{base}api/v1/search/"),
+        shards,
+        exact: exacts,
     };
-    files.push((MANIFEST.to_string(), super::api::to_bytes(&manifest)));
+    files.push((
+        MANIFEST.to_string(),
+        serde_json::to_vec(&manifest).expect("plain data"),
+    ));
     files
 }
 
@@ -342,17 +330,29 @@ mod tests {
     #[test]
     fn small_sites_have_one_shard() {
         let l = leaves(&[("oak", 3), ("rainbow", 1)], SHARD_HITS);
-        assert_eq!(l, vec![(String::new(), false, vec!["oak".into(), "rainbow".into()])]);
+        assert_eq!(
+            l,
+            vec![(String::new(), false, vec!["oak".into(), "rainbow".into()])]
+        );
     }
 
     #[test]
     fn large_prefixes_split_and_keep_exact_terms() {
         // `ra` alone holds too many hits: it splits, `ra` itself stays in an exact shard.
-        let l = leaves(&[("r", 1), ("ra", 9), ("rab", 50), ("rac", 50), ("zz", 10)], 100);
+        let l = leaves(
+            &[("r", 1), ("ra", 9), ("rab", 50), ("rac", 50), ("zz", 10)],
+            100,
+        );
         let prefixes: Vec<(&str, bool)> = l.iter().map(|(p, e, _)| (p.as_str(), *e)).collect();
         assert_eq!(
             prefixes,
-            vec![("r", true), ("ra", true), ("rab", false), ("rac", false), ("z", false)]
+            vec![
+                ("r", true),
+                ("ra", true),
+                ("rab", false),
+                ("rac", false),
+                ("z", false)
+            ]
         );
         // Every term is in exactly one shard.
         let all: Vec<String> = l.iter().flat_map(|(_, _, t)| t.clone()).collect();

@@ -69,7 +69,12 @@ mod tests {
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["sitemap-1.xml", "sitemap-2.xml", "sitemap.xml", "robots.txt"]
+            [
+                "sitemap-1.xml",
+                "sitemap-2.xml",
+                "sitemap.xml",
+                "robots.txt"
+            ]
         );
         let index = String::from_utf8(files[2].1.clone()).unwrap();
         assert!(index.contains("<loc>https://x.example/sitemap-2.xml</loc>"));

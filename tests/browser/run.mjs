@@ -14,7 +14,7 @@
 // calls ctx.fail) to fail. See "The checks" below; the helpers are on `ctx`.
 
 import { createServer } from "node:http";
-import { createReadStream, existsSync, promises as fsp, readFileSync } from "node:fs";
+import { createReadStream, existsSync, promises as fsp, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -35,6 +35,10 @@ const DOC = "/certificates/LO-RAINBOW-STACKER-EU-DOC/";
 const CPC_ELEMENTS = ["product", "rules", "certifier", "records-custodian", "manufacture", "testing", "labs"];
 const DOC_ELEMENTS = ["number", "manufacturer", "responsibility", "object", "legislation", "standards", "notified-body", "signature"];
 const PHONE = { width: 390, height: 844 };
+const LOT = "/products/rainbow-stacker/lots/2026-03A/";
+// Rainbow Stacking Rings: GTIN 09521234000112, typed as its GTIN-13 (no leading zero).
+const GTIN13 = "9521234000112";
+const CERT_NUMBER = "LO-RAINBOW-STACKER-US-CPC";
 
 export const CHECKS = [
   { name: "home page loads cleanly", run: (ctx) => loadsCleanly(ctx, HOME) },
@@ -53,6 +57,65 @@ export const CHECKS = [
 
   { name: "390px: home page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, HOME, PHONE) },
   { name: "390px: product page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, PRODUCT, PHONE) },
+  { name: "lot page loads cleanly", run: (ctx) => loadsCleanly(ctx, LOT) },
+  { name: "axe: lot page", run: (ctx) => noSeriousAxeViolations(ctx, LOT) },
+  { name: "390px: lot page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, LOT, PHONE) },
+  {
+    name: "lookup finds a product by GTIN-13 as you type",
+    run: (ctx) => looksUp(ctx, GTIN13, `a.lookup-name[href="/products/rainbow-stacker/"]`),
+  },
+  {
+    // Bath Time Boats: GTIN 00614141001026, typed in its 13-digit form with a leading zero.
+    name: "lookup finds a product by GTIN in a shorter form with leading zeros",
+    run: (ctx) => looksUp(ctx, "0614141001026", `a.lookup-name[href="/products/bath-boats/"]`),
+  },
+  {
+    name: "lookup finds a certificate by its number",
+    run: (ctx) => looksUp(ctx, CERT_NUMBER.toLowerCase(), `.lookup-matches a[href="/certificates/${CERT_NUMBER}/"]`, CERT_NUMBER),
+  },
+  {
+    name: "lookup finds a lot by its code",
+    run: (ctx) => looksUp(ctx, "2026-03A", `.lookup-matches a[href="${LOT}"]`),
+  },
+  {
+    name: "lookup: Enter (as a barcode scanner sends) opens the product",
+    run: async (ctx) => {
+      const { page, problems } = await ctx.open(HOME);
+      await page.locator("#lookup-q").fill("0" + GTIN13);
+      await Promise.all([page.waitForURL("**/products/rainbow-stacker/"), page.locator("#lookup-q").press("Enter")]);
+      if (problems.length) ctx.fail(`${problems.length} problem(s)`, problems);
+    },
+  },
+  {
+    name: "axe: home page showing lookup results",
+    run: async (ctx) => {
+      const { page } = await ctx.open(HOME);
+      await page.locator("#lookup-q").fill("oak");
+      await page.locator(".lookup-result").first().waitFor();
+      await axeOn(ctx, page);
+    },
+  },
+  {
+    name: "without JavaScript the home page lists every product",
+    run: async (ctx) => {
+      const { page } = await ctx.open(HOME, { javaScriptEnabled: false });
+      if (await page.locator("form.lookup").isVisible()) ctx.fail("the lookup form shows without JavaScript");
+      const rows = await page.locator("table.products tbody tr").count();
+      const products = readdirSync(path.join(ctx.siteDir, "products")).length;
+      if (rows !== products) ctx.fail(`${rows} rows for ${products} products`);
+    },
+  },
+  {
+    name: "a GS1 Digital Link URI opens the lot page",
+    run: async (ctx) => {
+      const { page, response, problems } = await ctx.open("/01/09521234000112/10/2026-03A");
+      if (!response?.ok()) ctx.fail(`status ${response?.status()}`);
+      const canonical = await page.locator("link[rel=canonical]").getAttribute("href");
+      if (!canonical.endsWith(LOT)) ctx.fail(`canonical ${canonical}`);
+      if (!(await page.locator("h1").innerText()).includes("2026-03A")) ctx.fail("not the lot page");
+      if (problems.length) ctx.fail(`${problems.length} problem(s)`, problems);
+    },
+  },
 
   {
     name: "missing path returns 404 with the site's 404 page",
@@ -110,6 +173,24 @@ export async function showsElements(ctx, urlPath, names) {
   if (problems.length) ctx.fail(problems.join("; "));
 }
 
+/** Types `query` into the home page's lookup and waits for `selector` among the results
+ * (and, when given, `text` in it); no console error on the way. */
+export async function looksUp(ctx, query, selector, text) {
+  const { page, problems } = await ctx.open(HOME);
+  const input = page.locator("#lookup-q");
+  if (!(await input.isVisible())) ctx.fail("the lookup box is not visible");
+  // As a person types: one key at a time.
+  await input.pressSequentially(query, { delay: 15 });
+  const hit = page.locator(`#lookup-results ${selector}`);
+  await hit.first().waitFor({ timeout: 10_000 }).catch(() => {});
+  if ((await hit.count()) === 0) {
+    const shown = (await page.locator(".lookup-status").innerText()).trim();
+    ctx.fail(`no ${selector} after typing "${query}" (status: ${shown})`);
+  }
+  if (text && !(await hit.first().innerText()).includes(text)) ctx.fail(`result does not show ${text}`);
+  if (problems.length) ctx.fail(`${problems.length} problem(s)`, problems);
+}
+
 export async function loadsCleanly(ctx, urlPath) {
   const { response, problems } = await ctx.open(urlPath);
   if (!response?.ok()) ctx.fail(`status ${response?.status()}`);
@@ -119,6 +200,11 @@ export async function loadsCleanly(ctx, urlPath) {
 /** axe-core finds no `serious` or `critical` violation on `urlPath`. */
 export async function noSeriousAxeViolations(ctx, urlPath, options = {}) {
   const { page } = await ctx.open(urlPath, options);
+  await axeOn(ctx, page);
+}
+
+/** axe-core finds no `serious` or `critical` violation on the page as it is now. */
+export async function axeOn(ctx, page) {
   await page.addScriptTag({ path: AXE_PATH });
   const violations = await page.evaluate(async () => {
     const r = await window.axe.run();

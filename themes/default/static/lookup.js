@@ -34,13 +34,21 @@
     return t;
   };
 
+  // A shard's file: `s` + its prefix's UTF-8 in hex (search.schema.json).
+  const shardUrl = (prefix, exact) => {
+    const hex = [...new TextEncoder().encode(prefix)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${manifest.path}s${hex}${exact ? "-exact" : ""}.json`;
+  };
+
   // The unsplit shard whose prefix starts the word, else every shard the word starts.
   const shardsFor = (word) => {
     let best = null;
-    for (const s of manifest.shards) {
-      if (!s.exact && word.startsWith(s.prefix) && (!best || s.prefix.length > best.prefix.length)) best = s;
+    for (const p of manifest.shards) {
+      if (word.startsWith(p) && (best === null || p.length > best.length)) best = p;
     }
-    return best ? [best] : manifest.shards.filter((s) => s.prefix.startsWith(word));
+    if (best !== null) return [shardUrl(best, false)];
+    return manifest.shards.filter((p) => p.startsWith(word)).map((p) => shardUrl(p, false))
+      .concat(manifest.exact.filter((p) => p.startsWith(word)).map((p) => shardUrl(p, true)));
   };
 
   // Products with a term starting with `word`: id -> { product, hits }.
@@ -49,7 +57,7 @@
     if (shards.length > MAX_SHARDS) return null;
     const found = new Map();
     let truncated = false;
-    for (const shard of await Promise.all(shards.map((s) => getJson(s.url)))) {
+    for (const shard of await Promise.all(shards.map(getJson))) {
       for (const term of shard.terms) {
         if (!term.term.startsWith(word)) continue;
         truncated = truncated || term.more;
@@ -63,7 +71,12 @@
     return { word, found, truncated };
   };
 
-  const hasTerm = (product, word) => product.terms.split(" ").some((t) => t.startsWith(word));
+  // When a word is too common to list every product (a brand on a large site), the
+  // other words' products are checked against it by their name, brand, model and GTIN.
+  const hasTerm = (product, word) =>
+    [product.name, product.brand || ""].join(" ").split(/\s+|[^\p{Alphabetic}\p{N}]+/u)
+      .concat(product.model, product.gtin || "")
+      .some((t) => normalise(t).startsWith(word));
 
   const search = async (query) => {
     const words = [...new Set(query.split(/\s+/).map(normalise).filter(Boolean))];

@@ -1,0 +1,526 @@
+//! The lookup site beyond its pages: lot pages, GS1 Digital Link paths and linksets,
+//! `_redirects`, the resolver description, JSON twins checked against the schemas the
+//! site publishes, the sharded lookup index (on the example and on a site large enough
+//! to shard), sitemap and robots.txt.
+
+mod common;
+#[path = "../benches/synth.rs"]
+mod synth;
+
+use common::*;
+use scraper::{Html, Selector};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const BASE: &str = "https://certs.littleoak.example/";
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap()
+}
+
+fn json(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The output file an absolute or root-relative URL of the site names.
+fn file_for(out: &Path, url: &str) -> PathBuf {
+    let path = url
+        .strip_prefix(BASE)
+        .or_else(|| url.strip_prefix('/'))
+        .unwrap_or_else(|| panic!("{url} is not on the site"));
+    // A folder is its index.html (Digital Link URIs have no trailing slash).
+    let f = out.join(path);
+    if f.is_dir() { f.join("index.html") } else { f }
+}
+
+/// Every string in a JSON value that is a URL on the site.
+fn site_urls(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.starts_with(BASE) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| site_urls(x, out)),
+        Value::Object(o) => o.values().for_each(|x| site_urls(x, out)),
+        _ => {}
+    }
+}
+
+fn canonical(html: &Html) -> String {
+    html.select(&sel("link[rel=canonical]"))
+        .next()
+        .and_then(|l| l.value().attr("href"))
+        .unwrap()
+        .to_string()
+}
+
+fn records() -> Vec<serde_yaml::Value> {
+    walkdir::WalkDir::new(repo().join("content/products"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .map(|e| serde_yaml::from_str(&fs::read_to_string(e.path()).unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn lot_pages_and_gs1_digital_link_paths() {
+    let (_dir, out) = build_example();
+    let mut lots = 0;
+    let mut with_gtin = 0;
+    for r in records() {
+        let id = r["id"].as_str().unwrap();
+        let product = out.join(format!("products/{id}/index.html"));
+        let product_html = fs::read(&product).unwrap();
+        let gtin = r["gtin"].as_str().map(|g| format!("{g:0>14}"));
+        if let Some(g) = &gtin {
+            with_gtin += 1;
+            // The Digital Link path is the product page itself, canonical to it.
+            let copy = fs::read(out.join(format!("01/{g}/index.html"))).unwrap();
+            assert_eq!(copy, product_html, "/01/{g}/ is not the product page");
+            let html = Html::parse_document(&String::from_utf8(copy).unwrap());
+            assert_eq!(canonical(&html), format!("{BASE}products/{id}/"));
+            let linkset = html
+                .select(&sel("link[rel=linkset]"))
+                .next()
+                .expect("product pages with a GTIN link their linkset");
+            assert_eq!(
+                linkset.value().attr("type"),
+                Some("application/linkset+json")
+            );
+        }
+        for lot in r["lots"].as_sequence().into_iter().flatten() {
+            lots += 1;
+            let code = lot["lot"].as_str().unwrap();
+            let page = out.join(format!("products/{id}/lots/{code}/index.html"));
+            let bytes = fs::read(&page).unwrap_or_else(|_| panic!("no lot page {code}"));
+            let html = Html::parse_document(&String::from_utf8(bytes.clone()).unwrap());
+            assert_eq!(
+                canonical(&html),
+                format!("{BASE}products/{id}/lots/{code}/")
+            );
+            let facts: String = html
+                .select(&sel("[data-element=lot]"))
+                .next()
+                .unwrap()
+                .text()
+                .collect();
+            assert!(facts.contains(code));
+            assert!(facts.contains(lot["place"].as_str().unwrap()));
+            if let Some(g) = &gtin {
+                let copy = fs::read(out.join(format!("01/{g}/10/{code}/index.html"))).unwrap();
+                assert_eq!(copy, bytes, "/01/{g}/10/{code}/ is not the lot page");
+                assert!(facts.contains(&format!("{BASE}01/{g}/10/{code}")));
+            }
+        }
+    }
+    assert!(
+        lots >= 20 && with_gtin >= 10,
+        "{lots} lots, {with_gtin} GTINs"
+    );
+
+    // A lot the certificate in force lists links it; a blocked one says it is not issued.
+    let rainbow = Html::parse_document(
+        &fs::read_to_string(out.join("products/rainbow-stacker/lots/2026-03A/index.html")).unwrap(),
+    );
+    let us: String = rainbow
+        .select(&sel("[data-market=US]"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    assert!(us.contains("Certified") && us.contains("LO-RAINBOW-STACKER-US-CPC"));
+    let cert_links: Vec<&str> = rainbow
+        .select(&sel("a.cert-link"))
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert!(cert_links.contains(&"/certificates/LO-RAINBOW-STACKER-US-CPC/"));
+}
+
+#[test]
+fn linksets_redirects_and_resolver() {
+    let (_dir, out) = build_example();
+    let redirects = fs::read_to_string(out.join("_redirects")).unwrap();
+    let mut checked = 0;
+    for r in records() {
+        let Some(g) = r["gtin"].as_str() else {
+            continue;
+        };
+        let id = r["id"].as_str().unwrap();
+        let g14 = format!("{g:0>14}");
+        let set = json(&out.join(format!("01/{g14}/linkset.json")));
+        let contexts = set["linkset"].as_array().unwrap();
+        let lots: Vec<&str> = r["lots"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|l| l["lot"].as_str().unwrap())
+            .collect();
+        assert_eq!(contexts.len(), 1 + lots.len());
+        assert_eq!(contexts[0]["anchor"], format!("{BASE}01/{g14}"));
+        let pip = &contexts[0]["https://gs1.org/voc/pip"][0];
+        assert_eq!(pip["href"], format!("{BASE}products/{id}/"));
+        assert_eq!(pip["type"], "text/html");
+        for (ctx, lot) in contexts[1..].iter().zip(&lots) {
+            assert_eq!(ctx["anchor"], format!("{BASE}01/{g14}/10/{lot}"));
+            assert_eq!(
+                ctx["https://gs1.org/voc/pip"][0]["href"],
+                format!("{BASE}products/{id}/lots/{lot}/")
+            );
+        }
+        // Every link resolves; certificate links are certificate pages.
+        let mut urls = Vec::new();
+        site_urls(&set, &mut urls);
+        for u in &urls {
+            assert!(
+                file_for(&out, u).is_file(),
+                "{id}: linkset link {u} is broken"
+            );
+        }
+        for c in contexts[0]["https://gs1.org/voc/certificationInfo"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert!(c["href"].as_str().unwrap().contains("/certificates/"));
+        }
+        // Shorter GTIN forms redirect to the 14-digit path.
+        let short = g14.trim_start_matches('0');
+        if short.len() <= 13 {
+            let g13 = &g14[1..];
+            assert!(
+                redirects.contains(&format!("/01/{g13} /01/{g14}/ 301")),
+                "no redirect for {g13}"
+            );
+            assert!(redirects.contains(&format!("/01/{g13}/* /01/{g14}/:splat 301")));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10);
+    // Every redirect lands on a real page.
+    for line in redirects.lines().filter(|l| !l.starts_with('#')) {
+        let to = line.split_whitespace().nth(1).unwrap();
+        let to = to.trim_end_matches(":splat");
+        assert!(file_for(&out, to).is_file(), "redirect to {to}");
+    }
+
+    let resolver = json(&out.join(".well-known/gs1resolver"));
+    assert_eq!(resolver["resolverRoot"], BASE.trim_end_matches('/'));
+    assert_eq!(resolver["supportedPrimaryKeys"][0], "01");
+}
+
+fn validator(out: &Path, name: &str) -> jsonschema::Validator {
+    let schema = json(&out.join(format!("api/v1/schemas/{name}")));
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+#[test]
+fn json_twins_follow_their_published_schemas() {
+    let (_dir, out) = build_example();
+    let product_schema = validator(&out, "product.schema.json");
+    let index_schema = validator(&out, "index.schema.json");
+    let index = json(&out.join("api/v1/index.json"));
+    assert_valid(&index_schema, &index, "index.json");
+    let entries = index["products"].as_array().unwrap();
+    let ids: BTreeSet<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let expected: BTreeSet<String> = records()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        expected.iter().map(String::as_str).collect(),
+        "index.json lists every product"
+    );
+    assert_eq!(index["count"], entries.len());
+
+    for e in entries {
+        let id = e["id"].as_str().unwrap();
+        let twin = json(&out.join(format!("api/v1/products/{id}.json")));
+        assert_valid(&product_schema, &twin, id);
+        assert_eq!(twin["id"], id);
+        assert_eq!(e["json"], format!("{BASE}api/v1/products/{id}.json"));
+        let mut urls = Vec::new();
+        site_urls(&twin, &mut urls);
+        for u in urls.iter().filter(|u| !u.contains("/schemas/")) {
+            assert!(file_for(&out, u).is_file(), "{id}: {u} is broken");
+        }
+        // The certificates the index lists are the valid ones in the twin.
+        let valid: Vec<&str> = twin["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["valid"] == true)
+            .map(|c| c["number"].as_str().unwrap())
+            .collect();
+        let listed: Vec<&str> = e["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(valid, listed, "{id}");
+    }
+
+    // A blocked certificate is in the twin, not valid, with its gap in the assessment.
+    let boats = json(&out.join("api/v1/products/bath-boats.json"));
+    let cpc = boats["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["market"] == "US")
+        .unwrap();
+    assert_eq!(cpc["standing"], "blocked");
+    assert_eq!(cpc["valid"], false);
+    let us = boats["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["market"] == "US")
+        .unwrap();
+    assert!(
+        us["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["status"] == "expired")
+    );
+}
+
+/// Shard files for a query word, as `lookup.js` finds them: the unsplit shard whose
+/// prefix starts the word, else every shard (exact or not) whose prefix the word starts.
+fn shards_for(out: &Path, manifest: &Value, word: &str) -> Vec<PathBuf> {
+    let list = |k: &str| -> Vec<String> {
+        manifest[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
+    };
+    let file = |prefix: &str, exact: bool| {
+        let hex: String = prefix.bytes().map(|b| format!("{b:02x}")).collect();
+        let dir = manifest["path"].as_str().unwrap().trim_start_matches('/');
+        out.join(dir)
+            .join(format!("s{hex}{}.json", if exact { "-exact" } else { "" }))
+    };
+    let (shards, exact) = (list("shards"), list("exact"));
+    if let Some(best) = shards
+        .iter()
+        .filter(|p| word.starts_with(p.as_str()))
+        .max_by_key(|p| p.len())
+    {
+        return vec![file(best, false)];
+    }
+    let mut files: Vec<PathBuf> = shards
+        .iter()
+        .filter(|p| p.starts_with(word))
+        .map(|p| file(p, false))
+        .collect();
+    files.extend(
+        exact
+            .iter()
+            .filter(|p| p.starts_with(word))
+            .map(|p| file(p, true)),
+    );
+    files
+}
+
+/// The lookup as `lookup.js` does it: product id → hits for a query word.
+fn lookup(out: &Path, manifest: &Value, word: &str) -> BTreeMap<String, Vec<Value>> {
+    let files = shards_for(out, manifest, word);
+    assert!(files.len() <= 8, "{word}: {} shards", files.len());
+    let mut found: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for f in files {
+        let shard = json(&f);
+        for t in shard["terms"].as_array().unwrap() {
+            if !t["term"].as_str().unwrap().starts_with(word) {
+                continue;
+            }
+            for h in t["hits"].as_array().unwrap() {
+                let p = &shard["products"][h["p"].as_u64().unwrap() as usize];
+                found
+                    .entry(p["id"].as_str().unwrap().to_string())
+                    .or_default()
+                    .push(h.clone());
+            }
+        }
+    }
+    found
+}
+
+/// Every shard file the manifest names.
+fn all_shards(out: &Path, manifest: &Value) -> Vec<PathBuf> {
+    let mut files = shards_for(out, manifest, "");
+    files.sort();
+    files
+}
+
+fn digits(g: &str) -> String {
+    g.trim_start_matches('0').to_string()
+}
+
+#[test]
+fn the_lookup_index_finds_every_identifier() {
+    let (_dir, out) = build_example();
+    let search_schema = validator(&out, "search.schema.json");
+    let manifest = json(&out.join("api/v1/search/shards.json"));
+    assert_valid(&search_schema, &manifest, "shards.json");
+    let files = all_shards(&out, &manifest);
+    assert!(!files.is_empty());
+    for f in files {
+        assert_valid(&search_schema, &json(&f), "shard");
+    }
+    let index = json(&out.join("api/v1/index.json"));
+    for e in index["products"].as_array().unwrap() {
+        let id = e["id"].as_str().unwrap();
+        if let Some(g) = e["gtin"].as_str() {
+            // Any length: GTIN-14, and the 13- and 12-digit forms when they exist.
+            for form in [g, &g[1..], &g[2..]] {
+                if form.len() < 14 && !g[..14 - form.len()].bytes().all(|b| b == b'0') {
+                    continue;
+                }
+                let hits = lookup(&out, &manifest, &digits(form));
+                assert!(hits.contains_key(id), "{id} not found by GTIN {form}");
+            }
+        }
+        for lot in e["lots"].as_array().unwrap() {
+            let lot = lot.as_str().unwrap();
+            let word: String = lot
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let hits = lookup(&out, &manifest, &word);
+            let h = hits
+                .get(id)
+                .unwrap_or_else(|| panic!("{id} not found by lot {lot}"));
+            assert!(h.iter().any(|h| h["field"] == "lot" && h["value"] == lot));
+        }
+        for number in e["certificates"].as_array().unwrap() {
+            let number = number.as_str().unwrap();
+            let word = number.replace('-', "").to_lowercase();
+            let hits = lookup(&out, &manifest, &word);
+            let h = &hits[id];
+            let cert = h.iter().find(|h| h["field"] == "certificate").unwrap();
+            assert_eq!(cert["url"], format!("/certificates/{number}/"));
+            // As you type: a prefix finds it too.
+            assert!(lookup(&out, &manifest, &word[..6]).contains_key(id));
+        }
+        let model = e["model"].as_str().unwrap().replace('-', "").to_lowercase();
+        assert!(lookup(&out, &manifest, &model).contains_key(id));
+    }
+    // A name word finds every product that has it.
+    let oak = lookup(&out, &manifest, "rainbow");
+    assert!(oak.contains_key("rainbow-stacker"));
+}
+
+#[test]
+fn a_large_site_shards_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    synth::generate(&repo(), &site, 1_200);
+    let root = site.to_str().unwrap();
+    assert!(certpress(&["issue", "--root", root]).status.success());
+    let o = certpress(&["build", "--root", root]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = site.join("public");
+    let base = "https://bench.example/";
+
+    // The product index is paged.
+    let index = json(&out.join("api/v1/index.json"));
+    assert!(index.get("products").is_none());
+    let pages = index["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2);
+    let mut listed = 0;
+    for p in pages {
+        let path = p.as_str().unwrap().strip_prefix(base).unwrap();
+        listed += json(&out.join(path))["products"].as_array().unwrap().len();
+    }
+    assert_eq!(listed, 1_200);
+
+    // The lookup is sharded, and no shard is large.
+    let manifest = json(&out.join("api/v1/search/shards.json"));
+    let files = all_shards(&out, &manifest);
+    assert!(files.len() > 10, "only {} shards", files.len());
+    let on_disk = fs::read_dir(out.join("api/v1/search")).unwrap().count();
+    assert_eq!(on_disk, files.len() + 1, "the manifest names every shard");
+    let largest = files
+        .iter()
+        .map(|f| fs::metadata(f).unwrap().len())
+        .max()
+        .unwrap();
+    assert!(largest < 150_000, "largest shard {largest} bytes");
+    let manifest_size = fs::metadata(out.join("api/v1/search/shards.json"))
+        .unwrap()
+        .len();
+    assert!(manifest_size < 10_000, "shard list {manifest_size} bytes");
+
+    // Products are found by GTIN, as typed, through the shards.
+    for p in pages {
+        let path = p.as_str().unwrap().strip_prefix(base).unwrap();
+        for e in json(&out.join(path))["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .step_by(37)
+        {
+            let g = digits(e["gtin"].as_str().unwrap());
+            let id = e["id"].as_str().unwrap();
+            for typed in [&g[..3], &g[..8], &g[..]] {
+                let files = shards_for(&out, &manifest, typed);
+                if files.len() > 8 {
+                    // The lookup asks for more characters first; never for a whole GTIN.
+                    assert!(typed.len() < g.len());
+                    continue;
+                }
+                assert!(
+                    lookup(&out, &manifest, typed).contains_key(id),
+                    "{id} not found by GTIN {typed}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sitemap_lists_every_canonical_page_and_robots_points_at_it() {
+    let (_dir, out) = build_example();
+    let sitemap = fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    let locs: Vec<&str> = sitemap
+        .split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().unwrap())
+        .collect();
+    assert!(locs.len() > 50);
+    let mut html_pages = 0;
+    for (rel, bytes) in read_tree(&out) {
+        if !rel.ends_with("index.html") {
+            continue;
+        }
+        let html = Html::parse_document(&String::from_utf8(bytes).unwrap());
+        let c = canonical(&html);
+        // Every page's canonical URL is in the sitemap, and is a real page.
+        assert!(locs.contains(&c.as_str()), "{rel}: {c} not in the sitemap");
+        assert!(file_for(&out, &c).is_file());
+        html_pages += 1;
+    }
+    for l in &locs {
+        assert!(file_for(&out, l).is_file(), "sitemap lists {l}");
+    }
+    assert!(
+        html_pages > locs.len(),
+        "copies and versions share canonicals"
+    );
+    let robots = fs::read_to_string(out.join("robots.txt")).unwrap();
+    assert!(robots.contains(&format!("Sitemap: {BASE}sitemap.xml")));
+}
