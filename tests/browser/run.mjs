@@ -57,6 +57,10 @@ export const CHECKS = [
 
   { name: "390px: home page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, HOME, PHONE) },
   { name: "390px: product page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, PRODUCT, PHONE) },
+  { name: "print A4: certificate page", run: (ctx) => printsCleanly(ctx, CPC, "A4") },
+  { name: "print Letter: certificate page", run: (ctx) => printsCleanly(ctx, CPC, "Letter") },
+  { name: "print A4: EU declaration page", run: (ctx) => printsCleanly(ctx, DOC, "A4") },
+  { name: "print Letter: EU declaration page", run: (ctx) => printsCleanly(ctx, DOC, "Letter") },
   { name: "lot page loads cleanly", run: (ctx) => loadsCleanly(ctx, LOT) },
   { name: "axe: lot page", run: (ctx) => noSeriousAxeViolations(ctx, LOT) },
   { name: "390px: lot page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, LOT, PHONE) },
@@ -234,7 +238,44 @@ export async function axeOn(ctx, page) {
 /** At `viewport`, the document is no wider than the window. Lists the elements that stick out. */
 export async function noHorizontalScroll(ctx, urlPath, viewport) {
   const { page } = await ctx.open(urlPath, { viewport });
-  const r = await page.evaluate(() => {
+  const r = await overflow(page);
+  if (r.scrollWidth > r.w) ctx.fail(`scrollWidth ${r.scrollWidth}px > innerWidth ${r.w}px`, r.culprits);
+}
+
+// Paper sizes in PDF points, and the printable width in CSS px inside the theme's
+// `@page { margin: 15mm 12mm }` (96 px per inch).
+const PAPER = {
+  A4: { points: [595.28, 841.89], widthPx: Math.floor(((210 - 24) / 25.4) * 96) },
+  Letter: { points: [612, 792], widthPx: Math.floor(((215.9 - 24) / 25.4) * 96) },
+};
+
+/** Printed on `format` paper: no navigation, skip link, footer or `.no-print` element;
+ * the print-only footer line; nothing wider than the printable width; and Chromium's PDF
+ * of it has that paper's page size. */
+export async function printsCleanly(ctx, urlPath, format) {
+  const paper = PAPER[format];
+  const { page } = await ctx.open(urlPath, { viewport: { width: paper.widthPx, height: 1000 } });
+  await page.emulateMedia({ media: "print" });
+  const shown = [];
+  for (const sel of [".site-header", ".site-footer", ".skip-link", ".no-print", "nav"]) {
+    for (const el of await page.locator(sel).all()) if (await el.isVisible()) shown.push(sel);
+  }
+  if (shown.length) ctx.fail(`shown in print: ${[...new Set(shown)].join(", ")}`);
+  if (!(await page.locator(".print-meta").isVisible())) ctx.fail("the printed-from line is not shown");
+  const r = await overflow(page);
+  if (r.scrollWidth > r.w) ctx.fail(`wider than ${format}: ${r.scrollWidth}px > ${r.w}px`, r.culprits);
+  const pdf = (await page.pdf({ format, printBackground: false })).toString("latin1");
+  const boxes = [...pdf.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)];
+  if (!boxes.length) ctx.fail("no page in the PDF");
+  for (const [, w, h] of boxes) {
+    if (Math.abs(w - paper.points[0]) > 1 || Math.abs(h - paper.points[1]) > 1) ctx.fail(`page ${w}×${h} pt is not ${format}`);
+  }
+  if (boxes.length > 6) ctx.fail(`${boxes.length} pages on ${format}`);
+}
+
+/** How far the page reaches past the viewport's right edge, with the innermost culprits. */
+async function overflow(page) {
+  return page.evaluate(() => {
     const w = window.innerWidth;
     const scrollWidth = document.documentElement.scrollWidth;
     const culprits = [];
@@ -268,7 +309,6 @@ export async function noHorizontalScroll(ctx, urlPath, viewport) {
     }
     return { w, scrollWidth, culprits };
   });
-  if (r.scrollWidth > r.w) ctx.fail(`scrollWidth ${r.scrollWidth}px > innerWidth ${r.w}px`, r.culprits);
 }
 
 // ---------------------------------------------------------------------------------------
