@@ -8,7 +8,7 @@ use std::path::Path;
 /// Bumped whenever the generated records change, so benchmarks regenerate cached sites
 /// (their `.complete` marker holds the version they were made with).
 #[allow(dead_code)] // read by the benchmarks; tests/synth.rs includes this file too
-pub const VERSION: &str = "4: five markets, images, issued certificates";
+pub const VERSION: &str = "5: five markets, images, issued certificates, SVG labels";
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("toy", "painted: true\n  small_parts: false"),
@@ -51,7 +51,9 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
     copy_tree(&repo.join("themes/default"), &dir.join("themes/default"));
     fs::write(
         dir.join("site.toml"),
-        format!("title = \"Synthetic site of {n} products\"\nbase_url = \"https://bench.example\"\nas_of = \"2026-11-23\"\n"),
+        // Labels as SVG only: the build benchmark measures pages; benches/labels.rs
+        // measures every label format.
+        format!("title = \"Synthetic site of {n} products\"\nbase_url = \"https://bench.example\"\nas_of = \"2026-11-23\"\n[labels]\nformats = [\"svg\"]\n"),
     )
     .unwrap();
 

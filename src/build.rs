@@ -59,13 +59,28 @@ pub fn build(
         return None;
     };
     let (assessed, ledger, review) = assessed;
-    let rendered = match render::render(site, assessed, ledger, review, &mut theme, &staging) {
+    let mut rendered = match render::render(site, assessed, ledger, review, &mut theme, &staging) {
         Ok(r) => r,
         Err(ds) => {
             diags.extend(ds);
             return None;
         }
     };
+    match crate::label::print::for_build(site, assessed) {
+        Ok((labels, files)) => {
+            for (path, bytes) in &files {
+                if let Err(e) = staging.write(path, bytes) {
+                    diags.push(write_error(&target, &e));
+                    return None;
+                }
+            }
+            rendered.labels = labels;
+        }
+        Err(ds) => {
+            diags.extend(ds);
+            return None;
+        }
+    }
     if let Err(e) = staging.commit() {
         diags.push(write_error(&target, &e));
         return None;

@@ -248,9 +248,10 @@ fn run(cli: Cli) -> u8 {
             match built {
                 Some(b) => {
                     println!(
-                        "Built {} and {} and copied {} in {:.2} s → {}{}",
+                        "Built {}, {} and {} and copied {} in {:.2} s → {}{}",
                         plural(b.rendered.pages, "page"),
                         plural(b.rendered.data_files, "data file"),
+                        plural(b.rendered.labels, "label"),
                         plural(b.rendered.files_copied, "file"),
                         started.elapsed().as_secs_f64(),
                         display_path(&root, &b.output),

@@ -75,16 +75,21 @@ struct RawLabels {
     formats: Vec<LabelFormat>,
     dpi: Spanned<u32>,
     qr_error_correction: QrLevel,
+    /// The printer whose calibration sheets use by default.
+    printer: Option<Spanned<String>>,
+    printers: std::collections::BTreeMap<String, crate::label::sheet::Calibration>,
 }
 
 impl Default for RawLabels {
     fn default() -> Self {
         RawLabels {
             template: Spanned::new(0..0, "tracking".into()),
-            sheet: Spanned::new(0..0, "avery-5160".into()),
+            sheet: Spanned::new(0..0, "avery-5163".into()),
             formats: vec![LabelFormat::Svg, LabelFormat::Pdf],
             dpi: Spanned::new(0..0, 300),
             qr_error_correction: QrLevel::M,
+            printer: None,
+            printers: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -100,6 +105,29 @@ pub struct Labels {
     pub formats: Vec<LabelFormat>,
     pub dpi: u32,
     pub qr_error_correction: QrLevel,
+    /// The default printer (a key of `printers`).
+    pub printer: Option<String>,
+    /// Per-printer calibration: `[labels.printers.<name>]`.
+    pub printers: std::collections::BTreeMap<String, crate::label::sheet::Calibration>,
+}
+
+impl Labels {
+    /// The calibration of `name` (or the default printer); none is the identity.
+    pub fn calibration(
+        &self,
+        name: Option<&str>,
+    ) -> Result<crate::label::sheet::Calibration, String> {
+        match name.or(self.printer.as_deref()) {
+            None => Ok(Default::default()),
+            Some(n) => self.printers.get(n).copied().ok_or_else(|| {
+                let known: Vec<&str> = self.printers.keys().map(String::as_str).collect();
+                format!(
+                    "no printer `{n}` in site.toml: add [labels.printers.{n}] with x_offset_mm, y_offset_mm, x_scale, y_scale{}",
+                    if known.is_empty() { String::new() } else { format!(" (known: {})", known.join(", ")) }
+                )
+            }),
+        }
+    }
 }
 
 /// A plugin listed in `[plugins] enabled`, with where it is listed.
@@ -110,7 +138,7 @@ pub struct Enabled {
     pub column: usize,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelFormat {
     Svg,
@@ -321,6 +349,39 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
             format!("labels.dpi {dpi} must be between 72 and 2400"),
         );
     }
+    if let Some(p) = &raw.labels.printer
+        && !raw.labels.printers.contains_key(p.get_ref())
+    {
+        problem(
+            p.span(),
+            format!(
+                "labels.printer `{}` has no [labels.printers.{}] calibration",
+                p.get_ref(),
+                p.get_ref()
+            ),
+        );
+    }
+    for (name, c) in &raw.labels.printers {
+        if c.x_scale <= 0.5 || c.x_scale >= 1.5 || c.y_scale <= 0.5 || c.y_scale >= 1.5 {
+            problem(
+                0..0,
+                format!("labels.printers.{name}: scales must be near 1 (between 0.5 and 1.5)"),
+            );
+        }
+    }
+    // (A sheet that is not even a name is reported below, once.)
+    if crate::ident::is_valid_id(raw.labels.sheet.get_ref())
+        && crate::label::layout::find(raw.labels.sheet.get_ref()).is_none()
+    {
+        problem(
+            raw.labels.sheet.span(),
+            format!(
+                "labels.sheet `{}` is not a known layout ({})",
+                raw.labels.sheet.get_ref(),
+                crate::label::layout::names()
+            ),
+        );
+    }
     for (key, name) in [
         ("template", &raw.labels.template),
         ("sheet", &raw.labels.sheet),
@@ -364,6 +425,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
             formats: raw.labels.formats,
             dpi,
             qr_error_correction: raw.labels.qr_error_correction,
+            printer: raw.labels.printer.map(Spanned::into_inner),
+            printers: raw.labels.printers,
         },
         search: raw.search.enabled,
         extra: raw.extra,

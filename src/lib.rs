@@ -23,6 +23,7 @@ pub mod digital_link;
 pub mod explain;
 pub mod gtin;
 pub mod ident;
+pub mod label;
 pub mod ledger;
 pub mod markdown;
 pub mod output;

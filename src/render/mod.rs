@@ -49,6 +49,8 @@ pub struct Rendered {
     pub pages: usize,
     /// JSON twins, index shards, linksets, sitemap and the like.
     pub data_files: usize,
+    /// Labels printed (each in every configured format).
+    pub labels: usize,
     pub files_copied: usize,
     pub bytes: u64,
 }
@@ -149,6 +151,7 @@ pub fn render(
     Ok(Rendered {
         pages: jobs.len(),
         data_files: data.len(),
+        labels: 0,
         files_copied: copied,
         bytes: bytes.into_inner() + data_bytes.iter().sum::<u64>(),
     })

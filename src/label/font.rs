@@ -1,0 +1,369 @@
+//! The theme's bundled fonts: loaded from bytes into the font database that renders
+//! labels (no system fonts, so a label looks the same on every machine), and measured
+//! here so label text can wrap and shrink to its box before it is drawn.
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// The families a label template may name, and their files in `themes/<name>/fonts/`.
+pub const FACES: [(&str, &str); 2] = [
+    ("regular", "DejaVuSans.ttf"),
+    ("bold", "DejaVuSans-Bold.ttf"),
+];
+
+/// Glyph advances of one face, in em units, for the characters labels use.
+pub struct Metrics {
+    units_per_em: f32,
+    /// Advance of each char below U+0800 (Latin, Greek, Cyrillic, punctuation); others
+    /// (which the bundled face mostly lacks) count as an `M`.
+    advances: Vec<f32>,
+    fallback: f32,
+}
+
+impl Metrics {
+    fn new(face: &ttf_parser::Face) -> Metrics {
+        let units_per_em = f32::from(face.units_per_em());
+        let advance = |c: char| {
+            face.glyph_index(c)
+                .and_then(|g| face.glyph_hor_advance(g))
+                .map(f32::from)
+        };
+        let fallback = advance('M').unwrap_or(units_per_em * 0.6);
+        let advances = (0u32..0x800)
+            .map(|u| char::from_u32(u).and_then(advance).unwrap_or(fallback))
+            .collect();
+        Metrics {
+            units_per_em,
+            advances,
+            fallback,
+        }
+    }
+
+    /// Width of `text` set at `size` (any unit: the result is in the same one).
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        let units: f32 = text
+            .chars()
+            .map(|c| {
+                self.advances
+                    .get(c as usize)
+                    .copied()
+                    .unwrap_or(self.fallback)
+            })
+            .sum();
+        units / self.units_per_em * size
+    }
+}
+
+/// The fonts: the database usvg renders with, and metrics for fitting text.
+pub struct Fonts {
+    pub db: Arc<resvg::usvg::fontdb::Database>,
+    pub regular: Metrics,
+    pub bold: Metrics,
+}
+
+impl Fonts {
+    /// Loads the theme's fonts from `dir` (`themes/<name>/fonts`).
+    pub fn load(dir: &Path) -> Result<Fonts, String> {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        let mut metrics = Vec::new();
+        for (_, file) in FACES {
+            let path = dir.join(file);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| format!("cannot read the label font {}: {e}", path.display()))?;
+            let face = ttf_parser::Face::parse(&bytes, 0)
+                .map_err(|e| format!("{} is not a font: {e}", path.display()))?;
+            metrics.push(Metrics::new(&face));
+            db.load_font_data(bytes);
+        }
+        let bold = metrics.pop().expect("two faces");
+        let regular = metrics.pop().expect("two faces");
+        Ok(Fonts {
+            db: Arc::new(db),
+            regular,
+            bold,
+        })
+    }
+}
+
+/// Text set to fit a box: its font size and lines.
+#[derive(serde::Serialize, Debug, PartialEq)]
+pub struct Fitted {
+    pub size: f32,
+    pub lines: Vec<String>,
+    /// False when even the smallest size needed more lines than allowed; the last line
+    /// then ends in an ellipsis. Label builders treat this as an error for texts that
+    /// must be complete (warnings).
+    pub complete: bool,
+}
+
+/// Breaks `text` into lines no wider than `width` at `size`; a word longer than a line
+/// is broken by characters.
+fn wrap(m: &Metrics, text: &str, width: f32, size: f32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if m.width(&candidate, size) <= width {
+            line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        // The word alone: split it where it must.
+        for c in word.chars() {
+            let mut next = line.clone();
+            next.push(c);
+            if m.width(&next, size) > width && !line.is_empty() {
+                lines.push(std::mem::replace(&mut line, c.to_string()));
+            } else {
+                line = next;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Fits `text` into at most `max_lines` lines of `width`: at `size` if it can, else
+/// shrinking in steps of 5 % down to `min_size`; at `min_size` the text is cut with an
+/// ellipsis (and `complete` is false). Never wider than the box.
+pub fn fit(
+    m: &Metrics,
+    text: &str,
+    width: f32,
+    size: f32,
+    min_size: f32,
+    max_lines: usize,
+) -> Fitted {
+    let max_lines = max_lines.max(1);
+    let mut s = size;
+    loop {
+        let lines = wrap(m, text, width, s);
+        if lines.len() <= max_lines {
+            return Fitted {
+                size: s,
+                lines,
+                complete: true,
+            };
+        }
+        if s <= min_size {
+            let mut lines = lines;
+            lines.truncate(max_lines);
+            let last = lines.last_mut().expect("at least one line");
+            while !last.is_empty() && m.width(&format!("{last}…"), s) > width {
+                last.pop();
+            }
+            last.push('…');
+            return Fitted {
+                size: s,
+                lines,
+                complete: false,
+            };
+        }
+        s = (s * 0.95).max(min_size);
+    }
+}
+
+/// One text block of a label's column, as a template asks for it.
+#[derive(serde::Deserialize, Debug, Clone)]
+pub struct Item {
+    pub text: Option<String>,
+    /// Preferred font size (mm).
+    pub size: f32,
+    /// Smallest font size allowed (mm).
+    pub min: f32,
+    #[serde(default = "one")]
+    pub lines: usize,
+    #[serde(default)]
+    pub bold: bool,
+    /// Must appear whole (a warning): the label is an error otherwise.
+    #[serde(default)]
+    pub required: bool,
+    /// Space left before the text, e.g. for the safety-alert symbol (mm).
+    #[serde(default)]
+    pub indent: f32,
+    /// Passed through to the template (e.g. `alert`).
+    #[serde(default)]
+    pub alert: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A block placed by [`stack`].
+#[derive(serde::Serialize, Debug)]
+pub struct Block {
+    /// Top of the block, from the top of the column (mm).
+    pub y: f32,
+    pub size: f32,
+    /// Baseline-to-baseline distance (mm).
+    pub line_height: f32,
+    pub lines: Vec<String>,
+    pub bold: bool,
+    pub indent: f32,
+    pub alert: bool,
+    /// Height of the block (mm).
+    pub height: f32,
+}
+
+/// Lines are set 1.2 times their size apart; blocks `gap` × size apart.
+const LEADING: f32 = 1.2;
+
+/// Lays `items` out top to bottom in a column `width` × `height` mm: every item at its
+/// preferred size if they all fit, else all shrunk together (never below each one's
+/// `min`); an item without text is skipped. Errors when a required item cannot be shown
+/// whole, or the column cannot hold the items even at their smallest.
+pub fn stack(
+    fonts: &Fonts,
+    items: &[Item],
+    width: f32,
+    height: f32,
+    gap: f32,
+) -> Result<Vec<Block>, String> {
+    let items: Vec<&Item> = items
+        .iter()
+        .filter(|i| i.text.as_deref().is_some_and(|t| !t.trim().is_empty()))
+        .collect();
+    let mut scale = 1.0f32;
+    loop {
+        let mut blocks = Vec::new();
+        let mut y = 0.0;
+        let mut all_min = true;
+        for item in &items {
+            let text = item.text.as_deref().unwrap_or_default();
+            let metrics = if item.bold {
+                &fonts.bold
+            } else {
+                &fonts.regular
+            };
+            let size = (item.size * scale).max(item.min);
+            all_min &= size <= item.min;
+            let fitted = fit(
+                metrics,
+                text,
+                width - item.indent,
+                size,
+                item.min,
+                item.lines,
+            );
+            if item.required && !fitted.complete {
+                return Err(format!(
+                    "“{text}” does not fit in {} lines of {:.1} mm at {:.1} mm type: use a larger label",
+                    item.lines,
+                    width - item.indent,
+                    item.min
+                ));
+            }
+            let h = fitted.lines.len() as f32 * fitted.size * LEADING;
+            blocks.push(Block {
+                y,
+                size: fitted.size,
+                line_height: fitted.size * LEADING,
+                lines: fitted.lines,
+                bold: item.bold,
+                indent: item.indent,
+                alert: item.alert,
+                height: h,
+            });
+            y += h + gap * fitted.size;
+        }
+        let used = blocks.last().map_or(0.0, |b| b.y + b.height);
+        if used <= height + 1e-3 {
+            return Ok(blocks);
+        }
+        if all_min {
+            return Err(format!(
+                "the label's text needs {used:.1} mm of height even at its smallest type, and the label leaves {height:.1} mm: use a larger label"
+            ));
+        }
+        scale *= 0.95;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> Fonts {
+        Fonts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/fonts")).unwrap()
+    }
+
+    #[test]
+    fn widths_scale_with_size() {
+        let f = fonts();
+        let w = f.regular.width("Rainbow Stacking Rings", 10.0);
+        assert!(w > 80.0 && w < 140.0, "{w}");
+        assert!(
+            (f.regular.width("Rainbow", 20.0) - 2.0 * f.regular.width("Rainbow", 10.0)).abs()
+                < 1e-3
+        );
+        assert!(f.bold.width("Rainbow", 10.0) > f.regular.width("Rainbow", 10.0));
+    }
+
+    #[test]
+    fn long_text_wraps_then_shrinks_never_overflows() {
+        let f = fonts();
+        let text = "Woodland Party Balloons with an extraordinarily long descriptive name";
+        let one = fit(&f.regular, "Short", 30.0, 3.0, 1.5, 2);
+        assert_eq!((one.size, one.lines.len(), one.complete), (3.0, 1, true));
+        let fitted = fit(&f.regular, text, 30.0, 3.0, 1.5, 2);
+        assert!(fitted.lines.len() <= 2);
+        for l in &fitted.lines {
+            assert!(f.regular.width(l, fitted.size) <= 30.0, "{l}");
+        }
+        let cut = fit(&f.regular, text, 10.0, 3.0, 2.5, 1);
+        assert!(!cut.complete && cut.lines[0].ends_with('…'));
+        assert!(f.regular.width(&cut.lines[0], cut.size) <= 10.0);
+    }
+
+    fn item(text: &str, size: f32, required: bool) -> Item {
+        Item {
+            text: Some(text.into()),
+            size,
+            min: size / 2.0,
+            lines: 2,
+            bold: false,
+            required,
+            indent: 0.0,
+            alert: false,
+        }
+    }
+
+    #[test]
+    fn a_stack_shrinks_to_its_column_or_says_it_cannot() {
+        let f = fonts();
+        let items = [
+            item("Rainbow Stacking Rings", 3.0, false),
+            item("Model LO-RS-01", 2.0, false),
+        ];
+        let roomy = stack(&f, &items, 40.0, 30.0, 0.3).unwrap();
+        assert_eq!(roomy[0].size, 3.0);
+        let tight = stack(&f, &items, 40.0, 6.0, 0.3).unwrap();
+        assert!(tight[0].size < 3.0);
+        let last = tight.last().unwrap();
+        assert!(last.y + last.height <= 6.0 + 1e-3);
+        let warning = [item(
+            "WARNING: CHOKING HAZARD—Small parts. Not for children under 3 yrs.",
+            2.0,
+            true,
+        )];
+        assert!(
+            stack(&f, &warning, 8.0, 20.0, 0.3)
+                .unwrap_err()
+                .contains("does not fit")
+        );
+        assert!(
+            stack(&f, &items, 40.0, 1.0, 0.3)
+                .unwrap_err()
+                .contains("needs")
+        );
+    }
+}

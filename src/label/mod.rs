@@ -1,0 +1,546 @@
+//! Labels (SPEC §8, labels.md): one per lot (and per product without lots), drawn by a
+//! tera SVG template of the theme with the lot's QR code as vector paths, then rendered
+//! to PNG, PDF and sheets from that same SVG, and to ZPL from the same data.
+
+pub mod font;
+pub mod layout;
+pub mod output;
+pub mod print;
+pub mod qr;
+pub mod sheet;
+pub mod zpl;
+
+use crate::assessment::Assessed;
+use crate::config::{LabelFormat, QrLevel};
+use crate::content::{Lot, Product};
+use crate::diagnostic::Diagnostic;
+use crate::site::Site;
+use font::Fonts;
+use layout::Layout;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Space kept clear along the label's edges for text and marks (mm).
+pub const MARGIN: f32 = 1.5;
+/// Space between the label's edge and the code's quiet zone (mm): the 4-module quiet
+/// zone is itself clear space, so the code can sit closer to the edge than text.
+pub const QR_EDGE: f32 = 0.5;
+/// Height kept under the code for the identifier (mm).
+pub const CAPTION_ROOM: f32 = CAPTION_SIZE * 1.4;
+/// Type size of the identifier under the code (mm).
+const CAPTION_SIZE: f32 = 1.7;
+/// The smallest type the caption may shrink to (mm).
+const CAPTION_MIN: f32 = 1.2;
+
+/// What to print and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub template: String,
+    pub layout: &'static Layout,
+    pub formats: Vec<LabelFormat>,
+    pub dpi: u32,
+    pub level: QrLevel,
+}
+
+impl Options {
+    /// From site.toml, with an unknown sheet reported against it.
+    pub fn from_config(site: &Site) -> Result<Options, Diagnostic> {
+        let c = &site.config.labels;
+        let layout = layout::find(&c.sheet).ok_or_else(|| unknown_sheet(&c.sheet))?;
+        Ok(Options {
+            template: c.template.clone(),
+            layout,
+            formats: c.formats.clone(),
+            dpi: c.dpi,
+            level: c.qr_error_correction,
+        })
+    }
+}
+
+pub fn unknown_sheet(name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "unknown-sheet",
+        crate::config::FILE,
+        format!("no sheet layout `{name}`"),
+    )
+    .with_help(format!("layouts: {}", layout::names()))
+    .config()
+}
+
+/// Mark artwork from `themes/<name>/labels/marks/<id>.svg`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mark {
+    pub id: String,
+    pub view_box: String,
+    /// The artwork's SVG markup (inside its root element).
+    pub body: String,
+    /// The smallest height the rules allow (mm), from `data-min-height-mm`.
+    pub min_height: f32,
+    /// Width over height, from the view box.
+    pub aspect: f32,
+}
+
+fn attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+impl Mark {
+    fn parse(id: &str, text: &str) -> Result<Mark, String> {
+        let open = text.find("<svg").ok_or("no <svg> element")?;
+        let end_open = open + text[open..].find('>').ok_or("unclosed <svg>")?;
+        let close = text.rfind("</svg>").ok_or("no </svg>")?;
+        let tag = &text[open..end_open];
+        let view_box = attr(tag, "viewBox").ok_or("the <svg> has no viewBox")?;
+        let dims: Vec<f32> = view_box
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("viewBox `{view_box}` is not four numbers"))?;
+        let [_, _, w, h] = dims[..] else {
+            return Err(format!("viewBox `{view_box}` is not four numbers"));
+        };
+        let min_height = attr(tag, "data-min-height-mm")
+            .ok_or("the <svg> has no data-min-height-mm (the smallest height the rules allow)")?
+            .parse::<f32>()
+            .map_err(|_| "data-min-height-mm is not a number")?;
+        Ok(Mark {
+            id: id.to_string(),
+            view_box: view_box.to_string(),
+            body: text[end_open + 1..close].trim().to_string(),
+            min_height,
+            aspect: w / h,
+        })
+    }
+}
+
+/// One label to print.
+pub struct Job<'a> {
+    pub product: &'a Product,
+    pub lot: Option<&'a Lot>,
+    /// What the QR code encodes.
+    pub url: String,
+    /// Output path without extension: `labels/<id>/<lot>`, or `labels/<id>` for a
+    /// product without lots.
+    pub stem: String,
+}
+
+/// The labels of `site`: one per lot, one per product without lots, optionally only
+/// those of one product (and one lot).
+pub fn jobs<'a>(site: &'a Site, product: Option<&str>, lot: Option<&str>) -> Vec<Job<'a>> {
+    let base_url = site.config.base_url.as_str();
+    let mut out = Vec::new();
+    for p in &site.content.products {
+        if product.is_some_and(|id| id != p.id) {
+            continue;
+        }
+        let gtin = p.gtin.map(|g| g.as_gtin14());
+        if p.lots.is_empty() {
+            if lot.is_none() {
+                out.push(Job {
+                    product: p,
+                    lot: None,
+                    url: match &gtin {
+                        Some(g) => crate::digital_link::uri(base_url, g, None),
+                        None => crate::render::view::product_url(base_url, &p.id),
+                    },
+                    stem: format!("labels/{}", p.id),
+                });
+            }
+            continue;
+        }
+        for l in &p.lots {
+            if lot.is_some_and(|x| x != l.lot) {
+                continue;
+            }
+            out.push(Job {
+                product: p,
+                lot: Some(l),
+                // SPEC §8: the GS1 Digital Link URI when there is a GTIN, else the lot page.
+                url: match &gtin {
+                    Some(g) => crate::digital_link::uri(base_url, g, Some(&l.lot)),
+                    None => crate::render::lot::lot_url(base_url, &p.id, &l.lot),
+                },
+                stem: format!(
+                    "labels/{}/{}",
+                    p.id,
+                    crate::digital_link::encode_segment(&l.lot)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// The theme's label templates, marks and fonts, ready to draw.
+pub struct Printer {
+    tera: tera::Tera,
+    pub fonts: Arc<Fonts>,
+    marks: BTreeMap<String, Mark>,
+    pub options: Options,
+    usvg: resvg::usvg::Options<'static>,
+}
+
+fn theme_error(file: String, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error("label-template", file, message).config()
+}
+
+impl Printer {
+    /// Loads `themes/<theme>/labels/` (templates `*.svg`, `marks/*.svg`) and
+    /// `themes/<theme>/fonts/`.
+    pub fn load(site: &Site, options: Options) -> Result<Printer, Diagnostic> {
+        let theme = site.root.join("themes").join(&site.config.theme);
+        let dir = theme.join("labels");
+        let rel = |p: &Path| crate::source::relative(&site.root, p);
+        let fonts =
+            Arc::new(Fonts::load(&theme.join("fonts")).map_err(|m| theme_error(rel(&theme), m))?);
+        let mut tera = tera::Tera::new();
+        // SVG is XML: record text in it is escaped like HTML (crates.md: tera escapes
+        // only .html/.htm/.xml by default).
+        tera.autoescape_on(vec![".svg"]);
+        let template_file = dir.join(format!("{}.svg", options.template));
+        let text = crate::source::read_text(&site.root, &template_file).map_err(|_| {
+            theme_error(
+                rel(&dir),
+                format!(
+                    "the theme has no label template `{}` ({}.svg)",
+                    options.template, options.template
+                ),
+            )
+        })?;
+        let stack_fonts = fonts.clone();
+        tera.register_function("stack", move |kwargs: tera::Kwargs, _: &tera::State| {
+            #[derive(serde::Deserialize)]
+            struct Args {
+                items: Vec<font::Item>,
+                width: f32,
+                height: f32,
+                #[serde(default = "gap")]
+                gap: f32,
+            }
+            fn gap() -> f32 {
+                0.25
+            }
+            let a: Args = kwargs.deserialize()?;
+            font::stack(&stack_fonts, &a.items, a.width, a.height, a.gap)
+                .map(|blocks| tera::Value::from_serializable(&blocks))
+                .map_err(tera::Error::message)
+        });
+
+        // Functions are known before templates are added: tera 2 checks calls then.
+        let name = format!("{}.svg", options.template);
+        tera.add_raw_template(&name, &text)
+            .map_err(|e| theme_error(rel(&template_file), e.to_string()))?;
+
+        let mut marks = BTreeMap::new();
+        let (files, _) = crate::source::walk(&site.root, &dir.join("marks"), Some(&["svg"]));
+        for f in files {
+            let id = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = crate::source::read_text(&site.root, &f).map_err(Diagnostic::config)?;
+            let mark = Mark::parse(&id, &text).map_err(|m| theme_error(rel(&f), m))?;
+            marks.insert(id, mark);
+        }
+        let usvg = resvg::usvg::Options {
+            fontdb: fonts.db.clone(),
+            font_family: "DejaVu Sans".into(),
+            ..Default::default()
+        };
+        Ok(Printer {
+            tera,
+            fonts,
+            marks,
+            options,
+            usvg,
+        })
+    }
+
+    pub fn usvg_options(&self) -> &resvg::usvg::Options<'static> {
+        &self.usvg
+    }
+
+    /// The label's SVG.
+    pub fn svg(&self, assessed: &Assessed, job: &Job) -> Result<String, String> {
+        let cx = self.context(assessed, job)?;
+        self.tera
+            .render(&format!("{}.svg", self.options.template), &cx)
+            .map_err(|e| {
+                // The template error's innermost cause is the useful part (a text that
+                // does not fit, say).
+                let mut msg = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    msg = s.to_string();
+                    src = s.source();
+                }
+                msg
+            })
+    }
+
+    /// The identifier under the code, for people who cannot scan: the GTIN, else a
+    /// certificate number, else the model.
+    pub fn caption(&self, assessed: &Assessed, job: &Job) -> String {
+        let p = job.product;
+        match (p.gtin, certificates(assessed, p).first()) {
+            (Some(g), _) => format!("GTIN {}", g.as_gtin14()),
+            (None, Some(n)) => n.to_string(),
+            (None, None) => format!("Model {}", p.model),
+        }
+    }
+
+    /// The marks and warnings the plugins assessed for the product, over its markets.
+    pub fn requirements<'a>(
+        &self,
+        assessed: &'a Assessed,
+        product: &Product,
+    ) -> Result<(Vec<&Mark>, Vec<Warning<'a>>), String> {
+        let mut marks: Vec<&Mark> = Vec::new();
+        let mut warnings: Vec<Warning> = Vec::new();
+        for a in assessed.by_product.get(&product.id).into_iter().flatten() {
+            for id in &a.marks {
+                let mark = self.marks.get(id).ok_or_else(|| {
+                    format!(
+                        "the theme has no artwork for the mark `{id}` ({} asks for it): add themes/<theme>/labels/marks/{id}.svg",
+                        a.plugin
+                    )
+                })?;
+                if !marks.iter().any(|m| m.id == mark.id) {
+                    marks.push(mark);
+                }
+            }
+            for l in &a.labels {
+                if !warnings.iter().any(|w| w.text == l.text) {
+                    warnings.push(Warning {
+                        text: &l.text,
+                        cite: &l.cite,
+                        // 16 CFR 1500.19 statements open with the signal word WARNING,
+                        // which the safety-alert symbol precedes (regulations.md §1.6.1).
+                        alert: l.text.starts_with("WARNING"),
+                    });
+                }
+            }
+        }
+        Ok((marks, warnings))
+    }
+
+    fn context(&self, assessed: &Assessed, job: &Job) -> Result<tera::Context, String> {
+        let o = &self.options;
+        let l = o.layout;
+        let code = qr::Code::encode(&job.url, o.level)?;
+        let dot = 25.4 / o.dpi as f32;
+        let snap = |mm: f32| (mm / dot).round() * dot;
+        let caption_h = CAPTION_ROOM;
+        let qr_box = (l.label_h - 2.0 * QR_EDGE - caption_h).min(l.label_w - 2.0 * QR_EDGE);
+        let sizing = qr::size(&code, qr_box, o.dpi, u32::MAX).map_err(|e| {
+            format!(
+                "{}: use a sheet whose labels are at least {:.1} mm tall ({} labels are {:.1} mm), a shorter base_url or a lower qr_error_correction",
+                e.message,
+                e.needed_mm + 2.0 * QR_EDGE + caption_h,
+                l.name,
+                l.label_h
+            )
+        })?;
+        let qr_x = snap(QR_EDGE);
+        let qr_y = snap(QR_EDGE);
+        let p = job.product;
+        let gtin = p.gtin.map(|g| g.as_gtin14());
+        let certificates = certificates(assessed, p);
+        let caption_text = self.caption(assessed, job);
+        let caption = font::fit(
+            &self.fonts.regular,
+            &caption_text,
+            sizing.size_mm,
+            CAPTION_SIZE,
+            CAPTION_MIN,
+            1,
+        );
+        let (marks, warnings) = self.requirements(assessed, p)?;
+        let gap = 1.0;
+        let mut offset = 0.0;
+        let placed: Vec<PlacedMark> = marks
+            .iter()
+            .map(|m| {
+                let width = m.min_height * m.aspect;
+                let pm = PlacedMark {
+                    id: &m.id,
+                    view_box: &m.view_box,
+                    body: &m.body,
+                    height: m.min_height,
+                    width,
+                    offset,
+                };
+                offset += width + gap;
+                pm
+            })
+            .collect();
+        let marks_width = (offset - gap).max(0.0);
+        let marks_height = placed.iter().map(|m| m.height).fold(0.0, f32::max);
+
+        let mut cx = tera::Context::new();
+        cx.insert(
+            "label",
+            &LabelView {
+                width: l.label_w,
+                height: l.label_h,
+                margin: MARGIN,
+                sheet: l.name,
+                template: &o.template,
+                dpi: o.dpi,
+            },
+        );
+        cx.insert(
+            "qr",
+            &QrView {
+                x: qr_x,
+                y: qr_y,
+                size: sizing.size_mm,
+                module: sizing.module_mm,
+                dots: sizing.dots,
+                view_box: format!("0 0 {0} {0}", code.side()),
+                path: code.svg_path(),
+                url: &job.url,
+                version: code.version,
+                level: format!("{:?}", o.level),
+            },
+        );
+        cx.insert(
+            "caption",
+            &CaptionView {
+                text: caption.lines.first().cloned().unwrap_or_default(),
+                size: caption.size,
+                x: qr_x + sizing.size_mm / 2.0,
+                y: qr_y + sizing.size_mm + caption.size * 1.15,
+            },
+        );
+        cx.insert(
+            "product",
+            &ProductView {
+                id: &p.id,
+                name: &p.name,
+                brand: p.brand.as_deref(),
+                model: &p.model,
+                gtin,
+                sku: p.sku.as_deref(),
+            },
+        );
+        cx.insert(
+            "lot",
+            &job.lot.map(|l| LotView {
+                lot: &l.lot,
+                made: l.made.display(),
+                place: &l.place,
+            }),
+        );
+        let m = &p.manufacturer;
+        cx.insert(
+            "maker",
+            &MakerView {
+                name: &m.name,
+                address: m.address.join(", "),
+                country: m.country.as_deref(),
+                email: m.email.as_deref(),
+            },
+        );
+        cx.insert("marks", &placed);
+        cx.insert("marks_width", &marks_width);
+        cx.insert("marks_height", &marks_height);
+        cx.insert("alert_symbol", &self.marks.get("safety-alert"));
+        cx.insert("warnings", &warnings);
+        cx.insert("certificates", &certificates);
+        Ok(cx)
+    }
+}
+
+/// Numbers of the certificates the product holds now (a blocked one is never printed).
+fn certificates<'a>(assessed: &'a Assessed, p: &Product) -> Vec<&'a str> {
+    assessed
+        .by_product
+        .get(&p.id)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.certificate.as_ref())
+        .filter(|c| c.status == crate::assessment::Readiness::Ready)
+        .map(|c| c.number.as_str())
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct Warning<'a> {
+    pub text: &'a str,
+    pub cite: &'a str,
+    pub alert: bool,
+}
+
+#[derive(Serialize)]
+struct PlacedMark<'a> {
+    id: &'a str,
+    view_box: &'a str,
+    body: &'a str,
+    height: f32,
+    width: f32,
+    /// From the left of the marks row (mm).
+    offset: f32,
+}
+
+#[derive(Serialize)]
+struct LabelView<'a> {
+    width: f32,
+    height: f32,
+    margin: f32,
+    sheet: &'a str,
+    template: &'a str,
+    dpi: u32,
+}
+
+#[derive(Serialize)]
+struct QrView<'a> {
+    x: f32,
+    y: f32,
+    size: f32,
+    module: f32,
+    dots: u32,
+    view_box: String,
+    path: String,
+    url: &'a str,
+    version: i16,
+    level: String,
+}
+
+#[derive(Serialize)]
+struct CaptionView {
+    text: String,
+    size: f32,
+    x: f32,
+    y: f32,
+}
+
+#[derive(Serialize)]
+struct ProductView<'a> {
+    id: &'a str,
+    name: &'a str,
+    brand: Option<&'a str>,
+    model: &'a str,
+    gtin: Option<String>,
+    sku: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LotView<'a> {
+    lot: &'a str,
+    made: String,
+    place: &'a str,
+}
+
+#[derive(Serialize)]
+struct MakerView<'a> {
+    name: &'a str,
+    address: String,
+    country: Option<&'a str>,
+    email: Option<&'a str>,
+}

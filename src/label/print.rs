@@ -1,0 +1,169 @@
+//! Printing a set of labels: each in every requested format, and the sheet, in parallel.
+
+use super::output::{self, Page};
+use super::sheet::{self, Calibration};
+use super::{Job, Printer, zpl};
+use crate::assessment::Assessed;
+use crate::config::LabelFormat;
+use crate::diagnostic::Diagnostic;
+use crate::site::Site;
+use rayon::prelude::*;
+
+/// Output files: (path under the output folder, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// Where a sheet goes and how it is placed.
+pub struct SheetRequest {
+    pub start_at: u32,
+    pub calibration: Calibration,
+}
+
+/// Output files (path under the output folder, bytes), or one error per failed label.
+pub fn print(
+    site: &Site,
+    assessed: &Assessed,
+    printer: &Printer,
+    jobs: &[Job],
+    sheet: Option<&SheetRequest>,
+) -> Result<Files, Vec<Diagnostic>> {
+    let o = &printer.options;
+    let (w, h) = (o.layout.label_w, o.layout.label_h);
+    // Each label's files and its SVG (for the sheet).
+    let results: Vec<Result<(Files, String), Diagnostic>> = jobs
+        .par_iter()
+        .map(|job| {
+            let fail = |m: String| {
+                let what = match job.lot {
+                    Some(l) => format!("the label for lot {} of `{}`", l.lot, job.product.id),
+                    None => format!("the label for `{}`", job.product.id),
+                };
+                let (line, column) = job.product.id_position(&site.root);
+                Diagnostic::error("label", &job.product.file, format!("{what}: {m}"))
+                    .at(line, column)
+            };
+            let svg = printer.svg(assessed, job).map_err(fail)?;
+            let mut files = Vec::new();
+            let needs_tree = o
+                .formats
+                .iter()
+                .any(|f| matches!(f, LabelFormat::Png | LabelFormat::Pdf));
+            let tree = if needs_tree {
+                Some(output::parse(&svg, printer.usvg_options()).map_err(fail)?)
+            } else {
+                None
+            };
+            for format in &o.formats {
+                match format {
+                    LabelFormat::Svg => {
+                        files.push((format!("{}.svg", job.stem), svg.clone().into_bytes()))
+                    }
+                    LabelFormat::Png => {
+                        let png = output::png(tree.as_ref().expect("parsed"), w, h, o.dpi)
+                            .map_err(fail)?;
+                        files.push((format!("{}.png", job.stem), png));
+                    }
+                    LabelFormat::Pdf => {
+                        let page = Page {
+                            width_mm: w,
+                            height_mm: h,
+                            svg: svg.clone(),
+                        };
+                        let pdf = output::pdf(std::slice::from_ref(&page), printer.usvg_options())
+                            .map_err(fail)?;
+                        files.push((format!("{}.pdf", job.stem), pdf));
+                    }
+                    LabelFormat::Zpl => {
+                        let data = zpl_data(printer, assessed, job).map_err(fail)?;
+                        let (z, _) = zpl::label(&data, o.dpi).map_err(fail)?;
+                        files.push((format!("{}.zpl", job.stem), z.into_bytes()));
+                    }
+                }
+            }
+            Ok((files, svg))
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut svgs = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok((f, svg)) => {
+                files.extend(f);
+                svgs.push(svg);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+        return Err(errors);
+    }
+    if let Some(req) = sheet {
+        let pages = sheet::pages(o.layout, &svgs, req.start_at, &req.calibration);
+        let pdf = output::pdf(&pages, printer.usvg_options())
+            .map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
+        files.push((format!("labels/sheets/{}.pdf", o.layout.name), pdf));
+    }
+    Ok(files)
+}
+
+/// The ZPL label's content: the tracking label's text, for the printer's own fonts.
+fn zpl_data<'a>(
+    printer: &Printer,
+    assessed: &'a Assessed,
+    job: &'a Job,
+) -> Result<zpl::Data<'a>, String> {
+    let p = job.product;
+    let (_, warnings) = printer.requirements(assessed, p)?;
+    let mut lines = vec![(p.name.clone(), true, 2)];
+    lines.push((
+        match job.lot {
+            Some(l) => format!("Model {} · Lot {}", p.model, l.lot),
+            None => format!("Model {}", p.model),
+        },
+        false,
+        1,
+    ));
+    if let Some(l) = job.lot {
+        lines.push((format!("Made {}, {}", l.made.display(), l.place), false, 2));
+    }
+    let m = &p.manufacturer;
+    lines.push((
+        format!("Manufacturer: {}, {}", m.name, m.address.join(", ")),
+        false,
+        2,
+    ));
+    for w in warnings {
+        lines.push((w.text.to_string(), w.alert, 4));
+    }
+    Ok(zpl::Data {
+        width_mm: printer.options.layout.label_w,
+        height_mm: printer.options.layout.label_h,
+        url: &job.url,
+        level: printer.options.level,
+        caption: printer.caption(assessed, job),
+        lines,
+    })
+}
+
+/// What `build` prints: every label in the configured formats, and the configured
+/// sheet (when PDF is among them) laid out for the default printer.
+pub fn for_build(site: &Site, assessed: &Assessed) -> Result<(usize, Files), Vec<Diagnostic>> {
+    let options = super::Options::from_config(site).map_err(|d| vec![d])?;
+    let calibration = site
+        .config
+        .labels
+        .calibration(None)
+        .map_err(|m| vec![Diagnostic::error("bad-config", crate::config::FILE, m).config()])?;
+    let sheet = options
+        .formats
+        .contains(&LabelFormat::Pdf)
+        .then_some(SheetRequest {
+            start_at: 1,
+            calibration,
+        });
+    let printer = Printer::load(site, options).map_err(|d| vec![d])?;
+    let jobs = super::jobs(site, None, None);
+    let files = print(site, assessed, &printer, &jobs, sheet.as_ref())?;
+    Ok((jobs.len(), files))
+}

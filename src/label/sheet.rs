@@ -1,0 +1,142 @@
+//! Sheets: labels placed on a layout's pages (labels.md §1), starting at any position of
+//! a partly used sheet, shifted and scaled by a printer's calibration; and the outline
+//! test page that shows where a printer puts each label on plain paper.
+
+use super::layout::Layout;
+use super::output::Page;
+
+/// A printer's correction (site.toml `[labels.printers.<name>]`): content moves by the
+/// offsets (mm, right and down) and scales about the page's top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Calibration {
+    pub x_offset_mm: f32,
+    pub y_offset_mm: f32,
+    pub x_scale: f32,
+    pub y_scale: f32,
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration {
+            x_offset_mm: 0.0,
+            y_offset_mm: 0.0,
+            x_scale: 1.0,
+            y_scale: 1.0,
+        }
+    }
+}
+
+/// A label SVG made placeable: its root `<svg>` with the given position and size in the
+/// page's units (mm), replacing its own width and height (which carry `mm` units).
+fn placed(svg: &str, x: f32, y: f32, w: f32, h: f32) -> String {
+    let Some(open) = svg.find("<svg") else {
+        return String::new();
+    };
+    let end = open + svg[open..].find('>').unwrap_or(0);
+    let mut tag = svg[open..end].to_string();
+    for name in ["width", "height", "x", "y"] {
+        let key = format!(" {name}=\"");
+        if let Some(at) = tag.find(&key) {
+            let close = tag[at + key.len()..]
+                .find('"')
+                .map_or(tag.len(), |i| at + key.len() + i + 1);
+            tag.replace_range(at..close, "");
+        }
+    }
+    format!(
+        "{tag} x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"{}",
+        &svg[end..]
+    )
+}
+
+fn page_svg(l: &Layout, cal: &Calibration, body: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\"><g transform=\"translate({dx} {dy}) scale({sx} {sy})\">{body}</g></svg>",
+        w = l.page_w,
+        h = l.page_h,
+        dx = cal.x_offset_mm,
+        dy = cal.y_offset_mm,
+        sx = cal.x_scale,
+        sy = cal.y_scale,
+    )
+}
+
+/// The pages of `labels` (SVGs) on layout `l`, the first at position `start_at`
+/// (1-based, row by row) of the first page.
+pub fn pages(l: &Layout, labels: &[String], start_at: u32, cal: &Calibration) -> Vec<Page> {
+    let per = l.per_page();
+    let skip = start_at.saturating_sub(1) % per;
+    let mut pages = Vec::new();
+    let mut body = String::new();
+    for (i, svg) in labels.iter().enumerate() {
+        let slot = skip + i as u32;
+        if slot % per == 0 && !body.is_empty() {
+            pages.push(std::mem::take(&mut body));
+        }
+        let (x, y) = l.position(slot);
+        body.push_str(&placed(svg, x, y, l.label_w, l.label_h));
+        body.push('\n');
+    }
+    if !body.is_empty() {
+        pages.push(body);
+    }
+    pages
+        .into_iter()
+        .map(|b| Page {
+            width_mm: l.page_w,
+            height_mm: l.page_h,
+            svg: page_svg(l, cal, &b),
+        })
+        .collect()
+}
+
+/// Every label position outlined and numbered, to print on plain paper and hold
+/// against a sheet (labels.md §1).
+pub fn outline(l: &Layout, cal: &Calibration) -> Page {
+    let mut body = String::new();
+    for i in 0..l.per_page() {
+        let (x, y) = l.position(i);
+        body.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"{r}\" fill=\"none\" stroke=\"#000\" stroke-width=\"0.2\"/><text x=\"{tx}\" y=\"{ty}\" font-family=\"DejaVu Sans\" font-size=\"3\" text-anchor=\"middle\">{n}</text>\n",
+            w = l.label_w,
+            h = l.label_h,
+            r = l.corner_r,
+            tx = x + l.label_w / 2.0,
+            ty = y + l.label_h / 2.0 + 1.0,
+            n = i + 1
+        ));
+    }
+    body.push_str(&format!(
+        "<text x=\"{}\" y=\"6\" font-family=\"DejaVu Sans\" font-size=\"3\" text-anchor=\"middle\">{} outline test: print at 100 %, hold against a sheet</text>",
+        l.page_w / 2.0,
+        l.name
+    ));
+    Page {
+        width_mm: l.page_w,
+        height_mm: l.page_h,
+        svg: page_svg(l, cal, &body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::label::layout::find;
+
+    #[test]
+    fn start_at_skips_used_positions_and_pages_fill_up() {
+        let l = find("avery-5163").unwrap(); // 10 per page
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"101.6mm\" height=\"50.8mm\" viewBox=\"0 0 101.6 50.8\"><rect/></svg>".to_string();
+        let labels = vec![svg; 12];
+        let pages = pages(l, &labels, 4, &Calibration::default());
+        assert_eq!(pages.len(), 2, "positions 4-10, then 5 on the next page");
+        assert_eq!(pages[0].svg.matches("<rect/>").count(), 7);
+        assert_eq!(pages[1].svg.matches("<rect/>").count(), 5);
+        let (x, y) = l.position(3);
+        assert!(pages[0].svg.contains(&format!(
+            "x=\"{x}\" y=\"{y}\" width=\"101.6\" height=\"50.8\""
+        )));
+        assert!(!pages[0].svg.contains("101.6mm\""));
+    }
+}
