@@ -371,24 +371,24 @@ impl Printer {
                     id: &m.id,
                     view_box: &m.view_box,
                     body: &m.body,
-                    height: m.min_height,
-                    width,
-                    offset,
+                    height: mm(m.min_height),
+                    width: mm(width),
+                    offset: mm(offset),
                 };
                 offset += width + gap;
                 pm
             })
             .collect();
         let marks_width = (offset - gap).max(0.0);
-        let marks_height = placed.iter().map(|m| m.height).fold(0.0, f32::max);
+        let marks_height = placed.iter().map(|m| m.height).fold(0.0, f64::max);
 
         let mut cx = tera::Context::new();
         cx.insert(
             "label",
             &LabelView {
-                width: l.label_w,
-                height: l.label_h,
-                margin: MARGIN,
+                width: mm(l.label_w),
+                height: mm(l.label_h),
+                margin: mm(MARGIN),
                 sheet: l.name,
                 template: &o.template,
                 dpi: o.dpi,
@@ -397,10 +397,10 @@ impl Printer {
         cx.insert(
             "qr",
             &QrView {
-                x: qr_x,
-                y: qr_y,
-                size: sizing.size_mm,
-                module: sizing.module_mm,
+                x: mm(qr_x),
+                y: mm(qr_y),
+                size: mm(sizing.size_mm),
+                module: mm(sizing.module_mm),
                 dots: sizing.dots,
                 view_box: format!("0 0 {0} {0}", code.side()),
                 path: code.svg_path(),
@@ -413,9 +413,9 @@ impl Printer {
             "caption",
             &CaptionView {
                 text: caption.lines.first().cloned().unwrap_or_default(),
-                size: caption.size,
-                x: qr_x + sizing.size_mm / 2.0,
-                y: qr_y + sizing.size_mm + caption.size * 1.15,
+                size: mm(caption.size),
+                x: mm(qr_x + sizing.size_mm / 2.0),
+                y: mm(qr_y + sizing.size_mm + caption.size * 1.15),
             },
         );
         cx.insert(
@@ -448,7 +448,7 @@ impl Printer {
             },
         );
         cx.insert("marks", &placed);
-        cx.insert("marks_width", &marks_width);
+        cx.insert("marks_width", &mm(marks_width));
         cx.insert("marks_height", &marks_height);
         cx.insert("alert_symbol", &self.marks.get("safety-alert"));
         cx.insert("warnings", &warnings);
@@ -482,17 +482,23 @@ struct PlacedMark<'a> {
     id: &'a str,
     view_box: &'a str,
     body: &'a str,
-    height: f32,
-    width: f32,
+    height: f64,
+    width: f64,
     /// From the left of the marks row (mm).
-    offset: f32,
+    offset: f64,
+}
+
+/// A length for a template: millimetres to 0.1 µm, so SVG attributes read `101.6`,
+/// not the `101.5999984741211` of an f32 widened.
+fn mm(x: f32) -> f64 {
+    (f64::from(x) * 10_000.0).round() / 10_000.0
 }
 
 #[derive(Serialize)]
 struct LabelView<'a> {
-    width: f32,
-    height: f32,
-    margin: f32,
+    width: f64,
+    height: f64,
+    margin: f64,
     sheet: &'a str,
     template: &'a str,
     dpi: u32,
@@ -500,10 +506,10 @@ struct LabelView<'a> {
 
 #[derive(Serialize)]
 struct QrView<'a> {
-    x: f32,
-    y: f32,
-    size: f32,
-    module: f32,
+    x: f64,
+    y: f64,
+    size: f64,
+    module: f64,
     dots: u32,
     view_box: String,
     path: String,
@@ -515,9 +521,9 @@ struct QrView<'a> {
 #[derive(Serialize)]
 struct CaptionView {
     text: String,
-    size: f32,
-    x: f32,
-    y: f32,
+    size: f64,
+    x: f64,
+    y: f64,
 }
 
 #[derive(Serialize)]

@@ -167,3 +167,116 @@ pub fn for_build(site: &Site, assessed: &Assessed) -> Result<(usize, Files), Vec
     let files = print(site, assessed, &printer, &jobs, sheet.as_ref())?;
     Ok((jobs.len(), files))
 }
+
+/// What `certpress labels` was asked for.
+pub struct Request {
+    pub product: Option<String>,
+    pub lot: Option<String>,
+    /// Empty: the configured formats.
+    pub formats: Vec<LabelFormat>,
+    pub sheet: Option<String>,
+    pub template: Option<String>,
+    pub start_at: u32,
+    pub printer: Option<String>,
+    pub dpi: Option<u32>,
+    pub outline: bool,
+}
+
+fn config_error(message: String) -> Vec<Diagnostic> {
+    vec![Diagnostic::error("bad-labels", crate::config::FILE, message).config()]
+}
+
+/// `certpress labels`: prints what `request` asks for into `target/labels/`, returning
+/// a one-line summary.
+pub fn run(
+    site: &Site,
+    assessed: &Assessed,
+    request: &Request,
+    target: &std::path::Path,
+) -> Result<String, Vec<Diagnostic>> {
+    let mut options = super::Options::from_config(site).map_err(|d| vec![d])?;
+    if let Some(name) = &request.sheet {
+        options.layout =
+            super::layout::find(name).ok_or_else(|| vec![super::unknown_sheet(name)])?;
+    }
+    if let Some(t) = &request.template {
+        options.template = t.clone();
+    }
+    if !request.formats.is_empty() {
+        options.formats = request.formats.clone();
+    }
+    if let Some(dpi) = request.dpi {
+        options.dpi = dpi;
+    }
+    let calibration = site
+        .config
+        .labels
+        .calibration(request.printer.as_deref())
+        .map_err(config_error)?;
+    let layout = options.layout;
+    let printer = Printer::load(site, options).map_err(|d| vec![d])?;
+    let mut files: Files = Vec::new();
+    let summary = if request.outline {
+        let page = sheet::outline(layout, &calibration);
+        let pdf = output::pdf(std::slice::from_ref(&page), printer.usvg_options())
+            .map_err(config_error)?;
+        files.push((format!("labels/sheets/{}-outline.pdf", layout.name), pdf));
+        format!(
+            "Wrote the outline test page of {} ({})",
+            layout.name, layout.title
+        )
+    } else {
+        let jobs = super::jobs(site, request.product.as_deref(), request.lot.as_deref());
+        if jobs.is_empty() {
+            return Err(config_error(match (&request.product, &request.lot) {
+                (Some(p), Some(l)) => format!("product `{p}` has no lot `{l}`"),
+                (Some(p), None) => format!("no product `{p}`"),
+                _ => "the site has no products to label".to_string(),
+            }));
+        }
+        let sheet_request = SheetRequest {
+            start_at: request.start_at,
+            calibration,
+        };
+        files = print(site, assessed, &printer, &jobs, Some(&sheet_request))?;
+        let o = &printer.options;
+        let formats: Vec<String> = o
+            .formats
+            .iter()
+            .map(|f| format!("{f:?}").to_lowercase())
+            .collect();
+        let skip = (request.start_at - 1) % layout.per_page();
+        let pages = (skip as usize + jobs.len()).div_ceil(layout.per_page() as usize);
+        format!(
+            "Printed {} ({} at {} dpi) and a {}-page {} sheet starting at position {}",
+            if jobs.len() == 1 {
+                "1 label".to_string()
+            } else {
+                format!("{} labels", jobs.len())
+            },
+            formats.join(", "),
+            o.dpi,
+            pages,
+            layout.name,
+            skip + 1
+        )
+    };
+    for (path, bytes) in &files {
+        let dest = target.join(path);
+        let written = dest
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&dest, bytes));
+        if let Err(e) = written {
+            return Err(vec![
+                Diagnostic::error(
+                    "write-failed",
+                    dest.display().to_string(),
+                    format!("cannot write: {e}"),
+                )
+                .config(),
+            ]);
+        }
+    }
+    Ok(summary)
+}

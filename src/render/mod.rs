@@ -297,6 +297,7 @@ fn page<'a>(
                 })
                 .collect();
             cx.insert("issued", &issued);
+            cx.insert("labels", &view::labels(site, p));
             let mut paths = vec![format!("{path}index.html")];
             // The GS1 Digital Link path is a copy with the same canonical link: a phone
             // that scans a label lands on the page without a redirect hop.

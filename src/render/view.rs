@@ -444,3 +444,47 @@ pub fn assessments<'a>(
         })
         .collect()
 }
+
+/// A label `build` printed, for the product page.
+#[derive(Serialize)]
+pub struct LabelLink {
+    /// None for a product without lots.
+    pub lot: Option<String>,
+    /// The image to show: the SVG, else the PNG.
+    pub image_url: Option<String>,
+    /// (format, URL) of every file printed.
+    pub files: Vec<(&'static str, String)>,
+}
+
+/// The product's labels in the configured formats (the files `build` writes).
+pub fn labels(site: &Site, p: &Product) -> Vec<LabelLink> {
+    use crate::config::LabelFormat;
+    let base = site.config.base_path();
+    let formats = &site.config.labels.formats;
+    crate::label::jobs(site, Some(&p.id), None)
+        .into_iter()
+        .map(|job| {
+            let url = |ext: &str| format!("{base}{}.{ext}", job.stem);
+            let files: Vec<(&'static str, String)> = formats
+                .iter()
+                .map(|f| {
+                    let ext = match f {
+                        LabelFormat::Svg => "svg",
+                        LabelFormat::Png => "png",
+                        LabelFormat::Pdf => "pdf",
+                        LabelFormat::Zpl => "zpl",
+                    };
+                    (ext, url(ext))
+                })
+                .collect();
+            let image_url = ["svg", "png"]
+                .iter()
+                .find_map(|e| files.iter().find(|(x, _)| x == e).map(|(_, u)| u.clone()));
+            LabelLink {
+                lot: job.lot.map(|l| l.lot.clone()),
+                image_url,
+                files,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,509 @@
+//! Labels, checked by reading what certpress writes: QR codes decoded from the PNGs
+//! (rqrr), PDF page sizes, sheets rendered by poppler and each label's code decoded
+//! where the layout puts it, ZPL magnification per printer resolution, escaping.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+const BASE: &str = "https://certs.littleoak.example/";
+
+/// (width, height) in mm of the layouts, as labels.md §1 gives them.
+const LAYOUTS: [(&str, f32, f32, f32, f32); 8] = [
+    // name, page w, page h, label w, label h (mm)
+    ("avery-5160", 215.9, 279.4, 66.675, 25.4),
+    ("avery-5163", 215.9, 279.4, 101.6, 50.8),
+    ("avery-l7160", 210.0, 297.0, 63.5, 38.1),
+    ("avery-l7163", 210.0, 297.0, 99.1, 38.1),
+    ("avery-l7651", 210.0, 297.0, 38.1, 21.2),
+    ("avery-22806", 215.9, 279.4, 50.8, 50.8),
+    ("roll-4x6", 101.6, 152.4, 101.6, 152.4),
+    ("roll-2x1", 50.8, 25.4, 50.8, 25.4),
+];
+
+/// Decodes every QR code in a greyscale image.
+fn decode(img: &image::GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        img.width() as usize,
+        img.height() as usize,
+        |x, y| img.get_pixel(x as u32, y as u32).0[0],
+    );
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
+}
+
+fn decode_png(path: &Path) -> Vec<String> {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_luma8();
+    decode(&img)
+}
+
+/// What each lot's code must open (SPEC §8), from the records themselves.
+fn expected_urls() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(repo().join("content/products"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+    {
+        let r: serde_yaml::Value =
+            serde_yaml::from_str(&fs::read_to_string(e.path()).unwrap()).unwrap();
+        let id = r["id"].as_str().unwrap();
+        let gtin = r["gtin"].as_str().map(|g| format!("{g:0>14}"));
+        for lot in r["lots"].as_sequence().into_iter().flatten() {
+            let lot = lot["lot"].as_str().unwrap();
+            let url = match &gtin {
+                Some(g) => format!("{BASE}01/{g}/10/{lot}"),
+                None => format!("{BASE}products/{id}/lots/{lot}/"),
+            };
+            out.insert(format!("labels/{id}/{lot}"), url);
+        }
+    }
+    out
+}
+
+/// Page sizes (pt) of a PDF written by certpress (pdf-writer writes each MediaBox plainly).
+fn page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/MediaBox [")
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let nums: Vec<f32> = rest[..rest.find(']').unwrap()]
+                .split_whitespace()
+                .map(|n| n.parse().unwrap())
+                .collect();
+            (nums[2] - nums[0], nums[3] - nums[1])
+        })
+        .collect()
+}
+
+fn pt(mm: f32) -> f32 {
+    mm / 25.4 * 72.0
+}
+
+fn close(a: f32, b: f32) -> bool {
+    (a - b).abs() < 0.05
+}
+
+/// Poppler's pdftoppm, which CI installs; without it (and not in CI) the sheet checks
+/// that need it are skipped with a note.
+fn pdftoppm() -> bool {
+    let ok = Command::new("pdftoppm").arg("-v").output().is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CERTPRESS_BROWSER_TESTS").as_deref() != Ok("required"),
+            "pdftoppm (poppler-utils) is required"
+        );
+        eprintln!("note: pdftoppm not found (apt install poppler-utils): sheet rendering skipped");
+    }
+    ok
+}
+
+/// Renders page `page` (1-based) of a PDF at `dpi`.
+fn render_page(pdf: &Path, page: u32, dpi: u32) -> image::GrayImage {
+    let out = pdf.with_extension(format!("p{page}"));
+    let o = Command::new("pdftoppm")
+        .args(["-gray", "-png", "-singlefile", "-r", &dpi.to_string()])
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(pdf)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // -singlefile: the page is written as `<prefix>.png`.
+    image::open(format!("{}.png", out.display()))
+        .unwrap()
+        .to_luma8()
+}
+
+fn labels(root: &Path, out: &Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "labels",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let o = certpress(&all);
+    assert!(
+        o.status.success(),
+        "{all:?}\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+#[test]
+fn every_png_label_decodes_to_its_lot_url() {
+    let (_dir, out) = build_example();
+    let expected = expected_urls();
+    assert!(expected.len() >= 25);
+    for (stem, url) in &expected {
+        let png = out.join(format!("{stem}.png"));
+        let found = decode_png(&png);
+        assert_eq!(found, vec![url.clone()], "{stem}");
+        // Printed at the configured 300 dpi, at the layout's size (avery-5163: 4 × 2 in).
+        let img = image::open(&png).unwrap();
+        assert_eq!((img.width(), img.height()), (1200, 600), "{stem}");
+        // The code in the SVG is vector paths, with the same URL recorded on the label.
+        let svg = fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        assert_eq!(doc.root_element().attribute("data-url"), Some(url.as_str()));
+        assert!(doc.descendants().any(|n| n.has_tag_name("path")));
+        assert_eq!(doc.root_element().attribute("width"), Some("101.6mm"));
+    }
+}
+
+#[test]
+fn label_pdfs_are_exact_size_and_ask_viewers_not_to_scale() {
+    let (_dir, out) = build_example();
+    for stem in expected_urls().keys() {
+        let pdf = fs::read(out.join(format!("{stem}.pdf"))).unwrap();
+        let sizes = page_sizes(&pdf);
+        assert_eq!(sizes.len(), 1, "{stem}");
+        assert!(
+            close(sizes[0].0, 288.0) && close(sizes[0].1, 144.0),
+            "{stem}: {sizes:?}"
+        );
+        assert!(String::from_utf8_lossy(&pdf).contains("/PrintScaling /None"));
+    }
+    // The build's sheet: every label, US Letter pages of ten.
+    let sheet = fs::read(out.join("labels/sheets/avery-5163.pdf")).unwrap();
+    let sizes = page_sizes(&sheet);
+    assert_eq!(sizes.len(), expected_urls().len().div_ceil(10));
+    assert!(
+        sizes.iter().all(|s| close(s.0, 612.0) && close(s.1, 792.0)),
+        "{sizes:?}"
+    );
+}
+
+/// Top-left corner (mm) of position `i` (0-based) on a layout, from labels.md §1.
+fn position(name: &str, i: u32) -> (f32, f32) {
+    let inch = 25.4;
+    let (cols, x0, y0, dx, dy) = match name {
+        "avery-5163" => (2, 0.1625 * inch, 0.5 * inch, 4.1875 * inch, 2.0 * inch),
+        "avery-l7160" => (3, 7.21, 15.15, 66.04, 38.10),
+        other => panic!("no geometry for {other} in this test"),
+    };
+    ((i % cols) as f32 * dx + x0, (i / cols) as f32 * dy + y0)
+}
+
+#[test]
+fn each_label_sits_where_the_layout_says_from_start_at() {
+    if !pdftoppm() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // Two products' labels on a partly used L7160 sheet, from position 5.
+    let printed = labels(
+        &repo(),
+        &out,
+        &[
+            "--sheet",
+            "avery-l7160",
+            "--template",
+            "compact",
+            "--format",
+            "svg",
+            "--start-at",
+            "5",
+        ],
+    );
+    assert!(printed.contains("starting at position 5"), "{printed}");
+    let expected: Vec<String> = expected_urls().into_values().collect();
+    let pdf = out.join("labels/sheets/avery-l7160.pdf");
+    let dpi = 200;
+    let mut checked = 0;
+    let per_page = 21;
+    for (n, url) in expected.iter().enumerate() {
+        let slot = 4 + n as u32;
+        let page = slot / per_page + 1;
+        if checked >= 25 {
+            break;
+        }
+        let img = render_page(&pdf, page, dpi);
+        let (x, y) = position("avery-l7160", slot % per_page);
+        let px = |mm: f32| (mm / 25.4 * dpi as f32).round() as u32;
+        let crop = image::imageops::crop_imm(&img, px(x), px(y), px(63.5), px(38.1)).to_image();
+        assert_eq!(
+            decode(&crop),
+            vec![url.clone()],
+            "label {n} at position {}",
+            slot + 1
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20);
+    // Positions 1-4 of the first page are left blank.
+    let first = render_page(&pdf, 1, dpi);
+    let (x, y) = position("avery-l7160", 0);
+    let px = |mm: f32| (mm / 25.4 * dpi as f32).round() as u32;
+    let blank = image::imageops::crop_imm(&first, px(x), px(y), px(63.5), px(38.1)).to_image();
+    assert!(
+        blank.pixels().all(|p| p.0[0] > 200),
+        "position 1 is not blank"
+    );
+}
+
+#[test]
+fn printer_calibration_moves_the_sheet() {
+    if !pdftoppm() {
+        return;
+    }
+    let site = example_copy();
+    let toml = fs::read_to_string(site.path().join("site.toml"))
+        .unwrap()
+        .replace("[labels]\n", "[labels]\nprinter = \"office\"\n")
+        + "\n[labels.printers.office]\nx_offset_mm = 5.0\ny_offset_mm = 10.0\nx_scale = 1.0\ny_scale = 1.0\n";
+    fs::write(site.path().join("site.toml"), toml).unwrap();
+    let out = site.path().join("out");
+    labels(
+        site.path(),
+        &out,
+        &[
+            "--product",
+            "rainbow-stacker",
+            "--lot",
+            "2026-03A",
+            "--format",
+            "svg",
+        ],
+    );
+    let pdf = out.join("labels/sheets/avery-5163.pdf");
+    let dpi = 150;
+    let img = render_page(&pdf, 1, dpi);
+    let (x, y) = position("avery-5163", 0);
+    let px = |mm: f32| (mm / 25.4 * dpi as f32).round() as u32;
+    // The label moved 5 mm right and 10 mm down: found there, not at the layout's spot.
+    let moved =
+        image::imageops::crop_imm(&img, px(x + 5.0), px(y + 10.0), px(101.6), px(50.8)).to_image();
+    assert_eq!(
+        decode(&moved),
+        vec![format!("{BASE}01/09521234000112/10/2026-03A")]
+    );
+    let corner = image::imageops::crop_imm(&img, px(x), px(y), px(4.5), px(9.5)).to_image();
+    assert!(corner.pixels().all(|p| p.0[0] > 200));
+}
+
+#[test]
+fn every_layout_prints_a_sheet_of_its_size_and_a_scannable_label() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, pw, ph, lw, lh) in LAYOUTS {
+        let out = dir.path().join(name);
+        // The tracking label needs room for its text; small layouts get the compact one.
+        let template = if lh < 30.0 { "compact" } else { "tracking" };
+        labels(
+            &repo(),
+            &out,
+            &[
+                "--sheet",
+                name,
+                "--template",
+                template,
+                "--product",
+                "rainbow-stacker",
+                "--lot",
+                "2026-03A",
+                "--format",
+                "png",
+                "--format",
+                "pdf",
+            ],
+        );
+        let sheet = fs::read(out.join(format!("labels/sheets/{name}.pdf"))).unwrap();
+        let sizes = page_sizes(&sheet);
+        assert_eq!(sizes.len(), 1, "{name}");
+        assert!(
+            close(sizes[0].0, pt(pw)) && close(sizes[0].1, pt(ph)),
+            "{name}: {sizes:?}"
+        );
+        let single = fs::read(out.join("labels/rainbow-stacker/2026-03A.pdf")).unwrap();
+        let s = page_sizes(&single)[0];
+        assert!(close(s.0, pt(lw)) && close(s.1, pt(lh)), "{name}: {s:?}");
+        // The printed-size PNG (300 dpi) scans.
+        let png = out.join("labels/rainbow-stacker/2026-03A.png");
+        assert_eq!(
+            decode_png(&png),
+            vec![format!("{BASE}01/09521234000112/10/2026-03A")],
+            "{name}"
+        );
+        let img = image::open(&png).unwrap();
+        // (Half a pixel either way: 2.625 in is 787.5 px.)
+        assert!(
+            (img.width() as f32 - lw / 25.4 * 300.0).abs() <= 0.51,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_outline_test_page_numbers_every_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let said = labels(&repo(), &out, &["--sheet", "avery-l7651", "--outline"]);
+    assert!(said.contains("outline test page of avery-l7651"), "{said}");
+    let pdf = fs::read(out.join("labels/sheets/avery-l7651-outline.pdf")).unwrap();
+    let sizes = page_sizes(&pdf);
+    assert!(close(sizes[0].0, pt(210.0)) && close(sizes[0].1, pt(297.0)));
+}
+
+/// The `^BQN,2,m` magnification in a ZPL file, and its field data.
+fn bq(zpl: &str) -> (u32, String) {
+    let at = zpl.find("^BQN,2,").expect("a QR field");
+    let rest = &zpl[at + 7..];
+    let m: u32 = rest[..rest.find('^').unwrap()].parse().unwrap();
+    let fd = &rest[rest.find("^FD").unwrap() + 3..];
+    (m, fd[..fd.find("^FS").unwrap()].to_string())
+}
+
+#[test]
+fn zpl_magnification_is_whole_dots_for_each_printer() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{BASE}01/09521234000112/10/2026-03A");
+    let mut seen = Vec::new();
+    for dpi in [203u32, 300, 600] {
+        let out = dir.path().join(dpi.to_string());
+        labels(
+            &repo(),
+            &out,
+            &[
+                "--product",
+                "rainbow-stacker",
+                "--lot",
+                "2026-03A",
+                "--format",
+                "zpl",
+                "--dpi",
+                &dpi.to_string(),
+            ],
+        );
+        let zpl = fs::read_to_string(out.join("labels/rainbow-stacker/2026-03A.zpl")).unwrap();
+        let (m, data) = bq(&zpl);
+        // Level M, automatic input mode, then the URL.
+        assert_eq!(data, format!("MA,{url}"));
+        let dot = 25.4 / dpi as f32;
+        assert!((1..=10).contains(&m), "{dpi}: {m}");
+        assert!(
+            m as f32 * dot >= 0.396 - 1e-4,
+            "{dpi} dpi: {m} dots is below GS1's smallest module"
+        );
+        assert!(
+            m as f32 * dot <= 0.990 + 1e-4,
+            "{dpi} dpi: {m} dots is above GS1's largest module"
+        );
+        // The symbol (version 4: 33 modules, 41 with the quiet zone) fits the label height.
+        let height_dots = (50.8 / 25.4 * dpi as f32) as u32;
+        assert!(41 * m < height_dots);
+        assert!(zpl.contains(&format!(
+            "^PW{}",
+            (101.6 / 25.4 * dpi as f32).round() as u32
+        )));
+        seen.push(m);
+    }
+    // 4 in × 2 in label: 0.875 mm modules at 203 dpi, 0.931 mm at 300 dpi, 0.423 mm × 10 at 600.
+    assert_eq!(seen, vec![7, 10, 10]);
+}
+
+#[test]
+fn record_text_is_escaped_in_label_svgs() {
+    let site = example_copy();
+    let record = site
+        .path()
+        .join("content/products/toys/rainbow-stacker.yaml");
+    let hostile = r#"Rings <script>&amp; "quoted" & 'single' </svg>"#;
+    let text = fs::read_to_string(&record).unwrap().replace(
+        "name: Rainbow Stacking Rings",
+        &format!("name: '{}'", hostile.replace('\'', "''")),
+    );
+    assert!(text.contains("<script>"));
+    fs::write(&record, text).unwrap();
+    let out = site.path().join("out");
+    labels(
+        site.path(),
+        &out,
+        &[
+            "--product",
+            "rainbow-stacker",
+            "--format",
+            "svg",
+            "--format",
+            "png",
+        ],
+    );
+    let svg = fs::read_to_string(out.join("labels/rainbow-stacker/2026-03A.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    assert!(!doc.descendants().any(|n| n.has_tag_name("script")));
+    let all_text: String = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("tspan"))
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(all_text.contains("<script>&amp;"), "{all_text}");
+    assert!(all_text.contains("\"quoted\" & 'single'"), "{all_text}");
+    // And the code still scans.
+    assert_eq!(
+        decode_png(&out.join("labels/rainbow-stacker/2026-03A.png")).len(),
+        1
+    );
+}
+
+#[test]
+fn a_label_too_small_for_its_code_is_an_error_that_says_what_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = certpress(&[
+        "labels",
+        "--root",
+        repo().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--sheet",
+        "avery-l7651",
+        "--template",
+        "compact",
+        "--dpi",
+        "203",
+        "--product",
+        "rainbow-stacker",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("needs 20.5 mm square"), "{e}");
+    assert!(e.contains("at least 23.9 mm tall"), "{e}");
+    assert!(!out.join("labels/rainbow-stacker").exists());
+}
+
+#[test]
+fn the_product_page_shows_its_labels() {
+    let (_dir, out) = build_example();
+    let html = scraper::Html::parse_document(
+        &fs::read_to_string(out.join("products/rainbow-stacker/index.html")).unwrap(),
+    );
+    let sel = scraper::Selector::parse(".label-list img").unwrap();
+    let srcs: Vec<&str> = html
+        .select(&sel)
+        .filter_map(|i| i.value().attr("src"))
+        .collect();
+    assert_eq!(
+        srcs,
+        vec![
+            "/labels/rainbow-stacker/2026-03A.svg",
+            "/labels/rainbow-stacker/2026-07B.svg"
+        ]
+    );
+    for s in srcs {
+        assert!(out.join(s.trim_start_matches('/')).is_file());
+    }
+}
