@@ -70,19 +70,35 @@ fn expected_urls() -> BTreeMap<String, String> {
     out
 }
 
-/// Page sizes (pt) of a PDF written by certpress (pdf-writer writes each MediaBox plainly).
+/// Page sizes (pt) of a PDF, read with lopdf.
 fn page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
-    let text = String::from_utf8_lossy(pdf);
-    text.match_indices("/MediaBox [")
-        .map(|(i, m)| {
-            let rest = &text[i + m.len()..];
-            let nums: Vec<f32> = rest[..rest.find(']').unwrap()]
-                .split_whitespace()
-                .map(|n| n.parse().unwrap())
+    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
+    doc.get_pages()
+        .values()
+        .map(|id| {
+            let page = doc.get_dictionary(*id).unwrap();
+            let b: Vec<f32> = page
+                .get(b"MediaBox")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_float().unwrap())
                 .collect();
-            (nums[2] - nums[0], nums[3] - nums[1])
+            (b[2] - b[0], b[3] - b[1])
         })
         .collect()
+}
+
+/// The catalog's viewer preferences ask viewers to print at 100 %.
+fn prints_unscaled(pdf: &[u8]) -> bool {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.catalog()
+        .and_then(|c| c.get(b"ViewerPreferences"))
+        .and_then(|v| v.as_dict())
+        .and_then(|v| v.get(b"PrintScaling"))
+        .and_then(|n| n.as_name())
+        .is_ok_and(|n| n == b"None")
 }
 
 fn pt(mm: f32) -> f32 {
@@ -175,7 +191,7 @@ fn label_pdfs_are_exact_size_and_ask_viewers_not_to_scale() {
             close(sizes[0].0, 288.0) && close(sizes[0].1, 144.0),
             "{stem}: {sizes:?}"
         );
-        assert!(String::from_utf8_lossy(&pdf).contains("/PrintScaling /None"));
+        assert!(prints_unscaled(&pdf), "{stem}");
     }
     // The build's sheet: every label, US Letter pages of ten.
     let sheet = fs::read(out.join("labels/sheets/avery-5163.pdf")).unwrap();

@@ -70,11 +70,12 @@ pub struct Page {
 /// A PDF of `pages` at their exact physical size, with `/PrintScaling /None` so viewers
 /// print at 100 % (labels.md §2). Pages convert in parallel.
 pub fn pdf(pages: &[Page], options: &usvg::Options) -> Result<Vec<u8>, String> {
-    // Text becomes outlines: what prints is exactly what the bundled font draws, and
-    // the file does not depend on the order svg2pdf happens to write font subsets in
-    // (a hash map's), so builds stay byte-identical.
+    // Text is embedded with subsets of the bundled fonts (a page of labels as outlines
+    // is ~20 times larger); `canonical` then makes the file independent of the order
+    // svg2pdf happens to write fonts and resources in, and compresses the streams, at a
+    // faster level than svg2pdf's (its deflate was a sixth of a sheet's time).
     let conversion = svg2pdf::ConversionOptions {
-        embed_text: false,
+        compress: false,
         ..Default::default()
     };
     let chunks: Vec<(pdf_writer::Chunk, Ref)> = pages
@@ -124,5 +125,96 @@ pub fn pdf(pages: &[Page], options: &usvg::Options) -> Result<Vec<u8>, String> {
     cat.viewer_preferences()
         .pair(Name(b"PrintScaling"), Name(b"None"));
     cat.finish();
-    Ok(pdf.finish())
+    canonical(&pdf.finish())
+}
+
+/// The same PDF with every dictionary's keys sorted and objects numbered in the order a
+/// walk from the catalog meets them. svg2pdf writes font subsets and resource entries
+/// in hash-map order, which differs from run to run; this makes the same labels give a
+/// byte-identical file (SPEC §11). Uncompressed streams are deflated.
+fn canonical(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use lopdf::{Dictionary, Object, ObjectId};
+    fn sort(o: &mut Object) {
+        match o {
+            Object::Dictionary(d) => sort_dict(d),
+            Object::Stream(s) => sort_dict(&mut s.dict),
+            Object::Array(a) => a.iter_mut().for_each(sort),
+            _ => {}
+        }
+    }
+    fn sort_dict(d: &mut Dictionary) {
+        let mut entries: Vec<(Vec<u8>, Object)> = std::mem::take(d).into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, v) in &mut entries {
+            sort(v);
+        }
+        *d = entries.into_iter().collect();
+    }
+    fn refs(o: &Object, out: &mut Vec<ObjectId>) {
+        match o {
+            Object::Reference(id) => out.push(*id),
+            Object::Dictionary(d) => d.iter().for_each(|(_, v)| refs(v, out)),
+            Object::Stream(s) => s.dict.iter().for_each(|(_, v)| refs(v, out)),
+            Object::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    fn renumber(o: &mut Object, map: &std::collections::HashMap<ObjectId, ObjectId>) {
+        match o {
+            Object::Reference(id) => *id = map[id],
+            Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| renumber(v, map)),
+            Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| renumber(v, map)),
+            Object::Array(a) => a.iter_mut().for_each(|v| renumber(v, map)),
+            _ => {}
+        }
+    }
+    let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("PDF: {e}"))?;
+    doc.objects.values_mut().for_each(sort);
+    // Deflated in parallel: a thousand-page sheet has thousands of streams.
+    let mut streams: Vec<&mut lopdf::Stream> = doc
+        .objects
+        .values_mut()
+        .filter_map(|o| match o {
+            Object::Stream(s) if !s.dict.has(b"Filter") => Some(s),
+            _ => None,
+        })
+        .collect();
+    streams.par_iter_mut().for_each(|s| {
+        let packed = miniz_oxide::deflate::compress_to_vec_zlib(&s.content, 1);
+        s.dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+        s.set_content(packed);
+    });
+    let root = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|e| format!("PDF: {e}"))?;
+    let mut map = std::collections::HashMap::new();
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(id) = queue.pop_front() {
+        if map.contains_key(&id) {
+            continue;
+        }
+        map.insert(id, (map.len() as u32 + 1, 0));
+        let mut next = Vec::new();
+        if let Some(o) = doc.objects.get(&id) {
+            refs(o, &mut next);
+        }
+        queue.extend(next);
+    }
+    let mut objects = std::collections::BTreeMap::new();
+    for (id, mut o) in std::mem::take(&mut doc.objects) {
+        let Some(new) = map.get(&id).copied() else {
+            continue; // unreachable from the catalog: nothing refers to it
+        };
+        renumber(&mut o, &map);
+        objects.insert(new, o);
+    }
+    doc.objects = objects;
+    doc.max_id = map.len() as u32;
+    doc.trailer = Dictionary::new();
+    doc.trailer.set("Root", Object::Reference(map[&root]));
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| format!("PDF: {e}"))?;
+    Ok(out)
 }

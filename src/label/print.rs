@@ -261,22 +261,27 @@ pub fn run(
             skip + 1
         )
     };
-    for (path, bytes) in &files {
-        let dest = target.join(path);
-        let written = dest
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&dest, bytes));
-        if let Err(e) = written {
-            return Err(vec![
+    // Ten thousand labels are ten thousand files: written in parallel.
+    let failed: Vec<Diagnostic> = files
+        .par_iter()
+        .filter_map(|(path, bytes)| {
+            let dest = target.join(path);
+            let written = dest
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&dest, bytes));
+            written.err().map(|e| {
                 Diagnostic::error(
                     "write-failed",
                     dest.display().to_string(),
                     format!("cannot write: {e}"),
                 )
-                .config(),
-            ]);
-        }
+                .config()
+            })
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Err(failed);
     }
     Ok(summary)
 }
