@@ -198,20 +198,25 @@ fn one() -> usize {
     1
 }
 
-/// A block placed by [`stack`].
+/// A block placed by [`stack`]. Lengths are f64 rounded to 0.1 µm, so templates write
+/// `2.6`, not the `2.5999999046325684` of a widened f32.
 #[derive(serde::Serialize, Debug)]
 pub struct Block {
     /// Top of the block, from the top of the column (mm).
-    pub y: f32,
-    pub size: f32,
+    pub y: f64,
+    pub size: f64,
     /// Baseline-to-baseline distance (mm).
-    pub line_height: f32,
+    pub line_height: f64,
     pub lines: Vec<String>,
     pub bold: bool,
-    pub indent: f32,
+    pub indent: f64,
     pub alert: bool,
     /// Height of the block (mm).
-    pub height: f32,
+    pub height: f64,
+}
+
+fn mm(x: f32) -> f64 {
+    (f64::from(x) * 10_000.0).round() / 10_000.0
 }
 
 /// Lines are set 1.2 times their size apart; blocks `gap` × size apart.
@@ -264,18 +269,18 @@ pub fn stack(
             }
             let h = fitted.lines.len() as f32 * fitted.size * LEADING;
             blocks.push(Block {
-                y,
-                size: fitted.size,
-                line_height: fitted.size * LEADING,
+                y: mm(y),
+                size: mm(fitted.size),
+                line_height: mm(fitted.size * LEADING),
                 lines: fitted.lines,
                 bold: item.bold,
-                indent: item.indent,
+                indent: mm(item.indent),
                 alert: item.alert,
-                height: h,
+                height: mm(h),
             });
             y += h + gap * fitted.size;
         }
-        let used = blocks.last().map_or(0.0, |b| b.y + b.height);
+        let used = blocks.last().map_or(0.0, |b| (b.y + b.height) as f32);
         if used <= height + 1e-3 {
             return Ok(blocks);
         }
@@ -350,6 +355,7 @@ mod tests {
         assert!(tight[0].size < 3.0);
         let last = tight.last().unwrap();
         assert!(last.y + last.height <= 6.0 + 1e-3);
+        assert_eq!(roomy[0].size, 3.0);
         let warning = [item(
             "WARNING: CHOKING HAZARD—Small parts. Not for children under 3 yrs.",
             2.0,
