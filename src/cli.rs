@@ -56,34 +56,8 @@ enum Command {
     /// Print labels: one per lot (and per product without lots) in each format, and a
     /// PDF sheet, into <output>/labels/ (where `build` puts them).
     Labels {
-        /// Only this product's labels.
-        #[arg(long, value_name = "ID")]
-        product: Option<String>,
-        /// Only this lot's label (with --product).
-        #[arg(long, value_name = "LOT", requires = "product")]
-        lot: Option<String>,
-        /// Formats to write (repeatable; default: labels.formats in site.toml).
-        #[arg(long = "format", value_enum, value_name = "FORMAT")]
-        formats: Vec<crate::config::LabelFormat>,
-        /// Sheet layout for the labels' size and the PDF sheet (default: labels.sheet).
-        #[arg(long, value_name = "LAYOUT")]
-        sheet: Option<String>,
-        /// Label template in themes/<theme>/labels/ (default: labels.template).
-        #[arg(long, value_name = "NAME")]
-        template: Option<String>,
-        /// First free position on a partly used sheet (1 = top left, row by row).
-        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-        start_at: u32,
-        /// Printer whose calibration to apply ([labels.printers.<name>] in site.toml).
-        #[arg(long, value_name = "NAME")]
-        printer: Option<String>,
-        /// Resolution for PNG and ZPL (default: labels.dpi; Zebra printers: 203, 300, 600).
-        #[arg(long, value_name = "DPI", value_parser = clap::value_parser!(u32).range(72..=2400))]
-        dpi: Option<u32>,
-        /// Write the sheet's outline test page (every position outlined and numbered, to
-        /// print on plain paper and hold against a sheet) instead of labels.
-        #[arg(long)]
-        outline: bool,
+        #[command(flatten)]
+        request: crate::label::print::Request,
         /// Output folder (default: build.output from site.toml).
         #[arg(long, value_name = "DIR")]
         output: Option<PathBuf>,
@@ -277,17 +251,7 @@ fn run(cli: Cli) -> u8 {
             exit_code(&diags, strict)
         }
         Command::Labels {
-            product,
-            lot,
-            formats,
-            sheet,
-            template,
-            start_at,
-            printer,
-            dpi,
-            outline,
-            output,
-            ..
+            request, output, ..
         } => {
             report::human(&root, &diags);
             let (Some(site), Some(assessed)) = (site, assessed) else {
@@ -297,17 +261,6 @@ fn run(cli: Cli) -> u8 {
                 report::summary(&diags, "labels");
                 return exit_code(&diags, strict);
             }
-            let request = crate::label::print::Request {
-                product,
-                lot,
-                formats,
-                sheet,
-                template,
-                start_at,
-                printer,
-                dpi,
-                outline,
-            };
             let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
             match crate::label::print::run(&site, &assessed, &request, &target) {
                 Ok(summary) => {

@@ -211,6 +211,15 @@ pub enum Standing {
     Retired,
 }
 
+impl Standing {
+    /// The latest issued version is in force: the certificate is ready and issued (its
+    /// content may have changed since). Blocked, withdrawn, retired and unissued ones
+    /// have no version in force, whatever was issued before.
+    pub fn in_force(self) -> bool {
+        matches!(self, Standing::Current | Standing::Changed)
+    }
+}
+
 /// The site's certificates against the ledger.
 #[derive(Debug, Default)]
 pub struct Review {

@@ -132,48 +132,47 @@ pub struct Job<'a> {
 /// The labels of `site`: one per lot, one per product without lots, optionally only
 /// those of one product (and one lot).
 pub fn jobs<'a>(site: &'a Site, product: Option<&str>, lot: Option<&str>) -> Vec<Job<'a>> {
+    site.content
+        .products
+        .iter()
+        .filter(|p| product.is_none_or(|id| id == p.id))
+        .flat_map(|p| product_jobs(site, p))
+        .filter(|j| lot.is_none_or(|x| j.lot.is_some_and(|l| l.lot == x)))
+        .collect()
+}
+
+/// One product's labels: one per lot, or one for a product without lots.
+pub fn product_jobs<'a>(site: &Site, p: &'a Product) -> Vec<Job<'a>> {
     let base_url = site.config.base_url.as_str();
-    let mut out = Vec::new();
-    for p in &site.content.products {
-        if product.is_some_and(|id| id != p.id) {
-            continue;
-        }
-        let gtin = p.gtin.map(|g| g.as_gtin14());
-        if p.lots.is_empty() {
-            if lot.is_none() {
-                out.push(Job {
-                    product: p,
-                    lot: None,
-                    url: match &gtin {
-                        Some(g) => crate::digital_link::uri(base_url, g, None),
-                        None => crate::render::view::product_url(base_url, &p.id),
-                    },
-                    stem: format!("labels/{}", p.id),
-                });
-            }
-            continue;
-        }
-        for l in &p.lots {
-            if lot.is_some_and(|x| x != l.lot) {
-                continue;
-            }
-            out.push(Job {
-                product: p,
-                lot: Some(l),
-                // SPEC §8: the GS1 Digital Link URI when there is a GTIN, else the lot page.
-                url: match &gtin {
-                    Some(g) => crate::digital_link::uri(base_url, g, Some(&l.lot)),
-                    None => crate::render::lot::lot_url(base_url, &p.id, &l.lot),
-                },
-                stem: format!(
-                    "labels/{}/{}",
-                    p.id,
-                    crate::digital_link::encode_segment(&l.lot)
-                ),
-            });
-        }
+    let gtin = p.gtin.map(|g| g.as_gtin14());
+    if p.lots.is_empty() {
+        return vec![Job {
+            product: p,
+            lot: None,
+            url: match &gtin {
+                Some(g) => crate::digital_link::uri(base_url, g, None),
+                None => crate::render::view::product_url(base_url, &p.id),
+            },
+            stem: format!("labels/{}", p.id),
+        }];
     }
-    out
+    p.lots
+        .iter()
+        .map(|l| Job {
+            product: p,
+            lot: Some(l),
+            // SPEC §8: the GS1 Digital Link URI when there is a GTIN, else the lot page.
+            url: match &gtin {
+                Some(g) => crate::digital_link::uri(base_url, g, Some(&l.lot)),
+                None => crate::render::lot::lot_url(base_url, &p.id, &l.lot),
+            },
+            stem: format!(
+                "labels/{}/{}",
+                p.id,
+                crate::digital_link::encode_segment(&l.lot)
+            ),
+        })
+        .collect()
 }
 
 /// The theme's label templates, marks and fonts, ready to draw.

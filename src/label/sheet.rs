@@ -139,4 +139,16 @@ mod tests {
         )));
         assert!(!pages[0].svg.contains("101.6mm\""));
     }
+
+    #[test]
+    fn the_outline_numbers_every_position() {
+        let l = find("avery-l7651").unwrap();
+        let page = outline(l, &Calibration::default());
+        assert_eq!(page.svg.matches("<rect ").count(), 65);
+        for n in [1, 33, 65] {
+            assert!(page.svg.contains(&format!(">{n}</text>")), "{n}");
+        }
+        let (x, y) = l.position(64);
+        assert!(page.svg.contains(&format!("<rect x=\"{x}\" y=\"{y}\"")));
+    }
 }

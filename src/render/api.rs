@@ -186,7 +186,7 @@ fn certificates<'a>(
                 .copied()
                 .unwrap_or(Standing::Unissued);
             let versions = ledger.certificates.get(&c.number);
-            let valid = matches!(standing, Standing::Current | Standing::Changed);
+            let valid = standing.in_force();
             let in_force = valid.then(|| ledger.latest(&c.number)).flatten();
             CertificateJson {
                 number: &c.number,
@@ -446,10 +446,8 @@ pub fn in_force<'a>(
         .flatten()
         .filter_map(|a| a.certificate.as_ref())
         .filter(|c| {
-            matches!(
-                review.standing.get(&c.number),
-                Some(Standing::Current | Standing::Changed)
-            ) && ledger.latest(&c.number).is_some()
+            review.standing.get(&c.number).is_some_and(|s| s.in_force())
+                && ledger.latest(&c.number).is_some()
         })
         .map(|c| c.number.as_str())
         .collect()

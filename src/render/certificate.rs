@@ -166,7 +166,7 @@ pub fn view<'a>(
         latest_url: certificate_url(base_path, number),
         standing,
         superseded,
-        valid: !superseded && matches!(standing, Standing::Current | Standing::Changed),
+        valid: !superseded && standing.in_force(),
         gaps,
         product: &s.product,
         product_url: product_exists.then(|| super::view::product_url(base_path, &s.product.id)),

@@ -81,9 +81,7 @@ pub fn certificate<'a>(
         .unwrap_or(Standing::Unissued);
     // Only current and changed certificates have a version in force; a blocked one is
     // never shown as valid, whatever was issued before.
-    let in_force = matches!(standing, Standing::Current | Standing::Changed)
-        .then(|| ledger.latest(number))
-        .flatten();
+    let in_force = standing.in_force().then(|| ledger.latest(number)).flatten();
     LotCertificate {
         title,
         number,

@@ -284,10 +284,11 @@ fn page<'a>(
                 .filter_map(|a| a.certificate.as_ref())
                 // Current and changed certificates have a latest issued version.
                 .filter(|c| {
-                    matches!(
-                        issuance.review.standing.get(&c.number),
-                        Some(crate::ledger::Standing::Current | crate::ledger::Standing::Changed)
-                    )
+                    issuance
+                        .review
+                        .standing
+                        .get(&c.number)
+                        .is_some_and(|s| s.in_force())
                 })
                 .map(|c| {
                     (

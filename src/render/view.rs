@@ -461,7 +461,8 @@ pub fn labels(site: &Site, p: &Product) -> Vec<LabelLink> {
     use crate::config::LabelFormat;
     let base = site.config.base_path();
     let formats = &site.config.labels.formats;
-    crate::label::jobs(site, Some(&p.id), None)
+    // This product's labels only: scanning every product here is quadratic.
+    crate::label::product_jobs(site, p)
         .into_iter()
         .map(|job| {
             let url = |ext: &str| format!("{base}{}.{ext}", job.stem);
