@@ -193,6 +193,30 @@ fn label_pdfs_are_exact_size_and_ask_viewers_not_to_scale() {
         );
         assert!(prints_unscaled(&pdf), "{stem}");
     }
+    // Each PDF's text is text, set where the SVG puts it: the first word of every line
+    // (a <tspan x y>) starts at x, with its baseline inside the word's box.
+    if pdftoppm() {
+        for stem in expected_urls().keys() {
+            let found = words(&out.join(format!("{stem}.pdf")), 1);
+            let svg = fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+            let doc = roxmltree::Document::parse(&svg).unwrap();
+            let mut lines = 0;
+            for t in doc.descendants().filter(|n| n.has_tag_name("tspan")) {
+                let first = t.text().unwrap().split_whitespace().next().unwrap();
+                let x: f32 = t.attribute("x").unwrap().parse().unwrap();
+                let y: f32 = t.attribute("y").unwrap().parse().unwrap();
+                let at = found
+                    .iter()
+                    .find(|(w, b)| w == first && (b[0] - x).abs() < 0.15 && b[1] < y && y < b[3]);
+                assert!(
+                    at.is_some(),
+                    "{stem}: `{first}` at ({x}, {y}) not in {found:?}"
+                );
+                lines += 1;
+            }
+            assert!(lines >= 4, "{stem}");
+        }
+    }
     // The build's sheet: every label, US Letter pages of ten.
     let sheet = fs::read(out.join("labels/sheets/avery-5163.pdf")).unwrap();
     let sizes = page_sizes(&sheet);
@@ -204,6 +228,50 @@ fn label_pdfs_are_exact_size_and_ask_viewers_not_to_scale() {
 }
 
 /// Top-left corner (mm) of position `i` (0-based) on a layout, from labels.md §1.
+/// The words poppler finds on page `page` of a PDF: text and bounding box in mm from the
+/// page's top left (`pdftotext -bbox`).
+fn words(pdf: &Path, page: u32) -> Vec<(String, [f32; 4])> {
+    let o = Command::new("pdftotext")
+        .args(["-bbox", "-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = String::from_utf8(o.stdout).unwrap();
+    let mm = |v: &str| v.parse::<f32>().unwrap() / 72.0 * 25.4;
+    html.lines()
+        .filter_map(|l| {
+            let l = l.trim().strip_prefix("<word ")?;
+            let attr = |name: &str| {
+                let at = l.find(&format!("{name}=\""))? + name.len() + 2;
+                Some(mm(&l[at..at + l[at..].find('"')?]))
+            };
+            let text = &l[l.find('>')? + 1..l.find("</word>")?];
+            Some((
+                text.replace("&amp;", "&"),
+                [attr("xMin")?, attr("yMin")?, attr("xMax")?, attr("yMax")?],
+            ))
+        })
+        .collect()
+}
+
+/// The share of `a`'s pixels with no pixel of about the same shade in `b` on the same
+/// row within `slack` pixels either side.
+fn unlike(a: &image::GrayImage, b: &image::GrayImage, slack: u32) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let (w, h) = a.dimensions();
+    let differ = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let shade = a.get_pixel(x, y)[0];
+            (x.saturating_sub(slack)..(x + slack + 1).min(w))
+                .all(|x2| b.get_pixel(x2, y)[0].abs_diff(shade) > 96)
+        })
+        .count();
+    differ as f64 / f64::from(w * h)
+}
+
 fn position(name: &str, i: u32) -> (f32, f32) {
     let inch = 25.4;
     let (cols, x0, y0, dx, dy) = match name {
@@ -293,10 +361,25 @@ fn printer_calibration_moves_the_sheet() {
             "--lot",
             "2026-03A",
             "--format",
-            "svg",
+            "pdf",
         ],
     );
     let pdf = out.join("labels/sheets/avery-5163.pdf");
+    // The text moved with the artwork: each word sits 5 and 10 mm further than on the
+    // label's own PDF placed at the layout's position.
+    let (x, y) = position("avery-5163", 0);
+    let alone = words(&out.join("labels/rainbow-stacker/2026-03A.pdf"), 1);
+    let on_sheet = words(&pdf, 1);
+    assert!(alone.len() > 10, "{alone:?}");
+    assert_eq!(alone.len(), on_sheet.len());
+    for ((a, ab), (s, sb)) in alone.iter().zip(&on_sheet) {
+        assert_eq!(a, s);
+        assert!(
+            (sb[0] - (ab[0] + x + 5.0)).abs() < 0.1 && (sb[1] - (ab[1] + y + 10.0)).abs() < 0.1,
+            "{a}: {ab:?} on the label, {sb:?} on the sheet"
+        );
+    }
+    assert!(alone.iter().any(|(w, _)| w == "Rainbow"), "{alone:?}");
     let dpi = 150;
     let img = render_page(&pdf, 1, dpi);
     let (x, y) = position("avery-5163", 0);
@@ -522,4 +605,46 @@ fn the_product_page_shows_its_labels() {
     for s in srcs {
         assert!(out.join(s.trim_start_matches('/')).is_file());
     }
+}
+
+/// Label text is drawn by certpress (`label::text`), not by usvg: the PNG it gives must
+/// look like usvg's rendering of the whole SVG (kerning aside), for every example label.
+#[test]
+fn text_drawn_by_certpress_matches_usvg() {
+    use certpress::label::{font::Fonts, output, text};
+    let (_dir, out) = build_example();
+    let fonts =
+        Fonts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/fonts")).unwrap();
+    let options = resvg::usvg::Options {
+        fontdb: fonts.db.clone(),
+        font_family: "DejaVu Sans".into(),
+        ..Default::default()
+    };
+    let grey = |png: Vec<u8>| image::load_from_memory(&png).unwrap().to_luma8();
+    let mut worst: f64 = 0.0;
+    for stem in expected_urls().keys() {
+        let svg = fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        let whole = output::parse(&svg, &options).unwrap();
+        let by_usvg = grey(output::png(&whole, &[], &fonts, 101.6, 50.8, 300).unwrap());
+        let split = text::split(&svg, &fonts, 101.6, 50.8);
+        assert!(
+            !split.runs.is_empty(),
+            "{stem}: the example's text is set by certpress"
+        );
+        assert!(!split.artwork.contains("<text"), "{stem}");
+        let artwork = output::parse(&split.artwork, &options).unwrap();
+        let ours = grey(output::png(&artwork, &split.runs, &fonts, 101.6, 50.8, 300).unwrap());
+        let ink = |img: &image::GrayImage| img.pixels().map(|p| 255 - u64::from(p[0])).sum::<u64>();
+        // Without kerning, a line of ours ends up to ~0.4 mm (5 px) further right than
+        // usvg's; vertically nothing may move.
+        let differ = unlike(&ours, &by_usvg, 6);
+        let ink_ratio = ink(&ours) as f64 / ink(&by_usvg) as f64;
+        eprintln!(
+            "{stem}: {:.4} % of pixels differ, ink ratio {ink_ratio:.4}",
+            differ * 100.0
+        );
+        worst = worst.max(differ);
+        assert!((ink_ratio - 1.0).abs() < 0.005, "{stem}: ink {ink_ratio}");
+    }
+    assert!(worst < 0.001, "worst {worst}");
 }

@@ -2,8 +2,9 @@
 //! labels (no system fonts, so a label looks the same on every machine), and measured
 //! here so label text can wrap and shrink to its box before it is drawn.
 
+use resvg::tiny_skia;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The families a label template may name, and their files in `themes/<name>/fonts/`.
 pub const FACES: [(&str, &str); 2] = [
@@ -11,31 +12,67 @@ pub const FACES: [(&str, &str); 2] = [
     ("bold", "DejaVuSans-Bold.ttf"),
 ];
 
-/// Glyph advances of one face, in em units, for the characters labels use.
-pub struct Metrics {
-    units_per_em: f32,
-    /// Advance of each char below U+0800 (Latin, Greek, Cyrillic, punctuation); others
-    /// (which the bundled face mostly lacks) count as an `M`.
-    advances: Vec<f32>,
-    fallback: f32,
+/// Characters below this are looked up in a table; others count as an `M` when measured.
+const TABLE: u32 = 0x2C00;
+
+/// Characters that are one glyph each, set one after another: Latin, Greek, Cyrillic,
+/// Armenian, punctuation, currency, letter-like symbols, arrows. Combining marks,
+/// scripts that need shaping (Hebrew to Mongolian), controls and bidi marks are not:
+/// text with them is measured as `M`s and drawn by usvg's shaper.
+fn one_glyph_each(u: u32) -> bool {
+    matches!(u,
+        0x20..=0x7E | 0xA0..=0x2FF | 0x370..=0x482 | 0x48A..=0x58F | 0x1E00..=0x1FFF
+        | 0x2000..=0x200A | 0x2010..=0x2027 | 0x2030..=0x205F | 0x2070..=0x20CF
+        | 0x2100..=0x2BFF)
 }
 
-impl Metrics {
-    fn new(face: &ttf_parser::Face) -> Metrics {
+/// One bundled face: its bytes (embedded in PDFs), glyph ids and advances for the
+/// characters labels use, and glyph outlines (drawn into PNGs), built when first used.
+pub struct Face {
+    pub data: Arc<Vec<u8>>,
+    pub units_per_em: f32,
+    /// Glyph id and advance (font units) of each char below `TABLE`; id 0 = none.
+    glyphs: Vec<(u16, u16)>,
+    fallback: f32,
+    /// Outlines in font units (y up), by glyph id.
+    outlines: Vec<OnceLock<Option<tiny_skia::Path>>>,
+}
+
+impl Face {
+    fn new(data: Vec<u8>, name: &str) -> Result<Face, String> {
+        let face =
+            ttf_parser::Face::parse(&data, 0).map_err(|e| format!("{name} is not a font: {e}"))?;
         let units_per_em = f32::from(face.units_per_em());
-        let advance = |c: char| {
-            face.glyph_index(c)
-                .and_then(|g| face.glyph_hor_advance(g))
-                .map(f32::from)
+        let glyph = |c: char| {
+            let id = face.glyph_index(c)?;
+            Some((id.0, face.glyph_hor_advance(id)?))
         };
-        let fallback = advance('M').unwrap_or(units_per_em * 0.6);
-        let advances = (0u32..0x800)
-            .map(|u| char::from_u32(u).and_then(advance).unwrap_or(fallback))
+        let fallback = glyph('M').map_or(units_per_em * 0.6, |(_, a)| f32::from(a));
+        let glyphs = (0..TABLE)
+            .map(|u| {
+                char::from_u32(u)
+                    .filter(|_| one_glyph_each(u))
+                    .and_then(glyph)
+                    .unwrap_or((0, 0))
+            })
             .collect();
-        Metrics {
+        let outlines = (0..face.number_of_glyphs())
+            .map(|_| OnceLock::new())
+            .collect();
+        Ok(Face {
             units_per_em,
-            advances,
+            glyphs,
             fallback,
+            outlines,
+            data: Arc::new(data),
+        })
+    }
+
+    /// The glyph id and advance (font units) that draw `c`, if the face has one.
+    pub fn glyph(&self, c: char) -> Option<(u16, f32)> {
+        match self.glyphs.get(c as usize) {
+            Some(&(id, advance)) if id != 0 => Some((id, f32::from(advance))),
+            _ => None,
         }
     }
 
@@ -43,45 +80,75 @@ impl Metrics {
     pub fn width(&self, text: &str, size: f32) -> f32 {
         let units: f32 = text
             .chars()
-            .map(|c| {
-                self.advances
-                    .get(c as usize)
-                    .copied()
-                    .unwrap_or(self.fallback)
-            })
+            .map(|c| self.glyph(c).map_or(self.fallback, |(_, a)| a))
             .sum();
         units / self.units_per_em * size
     }
+
+    /// Glyph `id`'s outline in font units (y up); None for a blank glyph (a space).
+    pub fn outline(&self, id: u16) -> Option<&tiny_skia::Path> {
+        self.outlines
+            .get(usize::from(id))?
+            .get_or_init(|| {
+                struct Builder(tiny_skia::PathBuilder);
+                impl ttf_parser::OutlineBuilder for Builder {
+                    fn move_to(&mut self, x: f32, y: f32) {
+                        self.0.move_to(x, y);
+                    }
+                    fn line_to(&mut self, x: f32, y: f32) {
+                        self.0.line_to(x, y);
+                    }
+                    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+                        self.0.quad_to(x1, y1, x, y);
+                    }
+                    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+                        self.0.cubic_to(x1, y1, x2, y2, x, y);
+                    }
+                    fn close(&mut self) {
+                        self.0.close();
+                    }
+                }
+                // Parsed once per glyph, the first time a label draws it.
+                let face = ttf_parser::Face::parse(&self.data, 0).ok()?;
+                let mut b = Builder(tiny_skia::PathBuilder::new());
+                face.outline_glyph(ttf_parser::GlyphId(id), &mut b)?;
+                b.0.finish()
+            })
+            .as_ref()
+    }
 }
 
-/// The fonts: the database usvg renders with, and metrics for fitting text.
+/// The fonts: the database usvg renders with, and the faces that fit and draw text.
 pub struct Fonts {
     pub db: Arc<resvg::usvg::fontdb::Database>,
-    pub regular: Metrics,
-    pub bold: Metrics,
+    pub regular: Face,
+    pub bold: Face,
 }
 
 impl Fonts {
     /// Loads the theme's fonts from `dir` (`themes/<name>/fonts`).
     pub fn load(dir: &Path) -> Result<Fonts, String> {
         let mut db = resvg::usvg::fontdb::Database::new();
-        let mut metrics = Vec::new();
+        let mut faces = Vec::new();
         for (_, file) in FACES {
             let path = dir.join(file);
             let bytes = std::fs::read(&path)
                 .map_err(|e| format!("cannot read the label font {}: {e}", path.display()))?;
-            let face = ttf_parser::Face::parse(&bytes, 0)
-                .map_err(|e| format!("{} is not a font: {e}", path.display()))?;
-            metrics.push(Metrics::new(&face));
-            db.load_font_data(bytes);
+            let face = Face::new(bytes, &path.display().to_string())?;
+            db.load_font_source(resvg::usvg::fontdb::Source::Binary(face.data.clone()));
+            faces.push(face);
         }
-        let bold = metrics.pop().expect("two faces");
-        let regular = metrics.pop().expect("two faces");
+        let bold = faces.pop().expect("two faces");
+        let regular = faces.pop().expect("two faces");
         Ok(Fonts {
             db: Arc::new(db),
             regular,
             bold,
         })
+    }
+
+    pub fn face(&self, bold: bool) -> &Face {
+        if bold { &self.bold } else { &self.regular }
     }
 }
 
@@ -98,7 +165,7 @@ pub struct Fitted {
 
 /// Breaks `text` into lines no wider than `width` at `size`; a word longer than a line
 /// is broken by characters.
-fn wrap(m: &Metrics, text: &str, width: f32, size: f32) -> Vec<String> {
+fn wrap(m: &Face, text: &str, width: f32, size: f32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -134,14 +201,7 @@ fn wrap(m: &Metrics, text: &str, width: f32, size: f32) -> Vec<String> {
 /// Fits `text` into at most `max_lines` lines of `width`: at `size` if it can, else
 /// shrinking in steps of 5 % down to `min_size`; at `min_size` the text is cut with an
 /// ellipsis (and `complete` is false). Never wider than the box.
-pub fn fit(
-    m: &Metrics,
-    text: &str,
-    width: f32,
-    size: f32,
-    min_size: f32,
-    max_lines: usize,
-) -> Fitted {
+pub fn fit(m: &Face, text: &str, width: f32, size: f32, min_size: f32, max_lines: usize) -> Fitted {
     let max_lines = max_lines.max(1);
     let mut s = size;
     loop {

@@ -5,9 +5,11 @@
 pub mod font;
 pub mod layout;
 pub mod output;
+pub mod pdf;
 pub mod print;
 pub mod qr;
 pub mod sheet;
+pub mod text;
 pub mod zpl;
 
 use crate::assessment::Assessed;

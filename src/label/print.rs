@@ -1,7 +1,9 @@
 //! Printing a set of labels: each in every requested format, and the sheet, in parallel.
 
-use super::output::{self, Page};
+use super::output;
+use super::pdf::{self, Page};
 use super::sheet::{self, Calibration};
+use super::text::{self, Lettered};
 use super::{Job, Printer, zpl};
 use crate::assessment::Assessed;
 use crate::config::LabelFormat;
@@ -28,8 +30,8 @@ pub fn print(
 ) -> Result<Files, Vec<Diagnostic>> {
     let o = &printer.options;
     let (w, h) = (o.layout.label_w, o.layout.label_h);
-    // Each label's files and its SVG (for the sheet).
-    let results: Vec<Result<(Files, String), Diagnostic>> = jobs
+    // Each label's files and its split SVG (for the sheet).
+    let results: Vec<Result<(Files, Lettered), Diagnostic>> = jobs
         .par_iter()
         .map(|job| {
             let fail = |m: String| {
@@ -42,13 +44,10 @@ pub fn print(
                     .at(line, column)
             };
             let svg = printer.svg(assessed, job).map_err(fail)?;
+            let lettered = text::split(&svg, &printer.fonts, w, h);
             let mut files = Vec::new();
-            let needs_tree = o
-                .formats
-                .iter()
-                .any(|f| matches!(f, LabelFormat::Png | LabelFormat::Pdf));
-            let tree = if needs_tree {
-                Some(output::parse(&svg, printer.usvg_options()).map_err(fail)?)
+            let tree = if o.formats.contains(&LabelFormat::Png) {
+                Some(output::parse(&lettered.artwork, printer.usvg_options()).map_err(fail)?)
             } else {
                 None
             };
@@ -58,18 +57,31 @@ pub fn print(
                         files.push((format!("{}.svg", job.stem), svg.clone().into_bytes()))
                     }
                     LabelFormat::Png => {
-                        let png = output::png(tree.as_ref().expect("parsed"), w, h, o.dpi)
-                            .map_err(fail)?;
+                        let png = output::png(
+                            tree.as_ref().expect("parsed"),
+                            &lettered.runs,
+                            &printer.fonts,
+                            w,
+                            h,
+                            o.dpi,
+                        )
+                        .map_err(fail)?;
                         files.push((format!("{}.png", job.stem), png));
                     }
                     LabelFormat::Pdf => {
                         let page = Page {
                             width_mm: w,
                             height_mm: h,
-                            svg: svg.clone(),
+                            svg: lettered.artwork.clone(),
+                            runs: lettered.runs.clone(),
+                            calibration: Calibration::default(),
                         };
-                        let pdf = output::pdf(std::slice::from_ref(&page), printer.usvg_options())
-                            .map_err(fail)?;
+                        let pdf = pdf::pdf(
+                            std::slice::from_ref(&page),
+                            &printer.fonts,
+                            printer.usvg_options(),
+                        )
+                        .map_err(fail)?;
                         files.push((format!("{}.pdf", job.stem), pdf));
                     }
                     LabelFormat::Zpl => {
@@ -79,17 +91,17 @@ pub fn print(
                     }
                 }
             }
-            Ok((files, svg))
+            Ok((files, lettered))
         })
         .collect();
     let mut files = Vec::new();
-    let mut svgs = Vec::new();
+    let mut labels = Vec::new();
     let mut errors = Vec::new();
     for r in results {
         match r {
-            Ok((f, svg)) => {
+            Ok((f, l)) => {
                 files.extend(f);
-                svgs.push(svg);
+                labels.push(l);
             }
             Err(d) => errors.push(d),
         }
@@ -99,8 +111,8 @@ pub fn print(
         return Err(errors);
     }
     if let Some(req) = sheet {
-        let pages = sheet::pages(o.layout, &svgs, req.start_at, &req.calibration);
-        let pdf = output::pdf(&pages, printer.usvg_options())
+        let pages = sheet::pages(o.layout, &labels, req.start_at, &req.calibration);
+        let pdf = pdf::pdf(&pages, &printer.fonts, printer.usvg_options())
             .map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
         files.push((format!("labels/sheets/{}.pdf", o.layout.name), pdf));
     }
@@ -236,9 +248,13 @@ pub fn run(
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
     let mut files: Files = Vec::new();
     let summary = if request.outline {
-        let page = sheet::outline(layout, &calibration);
-        let pdf = output::pdf(std::slice::from_ref(&page), printer.usvg_options())
-            .map_err(config_error)?;
+        let page = sheet::outline(layout, &calibration, &printer.fonts);
+        let pdf = pdf::pdf(
+            std::slice::from_ref(&page),
+            &printer.fonts,
+            printer.usvg_options(),
+        )
+        .map_err(config_error)?;
         files.push((format!("labels/sheets/{}-outline.pdf", layout.name), pdf));
         format!(
             "Wrote the outline test page of {} ({})",

@@ -2,8 +2,10 @@
 //! a partly used sheet, shifted and scaled by a printer's calibration; and the outline
 //! test page that shows where a printer puts each label on plain paper.
 
+use super::font::Fonts;
 use super::layout::Layout;
-use super::output::Page;
+use super::pdf::Page;
+use super::text::{self, Lettered, Run};
 
 /// A printer's correction (site.toml `[labels.printers.<name>]`): content moves by the
 /// offsets (mm, right and down) and scales about the page's top-left corner.
@@ -62,38 +64,41 @@ fn page_svg(l: &Layout, cal: &Calibration, body: &str) -> String {
     )
 }
 
-/// The pages of `labels` (SVGs) on layout `l`, the first at position `start_at`
-/// (1-based, row by row) of the first page.
-pub fn pages(l: &Layout, labels: &[String], start_at: u32, cal: &Calibration) -> Vec<Page> {
+/// The pages of `labels` on layout `l`, the first at position `start_at` (1-based, row
+/// by row) of the first page.
+pub fn pages(l: &Layout, labels: &[Lettered], start_at: u32, cal: &Calibration) -> Vec<Page> {
     let per = l.per_page();
     let skip = start_at.saturating_sub(1) % per;
     let mut pages = Vec::new();
     let mut body = String::new();
-    for (i, svg) in labels.iter().enumerate() {
+    let mut runs: Vec<Run> = Vec::new();
+    let page = |body: &str, runs: Vec<Run>| Page {
+        width_mm: l.page_w,
+        height_mm: l.page_h,
+        svg: page_svg(l, cal, body),
+        runs,
+        calibration: *cal,
+    };
+    for (i, label) in labels.iter().enumerate() {
         let slot = skip + i as u32;
         if slot % per == 0 && !body.is_empty() {
-            pages.push(std::mem::take(&mut body));
+            pages.push(page(&body, std::mem::take(&mut runs)));
+            body.clear();
         }
         let (x, y) = l.position(slot);
-        body.push_str(&placed(svg, x, y, l.label_w, l.label_h));
+        body.push_str(&placed(&label.artwork, x, y, l.label_w, l.label_h));
+        runs.extend(label.runs.iter().map(|r| r.moved(x, y)));
         body.push('\n');
     }
     if !body.is_empty() {
-        pages.push(body);
+        pages.push(page(&body, runs));
     }
     pages
-        .into_iter()
-        .map(|b| Page {
-            width_mm: l.page_w,
-            height_mm: l.page_h,
-            svg: page_svg(l, cal, &b),
-        })
-        .collect()
 }
 
 /// Every label position outlined and numbered, to print on plain paper and hold
 /// against a sheet (labels.md §1).
-pub fn outline(l: &Layout, cal: &Calibration) -> Page {
+pub fn outline(l: &Layout, cal: &Calibration, fonts: &Fonts) -> Page {
     let mut body = String::new();
     for i in 0..l.per_page() {
         let (x, y) = l.position(i);
@@ -112,10 +117,19 @@ pub fn outline(l: &Layout, cal: &Calibration) -> Page {
         l.page_w / 2.0,
         l.name
     ));
+    // Drawn like a label of the page's size, its text set by certpress.
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\">{body}</svg>",
+        w = l.page_w,
+        h = l.page_h
+    );
+    let page = text::split(&svg, fonts, l.page_w, l.page_h);
     Page {
         width_mm: l.page_w,
         height_mm: l.page_h,
-        svg: page_svg(l, cal, &body),
+        svg: page_svg(l, cal, &placed(&page.artwork, 0.0, 0.0, l.page_w, l.page_h)),
+        runs: page.runs,
+        calibration: *cal,
     }
 }
 
@@ -128,7 +142,13 @@ mod tests {
     fn start_at_skips_used_positions_and_pages_fill_up() {
         let l = find("avery-5163").unwrap(); // 10 per page
         let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"101.6mm\" height=\"50.8mm\" viewBox=\"0 0 101.6 50.8\"><rect/></svg>".to_string();
-        let labels = vec![svg; 12];
+        let labels = vec![
+            Lettered {
+                artwork: svg,
+                runs: Vec::new()
+            };
+            12
+        ];
         let pages = pages(l, &labels, 4, &Calibration::default());
         assert_eq!(pages.len(), 2, "positions 4-10, then 5 on the next page");
         assert_eq!(pages[0].svg.matches("<rect/>").count(), 7);
@@ -143,10 +163,23 @@ mod tests {
     #[test]
     fn the_outline_numbers_every_position() {
         let l = find("avery-l7651").unwrap();
-        let page = outline(l, &Calibration::default());
+        let fonts = Fonts::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/fonts"),
+        )
+        .unwrap();
+        let page = outline(l, &Calibration::default(), &fonts);
         assert_eq!(page.svg.matches("<rect ").count(), 65);
+        let numbers: Vec<String> = page.runs.iter().map(Run::text).collect();
         for n in [1, 33, 65] {
-            assert!(page.svg.contains(&format!(">{n}</text>")), "{n}");
+            let (x, y) = l.position(n - 1);
+            let run = page.runs[numbers.iter().position(|t| *t == n.to_string()).unwrap()].clone();
+            // Centred in its position, a little below the middle.
+            let middle = run.x + fonts.regular.width(&run.text(), run.size) / 2.0;
+            assert!(
+                (middle - (x + l.label_w / 2.0)).abs() < 0.01,
+                "{n}: {middle}"
+            );
+            assert!((run.y - (y + l.label_h / 2.0 + 1.0)).abs() < 0.01, "{n}");
         }
         let (x, y) = l.position(64);
         assert!(page.svg.contains(&format!("<rect x=\"{x}\" y=\"{y}\"")));
