@@ -69,6 +69,7 @@ fn main() {
         run(&bin, &["issue", "--root", site.to_str().unwrap()]);
         fs::write(&marker, synth::VERSION).unwrap();
     }
+    synth::refresh(repo, &site);
     let site_arg = site.to_str().unwrap();
     let labels = products * 2;
 

@@ -43,6 +43,15 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Copies the repository's theme and plugins over a cached site's, so a benchmark
+/// measures the templates and rule packs of the working tree, not those the site was
+/// generated with.
+#[allow(dead_code)] // used by the benchmarks; tests/synth.rs includes this file too
+pub fn refresh(repo: &Path, dir: &Path) {
+    copy_tree(&repo.join("plugins"), &dir.join("plugins"));
+    copy_tree(&repo.join("themes/default"), &dir.join("themes/default"));
+}
+
 /// Writes a site of `n` products into `dir` (which must not exist), using the plugins
 /// and theme of the repository at `repo`.
 pub fn generate(repo: &Path, dir: &Path, n: usize) {

@@ -4,6 +4,7 @@
 
 use super::font::Fonts;
 use super::text::Run;
+use image::ImageEncoder;
 use resvg::{tiny_skia, usvg};
 
 pub fn parse(svg: &str, options: &usvg::Options) -> Result<usvg::Tree, String> {
@@ -36,17 +37,27 @@ pub fn png(
     );
     // Opaque on white, so the premultiplied RGBA is plain RGB. A label in black and
     // white is written as 8-bit grey (4× smaller); one with colour (the red of the
-    // age warning symbol) keeps it.
-    let rgba = image::RgbaImage::from_raw(w, h, pixmap.take())
-        .ok_or("the rendered label has the wrong size")?;
-    let coloured = rgba.pixels().any(|p| p[0] != p[1] || p[1] != p[2]);
-    let img = image::DynamicImage::ImageRgba8(rgba);
+    // age warning symbol) keeps it. The channels are copied as they are: `image`'s own
+    // conversions go through colour-space arithmetic per pixel, a third of the time a
+    // PNG label took, for the same values.
+    let rgba = pixmap.take();
+    let mut grey = Vec::with_capacity(rgba.len() / 4);
+    let mut colour = 0u8;
+    for p in rgba.chunks_exact(4) {
+        colour |= (p[0] ^ p[1]) | (p[1] ^ p[2]);
+        grey.push(p[0]);
+    }
+    let coloured = colour != 0;
     let mut out = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new(&mut out);
     let written = if coloured {
-        img.to_rgb8().write_with_encoder(encoder)
+        let rgb: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        encoder.write_image(&rgb, w, h, image::ExtendedColorType::Rgb8)
     } else {
-        img.to_luma8().write_with_encoder(encoder)
+        encoder.write_image(&grey, w, h, image::ExtendedColorType::L8)
     };
     written.map_err(|e| format!("cannot encode the PNG: {e}"))?;
     Ok(with_resolution(out, dpi))
@@ -77,18 +88,45 @@ fn draw(runs: &[Run], fonts: &Fonts, pixmap: &mut tiny_skia::Pixmap, to_px: tiny
         anti_alias: true,
         ..Default::default()
     };
+    // One path per run: a fill per glyph cost more in setting up than in drawing.
     for run in runs {
         let face = fonts.face(run.bold);
         let [r, g, b] = run.fill;
         paint.set_color_rgba8(r, g, b, 255);
         let k = run.size / face.units_per_em;
+        let mut builder = tiny_skia::PathBuilder::new();
         for &(_, id, offset) in &run.glyphs {
             let Some(outline) = face.outline(id) else {
                 continue;
             };
             // Font units are y-up; the label is y-down.
-            let at = to_px.pre_translate(run.x + offset, run.y).pre_scale(k, -k);
-            pixmap.fill_path(outline, &paint, tiny_skia::FillRule::Winding, at, None);
+            let (x0, y0) = (run.x + offset, run.y);
+            let pt = |p: tiny_skia::Point| (x0 + p.x * k, y0 - p.y * k);
+            for segment in outline.segments() {
+                use tiny_skia::PathSegment::*;
+                match segment {
+                    MoveTo(p) => {
+                        let (x, y) = pt(p);
+                        builder.move_to(x, y);
+                    }
+                    LineTo(p) => {
+                        let (x, y) = pt(p);
+                        builder.line_to(x, y);
+                    }
+                    QuadTo(p1, p) => {
+                        let ((x1, y1), (x, y)) = (pt(p1), pt(p));
+                        builder.quad_to(x1, y1, x, y);
+                    }
+                    CubicTo(p1, p2, p) => {
+                        let ((x1, y1), (x2, y2), (x, y)) = (pt(p1), pt(p2), pt(p));
+                        builder.cubic_to(x1, y1, x2, y2, x, y);
+                    }
+                    Close => builder.close(),
+                }
+            }
+        }
+        if let Some(path) = builder.finish() {
+            pixmap.fill_path(&path, &paint, tiny_skia::FillRule::Winding, to_px, None);
         }
     }
 }

@@ -383,6 +383,9 @@ fn try_split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Option<
                         "viewBox",
                         "version",
                         "preserveAspectRatio",
+                        // Text is not clipped to nested viewports (text inside one,
+                        // in a mark, stays inside it).
+                        "overflow",
                     ],
                 )?;
             } else if n.has_tag_name("g") {
