@@ -16,11 +16,12 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(len: usize, what: &str) -> Self {
+    /// A bar for `len` items (`unit`, plural) of a step called `what`.
+    pub fn new(len: usize, what: &str, unit: &str) -> Self {
         let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} pages, {eta} left")
-        {
+        if let Ok(style) = ProgressStyle::with_template(&format!(
+            "{{prefix:>10}} [{{bar:40}}] {{pos}}/{{len}} {unit}, {{eta}} left"
+        )) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_prefix(what.to_string());

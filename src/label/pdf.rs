@@ -5,6 +5,7 @@
 use super::font::{Face, Fonts};
 use super::sheet::Calibration;
 use super::text::Run;
+use crate::progress::Progress;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use rayon::prelude::*;
@@ -34,8 +35,13 @@ struct Used {
 const FONT_NAMES: [&[u8]; 2] = [b"F0", b"F1"];
 
 /// A PDF of `pages` at their exact physical size, with `/PrintScaling /None` so viewers
-/// print at 100 %. Pages' artwork converts in parallel.
-pub fn pdf(pages: &[Page], fonts: &Fonts, options: &usvg::Options) -> Result<Vec<u8>, String> {
+/// print at 100 %. Pages' artwork converts in parallel, counted on `progress`.
+pub fn pdf(
+    pages: &[Page],
+    fonts: &Fonts,
+    options: &usvg::Options,
+    progress: Option<&Progress>,
+) -> Result<Vec<u8>, String> {
     // `canonical` makes the file independent of the order svg2pdf writes resources in,
     // and compresses the streams at a faster level than svg2pdf's.
     let conversion = svg2pdf::ConversionOptions {
@@ -46,7 +52,10 @@ pub fn pdf(pages: &[Page], fonts: &Fonts, options: &usvg::Options) -> Result<Vec
         .par_iter()
         .map(|p| {
             let tree = super::output::parse(&p.svg, options)?;
-            svg2pdf::to_chunk(&tree, conversion).map_err(|e| format!("cannot convert to PDF: {e}"))
+            let chunk = svg2pdf::to_chunk(&tree, conversion)
+                .map_err(|e| format!("cannot convert to PDF: {e}"));
+            progress.inspect(|p| p.inc());
+            chunk
         })
         .collect::<Result<_, String>>()?;
 

@@ -8,6 +8,7 @@ use super::{Job, Printer, zpl};
 use crate::assessment::Assessed;
 use crate::config::LabelFormat;
 use crate::diagnostic::Diagnostic;
+use crate::progress::Progress;
 use crate::site::Site;
 use rayon::prelude::*;
 
@@ -30,6 +31,7 @@ pub fn print(
 ) -> Result<Files, Vec<Diagnostic>> {
     let o = &printer.options;
     let (w, h) = (o.layout.label_w, o.layout.label_h);
+    let progress = Progress::new(jobs.len(), "Labels", "labels");
     // Each label's files and its split SVG (for the sheet).
     let results: Vec<Result<(Files, Lettered), Diagnostic>> = jobs
         .par_iter()
@@ -80,6 +82,7 @@ pub fn print(
                             std::slice::from_ref(&page),
                             &printer.fonts,
                             printer.usvg_options(),
+                            None,
                         )
                         .map_err(fail)?;
                         files.push((format!("{}.pdf", job.stem), pdf));
@@ -91,9 +94,11 @@ pub fn print(
                     }
                 }
             }
+            progress.inc();
             Ok((files, lettered))
         })
         .collect();
+    progress.finish();
     let mut files = Vec::new();
     let mut labels = Vec::new();
     let mut errors = Vec::new();
@@ -112,8 +117,16 @@ pub fn print(
     }
     if let Some(req) = sheet {
         let pages = sheet::pages(o.layout, &labels, req.start_at, &req.calibration);
-        let pdf = pdf::pdf(&pages, &printer.fonts, printer.usvg_options())
-            .map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
+        let progress = Progress::new(pages.len(), "Sheet", "pages");
+        let pdf = pdf::pdf(
+            &pages,
+            &printer.fonts,
+            printer.usvg_options(),
+            Some(&progress),
+        );
+        progress.finish();
+        let pdf =
+            pdf.map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
         files.push((format!("labels/sheets/{}.pdf", o.layout.name), pdf));
     }
     Ok(files)
@@ -253,6 +266,7 @@ pub fn run(
             std::slice::from_ref(&page),
             &printer.fonts,
             printer.usvg_options(),
+            None,
         )
         .map_err(config_error)?;
         files.push((format!("labels/sheets/{}-outline.pdf", layout.name), pdf));

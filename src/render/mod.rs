@@ -109,7 +109,7 @@ pub fn render(
         product_ids,
     };
 
-    let progress = Progress::new(jobs.len(), "Rendering");
+    let progress = Progress::new(jobs.len(), "Rendering", "pages");
     let bytes = AtomicU64::new(0);
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
     let results: Vec<Result<(), Diagnostic>> = jobs
