@@ -15,13 +15,54 @@ pub const FACES: [(&str, &str); 2] = [
 /// Characters below this are looked up in a table; others count as an `M` when measured.
 const TABLE: u32 = 0x2C00;
 
+/// The ligatures the bundled faces' `liga` feature forms for Latin text (and shapers
+/// apply by default, as browsers and usvg do), longest first, by their code points.
+const LIGATURES: [(&str, char); 5] = [
+    ("ffi", '\u{FB03}'),
+    ("ffl", '\u{FB04}'),
+    ("ff", '\u{FB00}'),
+    ("fi", '\u{FB01}'),
+    ("fl", '\u{FB02}'),
+];
+
+/// Whether a shaper takes `text` for Latin script: its first letter of any script is
+/// Latin (as HarfBuzz guesses a run's script), which is when `liga` applies.
+pub fn latin(text: &str) -> bool {
+    for c in text.chars() {
+        match c as u32 {
+            0x41..=0x5A
+            | 0x61..=0x7A
+            | 0xAA
+            | 0xBA
+            | 0xC0..=0xD6
+            | 0xD8..=0xF6
+            | 0xF8..=0x24F
+            | 0x250..=0x2AF
+            | 0x1E00..=0x1EFF => return true,
+            0x370..=0x3FF | 0x400..=0x52F | 0x531..=0x58F | 0x1F00..=0x1FFF => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// One glyph of shaped text: its id, advance (font units) and the bytes of the text it
+/// shows (a ligature shows several characters).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shaped {
+    pub id: u16,
+    pub advance: f32,
+    pub start: usize,
+    pub len: usize,
+}
+
 /// Characters that are one glyph each, set one after another: Latin, Greek, Cyrillic,
 /// Armenian, punctuation, currency, letter-like symbols, arrows. Combining marks,
 /// scripts that need shaping (Hebrew to Mongolian), controls and bidi marks are not:
 /// text with them is measured as `M`s and drawn by usvg's shaper.
 fn one_glyph_each(u: u32) -> bool {
     matches!(u,
-        0x20..=0x7E | 0xA0..=0x2FF | 0x370..=0x482 | 0x48A..=0x58F | 0x1E00..=0x1FFF
+        0x20..=0x7E | 0xA0..=0xAC | 0xAE..=0x2FF | 0x370..=0x482 | 0x48A..=0x58F | 0x1E00..=0x1FFF
         | 0x2000..=0x200A | 0x2010..=0x2027 | 0x2030..=0x205F | 0x2070..=0x20CF
         | 0x2100..=0x2BFF)
 }
@@ -34,6 +75,8 @@ pub struct Face {
     /// Glyph id and advance (font units) of each char below `TABLE`; id 0 = none.
     glyphs: Vec<(u16, u16)>,
     fallback: f32,
+    /// The ligatures the face has: characters, glyph id, advance.
+    ligatures: Vec<(&'static str, u16, f32)>,
     /// Outlines in font units (y up), by glyph id.
     outlines: Vec<OnceLock<Option<tiny_skia::Path>>>,
 }
@@ -56,6 +99,10 @@ impl Face {
                     .unwrap_or((0, 0))
             })
             .collect();
+        let ligatures = LIGATURES
+            .iter()
+            .filter_map(|&(text, c)| glyph(c).map(|(id, a)| (text, id, f32::from(a))))
+            .collect();
         let outlines = (0..face.number_of_glyphs())
             .map(|_| OnceLock::new())
             .collect();
@@ -63,6 +110,7 @@ impl Face {
             units_per_em,
             glyphs,
             fallback,
+            ligatures,
             outlines,
             data: Arc::new(data),
         })
@@ -76,13 +124,47 @@ impl Face {
         }
     }
 
-    /// Width of `text` set at `size` (any unit: the result is in the same one).
+    /// Width of `text` set at `size` (any unit: the result is in the same one), shaped
+    /// as one run (`shape`); characters the face lacks count as an `M`.
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        let units: f32 = text
-            .chars()
-            .map(|c| self.glyph(c).map_or(self.fallback, |(_, a)| a))
-            .sum();
+        let mut units = 0.0;
+        self.shape(text, latin(text), |g| {
+            units += g.map_or(self.fallback, |g| g.advance);
+        });
         units / self.units_per_em * size
+    }
+
+    /// Sets `text`: each character its glyph, except where `liga` (when `ligatures`)
+    /// joins several into one; `each` gets None for a character the face cannot set
+    /// alone (which only usvg's shaper can).
+    pub fn shape(&self, text: &str, ligatures: bool, mut each: impl FnMut(Option<Shaped>)) {
+        let mut at = 0;
+        while at < text.len() {
+            let rest = &text[at..];
+            let joined = if ligatures && rest.starts_with('f') {
+                self.ligatures.iter().find(|l| rest.starts_with(l.0))
+            } else {
+                None
+            };
+            if let Some(&(chars, id, advance)) = joined {
+                each(Some(Shaped {
+                    id,
+                    advance,
+                    start: at,
+                    len: chars.len(),
+                }));
+                at += chars.len();
+                continue;
+            }
+            let c = rest.chars().next().expect("not at the end");
+            each(self.glyph(c).map(|(id, advance)| Shaped {
+                id,
+                advance,
+                start: at,
+                len: c.len_utf8(),
+            }));
+            at += c.len_utf8();
+        }
     }
 
     /// Glyph `id`'s outline in font units (y up); None for a blank glyph (a space).
@@ -136,6 +218,8 @@ impl Fonts {
                 .map_err(|e| format!("cannot read the label font {}: {e}", path.display()))?;
             let face = Face::new(bytes, &path.display().to_string())?;
             db.load_font_source(resvg::usvg::fontdb::Source::Binary(face.data.clone()));
+            // `sans-serif` names the bundled family in usvg as it does here.
+            db.set_sans_serif_family("DejaVu Sans");
             faces.push(face);
         }
         let bold = faces.pop().expect("two faces");

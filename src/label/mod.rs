@@ -251,6 +251,8 @@ impl Printer {
         let usvg = resvg::usvg::Options {
             fontdb: fonts.db.clone(),
             font_family: "DejaVu Sans".into(),
+            // As browsers (and label::text) have it, rather than usvg's 12.
+            font_size: text::DEFAULT_SIZE,
             ..Default::default()
         };
         Ok(Printer {

@@ -95,12 +95,12 @@ fn draw(runs: &[Run], fonts: &Fonts, pixmap: &mut tiny_skia::Pixmap, to_px: tiny
         paint.set_color_rgba8(r, g, b, 255);
         let k = run.size / face.units_per_em;
         let mut builder = tiny_skia::PathBuilder::new();
-        for &(_, id, offset) in &run.glyphs {
-            let Some(outline) = face.outline(id) else {
+        for g in &run.glyphs {
+            let Some(outline) = face.outline(g.id) else {
                 continue;
             };
             // Font units are y-up; the label is y-down.
-            let (x0, y0) = (run.x + offset, run.y);
+            let (x0, y0) = (run.x + g.x, run.y);
             let pt = |p: tiny_skia::Point| (x0 + p.x * k, y0 - p.y * k);
             for segment in outline.segments() {
                 use tiny_skia::PathSegment::*;

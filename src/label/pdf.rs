@@ -29,7 +29,7 @@ pub struct Page {
 #[derive(Default)]
 struct Used {
     remapper: subsetter::GlyphRemapper,
-    chars: BTreeMap<u16, char>,
+    chars: BTreeMap<u16, String>,
 }
 
 const FONT_NAMES: [&[u8]; 2] = [b"F0", b"F1"];
@@ -147,9 +147,12 @@ fn text(content: &mut Content, page: &Page, height_pt: f32, used: &mut [Used; 2]
         // Glyphs upright in the y-down space; the fonts' widths advance the pen.
         content.set_text_matrix([1.0, 0.0, 0.0, -1.0, run.x, run.y]);
         codes.clear();
-        for &(ch, id, _) in &run.glyphs {
-            let cid = used[f].remapper.remap(id);
-            used[f].chars.entry(cid).or_insert(ch);
+        for g in &run.glyphs {
+            let cid = used[f].remapper.remap(g.id);
+            used[f]
+                .chars
+                .entry(cid)
+                .or_insert_with(|| run.chars(g).to_string());
             codes.extend_from_slice(&cid.to_be_bytes());
         }
         content.show(Str(&codes));
@@ -189,20 +192,39 @@ fn embed(
         .collect();
     let base = format!("{tag}+{postscript}");
 
+    // TrueType outlines embed as they are; a CFF-flavoured font (OpenType .otf) embeds
+    // its CFF table (PDF 1.7 §9.7.4, CIDFontType0).
+    const CFF: ttf_parser::Tag = ttf_parser::Tag::from_bytes(b"CFF ");
+    let raw = ttf.raw_face();
+    if raw.table(ttf_parser::Tag::from_bytes(b"CFF2")).is_some() {
+        return Err("label fonts with CFF2 outlines cannot be embedded in PDF 1.7: use a TrueType or CFF font".into());
+    }
+    let cff = raw.table(CFF).is_some();
+    let type0_name = if cff {
+        format!("{base}-Identity-H")
+    } else {
+        base.clone()
+    };
     pdf.type0_font(font_ref)
-        .base_font(Name(base.as_bytes()))
+        .base_font(Name(type0_name.as_bytes()))
         .encoding_predefined(Name(b"Identity-H"))
         .descendant_font(cid_ref)
         .to_unicode(cmap_ref);
 
     let per_mille = 1000.0 / face.units_per_em;
     let mut cid = pdf.cid_font(cid_ref);
-    cid.subtype(CidFontType::Type2);
+    cid.subtype(if cff {
+        CidFontType::Type0
+    } else {
+        CidFontType::Type2
+    });
     cid.base_font(Name(base.as_bytes()));
     cid.system_info(SYSTEM_INFO);
     cid.font_descriptor(descriptor_ref);
     cid.default_width(0.0);
-    cid.cid_to_gid_map_predefined(Name(b"Identity"));
+    if !cff {
+        cid.cid_to_gid_map_predefined(Name(b"Identity"));
+    }
     cid.widths().consecutive(
         0,
         gids.iter().map(|&g| {
@@ -215,7 +237,8 @@ fn embed(
     let scaled = |v: i16| f32::from(v) * per_mille;
     let mut flags = FontFlags::SYMBOLIC;
     flags.set(FontFlags::FIXED_PITCH, ttf.is_monospaced());
-    pdf.font_descriptor(descriptor_ref)
+    let mut descriptor = pdf.font_descriptor(descriptor_ref);
+    descriptor
         .name(Name(base.as_bytes()))
         .flags(flags)
         .bbox(Rect::new(
@@ -228,17 +251,31 @@ fn embed(
         .ascent(scaled(ttf.ascender()))
         .descent(scaled(ttf.descender()))
         .cap_height(scaled(ttf.capital_height().unwrap_or(ttf.ascender())))
-        .stem_v(10.0 + 0.244 * (f32::from(ttf.weight().to_number()) - 50.0))
-        .font_file2(data_ref);
+        .stem_v(10.0 + 0.244 * (f32::from(ttf.weight().to_number()) - 50.0));
+    if cff {
+        descriptor.font_file3(data_ref);
+    } else {
+        descriptor.font_file2(data_ref);
+    }
+    descriptor.finish();
 
     let mut cmap = UnicodeCmap::new(Name(b"Custom"), SYSTEM_INFO);
-    for (&cid, &ch) in &used.chars {
-        cmap.pair(cid, ch);
+    for (&cid, text) in &used.chars {
+        cmap.pair_with_multiple(cid, text.chars());
     }
     pdf.cmap(cmap_ref, &cmap.finish());
     let subset = subsetter::subset(&face.data, 0, &used.remapper)
         .map_err(|e| format!("cannot subset the label font: {e:?}"))?;
-    pdf.stream(data_ref, &subset);
+    if cff {
+        let program = ttf_parser::RawFace::parse(&subset, 0)
+            .ok()
+            .and_then(|f| f.table(CFF))
+            .ok_or("the label font's subset has no CFF table")?;
+        pdf.stream(data_ref, program)
+            .pair(Name(b"Subtype"), Name(b"CIDFontType0C"));
+    } else {
+        pdf.stream(data_ref, &subset);
+    }
     Ok(())
 }
 

@@ -171,8 +171,8 @@ fn penalty(dark: &[bool], width: usize) -> u32 {
             }
         }
     }
-    // The crate leaves out the three finder patterns' own rows and columns (9 × 40).
-    score = score.saturating_sub(360);
+    // (The crate subtracts 360 from each direction's finder score, for the finder
+    // patterns themselves: the same for every mask, so left out here.)
     for y in 0..width - 1 {
         for x in 0..width - 1 {
             let c = dark[y * width + x];

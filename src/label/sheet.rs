@@ -37,14 +37,24 @@ fn placed(svg: &str, x: f32, y: f32, w: f32, h: f32) -> String {
     };
     let end = open + svg[open..].find('>').unwrap_or(0);
     let mut tag = svg[open..end].to_string();
-    for name in ["width", "height", "x", "y"] {
+    let mut size = [None, None];
+    for (i, name) in ["width", "height", "x", "y"].into_iter().enumerate() {
         let key = format!(" {name}=\"");
         if let Some(at) = tag.find(&key) {
             let close = tag[at + key.len()..]
                 .find('"')
                 .map_or(tag.len(), |i| at + key.len() + i + 1);
+            if i < 2 {
+                size[i] = super::text::length(&tag[at + key.len()..close.saturating_sub(1)]);
+            }
             tag.replace_range(at..close, "");
         }
+    }
+    // Without a viewBox, the label's user units are its own px: kept so, at the new size.
+    if !tag.contains(" viewBox=\"")
+        && let [Some(vw), Some(vh)] = size
+    {
+        tag.push_str(&format!(" viewBox=\"0 0 {vw} {vh}\""));
     }
     format!(
         "{tag} x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"{}",
@@ -99,19 +109,25 @@ pub fn pages(l: &Layout, labels: &[Lettered], start_at: u32, cal: &Calibration) 
 /// Every label position outlined and numbered, to print on plain paper and hold
 /// against a sheet (labels.md §1).
 pub fn outline(l: &Layout, cal: &Calibration, fonts: &Fonts) -> Page {
+    // The outlines, then the numbers: text drawn after all artwork is set by certpress.
     let mut body = String::new();
+    let mut numbers = String::new();
     for i in 0..l.per_page() {
         let (x, y) = l.position(i);
         body.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"{r}\" fill=\"none\" stroke=\"#000\" stroke-width=\"0.2\"/><text x=\"{tx}\" y=\"{ty}\" font-family=\"DejaVu Sans\" font-size=\"3\" text-anchor=\"middle\">{n}</text>\n",
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"{r}\" fill=\"none\" stroke=\"#000\" stroke-width=\"0.2\"/>\n",
             w = l.label_w,
             h = l.label_h,
             r = l.corner_r,
+        ));
+        numbers.push_str(&format!(
+            "<text x=\"{tx}\" y=\"{ty}\" font-family=\"DejaVu Sans\" font-size=\"3\" text-anchor=\"middle\">{n}</text>\n",
             tx = x + l.label_w / 2.0,
             ty = y + l.label_h / 2.0 + 1.0,
             n = i + 1
         ));
     }
+    body.push_str(&numbers);
     body.push_str(&format!(
         "<text x=\"{}\" y=\"6\" font-family=\"DejaVu Sans\" font-size=\"3\" text-anchor=\"middle\">{} outline test: print at 100 %, hold against a sheet</text>",
         l.page_w / 2.0,
@@ -158,6 +174,18 @@ mod tests {
             "x=\"{x}\" y=\"{y}\" width=\"101.6\" height=\"50.8\""
         )));
         assert!(!pages[0].svg.contains("101.6mm\""));
+    }
+
+    #[test]
+    fn a_label_without_a_view_box_keeps_its_proportions_when_placed() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"101.6mm\" height=\"50.8mm\"><rect/></svg>";
+        let p = placed(svg, 5.0, 6.0, 101.6, 50.8);
+        // 101.6 mm is 384 px at 96 dpi.
+        assert!(p.contains("viewBox=\"0 0 384 192\""), "{p}");
+        assert!(
+            p.contains("x=\"5\" y=\"6\" width=\"101.6\" height=\"50.8\""),
+            "{p}"
+        );
     }
 
     #[test]

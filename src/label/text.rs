@@ -6,16 +6,28 @@
 //! path, parsing the font four times per glyph, even when svg2pdf then embeds the text
 //! as text. That was four fifths of the time a 1,000-page sheet took. Label text is
 //! simple (horizontal lines in one family, fitted by `font::stack` with the same
-//! advances used here), so it is set here from the face's glyph table, without kerning,
-//! exactly as wide as it was measured.
+//! shaping used here: a glyph per character, and the faces' `fi`-style ligatures in
+//! Latin text), so it is set here exactly as wide as it was measured, without kerning.
 //!
-//! Anything this does not reproduce faithfully — other fonts, transforms, strokes,
-//! opacity, `dx`, letter spacing, CSS, scripts that need shaping — leaves the label's
-//! SVG whole, for usvg to draw (slower, same result). Text is drawn above the label's
-//! other artwork.
+//! A `<text>` this does not reproduce faithfully — other fonts, transforms, strokes,
+//! opacity, `dx`, letter spacing, scripts that need shaping, or artwork painted over it
+//! later in the SVG — stays in the SVG for usvg to draw (slower, same result); CSS or
+//! `<use>` anywhere leaves the whole label to usvg.
 
-use super::font::Fonts;
+use super::font::{self, Fonts};
 use resvg::usvg::roxmltree::{Document, Node};
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// One glyph of a run: its id, its offset from the run's start (mm), and the bytes of
+/// the run's text it shows (several for a ligature).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Glyph {
+    pub id: u16,
+    pub x: f32,
+    pub start: u32,
+    pub len: u32,
+}
 
 /// Glyphs set on one baseline in one style.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,15 +38,22 @@ pub struct Run {
     /// Start of the baseline (mm from the label's top left).
     pub x: f32,
     pub y: f32,
+    /// Advance width of the whole run (mm).
+    pub width: f32,
     pub fill: [u8; 3],
-    /// Each glyph: its character, glyph id and offset from `x` (mm).
-    pub glyphs: Vec<(char, u16, f32)>,
+    pub text: String,
+    pub glyphs: Vec<Glyph>,
 }
 
 impl Run {
     /// The characters it shows.
     pub fn text(&self) -> String {
-        self.glyphs.iter().map(|g| g.0).collect()
+        self.text.clone()
+    }
+
+    /// The characters glyph `g` shows.
+    pub fn chars(&self, g: &Glyph) -> &str {
+        &self.text[g.start as usize..(g.start + g.len) as usize]
     }
 
     /// The same run moved by (`dx`, `dy`) mm.
@@ -44,6 +63,16 @@ impl Run {
             y: self.y + dy,
             ..self.clone()
         }
+    }
+
+    /// Its box (mm): the advance across, an em above the baseline and a third below.
+    fn bounds(&self) -> [f32; 4] {
+        [
+            self.x,
+            self.y - self.size,
+            self.x + self.width,
+            self.y + self.size / 3.0,
+        ]
     }
 }
 
@@ -65,12 +94,9 @@ impl Lettered {
 }
 
 /// Splits `svg`, a label drawn `width_mm` × `height_mm`, into artwork and text runs in
-/// millimetres; or leaves it whole when its text uses anything `Run` cannot show.
+/// millimetres; text it cannot show as usvg would stays in the artwork.
 pub fn split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Lettered {
-    match try_split(svg, fonts, width_mm, height_mm) {
-        Some(l) => l,
-        None => Lettered::whole(svg),
-    }
+    try_split(svg, fonts, width_mm, height_mm).unwrap_or_else(|| Lettered::whole(svg))
 }
 
 /// Maps a user-space point to label millimetres: uniform scale, then offset.
@@ -88,6 +114,15 @@ impl Place {
             dx: self.dx + self.scale * inner.dx,
             dy: self.dy + self.scale * inner.dy,
         }
+    }
+
+    fn rect(self, x: f32, y: f32, w: f32, h: f32) -> [f32; 4] {
+        [
+            self.dx + self.scale * x,
+            self.dy + self.scale * y,
+            self.dx + self.scale * (x + w),
+            self.dy + self.scale * (y + h),
+        ]
     }
 }
 
@@ -107,10 +142,14 @@ enum Anchor {
     End,
 }
 
+/// The initial font size: CSS `medium`, as browsers have it (the printer's usvg options
+/// say the same).
+pub const DEFAULT_SIZE: f32 = 16.0;
+
 impl Default for Style {
     fn default() -> Self {
         Style {
-            size: 16.0, // SVG's `medium`
+            size: DEFAULT_SIZE,
             bold: false,
             anchor: Anchor::Start,
             fill: Some([0, 0, 0]),
@@ -123,7 +162,7 @@ fn number(s: &str) -> Option<f32> {
 }
 
 /// A length with no unit or `px`, or in `mm`, as px (96 dpi, as usvg reads it).
-fn length(s: &str) -> Option<f32> {
+pub fn length(s: &str) -> Option<f32> {
     let s = s.trim();
     if let Some(mm) = s.strip_suffix("mm") {
         return number(mm).map(|v| v * 96.0 / 25.4);
@@ -167,22 +206,18 @@ fn style(node: Node, inherited: Style, extra: &[&str]) -> Option<Style> {
         match a.name() {
             "font-size" => s.size = number(v).filter(|&v| v > 0.0)?,
             "font-weight" => {
-                s.bold = match v.trim() {
-                    "normal" => false,
-                    "bold" => true,
-                    n => {
-                        // The closest of the two faces, as fontdb's query picks it.
-                        let w = number(n)?;
-                        w >= 600.0
-                    }
+                // usvg reads exactly these; the closest of the two faces, as fontdb picks.
+                s.bold = match v {
+                    "normal" | "100" | "200" | "300" | "400" | "500" => false,
+                    "bold" | "600" | "700" | "800" | "900" => true,
+                    _ => return None,
                 }
             }
             "font-family" => {
-                // Only the bundled family: any other would be a different font in usvg.
+                // Only the bundled family (as fontdb matches it, by exact name): any
+                // other would be a different font in usvg.
                 let first = v.split(',').next()?.trim().trim_matches(['"', '\'']);
-                if !(first.eq_ignore_ascii_case("DejaVu Sans")
-                    || first.eq_ignore_ascii_case("sans-serif"))
-                {
+                if first != "DejaVu Sans" && first != "sans-serif" {
                     return None;
                 }
             }
@@ -247,6 +282,43 @@ fn viewport(node: Node, nested: bool) -> Option<Place> {
     })
 }
 
+/// The attributes an `<svg>` may have around text this module sets.
+const SVG_ATTRIBUTES: [&str; 8] = [
+    "x",
+    "y",
+    "width",
+    "height",
+    "viewBox",
+    "version",
+    "preserveAspectRatio",
+    // Text is not clipped to nested viewports (text in one, in a mark, stays in it).
+    "overflow",
+];
+
+/// Where `node` is placed and how it is styled by its ancestors, walking down from the
+/// root through `<svg>` and `<g>` only; None for anything else (defs, clipPath, a, ...).
+fn context(node: Node, label: Place) -> Option<(Place, Style)> {
+    let mut chain: Vec<Node> = node
+        .ancestors()
+        .skip(1) // itself
+        .filter(|n| n.is_element())
+        .collect();
+    chain.reverse();
+    let mut place = label;
+    let mut s = Style::default();
+    for (i, n) in chain.iter().enumerate() {
+        if n.has_tag_name((SVG_NS, "svg")) {
+            place = place.then(viewport(*n, i > 0)?);
+            s = style(*n, s, &SVG_ATTRIBUTES)?;
+        } else if n.has_tag_name((SVG_NS, "g")) {
+            s = style(*n, s, &[])?;
+        } else {
+            return None;
+        }
+    }
+    Some((place, s))
+}
+
 /// One stretch of characters of a `<text>`: its style and any absolute position.
 struct Piece {
     style: Style,
@@ -262,8 +334,8 @@ fn position(node: Node, name: &str) -> Option<Option<f32>> {
         .map_or(Some(None), |v| v.map(Some))
 }
 
-/// The `<text>` element's pieces, in order; None if it holds more than text and
-/// `<tspan>`s of text.
+/// The `<text>` element's pieces, in order, white space handled and positions on the
+/// characters they apply to; None if it holds more than text and `<tspan>`s of text.
 fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
     let mut out = vec![];
     for child in text.children() {
@@ -274,13 +346,15 @@ fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
                 y: None,
                 text: child.text().unwrap_or_default().to_string(),
             });
-        } else if child.has_tag_name("tspan") {
+        } else if child.has_tag_name((SVG_NS, "tspan")) {
             let mut content = String::new();
             for t in child.children() {
                 if t.is_element() {
                     return None;
                 }
-                content.push_str(t.text().unwrap_or_default());
+                if t.is_text() {
+                    content.push_str(t.text().unwrap_or_default());
+                }
             }
             out.push(Piece {
                 style: style(child, inherited, &["x", "y"])?,
@@ -292,22 +366,16 @@ fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
             return None; // textPath, a, ...
         }
     }
-    // The text's own position starts its first piece (unless that piece has one).
-    let (x, y) = (position(text, "x")?, position(text, "y")?);
-    if let Some(first) = out.first_mut() {
-        first.x = first.x.or(x).or(Some(0.0));
-        first.y = first.y.or(y).or(Some(0.0));
-    }
-    // SVG's default white-space handling: newlines dropped, tabs as spaces, leading and
-    // trailing spaces stripped, runs of spaces kept as one (across tspans).
+    // White space as usvg and browsers treat it by default: newlines and tabs are
+    // spaces, leading and trailing spaces go, runs of spaces are one (across tspans).
     let mut space = true;
     for p in &mut out {
         let mut t = String::with_capacity(p.text.len());
         for c in p.text.chars() {
-            let c = match c {
-                '\n' | '\r' => continue,
-                '\t' => ' ',
-                c => c,
+            let c = if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
             };
             if c == ' ' {
                 if space {
@@ -326,19 +394,27 @@ fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
             last.text.pop();
         }
     }
+    // Positions belong to characters: the text's own to its first, and one on a
+    // stretch left empty applies to nothing.
+    out.retain(|p| !p.text.is_empty());
+    let (x, y) = (position(text, "x")?, position(text, "y")?);
+    if let Some(first) = out.first_mut() {
+        first.x = first.x.or(x).or(Some(0.0));
+        first.y = first.y.or(y).or(Some(0.0));
+    }
     Some(out)
 }
 
 fn try_split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Option<Lettered> {
     let doc = Document::parse(svg).ok()?;
     let root = doc.root_element();
-    if !root.has_tag_name("svg") {
+    if !root.has_tag_name((SVG_NS, "svg")) {
         return None;
     }
     // CSS and references could restyle or repeat text: left to usvg.
     if doc
         .descendants()
-        .any(|n| n.has_tag_name("style") || n.has_tag_name("use"))
+        .any(|n| n.has_tag_name((SVG_NS, "style")) || n.has_tag_name((SVG_NS, "use")))
     {
         return None;
     }
@@ -359,48 +435,18 @@ fn try_split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Option<
 
     let mut runs = Vec::new();
     let mut cut: Vec<std::ops::Range<usize>> = Vec::new();
-    for text in doc.descendants().filter(|n| n.has_tag_name("text")) {
-        // The chain of containers from the root down: <svg> and <g> only.
-        let mut chain: Vec<Node> = text
-            .ancestors()
-            .skip(1)
-            .filter(|n| n.is_element())
-            .collect();
-        chain.reverse();
-        let mut place = label;
-        let mut s = Style::default();
-        for (i, n) in chain.iter().enumerate() {
-            if n.has_tag_name("svg") {
-                place = place.then(viewport(*n, i > 0)?);
-                s = style(
-                    *n,
-                    s,
-                    &[
-                        "x",
-                        "y",
-                        "width",
-                        "height",
-                        "viewBox",
-                        "version",
-                        "preserveAspectRatio",
-                        // Text is not clipped to nested viewports (text inside one,
-                        // in a mark, stays inside it).
-                        "overflow",
-                    ],
-                )?;
-            } else if n.has_tag_name("g") {
-                s = style(*n, s, &[])?;
-            } else {
-                return None; // defs, clipPath, mask, pattern, a, switch ...
-            }
+    for text in doc
+        .descendants()
+        .filter(|n| n.has_tag_name((SVG_NS, "text")))
+    {
+        let Some(set) = lettering(text, fonts, label) else {
+            continue; // stays in the artwork
+        };
+        if painted_over(text, &set, label) {
+            continue;
         }
-        let s = style(text, s, &["x", "y"])?;
         cut.push(text.range());
-        let pieces = pieces(text, s)?;
-        runs.extend(set(&pieces, fonts, place)?);
-    }
-    if runs.is_empty() && cut.is_empty() {
-        return Some(Lettered::whole(svg));
+        runs.extend(set);
     }
     let mut artwork = String::with_capacity(svg.len());
     let mut at = 0;
@@ -412,65 +458,148 @@ fn try_split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Option<
     Some(Lettered { artwork, runs })
 }
 
-/// Sets `pieces` as runs: chunks (each starting at an absolute position) anchored as
-/// their first piece says.
-fn set(pieces: &[Piece], fonts: &Fonts, place: Place) -> Option<Vec<Run>> {
-    let mut runs: Vec<Run> = Vec::new();
-    let (mut pen_x, mut pen_y) = (0.0f32, 0.0f32);
-    // Runs of the current chunk start at this index, with this anchor.
-    let mut chunk = (0usize, Anchor::Start, 0.0f32);
-    let close = |runs: &mut Vec<Run>, (from, anchor, start): (usize, Anchor, f32), end: f32| {
-        let shift = match anchor {
-            Anchor::Start => 0.0,
-            Anchor::Middle => (end - start) / 2.0,
-            Anchor::End => end - start,
-        };
-        for r in &mut runs[from..] {
-            r.x -= shift * place.scale;
-        }
-    };
-    for p in pieces {
-        if p.x.is_some() || p.y.is_some() {
-            close(&mut runs, chunk, pen_x);
-            pen_x = p.x.unwrap_or(pen_x);
-            pen_y = p.y.unwrap_or(pen_y);
-            chunk = (runs.len(), p.style.anchor, pen_x);
-        }
-        if p.text.is_empty() {
+/// The runs that set `text`, or None if usvg must draw it.
+fn lettering(text: Node, fonts: &Fonts, label: Place) -> Option<Vec<Run>> {
+    let (place, inherited) = context(text, label)?;
+    let s = style(text, inherited, &["x", "y"])?;
+    set(&pieces(text, s)?, fonts, place)
+}
+
+/// Whether anything painted after `text` in the SVG may cover `runs` (which, drawn
+/// above all the artwork, would then wrongly show through it). Later text is set the
+/// same way; later nested `<svg>`s (the code, marks) cover only their viewport.
+fn painted_over(text: Node, runs: &[Run], label: Place) -> bool {
+    let end = text.range().end;
+    let later = text
+        .document()
+        .descendants()
+        .filter(|n| n.is_element() && n.range().start >= end);
+    // Inside a nested svg already judged by its viewport.
+    let mut skip_to = 0;
+    for n in later {
+        if n.range().start < skip_to {
             continue;
         }
-        let face = fonts.face(p.style.bold);
-        let k = p.style.size / face.units_per_em;
-        let mut glyphs = Vec::with_capacity(p.text.len());
-        let mut advance = 0.0f32;
-        for c in p.text.chars() {
-            let (id, a) = face.glyph(c)?;
-            glyphs.push((c, id, advance * k * place.scale));
-            advance += a;
+        let name = n.tag_name();
+        if name.namespace() != Some(SVG_NS) {
+            return true;
         }
-        if let Some(fill) = p.style.fill {
+        match name.name() {
+            "g" => {}
+            "text" | "title" | "desc" | "metadata" | "defs" => skip_to = n.range().end,
+            "svg" => {
+                let rect = context(n, label).and_then(|(place, _)| {
+                    let num = |a: &str| n.attribute(a).and_then(length);
+                    Some(place.rect(
+                        num("x").unwrap_or(0.0),
+                        num("y").unwrap_or(0.0),
+                        num("width")?,
+                        num("height")?,
+                    ))
+                });
+                let Some(r) = rect else {
+                    return true;
+                };
+                let overlaps =
+                    |b: [f32; 4]| b[0] < r[2] && r[0] < b[2] && b[1] < r[3] && r[1] < b[3];
+                if runs.iter().any(|run| overlaps(run.bounds())) {
+                    return true;
+                }
+                skip_to = n.range().end;
+            }
+            _ => return true,
+        }
+    }
+    false
+}
+
+/// Sets `pieces` as runs: chunks (each starting at an absolute position) anchored as
+/// their first piece says and shaped as usvg shapes a chunk (ligatures when the chunk
+/// reads as Latin).
+fn set(pieces: &[Piece], fonts: &Fonts, place: Place) -> Option<Vec<Run>> {
+    // Chunks: each starts at a piece with a position.
+    let mut chunks: Vec<&[Piece]> = Vec::new();
+    let mut from = 0;
+    for i in 1..=pieces.len() {
+        if i == pieces.len() || pieces[i].x.is_some() || pieces[i].y.is_some() {
+            chunks.push(&pieces[from..i]);
+            from = i;
+        }
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    let (mut pen_x, mut pen_y) = (0.0f32, 0.0f32);
+    for chunk in chunks {
+        let Some(first) = chunk.first() else {
+            continue;
+        };
+        pen_x = first.x.unwrap_or(pen_x);
+        pen_y = first.y.unwrap_or(pen_y);
+        let start = pen_x;
+        let whole: String = chunk.iter().map(|p| p.text.as_str()).collect();
+        let ligatures = font::latin(&whole);
+        // A ligature across two tspans is formed by the shaper over the whole chunk:
+        // left to usvg.
+        if ligatures
+            && chunk
+                .windows(2)
+                .any(|w| w[0].text.ends_with('f') && w[1].text.starts_with(['f', 'i', 'l']))
+        {
+            return None;
+        }
+        let from = runs.len();
+        for p in chunk {
+            let face = fonts.face(p.style.bold);
+            let k = p.style.size / face.units_per_em;
+            let mut glyphs = Vec::with_capacity(p.text.len());
+            let mut advance = 0.0f32;
+            let mut missing = false;
+            face.shape(&p.text, ligatures, |g| match g {
+                Some(g) => {
+                    glyphs.push(Glyph {
+                        id: g.id,
+                        x: advance * k * place.scale,
+                        start: g.start as u32,
+                        len: g.len as u32,
+                    });
+                    advance += g.advance;
+                }
+                None => missing = true,
+            });
+            if missing {
+                return None;
+            }
             runs.push(Run {
                 bold: p.style.bold,
                 size: p.style.size * place.scale,
                 x: place.dx + place.scale * pen_x,
                 y: place.dy + place.scale * pen_y,
-                fill,
-                glyphs,
+                width: advance * k * place.scale,
+                // Invisible text still moves the pen and counts in its chunk's anchor.
+                fill: p.style.fill.unwrap_or([0, 0, 0]),
+                text: if p.style.fill.is_some() {
+                    p.text.clone()
+                } else {
+                    String::new()
+                },
+                glyphs: if p.style.fill.is_some() {
+                    glyphs
+                } else {
+                    Vec::new()
+                },
             });
-        } else {
-            // Invisible text still moves the pen (and anchors its chunk).
-            runs.push(Run {
-                bold: p.style.bold,
-                size: 0.0,
-                x: place.dx + place.scale * pen_x,
-                y: 0.0,
-                fill: [0, 0, 0],
-                glyphs: Vec::new(),
-            });
+            pen_x += advance * k;
         }
-        pen_x += advance * k;
+        // The anchor moves the chunk, and where the next chunk carries on from.
+        let shift = match first.style.anchor {
+            Anchor::Start => 0.0,
+            Anchor::Middle => (pen_x - start) / 2.0,
+            Anchor::End => pen_x - start,
+        };
+        for r in &mut runs[from..] {
+            r.x -= shift * place.scale;
+        }
+        pen_x -= shift;
     }
-    close(&mut runs, chunk, pen_x);
     runs.retain(|r| !r.glyphs.is_empty());
     Some(runs)
 }
@@ -499,7 +628,7 @@ mod tests {
     fn text_is_taken_out_and_set_where_the_svg_puts_it() {
         let f = fonts();
         let svg = label(
-            "<text x=\"10\" y=\"20\" font-size=\"4\" fill=\"#d2001e\">Tom &amp; Jerry</text><path d=\"M0 0h1\"/>",
+            "<path d=\"M0 0h1\"/><text x=\"10\" y=\"20\" font-size=\"4\" fill=\"#d2001e\">Tom &amp; Jerry</text>",
         );
         let l = split(&svg, &f, 100.0, 50.0);
         assert!(!l.artwork.contains("<text") && l.artwork.contains("<path d=\"M0 0h1\"/>"));
@@ -510,7 +639,7 @@ mod tests {
         assert_eq!(r.fill, [0xd2, 0x00, 0x1e]);
         assert!(!r.bold);
         // Offsets are the face's advances at the size.
-        let last = r.glyphs.last().unwrap().2;
+        let last = r.glyphs.last().unwrap().x;
         assert!(close(last, f.regular.width("Tom & Jerr", 4.0)));
     }
 
@@ -573,6 +702,121 @@ mod tests {
             assert!(l.runs.is_empty(), "{body}");
             assert_eq!(l.artwork, svg, "{body}");
         }
+    }
+
+    /// usvg's glyphs for the root-level text of `svg` (user units = mm here): id, the
+    /// characters it shows, and its origin.
+    fn usvg_glyphs(svg: &str, f: &Fonts) -> Vec<(u16, String, f32, f32)> {
+        let opts = resvg::usvg::Options {
+            fontdb: f.db.clone(),
+            font_family: "DejaVu Sans".into(),
+            font_size: DEFAULT_SIZE,
+            ..Default::default()
+        };
+        fn walk(g: &resvg::usvg::Group, out: &mut Vec<(u16, String, f32, f32)>) {
+            for node in g.children() {
+                match node {
+                    resvg::usvg::Node::Text(t) => {
+                        for span in t.layouted() {
+                            for g in &span.positioned_glyphs {
+                                let ts = g.transform();
+                                out.push((g.id.0, g.text.clone(), ts.tx, ts.ty));
+                            }
+                        }
+                    }
+                    resvg::usvg::Node::Group(g) => walk(g, out),
+                    _ => {}
+                }
+            }
+        }
+        let tree = resvg::usvg::Tree::from_str(svg, &opts).unwrap();
+        let mut out = vec![];
+        walk(tree.root(), &mut out);
+        out
+    }
+
+    #[test]
+    fn glyphs_and_positions_are_usvgs() {
+        let f = fonts();
+        for body in [
+            // Ligatures in Latin text, in both faces; none where the text reads as Greek.
+            "<text x=\"5\" y=\"10\" font-size=\"3\">Certified office waffle, fjord</text>",
+            "<text x=\"5\" y=\"10\" font-size=\"3\" font-weight=\"bold\">Fluffy Office Affiliates</text>",
+            "<text x=\"5\" y=\"10\" font-size=\"3\">Ωmega office</text>",
+            // Newlines are spaces; comments are not text.
+            "<text x=\"5\" y=\"10\" font-size=\"4\">Made\nin China</text>",
+            "<text x=\"5\" y=\"10\" font-size=\"4\"><tspan>A<!-- note -->B</tspan></text>",
+            // A chunk after an anchored one carries on from where the anchor put it.
+            "<text x=\"50\" y=\"10\" font-size=\"4\" text-anchor=\"middle\">Top<tspan y=\"16\">Next</tspan></text>",
+            // The text's position goes to its first character, not to white space.
+            "<text x=\"50\" y=\"10\" font-size=\"4\">\n  <tspan text-anchor=\"middle\">Centred</tspan>\n</text>",
+            "<text x=\"10\" y=\"10\" font-size=\"4\">A<tspan x=\"50\"></tspan>B</text>",
+            // No font size anywhere: the default.
+            "<text x=\"1\" y=\"30\">Hi</text>",
+            "<text x=\"95\" y=\"40\" font-size=\"2\" text-anchor=\"end\">Lot 2026-03A · GTIN 09521234000112 — “quoted” ½ €5</text>",
+        ] {
+            let svg = label(body);
+            let l = split(&svg, &f, 100.0, 50.0);
+            assert!(!l.runs.is_empty(), "{body}");
+            let ours: Vec<(u16, String, f32, f32)> = l
+                .runs
+                .iter()
+                .flat_map(|r| {
+                    r.glyphs
+                        .iter()
+                        .map(move |g| (g.id, r.chars(g).to_string(), r.x + g.x, r.y))
+                })
+                .collect();
+            let theirs = usvg_glyphs(&svg, &f);
+            let ids = |v: &[(u16, String, f32, f32)]| {
+                v.iter()
+                    .filter(|g| g.1 != " ")
+                    .map(|g| (g.0, g.1.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&ours), ids(&theirs), "{body}");
+            // Positions agree but for kerning (a fraction of the size per pair).
+            for (o, t) in ours
+                .iter()
+                .filter(|g| g.1 != " ")
+                .zip(theirs.iter().filter(|g| g.1 != " "))
+            {
+                assert!(
+                    (o.2 - t.2).abs() < 0.6 && (o.3 - t.3).abs() < 1e-3,
+                    "{body}: {o:?} vs {t:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_under_later_artwork_and_odd_text_stay_with_usvg_alone() {
+        let f = fonts();
+        // The age mark's "0-3" is crossed by the red bar drawn after it; the column text
+        // beside it, and a later mark that does not overlap, do not stop the rest.
+        let svg = label(
+            "<text x=\"5\" y=\"10\" font-size=\"3\">Column</text>\
+             <text x=\"5\" y=\"20\" font-size=\"3\" font-weight=\"650\">Odd weight</text>\
+             <text x=\"5\" y=\"30\" font-size=\"3\" font-family=\"dejavu sans\">Lower-case family</text>\
+             <svg x=\"80\" y=\"30\" width=\"10\" height=\"10\" viewBox=\"0 0 100 100\"><text x=\"50\" y=\"80\" font-size=\"19\" text-anchor=\"middle\">0-3</text><path d=\"M19 19L81 81\" stroke=\"#d2001e\"/></svg>\
+             <svg x=\"60\" y=\"2\" width=\"5\" height=\"5\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>\
+             <text x=\"5\" y=\"45\" font-size=\"3\">Co\u{ad}op</text>",
+        );
+        let l = split(&svg, &f, 100.0, 50.0);
+        assert_eq!(l.runs.iter().map(Run::text).collect::<Vec<_>>(), ["Column"]);
+        for kept in ["Odd weight", "Lower-case family", "0-3", "Co\u{ad}op"] {
+            assert!(l.artwork.contains(kept), "{kept}");
+        }
+        assert!(!l.artwork.contains("Column"));
+        // A mark drawn over the text's own line keeps that text with usvg too.
+        let covered = label(
+            "<text x=\"5\" y=\"10\" font-size=\"3\">Under</text><svg x=\"6\" y=\"8\" width=\"3\" height=\"3\" viewBox=\"0 0 1 1\"><rect width=\"1\" height=\"1\"/></svg>",
+        );
+        assert!(split(&covered, &f, 100.0, 50.0).runs.is_empty());
+        // Text in another namespace is not SVG text at all.
+        let foreign = label("<x:text xmlns:x=\"urn:x\" x=\"1\" y=\"5\">Foreign</x:text>");
+        let l = split(&foreign, &f, 100.0, 50.0);
+        assert!(l.runs.is_empty() && l.artwork.contains("Foreign"));
     }
 
     #[test]
