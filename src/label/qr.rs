@@ -134,40 +134,29 @@ const MASKS: [qrcode::canvas::MaskPattern; 8] = {
 /// scores it: runs of five or more alike, 2×2 blocks alike, finder-like patterns not
 /// clear of dark modules on one side, and dark/light imbalance.
 fn penalty(dark: &[bool], width: usize) -> u32 {
-    let at = |x: usize, y: usize, horizontal: bool| {
-        if horizontal {
-            dark[y * width + x]
-        } else {
-            dark[x * width + y]
-        }
-    };
+    // Rows, then columns (the symbol transposed), each scanned as a slice.
+    let columns: Vec<bool> = (0..width * width)
+        .map(|i| dark[(i % width) * width + i / width])
+        .collect();
     let mut score = 0u32;
-    for horizontal in [true, false] {
-        for i in 0..width {
-            // Runs of 5 + n alike: 3 + n.
-            let mut run = 1u32;
-            for j in 1..=width {
-                if j < width && at(j, i, horizontal) == at(j - 1, i, horizontal) {
-                    run += 1;
-                } else {
-                    if run >= 5 {
-                        score += run - 2;
-                    }
-                    run = 1;
-                }
+    for line in dark.chunks_exact(width).chain(columns.chunks_exact(width)) {
+        // Runs of 5 + n alike: 3 + n.
+        for run in line.chunk_by(|a, b| a == b) {
+            if run.len() >= 5 {
+                score += run.len() as u32 - 2;
             }
-            // 1:1:3:1:1 dark-light-dark-light-dark, without four light modules on
-            // both sides (outside the symbol counts as light): 40.
-            const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
-            for j in 0..width.saturating_sub(6) {
-                if (0..7).any(|k| at(j + k, i, horizontal) != FINDER[k]) {
-                    continue;
-                }
-                let dark_before = (j.saturating_sub(4)..j).any(|k| at(k, i, horizontal));
-                let dark_after = (j + 7..(j + 11).min(width)).any(|k| at(k, i, horizontal));
-                if !dark_before || !dark_after {
-                    score += 40;
-                }
+        }
+        // 1:1:3:1:1 dark-light-dark-light-dark, without four light modules on both
+        // sides (outside the symbol counts as light): 40.
+        const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
+        for (j, window) in line.windows(7).enumerate() {
+            if window != FINDER {
+                continue;
+            }
+            let dark_before = line[j.saturating_sub(4)..j].contains(&true);
+            let dark_after = line[j + 7..(j + 11).min(width)].contains(&true);
+            if !dark_before || !dark_after {
+                score += 40;
             }
         }
     }
