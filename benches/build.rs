@@ -6,6 +6,8 @@
 //! Sites are generated once under target/bench-sites/. Old output is moved aside and
 //! deleted outside the timed part.
 
+#[path = "child.rs"]
+mod child;
 #[path = "synth.rs"]
 mod synth;
 
@@ -20,34 +22,17 @@ struct Run {
     pages: usize,
 }
 
-/// Runs the build in a child process and reads its peak resident memory from wait4.
+/// Runs the build in a child process, with its peak resident memory.
 fn build(bin: &Path, site: &Path, out: &Path) -> Run {
-    let start = Instant::now();
-    // Reaped below with wait4, which std's Child::wait cannot replace: it returns rusage.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(bin)
-        .args([
+    let m = child::run(
+        bin,
+        &[
             "build",
             "--root",
             site.to_str().unwrap(),
             "--output",
             out.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn certpress");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data, zero is a valid value; wait4 writes it for our child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for the child we spawned; `child` is not waited on elsewhere.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(r, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "build failed on {}",
-        site.display()
+        ],
     );
     let pages = walkdir::WalkDir::new(out)
         .into_iter()
@@ -55,8 +40,8 @@ fn build(bin: &Path, site: &Path, out: &Path) -> Run {
         .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
         .count();
     Run {
-        wall,
-        peak_rss_kb: usage.ru_maxrss,
+        wall: m.wall,
+        peak_rss_kb: m.peak_rss_kb,
         pages,
     }
 }

@@ -7,32 +7,18 @@
 //!
 //! Target (issue 5): SVG labels and the PDF sheet for 10,000 labels in under 10 s.
 
+#[path = "child.rs"]
+mod child;
 #[path = "synth.rs"]
 mod synth;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn run(bin: &Path, args: &[&str]) -> Duration {
-    let start = Instant::now();
-    let o = Command::new(bin)
-        .args(args)
-        .output()
-        .expect("spawn certpress");
-    let wall = start.elapsed();
-    assert!(
-        o.status.code().is_some_and(|c| c == 0),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    wall
+    child::run(bin, args).wall
 }
 
 fn main() {
@@ -87,12 +73,12 @@ fn main() {
         baseline.as_secs_f64()
     );
     println!(
-        "{:>6} {:>9} {:>12} {:>12} {:>10}",
-        "format", "wall s", "labels/s", "MB written", "/baseline"
+        "{:>6} {:>9} {:>12} {:>12} {:>10} {:>9}",
+        "format", "wall s", "labels/s", "MB written", "/baseline", "peak MB"
     );
     for format in ["svg", "png", "pdf", "zpl"] {
         let out = scratch.join(format!("labels-{format}"));
-        let wall = run(
+        let measured = child::run(
             &bin,
             &[
                 "labels",
@@ -104,6 +90,7 @@ fn main() {
                 format,
             ],
         );
+        let wall = measured.wall;
         let bytes: u64 = walkdir::WalkDir::new(&out)
             .into_iter()
             .filter_map(Result::ok)
@@ -112,11 +99,12 @@ fn main() {
             .map(|m| m.len())
             .sum();
         println!(
-            "{format:>6} {:>9.2} {:>12.0} {:>12.1} {:>10.2}",
+            "{format:>6} {:>9.2} {:>12.0} {:>12.1} {:>10.2} {:>9.0}",
             wall.as_secs_f64(),
             labels as f64 / wall.as_secs_f64(),
             bytes as f64 / 1e6,
-            wall.as_secs_f64() / baseline.as_secs_f64()
+            wall.as_secs_f64() / baseline.as_secs_f64(),
+            measured.peak_rss_kb as f64 / 1024.0
         );
         // Moved aside now, deleted after the timing.
         fs::rename(

@@ -66,16 +66,8 @@ pub fn build(
             return None;
         }
     };
-    match crate::label::print::for_build(site, assessed) {
-        Ok((labels, files)) => {
-            for (path, bytes) in &files {
-                if let Err(e) = staging.write(path, bytes) {
-                    diags.push(write_error(&target, &e));
-                    return None;
-                }
-            }
-            rendered.labels = labels;
-        }
+    match crate::label::print::for_build(site, assessed, &staging) {
+        Ok(labels) => rendered.labels = labels,
         Err(ds) => {
             diags.extend(ds);
             return None;

@@ -12,8 +12,9 @@ use crate::progress::Progress;
 use crate::site::Site;
 use rayon::prelude::*;
 
-/// Output files: (path under the output folder, bytes).
-pub type Files = Vec<(String, Vec<u8>)>;
+/// Where printed files go: (path under the output folder, bytes). Called from many
+/// threads at once.
+pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> std::io::Result<()> + Sync);
 
 /// Where a sheet goes and how it is placed.
 pub struct SheetRequest {
@@ -21,102 +22,116 @@ pub struct SheetRequest {
     pub calibration: Calibration,
 }
 
-/// Output files (path under the output folder, bytes), or one error per failed label.
+/// Prints `jobs` in the printer's formats, and the sheet, into `write`. Every label is
+/// drawn and checked before anything is written (a label that cannot be drawn writes
+/// nothing); then each label's files are rendered and written as they are made, so
+/// memory holds SVGs, not every label's PNG and PDF.
 pub fn print(
     site: &Site,
     assessed: &Assessed,
     printer: &Printer,
     jobs: &[Job],
     sheet: Option<&SheetRequest>,
-) -> Result<Files, Vec<Diagnostic>> {
+    write: Sink,
+) -> Result<(), Vec<Diagnostic>> {
     let o = &printer.options;
     let (w, h) = (o.layout.label_w, o.layout.label_h);
-    let progress = Progress::new(jobs.len(), "Labels", "labels");
-    // Each label's files and its split SVG (for the sheet).
-    let results: Vec<Result<(Files, Lettered), Diagnostic>> = jobs
+    let fail = |job: &Job, m: String| {
+        let what = match job.lot {
+            Some(l) => format!("the label for lot {} of `{}`", l.lot, job.product.id),
+            None => format!("the label for `{}`", job.product.id),
+        };
+        let (line, column) = job.product.id_position(&site.root);
+        Diagnostic::error("label", &job.product.file, format!("{what}: {m}")).at(line, column)
+    };
+    let failed = |mut errors: Vec<Diagnostic>| {
+        errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+        errors
+    };
+
+    // Each label's SVG, and the same split for drawing (text set by certpress).
+    let drawn: Vec<Result<(String, Lettered), Diagnostic>> = jobs
         .par_iter()
         .map(|job| {
-            let fail = |m: String| {
-                let what = match job.lot {
-                    Some(l) => format!("the label for lot {} of `{}`", l.lot, job.product.id),
-                    None => format!("the label for `{}`", job.product.id),
-                };
-                let (line, column) = job.product.id_position(&site.root);
-                Diagnostic::error("label", &job.product.file, format!("{what}: {m}"))
-                    .at(line, column)
-            };
-            let svg = printer.svg(assessed, job).map_err(fail)?;
+            let svg = printer.svg(assessed, job).map_err(|m| fail(job, m))?;
+            resvg::usvg::roxmltree::Document::parse(&svg)
+                .map_err(|e| fail(job, format!("the label SVG does not parse: {e}")))?;
             let lettered = text::split(&svg, &printer.fonts, w, h);
-            let mut files = Vec::new();
-            let tree = if o.formats.contains(&LabelFormat::Png) {
-                Some(output::parse(&lettered.artwork, printer.usvg_options()).map_err(fail)?)
-            } else {
-                None
-            };
-            for format in &o.formats {
-                match format {
-                    LabelFormat::Svg => {
-                        files.push((format!("{}.svg", job.stem), svg.clone().into_bytes()))
-                    }
-                    LabelFormat::Png => {
-                        let png = output::png(
-                            tree.as_ref().expect("parsed"),
-                            &lettered.runs,
-                            &printer.fonts,
-                            w,
-                            h,
-                            o.dpi,
-                        )
-                        .map_err(fail)?;
-                        files.push((format!("{}.png", job.stem), png));
-                    }
-                    LabelFormat::Pdf => {
-                        let page = Page {
-                            width_mm: w,
-                            height_mm: h,
-                            svg: lettered.artwork.clone(),
-                            runs: lettered.runs.clone(),
-                            calibration: Calibration::default(),
-                        };
-                        let pdf = pdf::pdf(
-                            std::slice::from_ref(&page),
-                            &printer.fonts,
-                            printer.usvg_options(),
-                            None,
-                        )
-                        .map_err(fail)?;
-                        files.push((format!("{}.pdf", job.stem), pdf));
-                    }
-                    LabelFormat::Zpl => {
-                        let data = zpl_data(printer, assessed, job).map_err(fail)?;
-                        let (z, _) = zpl::label(&data, o.dpi).map_err(fail)?;
-                        files.push((format!("{}.zpl", job.stem), z.into_bytes()));
-                    }
+            Ok((svg, lettered))
+        })
+        .collect();
+    let errors: Vec<Diagnostic> = drawn
+        .iter()
+        .filter_map(|r| r.as_ref().err().cloned())
+        .collect();
+    if !errors.is_empty() {
+        return Err(failed(errors));
+    }
+    let drawn: Vec<(String, Lettered)> = drawn.into_iter().filter_map(Result::ok).collect();
+
+    let progress = Progress::new(jobs.len(), "Labels", "labels");
+    let put = |path: String, bytes: &[u8]| {
+        write(&path, bytes).map_err(|e| {
+            Diagnostic::error("write-failed", path, format!("cannot write: {e}")).config()
+        })
+    };
+    let errors: Vec<Diagnostic> = jobs
+        .par_iter()
+        .zip(&drawn)
+        .filter_map(|(job, (svg, lettered))| {
+            let files = || -> Result<(), Diagnostic> {
+                for format in &o.formats {
+                    let (extension, bytes) = match format {
+                        LabelFormat::Svg => ("svg", svg.as_bytes().to_vec()),
+                        LabelFormat::Png => {
+                            let tree = output::parse(&lettered.artwork, printer.usvg_options())
+                                .map_err(|m| fail(job, m))?;
+                            let png =
+                                output::png(&tree, &lettered.runs, &printer.fonts, w, h, o.dpi)
+                                    .map_err(|m| fail(job, m))?;
+                            ("png", png)
+                        }
+                        LabelFormat::Pdf => {
+                            let page = Page {
+                                width_mm: w,
+                                height_mm: h,
+                                svg: lettered.artwork.clone(),
+                                runs: lettered.runs.clone(),
+                                calibration: Calibration::default(),
+                            };
+                            let pdf = pdf::pdf(
+                                std::slice::from_ref(&page),
+                                &printer.fonts,
+                                printer.usvg_options(),
+                                None,
+                            )
+                            .map_err(|m| fail(job, m))?;
+                            ("pdf", pdf)
+                        }
+                        LabelFormat::Zpl => {
+                            let data =
+                                zpl_data(printer, assessed, job).map_err(|m| fail(job, m))?;
+                            let (z, _) = zpl::label(&data, o.dpi).map_err(|m| fail(job, m))?;
+                            ("zpl", z.into_bytes())
+                        }
+                    };
+                    put(format!("{}.{extension}", job.stem), &bytes)?;
                 }
-            }
+                Ok(())
+            };
+            let result = files();
             progress.inc();
-            Ok((files, lettered))
+            result.err()
         })
         .collect();
     progress.finish();
-    let mut files = Vec::new();
-    let mut labels = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok((f, l)) => {
-                files.extend(f);
-                labels.push(l);
-            }
-            Err(d) => errors.push(d),
-        }
-    }
     if !errors.is_empty() {
-        errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
-        return Err(errors);
+        return Err(failed(errors));
     }
     if let Some(req) = sheet {
+        let labels: Vec<Lettered> = drawn.into_iter().map(|(_, l)| l).collect();
         let pages = sheet::pages(o.layout, &labels, req.start_at, &req.calibration);
+        drop(labels);
         let progress = Progress::new(pages.len(), "Sheet", "pages");
         let pdf = pdf::pdf(
             &pages,
@@ -127,9 +142,9 @@ pub fn print(
         progress.finish();
         let pdf =
             pdf.map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
-        files.push((format!("labels/sheets/{}.pdf", o.layout.name), pdf));
+        put(format!("labels/sheets/{}.pdf", o.layout.name), &pdf).map_err(|d| vec![d])?;
     }
-    Ok(files)
+    Ok(())
 }
 
 /// The ZPL label's content: the tracking label's text, for the printer's own fonts.
@@ -171,9 +186,14 @@ fn zpl_data<'a>(
     })
 }
 
-/// What `build` prints: every label in the configured formats, and the configured
-/// sheet (when PDF is among them) laid out for the default printer.
-pub fn for_build(site: &Site, assessed: &Assessed) -> Result<(usize, Files), Vec<Diagnostic>> {
+/// What `build` prints into its staging folder: every label in the configured formats,
+/// and the configured sheet (when PDF is among them) laid out for the default printer.
+/// Returns the number of labels.
+pub fn for_build(
+    site: &Site,
+    assessed: &Assessed,
+    staging: &crate::output::Staging,
+) -> Result<usize, Vec<Diagnostic>> {
     let options = super::Options::from_config(site).map_err(|d| vec![d])?;
     let calibration = site
         .config
@@ -189,8 +209,15 @@ pub fn for_build(site: &Site, assessed: &Assessed) -> Result<(usize, Files), Vec
         });
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
     let jobs = super::jobs(site, None, None);
-    let files = print(site, assessed, &printer, &jobs, sheet.as_ref())?;
-    Ok((jobs.len(), files))
+    print(
+        site,
+        assessed,
+        &printer,
+        &jobs,
+        sheet.as_ref(),
+        &|path, bytes| staging.write(path, bytes),
+    )?;
+    Ok(jobs.len())
 }
 
 /// What `certpress labels` was asked for (its command-line options).
@@ -259,7 +286,14 @@ pub fn run(
         .map_err(config_error)?;
     let layout = options.layout;
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
-    let mut files: Files = Vec::new();
+    // Straight into the output folder (labels are checked before the first is written).
+    let write = |path: &str, bytes: &[u8]| {
+        let dest = target.join(path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&dest, bytes)
+    };
     let summary = if request.outline {
         let page = sheet::outline(layout, &calibration, &printer.fonts);
         let pdf = pdf::pdf(
@@ -269,7 +303,8 @@ pub fn run(
             None,
         )
         .map_err(config_error)?;
-        files.push((format!("labels/sheets/{}-outline.pdf", layout.name), pdf));
+        let path = format!("labels/sheets/{}-outline.pdf", layout.name);
+        write(&path, &pdf).map_err(|e| config_error(format!("cannot write {path}: {e}")))?;
         format!(
             "Wrote the outline test page of {} ({})",
             layout.name, layout.title
@@ -287,7 +322,14 @@ pub fn run(
             start_at: request.start_at,
             calibration,
         };
-        files = print(site, assessed, &printer, &jobs, Some(&sheet_request))?;
+        print(
+            site,
+            assessed,
+            &printer,
+            &jobs,
+            Some(&sheet_request),
+            &write,
+        )?;
         let o = &printer.options;
         let formats: Vec<String> = o
             .formats
@@ -310,27 +352,5 @@ pub fn run(
             skip + 1
         )
     };
-    // Ten thousand labels are ten thousand files: written in parallel.
-    let failed: Vec<Diagnostic> = files
-        .par_iter()
-        .filter_map(|(path, bytes)| {
-            let dest = target.join(path);
-            let written = dest
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|()| std::fs::write(&dest, bytes));
-            written.err().map(|e| {
-                Diagnostic::error(
-                    "write-failed",
-                    dest.display().to_string(),
-                    format!("cannot write: {e}"),
-                )
-                .config()
-            })
-        })
-        .collect();
-    if !failed.is_empty() {
-        return Err(failed);
-    }
     Ok(summary)
 }
