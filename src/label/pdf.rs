@@ -35,43 +35,41 @@ struct Used {
 const FONT_NAMES: [&[u8]; 2] = [b"F0", b"F1"];
 
 /// A PDF of `pages` at their exact physical size, with `/PrintScaling /None` so viewers
-/// print at 100 %. Pages' artwork converts in parallel, counted on `progress`.
+/// print at 100 %. Pages' artwork converts (and is made canonical and compressed) in
+/// parallel, counted on `progress`; the document is then assembled from compressed
+/// pieces, so a thousand-page sheet is never held uncompressed at once.
 pub fn pdf(
     pages: &[Page],
     fonts: &Fonts,
     options: &usvg::Options,
     progress: Option<&Progress>,
 ) -> Result<Vec<u8>, String> {
-    // `canonical` makes the file independent of the order svg2pdf writes resources in,
-    // and compresses the streams at a faster level than svg2pdf's.
+    use lopdf::{Object, Stream, dictionary};
     let conversion = svg2pdf::ConversionOptions {
-        compress: false,
+        compress: false, // deflated by `canonical`, at a faster level
         ..Default::default()
     };
-    let chunks: Vec<(pdf_writer::Chunk, Ref)> = pages
+    let artwork: Vec<Vec<Object>> = pages
         .par_iter()
         .map(|p| {
             let tree = super::output::parse(&p.svg, options)?;
-            let chunk = svg2pdf::to_chunk(&tree, conversion)
-                .map_err(|e| format!("cannot convert to PDF: {e}"));
+            let (chunk, root) = svg2pdf::to_chunk(&tree, conversion)
+                .map_err(|e| format!("cannot convert to PDF: {e}"))?;
+            drop(tree);
+            let objects = canonical(&chunk, root);
             progress.inspect(|p| p.inc());
-            chunk
+            objects
         })
         .collect::<Result<_, String>>()?;
 
-    let mut alloc = Ref::new(1);
-    let catalog = alloc.bump();
-    let tree = alloc.bump();
-    let font_refs = [alloc.bump(), alloc.bump()];
+    // Objects 1-4: catalog, page tree, the two fonts; then each page's, in order.
+    let (catalog, tree, font_ids) = (1, 2, [3, 4]);
+    let mut doc = lopdf::Document::with_version("1.7");
+    let mut next = 5;
     let mut used = [Used::default(), Used::default()];
-    let mut pdf = Pdf::new();
-    let mut page_refs = Vec::with_capacity(pages.len());
-    for (page, (chunk, svg_ref)) in pages.iter().zip(chunks) {
-        let mut map = HashMap::new();
-        let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(|| alloc.bump()));
-        let page_ref = alloc.bump();
-        let content_ref = alloc.bump();
-        page_refs.push(page_ref);
+    let mut kids = Vec::with_capacity(pages.len());
+    for (page, objects) in pages.iter().zip(artwork) {
+        let xobject = insert(&mut doc, objects, None, &mut next);
         let (w, h) = (page.width_mm * PT_PER_MM, page.height_mm * PT_PER_MM);
         let mut content = Content::new();
         // The SVG's XObject is one unit square: scaled to the page.
@@ -80,40 +78,114 @@ pub fn pdf(
         content.x_object(Name(b"L"));
         content.restore_state();
         let faces = text(&mut content, page, h, &mut used);
-
-        let mut p = pdf.page(page_ref);
-        p.media_box(Rect::new(0.0, 0.0, w, h));
-        p.parent(tree);
-        p.contents(content_ref);
-        let mut resources = p.resources();
-        resources.x_objects().pair(Name(b"L"), map[&svg_ref]);
-        if faces.iter().any(|&f| f) {
-            let mut dict = resources.fonts();
-            for (i, _) in faces.iter().enumerate().filter(|(_, f)| **f) {
-                dict.pair(Name(FONT_NAMES[i]), font_refs[i]);
-            }
+        let content = deflate(&content.finish());
+        let contents = add(
+            &mut doc,
+            Object::Stream(Stream::new(
+                dictionary! { "Filter" => "FlateDecode" },
+                content,
+            )),
+            &mut next,
+        );
+        let mut font_dict = lopdf::Dictionary::new();
+        for (i, _) in faces.iter().enumerate().filter(|(_, f)| **f) {
+            font_dict.set(FONT_NAMES[i], Object::Reference((font_ids[i], 0)));
         }
-        resources.finish();
-        p.finish();
-        pdf.stream(content_ref, &content.finish());
-        pdf.extend(&chunk);
+        let mut resources = dictionary! {
+            "XObject" => dictionary! { "L" => Object::Reference((xobject, 0)) },
+        };
+        if !font_dict.is_empty() {
+            resources.set("Font", font_dict);
+        }
+        let page = dictionary! {
+            "Contents" => Object::Reference((contents, 0)),
+            "MediaBox" => vec![0.into(), 0.into(), w.into(), h.into()],
+            "Parent" => Object::Reference((tree, 0)),
+            "Resources" => resources,
+            "Type" => "Page",
+        };
+        kids.push(Object::Reference((
+            add(&mut doc, Object::Dictionary(page), &mut next),
+            0,
+        )));
     }
     for (i, u) in used.iter().enumerate() {
         if u.chars.is_empty() {
             continue;
         }
-        let face = fonts.face(i == 1);
-        embed(&mut pdf, &mut alloc, font_refs[i], face, u)?;
+        let mut chunk = pdf_writer::Chunk::new();
+        let font = Ref::new(1);
+        embed(&mut chunk, &mut Ref::new(2), font, fonts.face(i == 1), u)?;
+        let objects = canonical(&chunk, font)?;
+        insert(&mut doc, objects, Some(font_ids[i]), &mut next);
     }
-    pdf.pages(tree)
-        .kids(page_refs.iter().copied())
-        .count(page_refs.len() as i32);
-    let mut cat = pdf.catalog(catalog);
-    cat.pages(tree);
-    cat.viewer_preferences()
-        .pair(Name(b"PrintScaling"), Name(b"None"));
-    cat.finish();
-    canonical(&pdf.finish())
+    doc.objects.insert(
+        (tree, 0),
+        Object::Dictionary(dictionary! {
+            "Count" => kids.len() as i64,
+            "Kids" => kids,
+            "Type" => "Pages",
+        }),
+    );
+    doc.objects.insert(
+        (catalog, 0),
+        Object::Dictionary(dictionary! {
+            "Pages" => Object::Reference((tree, 0)),
+            "Type" => "Catalog",
+            "ViewerPreferences" => dictionary! { "PrintScaling" => "None" },
+        }),
+    );
+    doc.max_id = next - 1;
+    doc.trailer.set("Root", Object::Reference((catalog, 0)));
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| format!("PDF: {e}"))?;
+    Ok(out)
+}
+
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(bytes, 1)
+}
+
+/// Adds `object` (whose references are final) as number `next`, and returns it.
+fn add(doc: &mut lopdf::Document, object: lopdf::Object, next: &mut u32) -> u32 {
+    let id = *next;
+    doc.objects.insert((id, 0), object);
+    *next += 1;
+    id
+}
+
+/// Adds `objects` (as `canonical` numbers them: 1, 2, ...) to `doc`, the first at
+/// `first` if given, the rest from `next` on; returns the first one's number.
+fn insert(
+    doc: &mut lopdf::Document,
+    objects: Vec<lopdf::Object>,
+    first: Option<u32>,
+    next: &mut u32,
+) -> u32 {
+    let base = *next;
+    let id = |n: u32| match first {
+        Some(f) if n == 1 => f,
+        Some(_) => base + n - 2,
+        None => base + n - 1,
+    };
+    let count = objects.len() as u32;
+    for (k, mut o) in objects.into_iter().enumerate() {
+        renumber(&mut o, &|(n, g)| (id(n), g));
+        doc.objects.insert((id(k as u32 + 1), 0), o);
+    }
+    *next += if first.is_some() { count - 1 } else { count };
+    id(1)
+}
+
+fn renumber(o: &mut lopdf::Object, map: &dyn Fn(lopdf::ObjectId) -> lopdf::ObjectId) {
+    use lopdf::Object;
+    match o {
+        Object::Reference(id) => *id = map(*id),
+        Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| renumber(v, map)),
+        Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| renumber(v, map)),
+        Object::Array(a) => a.iter_mut().for_each(|v| renumber(v, map)),
+        _ => {}
+    }
 }
 
 /// Writes `page`'s text into `content`, numbering its glyphs in `used`; returns which
@@ -165,7 +237,7 @@ fn text(content: &mut Content, page: &Page, height_pt: f32, used: &mut [Used; 2]
 /// Embeds the subset of `face` that `used` numbers as a Type 0 font at `font_ref`
 /// (Identity-H, so each code is a glyph; ToUnicode, so text copies as text).
 fn embed(
-    pdf: &mut Pdf,
+    pdf: &mut pdf_writer::Chunk,
     alloc: &mut Ref,
     font_ref: Ref,
     face: &Face,
@@ -285,11 +357,12 @@ const SYSTEM_INFO: SystemInfo = SystemInfo {
     supplement: 0,
 };
 
-/// The same PDF with every dictionary's keys sorted and objects numbered in the order a
-/// walk from the catalog meets them. svg2pdf writes resource entries in hash-map order,
-/// which differs from run to run; this makes the same labels give a byte-identical file
-/// (SPEC §11). Uncompressed streams are deflated.
-fn canonical(bytes: &[u8]) -> Result<Vec<u8>, String> {
+/// A piece of PDF written by pdf-writer (svg2pdf's artwork, a font) as lopdf objects
+/// in a canonical form: dictionary keys sorted, streams deflated, and objects numbered
+/// 1, 2, ... in the order a walk from `root` meets them (so `root` is 1). svg2pdf writes
+/// resource entries in hash-map order, which differs from run to run; this makes the
+/// same labels give a byte-identical file (SPEC §11).
+fn canonical(chunk: &pdf_writer::Chunk, root: Ref) -> Result<Vec<lopdf::Object>, String> {
     use lopdf::{Dictionary, Object, ObjectId};
     fn sort(o: &mut Object) {
         match o {
@@ -316,62 +389,55 @@ fn canonical(bytes: &[u8]) -> Result<Vec<u8>, String> {
             _ => {}
         }
     }
-    fn renumber(o: &mut Object, map: &HashMap<ObjectId, ObjectId>) {
+    // Read back through a one-object document whose catalog points at `root`.
+    let mut pdf = Pdf::new();
+    let mut next = Ref::new(2);
+    let mut map = HashMap::new();
+    let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(|| next.bump()));
+    pdf.extend(&chunk);
+    let root = *map.get(&root).ok_or("PDF: the root object is missing")?;
+    pdf.catalog(Ref::new(1)).pair(Name(b"Root"), root);
+    let mut doc = lopdf::Document::load_mem(&pdf.finish()).map_err(|e| format!("PDF: {e}"))?;
+    let root = (root.get() as u32, 0);
+    let mut order: HashMap<ObjectId, u32> = HashMap::new();
+    let mut walk = Vec::new();
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(id) = queue.pop_front() {
+        if order.contains_key(&id) {
+            continue;
+        }
+        let Some(mut o) = doc.objects.remove(&id) else {
+            continue;
+        };
+        order.insert(id, order.len() as u32 + 1);
+        sort(&mut o);
+        if let Object::Stream(s) = &mut o
+            && !s.dict.has(b"Filter")
+        {
+            let packed = deflate(&s.content);
+            s.dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+            s.set_content(packed);
+        }
+        let mut next = Vec::new();
+        refs(&o, &mut next);
+        queue.extend(next);
+        walk.push(o);
+    }
+    // A reference to nothing (none are expected) becomes null, as PDF reads it.
+    fn resolve(o: &mut Object, order: &HashMap<ObjectId, u32>) {
         match o {
-            Object::Reference(id) => *id = map[id],
-            Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| renumber(v, map)),
-            Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| renumber(v, map)),
-            Object::Array(a) => a.iter_mut().for_each(|v| renumber(v, map)),
+            Object::Reference(id) => match order.get(id) {
+                Some(&n) => *id = (n, 0),
+                None => *o = Object::Null,
+            },
+            Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| resolve(v, order)),
+            Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| resolve(v, order)),
+            Object::Array(a) => a.iter_mut().for_each(|v| resolve(v, order)),
             _ => {}
         }
     }
-    let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("PDF: {e}"))?;
-    doc.objects.values_mut().for_each(sort);
-    // Deflated in parallel: a thousand-page sheet has thousands of streams.
-    let mut streams: Vec<&mut lopdf::Stream> = doc
-        .objects
-        .values_mut()
-        .filter_map(|o| match o {
-            Object::Stream(s) if !s.dict.has(b"Filter") => Some(s),
-            _ => None,
-        })
-        .collect();
-    streams.par_iter_mut().for_each(|s| {
-        let packed = miniz_oxide::deflate::compress_to_vec_zlib(&s.content, 1);
-        s.dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
-        s.set_content(packed);
-    });
-    let root = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|e| format!("PDF: {e}"))?;
-    let mut map = HashMap::new();
-    let mut queue = std::collections::VecDeque::from([root]);
-    while let Some(id) = queue.pop_front() {
-        if map.contains_key(&id) {
-            continue;
-        }
-        map.insert(id, (map.len() as u32 + 1, 0));
-        let mut next = Vec::new();
-        if let Some(o) = doc.objects.get(&id) {
-            refs(o, &mut next);
-        }
-        queue.extend(next);
+    for o in &mut walk {
+        resolve(o, &order);
     }
-    let mut objects = BTreeMap::new();
-    for (id, mut o) in std::mem::take(&mut doc.objects) {
-        let Some(new) = map.get(&id).copied() else {
-            continue; // unreachable from the catalog: nothing refers to it
-        };
-        renumber(&mut o, &map);
-        objects.insert(new, o);
-    }
-    doc.objects = objects;
-    doc.max_id = map.len() as u32;
-    doc.trailer = Dictionary::new();
-    doc.trailer.set("Root", Object::Reference(map[&root]));
-    let mut out = Vec::new();
-    doc.save_to(&mut out).map_err(|e| format!("PDF: {e}"))?;
-    Ok(out)
+    Ok(walk)
 }
