@@ -25,7 +25,8 @@ pub struct Page {
 }
 
 /// The glyphs a face draws in one document: numbered from 1 in the order first used
-/// (0 is `.notdef`), with the character each stands for (for copying and search).
+/// (0 is `.notdef`), with the characters each stands for (a ligature, several), for
+/// copying and search.
 #[derive(Default)]
 struct Used {
     remapper: subsetter::GlyphRemapper,
