@@ -615,18 +615,14 @@ fn text_drawn_by_certpress_matches_usvg() {
     let (_dir, out) = build_example();
     let fonts =
         Fonts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/fonts")).unwrap();
-    let options = resvg::usvg::Options {
-        fontdb: fonts.db.clone(),
-        font_family: "DejaVu Sans".into(),
-        ..Default::default()
-    };
+    let options = fonts.usvg_options();
     let grey = |png: Vec<u8>| image::load_from_memory(&png).unwrap().to_luma8();
     let mut worst: f64 = 0.0;
     for stem in expected_urls().keys() {
         let svg = fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
         let whole = output::parse(&svg, &options).unwrap();
         let by_usvg = grey(output::png(&whole, &[], &fonts, 101.6, 50.8, 300).unwrap());
-        let split = text::split(&svg, &fonts, 101.6, 50.8);
+        let split = text::split(&svg, &fonts, 101.6, 50.8).unwrap();
         assert!(
             !split.runs.is_empty(),
             "{stem}: the example's text is set by certpress"

@@ -231,6 +231,17 @@ impl Fonts {
         })
     }
 
+    /// Options for usvg that draw with these fonts only: the bundled family by default,
+    /// at CSS's initial size as browsers (and `label::text`) have it, not usvg's 12.
+    pub fn usvg_options(&self) -> resvg::usvg::Options<'static> {
+        resvg::usvg::Options {
+            fontdb: self.db.clone(),
+            font_family: "DejaVu Sans".into(),
+            font_size: super::text::DEFAULT_SIZE,
+            ..Default::default()
+        }
+    }
+
     pub fn face(&self, bold: bool) -> &Face {
         if bold { &self.bold } else { &self.regular }
     }

@@ -248,13 +248,7 @@ impl Printer {
             let mark = Mark::parse(&id, &text).map_err(|m| theme_error(rel(&f), m))?;
             marks.insert(id, mark);
         }
-        let usvg = resvg::usvg::Options {
-            fontdb: fonts.db.clone(),
-            font_family: "DejaVu Sans".into(),
-            // As browsers (and label::text) have it, rather than usvg's 12.
-            font_size: text::DEFAULT_SIZE,
-            ..Default::default()
-        };
+        let usvg = fonts.usvg_options();
         Ok(Printer {
             tera,
             fonts,

@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 
 const PT_PER_MM: f32 = 72.0 / 25.4;
 
-/// One PDF page: its size in mm, its artwork as an SVG of the same size, and its text
-/// in mm from the top left, moved and scaled by `calibration` as the artwork is.
+/// One page of a sheet: its size in mm, its artwork as an SVG of the same size, and its
+/// text in mm from the top left, moved and scaled by `calibration` as the artwork is.
 pub struct Page {
     pub width_mm: f32,
     pub height_mm: f32,
@@ -35,6 +35,30 @@ struct Used {
 
 const FONT_NAMES: [&[u8]; 2] = [b"F0", b"F1"];
 
+/// What a page is besides its artwork: its size in mm and its text, moved and scaled
+/// by `calibration` as the artwork is.
+struct Frame<'a> {
+    width_mm: f32,
+    height_mm: f32,
+    runs: &'a [Run],
+    calibration: Calibration,
+}
+
+/// A page's artwork as PDF objects (a form XObject first), made canonical and
+/// compressed by `canonical`.
+type Artwork = Vec<lopdf::Object>;
+
+/// The artwork of `tree` (an SVG parsed by usvg) as one PDF form XObject.
+fn artwork(tree: &usvg::Tree) -> Result<Artwork, String> {
+    let conversion = svg2pdf::ConversionOptions {
+        compress: false, // deflated by `canonical`, at a faster level
+        ..Default::default()
+    };
+    let (chunk, root) =
+        svg2pdf::to_chunk(tree, conversion).map_err(|e| format!("cannot convert to PDF: {e}"))?;
+    canonical(&chunk, root)
+}
+
 /// A PDF of `pages` at their exact physical size, with `/PrintScaling /None` so viewers
 /// print at 100 %. Pages' artwork converts (and is made canonical and compressed) in
 /// parallel, counted on `progress`; the document is then assembled from compressed
@@ -45,31 +69,54 @@ pub fn pdf(
     options: &usvg::Options,
     progress: Option<&Progress>,
 ) -> Result<Vec<u8>, String> {
-    use lopdf::{Object, Stream, dictionary};
-    let conversion = svg2pdf::ConversionOptions {
-        compress: false, // deflated by `canonical`, at a faster level
-        ..Default::default()
-    };
-    let artwork: Vec<Vec<Object>> = pages
+    let art: Vec<Artwork> = pages
         .par_iter()
         .map(|p| {
-            let tree = super::output::parse(&p.svg, options)?;
-            let (chunk, root) = svg2pdf::to_chunk(&tree, conversion)
-                .map_err(|e| format!("cannot convert to PDF: {e}"))?;
-            drop(tree);
-            let objects = canonical(&chunk, root);
+            let art = artwork(&super::output::parse(&p.svg, options)?);
             progress.inspect(|p| p.inc());
-            objects
+            art
         })
         .collect::<Result<_, String>>()?;
+    let frames: Vec<Frame> = pages
+        .iter()
+        .map(|p| Frame {
+            width_mm: p.width_mm,
+            height_mm: p.height_mm,
+            runs: &p.runs,
+            calibration: p.calibration,
+        })
+        .collect();
+    document(&frames, art, fonts)
+}
 
+/// One label's PDF, `width_mm` × `height_mm`: its artwork `tree` (already parsed for
+/// the PNG) and its text `runs`.
+pub fn label(
+    tree: &usvg::Tree,
+    runs: &[Run],
+    width_mm: f32,
+    height_mm: f32,
+    fonts: &Fonts,
+) -> Result<Vec<u8>, String> {
+    let frame = Frame {
+        width_mm,
+        height_mm,
+        runs,
+        calibration: Calibration::default(),
+    };
+    document(&[frame], vec![artwork(tree)?], fonts)
+}
+
+/// The document: each frame with its artwork, the fonts its text uses, the page tree.
+fn document(frames: &[Frame], art: Vec<Artwork>, fonts: &Fonts) -> Result<Vec<u8>, String> {
+    use lopdf::{Object, Stream, dictionary};
     // Objects 1-4: catalog, page tree, the two fonts; then each page's, in order.
     let (catalog, tree, font_ids) = (1, 2, [3, 4]);
     let mut doc = lopdf::Document::with_version("1.7");
     let mut next = 5;
     let mut used = [Used::default(), Used::default()];
-    let mut kids = Vec::with_capacity(pages.len());
-    for (page, objects) in pages.iter().zip(artwork) {
+    let mut kids = Vec::with_capacity(frames.len());
+    for (page, objects) in frames.iter().zip(art) {
         let xobject = insert(&mut doc, objects, None, &mut next);
         let (w, h) = (page.width_mm * PT_PER_MM, page.height_mm * PT_PER_MM);
         let mut content = Content::new();
@@ -171,17 +218,22 @@ fn insert(
     };
     let count = objects.len() as u32;
     for (k, mut o) in objects.into_iter().enumerate() {
-        renumber(&mut o, &|(n, g)| (id(n), g));
+        renumber(&mut o, &|(n, g)| Some((id(n), g)));
         doc.objects.insert((id(k as u32 + 1), 0), o);
     }
     *next += if first.is_some() { count - 1 } else { count };
     id(1)
 }
 
-fn renumber(o: &mut lopdf::Object, map: &dyn Fn(lopdf::ObjectId) -> lopdf::ObjectId) {
+/// Points each reference in `o` where `map` says; one `map` has no place for (none are
+/// expected) becomes null, as PDF reads a reference to nothing.
+fn renumber(o: &mut lopdf::Object, map: &dyn Fn(lopdf::ObjectId) -> Option<lopdf::ObjectId>) {
     use lopdf::Object;
     match o {
-        Object::Reference(id) => *id = map(*id),
+        Object::Reference(id) => match map(*id) {
+            Some(new) => *id = new,
+            None => *o = Object::Null,
+        },
         Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| renumber(v, map)),
         Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| renumber(v, map)),
         Object::Array(a) => a.iter_mut().for_each(|v| renumber(v, map)),
@@ -191,7 +243,7 @@ fn renumber(o: &mut lopdf::Object, map: &dyn Fn(lopdf::ObjectId) -> lopdf::Objec
 
 /// Writes `page`'s text into `content`, numbering its glyphs in `used`; returns which
 /// faces (regular, bold) the page uses.
-fn text(content: &mut Content, page: &Page, height_pt: f32, used: &mut [Used; 2]) -> [bool; 2] {
+fn text(content: &mut Content, page: &Frame, height_pt: f32, used: &mut [Used; 2]) -> [bool; 2] {
     let mut faces = [false; 2];
     if page.runs.is_empty() {
         return faces;
@@ -205,7 +257,7 @@ fn text(content: &mut Content, page: &Page, height_pt: f32, used: &mut [Used; 2]
     let mut fill = None;
     let mut font = None;
     let mut codes = Vec::new();
-    for run in &page.runs {
+    for run in page.runs {
         let f = usize::from(run.bold);
         faces[f] = true;
         if fill != Some(run.fill) {
@@ -424,21 +476,8 @@ fn canonical(chunk: &pdf_writer::Chunk, root: Ref) -> Result<Vec<lopdf::Object>,
         queue.extend(next);
         walk.push(o);
     }
-    // A reference to nothing (none are expected) becomes null, as PDF reads it.
-    fn resolve(o: &mut Object, order: &HashMap<ObjectId, u32>) {
-        match o {
-            Object::Reference(id) => match order.get(id) {
-                Some(&n) => *id = (n, 0),
-                None => *o = Object::Null,
-            },
-            Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| resolve(v, order)),
-            Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| resolve(v, order)),
-            Object::Array(a) => a.iter_mut().for_each(|v| resolve(v, order)),
-            _ => {}
-        }
-    }
     for o in &mut walk {
-        resolve(o, &order);
+        renumber(o, &|id| order.get(&id).map(|&n| (n, 0)));
     }
     Ok(walk)
 }

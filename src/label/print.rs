@@ -1,7 +1,7 @@
 //! Printing a set of labels: each in every requested format, and the sheet, in parallel.
 
 use super::output;
-use super::pdf::{self, Page};
+use super::pdf;
 use super::sheet::{self, Calibration};
 use super::text::{self, Lettered};
 use super::{Job, Printer, zpl};
@@ -54,9 +54,7 @@ pub fn print(
         .par_iter()
         .map(|job| {
             let svg = printer.svg(assessed, job).map_err(|m| fail(job, m))?;
-            resvg::usvg::roxmltree::Document::parse(&svg)
-                .map_err(|e| fail(job, format!("the label SVG does not parse: {e}")))?;
-            let lettered = text::split(&svg, &printer.fonts, w, h);
+            let lettered = text::split(&svg, &printer.fonts, w, h).map_err(|m| fail(job, m))?;
             Ok((svg, lettered))
         })
         .collect();
@@ -80,32 +78,33 @@ pub fn print(
         .zip(&drawn)
         .filter_map(|(job, (svg, lettered))| {
             let files = || -> Result<(), Diagnostic> {
+                // The artwork, parsed once for the PNG and the PDF.
+                let tree = if o
+                    .formats
+                    .iter()
+                    .any(|f| matches!(f, LabelFormat::Png | LabelFormat::Pdf))
+                {
+                    Some(
+                        output::parse(&lettered.artwork, printer.usvg_options())
+                            .map_err(|m| fail(job, m))?,
+                    )
+                } else {
+                    None
+                };
                 for format in &o.formats {
                     let (extension, bytes) = match format {
                         LabelFormat::Svg => ("svg", svg.as_bytes().to_vec()),
                         LabelFormat::Png => {
-                            let tree = output::parse(&lettered.artwork, printer.usvg_options())
-                                .map_err(|m| fail(job, m))?;
+                            let tree = tree.as_ref().expect("parsed for PNG");
                             let png =
-                                output::png(&tree, &lettered.runs, &printer.fonts, w, h, o.dpi)
+                                output::png(tree, &lettered.runs, &printer.fonts, w, h, o.dpi)
                                     .map_err(|m| fail(job, m))?;
                             ("png", png)
                         }
                         LabelFormat::Pdf => {
-                            let page = Page {
-                                width_mm: w,
-                                height_mm: h,
-                                svg: lettered.artwork.clone(),
-                                runs: lettered.runs.clone(),
-                                calibration: Calibration::default(),
-                            };
-                            let pdf = pdf::pdf(
-                                std::slice::from_ref(&page),
-                                &printer.fonts,
-                                printer.usvg_options(),
-                                None,
-                            )
-                            .map_err(|m| fail(job, m))?;
+                            let tree = tree.as_ref().expect("parsed for PDF");
+                            let pdf = pdf::label(tree, &lettered.runs, w, h, &printer.fonts)
+                                .map_err(|m| fail(job, m))?;
                             ("pdf", pdf)
                         }
                         LabelFormat::Zpl => {

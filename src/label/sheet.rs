@@ -139,7 +139,8 @@ pub fn outline(l: &Layout, cal: &Calibration, fonts: &Fonts) -> Page {
         w = l.page_w,
         h = l.page_h
     );
-    let page = text::split(&svg, fonts, l.page_w, l.page_h);
+    let page =
+        text::split(&svg, fonts, l.page_w, l.page_h).expect("the outline page is well-formed XML");
     Page {
         width_mm: l.page_w,
         height_mm: l.page_h,

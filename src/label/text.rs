@@ -94,9 +94,11 @@ impl Lettered {
 }
 
 /// Splits `svg`, a label drawn `width_mm` × `height_mm`, into artwork and text runs in
-/// millimetres; text it cannot show as usvg would stays in the artwork.
-pub fn split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Lettered {
-    try_split(svg, fonts, width_mm, height_mm).unwrap_or_else(|| Lettered::whole(svg))
+/// millimetres; text it cannot show as usvg would stays in the artwork. An SVG that is
+/// not well-formed XML is an error.
+pub fn split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Result<Lettered, String> {
+    let doc = Document::parse(svg).map_err(|e| format!("the label SVG does not parse: {e}"))?;
+    Ok(take_text(&doc, svg, fonts, width_mm, height_mm).unwrap_or_else(|| Lettered::whole(svg)))
 }
 
 /// Maps a user-space point to label millimetres: uniform scale, then offset.
@@ -405,8 +407,15 @@ fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
     Some(out)
 }
 
-fn try_split(svg: &str, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Option<Lettered> {
-    let doc = Document::parse(svg).ok()?;
+/// The text of `doc` (parsed from `svg`) that this module sets, cut out of it; None
+/// when the whole label is left to usvg.
+fn take_text(
+    doc: &Document,
+    svg: &str,
+    fonts: &Fonts,
+    width_mm: f32,
+    height_mm: f32,
+) -> Option<Lettered> {
     let root = doc.root_element();
     if !root.has_tag_name((SVG_NS, "svg")) {
         return None;
@@ -568,25 +577,19 @@ fn set(pieces: &[Piece], fonts: &Fonts, place: Place) -> Option<Vec<Run>> {
             if missing {
                 return None;
             }
-            runs.push(Run {
-                bold: p.style.bold,
-                size: p.style.size * place.scale,
-                x: place.dx + place.scale * pen_x,
-                y: place.dy + place.scale * pen_y,
-                width: advance * k * place.scale,
-                // Invisible text still moves the pen and counts in its chunk's anchor.
-                fill: p.style.fill.unwrap_or([0, 0, 0]),
-                text: if p.style.fill.is_some() {
-                    p.text.clone()
-                } else {
-                    String::new()
-                },
-                glyphs: if p.style.fill.is_some() {
-                    glyphs
-                } else {
-                    Vec::new()
-                },
-            });
+            // Invisible text still moves the pen and counts in its chunk's anchor.
+            if let Some(fill) = p.style.fill {
+                runs.push(Run {
+                    bold: p.style.bold,
+                    size: p.style.size * place.scale,
+                    x: place.dx + place.scale * pen_x,
+                    y: place.dy + place.scale * pen_y,
+                    width: advance * k * place.scale,
+                    fill,
+                    text: p.text.clone(),
+                    glyphs,
+                });
+            }
             pen_x += advance * k;
         }
         // The anchor moves the chunk, and where the next chunk carries on from.
@@ -600,7 +603,6 @@ fn set(pieces: &[Piece], fonts: &Fonts, place: Place) -> Option<Vec<Run>> {
         }
         pen_x -= shift;
     }
-    runs.retain(|r| !r.glyphs.is_empty());
     Some(runs)
 }
 
@@ -630,7 +632,7 @@ mod tests {
         let svg = label(
             "<path d=\"M0 0h1\"/><text x=\"10\" y=\"20\" font-size=\"4\" fill=\"#d2001e\">Tom &amp; Jerry</text>",
         );
-        let l = split(&svg, &f, 100.0, 50.0);
+        let l = split(&svg, &f, 100.0, 50.0).unwrap();
         assert!(!l.artwork.contains("<text") && l.artwork.contains("<path d=\"M0 0h1\"/>"));
         assert_eq!(l.runs.len(), 1);
         let r = &l.runs[0];
@@ -651,7 +653,7 @@ mod tests {
              <text x=\"50\" y=\"10\">\n   Made   in\tChina  </text>\
              <text font-weight=\"normal\" text-anchor=\"start\"><tspan x=\"5\" y=\"30\">One</tspan><tspan font-weight=\"700\"> two</tspan><tspan x=\"5\" y=\"34\" text-anchor=\"end\">Three</tspan></text></g>",
         );
-        let l = split(&svg, &f, 100.0, 50.0);
+        let l = split(&svg, &f, 100.0, 50.0).unwrap();
         let texts: Vec<String> = l.runs.iter().map(Run::text).collect();
         assert_eq!(texts, ["Made in China", "One", " two", "Three"]);
         let r = &l.runs;
@@ -668,12 +670,12 @@ mod tests {
         let f = fonts();
         // A mark: viewBox 0 0 100 100 drawn 10 mm square at (80, 35).
         let mark = "<svg x=\"80\" y=\"35\" width=\"10\" height=\"10\" viewBox=\"0 0 100 100\"><title>UKCA</title><text x=\"50\" y=\"45\" font-size=\"52\" text-anchor=\"middle\">UK</text></svg>";
-        let l = split(&label(mark), &f, 100.0, 50.0);
+        let l = split(&label(mark), &f, 100.0, 50.0).unwrap();
         let r = &l.runs[0];
         assert!(close(r.size, 5.2) && close(r.y, 39.5));
         assert!(close(r.x, 85.0 - f.regular.width("UK", 5.2) / 2.0));
         // The same label drawn at half size (a 50 × 25 mm position).
-        let half = split(&label(mark), &f, 50.0, 25.0);
+        let half = split(&label(mark), &f, 50.0, 25.0).unwrap();
         assert!(close(half.runs[0].size, 2.6) && close(half.runs[0].y, 19.75));
     }
 
@@ -698,7 +700,7 @@ mod tests {
             "<text x=\"1\" y=\"5\"><textPath href=\"#p\">Path</textPath></text>",
         ] {
             let svg = label(body);
-            let l = split(&svg, &f, 100.0, 50.0);
+            let l = split(&svg, &f, 100.0, 50.0).unwrap();
             assert!(l.runs.is_empty(), "{body}");
             assert_eq!(l.artwork, svg, "{body}");
         }
@@ -707,12 +709,7 @@ mod tests {
     /// usvg's glyphs for the root-level text of `svg` (user units = mm here): id, the
     /// characters it shows, and its origin.
     fn usvg_glyphs(svg: &str, f: &Fonts) -> Vec<(u16, String, f32, f32)> {
-        let opts = resvg::usvg::Options {
-            fontdb: f.db.clone(),
-            font_family: "DejaVu Sans".into(),
-            font_size: DEFAULT_SIZE,
-            ..Default::default()
-        };
+        let opts = f.usvg_options();
         fn walk(g: &resvg::usvg::Group, out: &mut Vec<(u16, String, f32, f32)>) {
             for node in g.children() {
                 match node {
@@ -756,7 +753,7 @@ mod tests {
             "<text x=\"95\" y=\"40\" font-size=\"2\" text-anchor=\"end\">Lot 2026-03A · GTIN 09521234000112 — “quoted” ½ €5</text>",
         ] {
             let svg = label(body);
-            let l = split(&svg, &f, 100.0, 50.0);
+            let l = split(&svg, &f, 100.0, 50.0).unwrap();
             assert!(!l.runs.is_empty(), "{body}");
             let ours: Vec<(u16, String, f32, f32)> = l
                 .runs
@@ -802,7 +799,7 @@ mod tests {
              <svg x=\"60\" y=\"2\" width=\"5\" height=\"5\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>\
              <text x=\"5\" y=\"45\" font-size=\"3\">Co\u{ad}op</text>",
         );
-        let l = split(&svg, &f, 100.0, 50.0);
+        let l = split(&svg, &f, 100.0, 50.0).unwrap();
         assert_eq!(l.runs.iter().map(Run::text).collect::<Vec<_>>(), ["Column"]);
         for kept in ["Odd weight", "Lower-case family", "0-3", "Co\u{ad}op"] {
             assert!(l.artwork.contains(kept), "{kept}");
@@ -812,10 +809,10 @@ mod tests {
         let covered = label(
             "<text x=\"5\" y=\"10\" font-size=\"3\">Under</text><svg x=\"6\" y=\"8\" width=\"3\" height=\"3\" viewBox=\"0 0 1 1\"><rect width=\"1\" height=\"1\"/></svg>",
         );
-        assert!(split(&covered, &f, 100.0, 50.0).runs.is_empty());
+        assert!(split(&covered, &f, 100.0, 50.0).unwrap().runs.is_empty());
         // Text in another namespace is not SVG text at all.
         let foreign = label("<x:text xmlns:x=\"urn:x\" x=\"1\" y=\"5\">Foreign</x:text>");
-        let l = split(&foreign, &f, 100.0, 50.0);
+        let l = split(&foreign, &f, 100.0, 50.0).unwrap();
         assert!(l.runs.is_empty() && l.artwork.contains("Foreign"));
     }
 
@@ -828,7 +825,8 @@ mod tests {
             &fonts(),
             100.0,
             50.0,
-        );
+        )
+        .unwrap();
         assert!(!l.artwork.contains("<text"));
         assert_eq!(l.runs.iter().map(Run::text).collect::<Vec<_>>(), ["Shown"]);
     }
