@@ -93,16 +93,24 @@ pub struct Assessed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// What a plugin answers for its products.
+pub struct Answer {
+    /// (product id, assessment) pairs.
+    pub assessments: Vec<(String, Assessment)>,
+    /// Problems the plugin reports (a command plugin's `diagnostics`).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// A plugin that assesses products: a rule pack (evaluated here, in parallel) or a
 /// command plugin (one batched request to its program). Both answer the same way.
 pub trait Assessor {
     /// Assesses `products`, each sold in one of the plugin's markets and given with its
-    /// value as conditions see it. Returns (product id, assessment) pairs.
+    /// value as conditions see it.
     fn assess(
         &self,
         products: &[(&Product, &ProductVal)],
         site: &Site,
-    ) -> Result<Vec<(String, Assessment)>, Diagnostic>;
+    ) -> Result<Answer, Diagnostic>;
 }
 
 impl Assessor for Plugin {
@@ -110,7 +118,7 @@ impl Assessor for Plugin {
         &self,
         products: &[(&Product, &ProductVal)],
         site: &Site,
-    ) -> Result<Vec<(String, Assessment)>, Diagnostic> {
+    ) -> Result<Answer, Diagnostic> {
         match &self.command {
             Some(command) => {
                 let request = crate::plugins::command::Request {
@@ -124,11 +132,13 @@ impl Assessor for Plugin {
                         })
                         .collect(),
                 };
-                let asked: Vec<&str> = products.iter().map(|(p, _)| p.id.as_str()).collect();
+                let asked: Vec<&Product> = products.iter().map(|(p, _)| *p).collect();
                 command
                     .run(&request)
                     .and_then(|response| {
-                        crate::plugins::command::assessments(&self.id, response, &asked)
+                        crate::plugins::command::answer(
+                            &self.id, &self.file, response, &asked, &site.root,
+                        )
                     })
                     .map_err(|e| {
                         Diagnostic::error(
@@ -178,7 +188,13 @@ impl Assessor for Plugin {
                             .map(|a| (product.id.clone(), a))
                     })
                     .collect();
-                results.into_iter().collect()
+                results
+                    .into_iter()
+                    .collect::<Result<_, _>>()
+                    .map(|assessments| Answer {
+                        assessments,
+                        diagnostics: Vec::new(),
+                    })
             }
         }
     }
@@ -216,10 +232,11 @@ pub fn assess_site(site: &Site) -> Assessed {
             continue;
         }
         match plugin.assess(&products, site) {
-            Ok(list) => {
-                for (id, a) in list {
+            Ok(answer) => {
+                for (id, a) in answer.assessments {
                     by_product.entry(id).or_default().push(a);
                 }
+                diagnostics.extend(answer.diagnostics);
             }
             Err(d) => diagnostics.push(d),
         }
