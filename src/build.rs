@@ -73,6 +73,17 @@ pub fn build(
             return None;
         }
     }
+    // What this output publishes, and no swap for a ledger that lost versions the
+    // output it replaces publishes (SPEC §7: versions are never removed).
+    let manifest = crate::ledger::manifest(ledger);
+    if let Err(e) = staging.write(crate::ledger::MANIFEST, manifest.as_bytes()) {
+        diags.push(write_error(&target, &e));
+        return None;
+    }
+    if let Err(d) = crate::ledger::check_published(ledger, &site.root, &target) {
+        diags.push(d);
+        return None;
+    }
     if let Err(e) = staging.commit() {
         diags.push(write_error(&target, &e));
         return None;

@@ -150,6 +150,21 @@ fn run(cli: Cli) -> u8 {
             return 2;
         }
     };
+    // `issue` reads, extends and rewrites the ledger: runs on one site take turns, holding
+    // the lock from before the ledger is loaded until this returns, so a second run sees
+    // the first one's versions and issues nothing twice.
+    let _issuing = match &cli.command {
+        Command::Issue { .. } => match crate::ledger::SiteLock::acquire(&root, || {
+            eprintln!("Waiting for another `certpress issue` on this site to finish…")
+        }) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                eprintln!("error: cannot lock {} for `issue`: {e}", root.display());
+                return 2;
+            }
+        },
+        _ => None,
+    };
     let started = std::time::Instant::now();
     let (site, mut diags) = site::load(&root, &overrides);
     let strict = strict_flag || site.as_ref().is_some_and(|s| s.config.strict);
@@ -171,7 +186,21 @@ fn run(cli: Cli) -> u8 {
     let mut review = crate::ledger::Review::default();
     if let (Some(site), Some(assessed)) = (&site, &assessed) {
         match crate::ledger::Ledger::load(&site.root) {
-            Ok(l) => ledger = l,
+            Ok(l) => {
+                ledger = l;
+                // Every version the configured output publishes must still be in the
+                // ledger: `issue` must not issue a removed version again, and `check` says
+                // why `build` will fail. (`build` checks the folder it replaces.)
+                if matches!(cli.command, Command::Issue { .. } | Command::Check { .. })
+                    && let Err(d) = crate::ledger::check_published(
+                        &ledger,
+                        &site.root,
+                        &site.root.join(&site.config.output),
+                    )
+                {
+                    diags.push(d);
+                }
+            }
             Err(d) => diags.push(d),
         }
         review = crate::ledger::review(site, assessed, &ledger);

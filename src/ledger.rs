@@ -5,20 +5,49 @@
 //!
 //! ```text
 //! LO-RAINBOW-STACKER-US-CPC v1 2026-11-23 sha256:… {"number":"LO-RAINBOW-STACKER-US-CPC",…}
+//! LO-RAINBOW-STACKER-US-CPC v2 2026-12-01 sha256:… prev:sha256:… {"number":…}
 //! ```
+//!
+//! "Never removed" is checked, not trusted:
+//!
+//! - From v2 on, a line names the SHA-256 of the whole line of the version before it
+//!   (`prev:`), so a version taken out of the middle of a certificate's history, renumbered
+//!   or re-dated breaks the chain at the next version's line. A chain per certificate, not
+//!   one over the whole file: two branches that issue different certificates still merge
+//!   line by line, with no trailer that conflicts on every merge.
+//! - The last version of a certificate has no successor to vouch for it, so a build also
+//!   writes [`MANIFEST`] into its output: every version it published. The next build, and
+//!   `issue`, refuse a ledger that lacks one of them or holds it differently
+//!   ([`check_published`]), instead of publishing fewer versions or issuing the missing
+//!   one again under a new date.
 
 use crate::certificate::Snapshot;
 use crate::diagnostic::Diagnostic;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::{self, Read as _, Write as _};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::Date;
 
 pub const FILE: &str = "certificates.lock";
+
+/// Written into every build's output: the versions it published (see [`manifest`]).
+pub const MANIFEST: &str = ".certpress-ledger";
 
 const HEADER: &str = "\
 # certpress certificate ledger (SPEC §7). Written by `certpress issue`; do not edit.
 # One line per issued version: number, version, issue date, content hash, content.
 ";
+
+const MANIFEST_HEADER: &str = "\
+# The certificate versions this output publishes (certpress, SPEC §7): number, version,
+# issue date, content hash. The next build and `certpress issue` refuse a ledger that
+# lacks one of them: versions are never removed.
+";
+
+/// What a broken ledger's reader is told.
+const RESTORE: &str = "versions are never removed; restore certificates.lock from version control";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -27,12 +56,18 @@ pub struct Version {
     pub issued: Date,
     pub hash: String,
     pub snapshot: Snapshot,
+    /// The line of `certificates.lock` it was read from; 0 when issued by this run and not
+    /// yet saved.
+    pub line: usize,
 }
 
 /// Every issued version, by certificate number, oldest first.
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
     pub certificates: BTreeMap<String, Vec<Version>>,
+    /// How many lines the file it was read from has (0: there was no file), so a problem
+    /// with a certificate that has no line left can still point into the file.
+    pub lines: usize,
 }
 
 /// What `issue` did to one certificate.
@@ -44,6 +79,21 @@ pub struct Issued {
 
 /// The largest ledger read (it holds every version's content, for its page).
 pub const MAX_BYTES: u64 = 1 << 30;
+
+/// `sha256:<hex>` of a ledger line (without its line break): what the next version of the
+/// same certificate names as `prev:`.
+fn line_hash(line: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(line.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn bad_ledger(line: usize, column: usize, message: String) -> Diagnostic {
+    Diagnostic::error("bad-ledger", FILE, message)
+        .at(line, column)
+        .with_help(RESTORE)
+}
 
 impl Ledger {
     /// Reads `certificates.lock` under `root`; no file is an empty ledger.
@@ -59,30 +109,73 @@ impl Ledger {
 
     pub fn parse(text: &str) -> Result<Ledger, Diagnostic> {
         let mut ledger = Ledger::default();
+        // Each certificate's latest line so far, for the chain: hashed only when a later
+        // version names it, so a ledger of first versions costs no extra hashing.
+        let mut last_line: HashMap<String, (&str, usize)> = HashMap::new();
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
+            ledger.lines = line_no;
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let v = parse_line(line)
-                .map_err(|(column, m)| {
-                    Diagnostic::error("bad-ledger", FILE, m)
-                        .at(line_no, column)
-                        .with_help("the ledger is written by `certpress issue`; restore it from version control")
-                })?;
+            let (mut v, prev) = parse_line(line).map_err(|(column, m)| {
+                Diagnostic::error("bad-ledger", FILE, m)
+                    .at(line_no, column)
+                    .with_help("the ledger is written by `certpress issue`; restore it from version control")
+            })?;
+            v.line = line_no;
             let versions = ledger.certificates.entry(v.number.clone()).or_default();
             let expected = versions.last().map_or(1, |l| l.version + 1);
             if v.version != expected {
-                return Err(Diagnostic::error(
-                    "bad-ledger",
-                    FILE,
+                return Err(bad_ledger(
+                    line_no,
+                    1,
                     format!(
                         "{} v{} is out of order: expected v{expected}",
                         v.number, v.version
                     ),
-                )
-                .at(line_no, 1));
+                ));
             }
+            match (last_line.get(&v.number), prev) {
+                (None, None) => {}
+                (None, Some(p)) => {
+                    return Err(bad_ledger(
+                        line_no,
+                        p.column,
+                        format!(
+                            "{} v1 names a previous version, but v1 is the first",
+                            v.number
+                        ),
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(bad_ledger(
+                        line_no,
+                        prev_column(line),
+                        format!(
+                            "{} v{} does not name the version before it: `prev:sha256:…`, the hash of the v{} line, is missing",
+                            v.number,
+                            v.version,
+                            v.version - 1
+                        ),
+                    ));
+                }
+                (Some((before, before_no)), Some(p)) => {
+                    if p.hash != line_hash(before) {
+                        return Err(bad_ledger(
+                            line_no,
+                            p.column,
+                            format!(
+                                "{} v{} does not follow the v{} on line {before_no}: its `prev:` hash names another line, so a version was removed, renumbered or edited",
+                                v.number,
+                                v.version,
+                                v.version - 1
+                            ),
+                        ));
+                    }
+                }
+            }
+            last_line.insert(v.number.clone(), (line, line_no));
             versions.push(v);
         }
         Ok(ledger)
@@ -109,6 +202,7 @@ impl Ledger {
                 issued: as_of,
                 hash,
                 snapshot: s.clone(),
+                line: 0,
             });
             issued.push(Issued {
                 number: s.number.clone(),
@@ -120,30 +214,153 @@ impl Ledger {
 
     pub fn to_text(&self) -> String {
         let mut out = String::from(HEADER);
-        for v in self.certificates.values().flatten() {
-            out.push_str(&format!(
-                "{} v{} {} {} {}\n",
-                v.number,
-                v.version,
-                crate::date::iso(v.issued),
-                v.hash,
-                v.snapshot.canonical_json()
-            ));
+        for versions in self.certificates.values() {
+            let mut prev: Option<String> = None;
+            for (i, v) in versions.iter().enumerate() {
+                let mut line = format!(
+                    "{} v{} {} {} ",
+                    v.number,
+                    v.version,
+                    crate::date::iso(v.issued),
+                    v.hash
+                );
+                if let Some(p) = &prev {
+                    line.push_str("prev:");
+                    line.push_str(p);
+                    line.push(' ');
+                }
+                line.push_str(&v.snapshot.canonical_json());
+                // Only a line with a later version is named by one.
+                prev = (i + 1 < versions.len()).then(|| line_hash(&line));
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
         out
     }
 
-    /// Writes the ledger beside a temporary file and renames it over the old one, so an
-    /// interrupted write never leaves half a ledger.
-    pub fn save(&self, root: &Path) -> std::io::Result<()> {
-        let tmp = root.join(format!(".{FILE}.tmp"));
-        std::fs::write(&tmp, self.to_text())?;
-        std::fs::rename(&tmp, root.join(FILE))
+    /// Writes the ledger to a temporary file of its own beside it, flushed to disk, and
+    /// renames it over the old one: whenever the process is killed or the machine stops,
+    /// `certificates.lock` is the old ledger or the new one, never part of either. Call it
+    /// holding [`SiteLock`], which also clears the temporary files of killed runs.
+    pub fn save(&self, root: &Path) -> io::Result<()> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        // Unique per process and call, and created exclusively: no other writer's file
+        // is ever truncated or renamed by this one.
+        let tmp = root.join(format!(
+            ".{FILE}.{}-{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| {
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            file.write_all(self.to_text().as_bytes())?;
+            // The bytes are on disk before the name points at them.
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&tmp, root.join(FILE))
+        })();
+        match written {
+            Ok(()) => {
+                // Makes the rename itself durable. Some file systems cannot sync a folder;
+                // the ledger is written either way, so that is not an error.
+                sync_dir(root);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
     }
 }
 
+#[cfg(unix)]
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_: &Path) {}
+
+/// `issue`'s hold on a site, from loading the ledger to saving it: concurrent runs take
+/// turns, so each reads the ledger the one before it wrote and issues only what is still
+/// new, instead of all reading the same ledger and overwriting each other. Released when
+/// dropped, or by the system when the process dies (even by `kill -9`).
+#[derive(Debug)]
+pub struct SiteLock {
+    _file: fs::File,
+}
+
+impl SiteLock {
+    /// Waits for the lock on the site at `root`, calling `waiting` first if another run
+    /// holds it.
+    pub fn acquire(root: &Path, waiting: impl FnOnce()) -> io::Result<SiteLock> {
+        let file = lock_file(root)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                waiting();
+                file.lock()?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
+        // Temporary ledgers left by runs that were killed before renaming theirs: no run
+        // is writing one now, since writers hold this lock.
+        if let Ok(entries) = fs::read_dir(root) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(&format!(".{FILE}."))
+                    && name.ends_with(".tmp")
+                    && e.file_type().is_ok_and(|t| t.is_file())
+                {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(SiteLock { _file: file })
+    }
+}
+
+/// What is locked. Not the ledger: it is replaced by a rename, and a lock on the old file
+/// would not stop a run that opens the new one. Not a lock file of our own either, which
+/// would be one more file in every site. The site folder itself is never replaced, and a
+/// lock on a folder (`flock`) is only advisory: editors and version control never notice.
+#[cfg(unix)]
+fn lock_file(root: &Path) -> io::Result<fs::File> {
+    fs::File::open(root)
+}
+
+/// Windows cannot open a folder as a file; site.toml is always there (it is what makes a
+/// folder a site), and opening it read-only changes nothing.
+#[cfg(not(unix))]
+fn lock_file(root: &Path) -> io::Result<fs::File> {
+    fs::File::open(root.join(crate::config::FILE))
+}
+
+/// The `prev:` field of a version line.
+struct Prev<'a> {
+    hash: &'a str,
+    column: usize,
+}
+
+/// Where the `prev:` field is, or would be: after the content hash.
+fn prev_column(line: &str) -> usize {
+    line.splitn(5, ' ')
+        .take(4)
+        .map(|f| f.chars().count() + 1)
+        .sum::<usize>()
+        + 1
+}
+
 /// One line; errors carry the 1-based column they concern.
-fn parse_line(line: &str) -> Result<Version, (usize, String)> {
+fn parse_line(line: &str) -> Result<(Version, Option<Prev<'_>>), (usize, String)> {
     let mut fields = line.splitn(5, ' ');
     let mut next = |what: &str, column: usize| {
         fields
@@ -152,7 +369,7 @@ fn parse_line(line: &str) -> Result<Version, (usize, String)> {
             .ok_or((column, format!("missing {what}")))
     };
     let number = next("certificate number", 1)?.to_string();
-    let col_version = number.len() + 2;
+    let col_version = number.chars().count() + 2;
     let version = next("version", col_version)?;
     let version: u32 = version
         .strip_prefix('v')
@@ -162,10 +379,33 @@ fn parse_line(line: &str) -> Result<Version, (usize, String)> {
     let col_date = col_version + format!("v{version}").len() + 1;
     let date = next("issue date", col_date)?;
     let issued = crate::date::RecordDate::parse_day(date).map_err(|e| (col_date, e.to_string()))?;
-    let col_hash = col_date + date.len() + 1;
+    let col_hash = col_date + date.chars().count() + 1;
     let hash = next("content hash", col_hash)?.to_string();
-    let col_json = col_hash + hash.len() + 1;
-    let json = next("content", col_json)?;
+    let mut col_json = col_hash + hash.chars().count() + 1;
+    let mut json = next("content", col_json)?;
+    // From v2 on: `prev:sha256:<hex>` before the content (which starts with `{`).
+    let mut prev = None;
+    if let Some(rest) = json.strip_prefix("prev:") {
+        let (field, after) = rest.split_once(' ').ok_or((
+            col_json,
+            "missing content after the `prev:` hash".to_string(),
+        ))?;
+        let well_formed = field.strip_prefix("sha256:").is_some_and(|hex| {
+            hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        });
+        if !well_formed {
+            return Err((
+                col_json,
+                format!("`prev:{field}` is not a hash like prev:sha256:<64 hex digits>"),
+            ));
+        }
+        prev = Some(Prev {
+            hash: field,
+            column: col_json,
+        });
+        col_json += "prev:".len() + field.len() + 1;
+        json = after;
+    }
     let snapshot: Snapshot = serde_json::from_str(json).map_err(|e| {
         (
             col_json + e.column().saturating_sub(1),
@@ -184,12 +424,193 @@ fn parse_line(line: &str) -> Result<Version, (usize, String)> {
             format!("the content is for {}, not {number}", snapshot.number),
         ));
     }
-    Ok(Version {
+    Ok((
+        Version {
+            number,
+            version,
+            issued,
+            hash,
+            snapshot,
+            line: 0,
+        },
+        prev,
+    ))
+}
+
+/// The text of [`MANIFEST`]: every version `ledger` holds (a build publishes a page for
+/// each), one line each, sorted: number, version, issue date, content hash.
+pub fn manifest(ledger: &Ledger) -> String {
+    let mut out = String::from(MANIFEST_HEADER);
+    for v in ledger.certificates.values().flatten() {
+        out.push_str(&format!(
+            "{} v{} {} {}\n",
+            v.number,
+            v.version,
+            crate::date::iso(v.issued),
+            v.hash
+        ));
+    }
+    out
+}
+
+/// One version a published output holds.
+struct Published<'a> {
+    number: &'a str,
+    version: u32,
+    issued: &'a str,
+    hash: &'a str,
+}
+
+/// Refuses `ledger` when the certpress output at `target` (the folder a build is about to
+/// replace, or `issue`'s configured output) publishes a version the ledger lacks or holds
+/// differently: versions are never removed, so a ledger like that was truncated or edited,
+/// and building from it would take a version off the site, issuing from it would issue it
+/// again under a new date. The error is at the ledger's line for that certificate (its
+/// last remaining version, or the file's last line when none is left). A folder certpress
+/// did not write, or that predates manifests, publishes nothing to check against.
+pub fn check_published(ledger: &Ledger, root: &Path, target: &Path) -> Result<(), Diagnostic> {
+    let path = target.join(MANIFEST);
+    if !target.join(crate::output::MARKER).is_file() {
+        return Ok(());
+    }
+    let shown = target.strip_prefix(root).map_or_else(
+        |_| target.display().to_string(),
+        |r| format!("{}/", r.display()),
+    );
+    let manifest_file = path.display().to_string();
+    let damaged = |line: usize, column: usize, message: String| {
+        Diagnostic::error("bad-manifest", &manifest_file, message)
+            .at(line, column)
+            .with_help(format!(
+                "{MANIFEST} lists what {shown} publishes, and is written by `certpress build`; \
+                 delete {shown} to publish afresh"
+            ))
+    };
+    let text = match read_manifest(&path) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(()),
+        Err(e) => return Err(damaged(0, 0, format!("cannot read it: {e}"))),
+    };
+    let mut problems: Vec<(&Published, Option<&Version>)> = Vec::new();
+    let mut entries = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        entries.push(parse_published(line).map_err(|(c, m)| damaged(i + 1, c, m))?);
+    }
+    for p in &entries {
+        let held = ledger
+            .certificates
+            .get(p.number)
+            .and_then(|vs| vs.get(p.version as usize - 1));
+        match held {
+            None => problems.push((p, None)),
+            Some(v) if v.hash != p.hash || crate::date::iso(v.issued) != p.issued => {
+                problems.push((p, Some(v)))
+            }
+            Some(_) => {}
+        }
+    }
+    let Some((p, held)) = problems.first() else {
+        return Ok(());
+    };
+    let published = match published_at(&path) {
+        Some(when) => format!("published in {shown} by the build of {when}"),
+        None => format!("published in {shown}"),
+    };
+    let more = match problems.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more version)".into(),
+        n => format!(" (and {n} more versions)"),
+    };
+    let (line, message) = match held {
+        Some(v) => (
+            v.line,
+            format!(
+                "{} v{} is not the version {published} (issued {}, {}): the ledger holds it issued {}, {}{more}",
+                p.number,
+                p.version,
+                p.issued,
+                p.hash,
+                crate::date::iso(v.issued),
+                v.hash
+            ),
+        ),
+        None => {
+            let gone = if ledger.lines == 0 {
+                "certificates.lock is missing".to_string()
+            } else {
+                "the ledger no longer holds it".to_string()
+            };
+            (
+                ledger.latest(p.number).map_or(ledger.lines, |v| v.line),
+                format!(
+                    "{} v{}, issued {} and {published}, is missing: {gone}{more}",
+                    p.number, p.version, p.issued
+                ),
+            )
+        }
+    };
+    Err(Diagnostic::error("ledger-shrunk", FILE, message)
+        .at(line, usize::from(line > 0))
+        .with_help(format!(
+            "{RESTORE}. (If {shown} was built from another site's ledger on purpose, delete it first.)"
+        )))
+}
+
+/// The manifest's text; `None` when the output has none (built before manifests).
+fn read_manifest(path: &Path) -> io::Result<Option<String>> {
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut text = String::new();
+    // One short line per version: far below the ledger's own cap.
+    file.take(MAX_BYTES).read_to_string(&mut text)?;
+    Ok(Some(text))
+}
+
+/// When the build that wrote the manifest ran, for the message (it is not in the output,
+/// which is the same for the same inputs).
+fn published_at(path: &Path) -> Option<String> {
+    let modified = fs::metadata(path).ok()?.modified().ok()?;
+    let when = time::OffsetDateTime::from(modified);
+    when.format(time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC"
+    ))
+    .ok()
+}
+
+fn parse_published(line: &str) -> Result<Published<'_>, (usize, String)> {
+    let fields: Vec<&str> = line.split(' ').collect();
+    let column = |i: usize| {
+        fields[..i]
+            .iter()
+            .map(|f| f.chars().count() + 1)
+            .sum::<usize>()
+            + 1
+    };
+    let [number, version, issued, hash] = fields[..] else {
+        return Err((
+            1,
+            "expected four fields: number, version, issue date, content hash".into(),
+        ));
+    };
+    let version = version
+        .strip_prefix('v')
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or((column(1), format!("`{version}` is not a version like v1")))?;
+    if number.is_empty() {
+        return Err((1, "missing certificate number".into()));
+    }
+    Ok(Published {
         number,
         version,
         issued,
         hash,
-        snapshot,
     })
 }
 
@@ -406,5 +827,156 @@ mod tests {
         assert!(e.message.contains("content"), "{}", e.message);
         let e = Ledger::parse("A-1 version 2026-01-01 h {}\n").unwrap_err();
         assert_eq!((e.line, e.column), (1, 5));
+    }
+
+    /// A-1 v1..v3 and B-1 v1, as written.
+    fn three_versions() -> String {
+        let mut l = Ledger::default();
+        l.issue(
+            &[snapshot("A-1", "M1"), snapshot("B-1", "M")],
+            day("2026-01-01"),
+        );
+        l.issue(&[snapshot("A-1", "M2")], day("2026-02-01"));
+        l.issue(&[snapshot("A-1", "M3")], day("2026-03-01"));
+        l.to_text()
+    }
+
+    fn line_of(text: &str, start: &str) -> usize {
+        text.lines().position(|l| l.starts_with(start)).unwrap() + 1
+    }
+
+    #[test]
+    fn each_later_version_names_the_line_before_it() {
+        let text = three_versions();
+        let lines: Vec<&str> = text.lines().collect();
+        let v1 = lines[line_of(&text, "A-1 v1 ") - 1];
+        let v2 = lines[line_of(&text, "A-1 v2 ") - 1];
+        assert!(!v1.contains("prev:") && !lines[line_of(&text, "B-1 v1 ") - 1].contains("prev:"));
+        assert!(v2.contains(&format!(" prev:{} {{", line_hash(v1))), "{v2}");
+        let back = Ledger::parse(&text).unwrap();
+        assert_eq!(back.to_text(), text);
+        assert_eq!(back.certificates["A-1"][2].line, line_of(&text, "A-1 v3 "));
+        assert_eq!(back.lines, text.lines().count());
+    }
+
+    #[test]
+    fn a_removed_renumbered_or_redated_version_breaks_the_chain_at_the_next_line() {
+        let text = three_versions();
+        let v3 = line_of(&text, "A-1 v3 ");
+        // v2 removed and v3 renumbered to v2: the numbering is whole, the chain is not.
+        let renumbered: String = text
+            .lines()
+            .filter(|l| !l.starts_with("A-1 v2 "))
+            .map(|l| format!("{}\n", l.replacen("A-1 v3 ", "A-1 v2 ", 1)))
+            .collect();
+        let e = Ledger::parse(&renumbered).unwrap_err();
+        assert_eq!((e.code, e.line), ("bad-ledger", v3 - 1));
+        assert!(e.message.contains("removed"), "{}", e.message);
+        assert!(e.help.unwrap().contains("never removed"));
+        // v1 re-dated: its content hash still matches, but v2 names the line as issued.
+        let redated = text.replacen("A-1 v1 2026-01-01", "A-1 v1 2025-12-01", 1);
+        let e = Ledger::parse(&redated).unwrap_err();
+        assert_eq!(e.line, line_of(&text, "A-1 v2 "));
+        let column = text.lines().nth(e.line - 1).unwrap().find("prev:").unwrap() + 1;
+        assert_eq!(e.column, column);
+        // A later version without its prev field, and a first version with one.
+        let v2_line = text.lines().nth(line_of(&text, "A-1 v2 ") - 1).unwrap();
+        let prev = &v2_line[v2_line.find("prev:").unwrap()..v2_line.find(" {").unwrap() + 1];
+        let e = Ledger::parse(&text.replacen(prev, "", 1)).unwrap_err();
+        assert_eq!((e.line, e.column), (line_of(&text, "A-1 v2 "), column));
+        assert!(e.message.contains("does not name"), "{}", e.message);
+        let b1 = text.lines().nth(line_of(&text, "B-1 v1 ") - 1).unwrap();
+        let hash_end = b1.find(" {").unwrap();
+        let with_prev = format!("{}{}{}", &b1[..hash_end + 1], prev, &b1[hash_end + 1..]);
+        let e = Ledger::parse(&text.replacen(b1, &with_prev, 1)).unwrap_err();
+        assert!(e.message.contains("v1 is the first"), "{}", e.message);
+        // A malformed prev field.
+        let e = Ledger::parse(&text.replacen("prev:sha256:", "prev:sha1:", 1)).unwrap_err();
+        assert!(e.message.contains("is not a hash"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_output_that_publishes_a_version_the_ledger_lacks_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let target = root.join("public");
+        let text = three_versions();
+        let full = Ledger::parse(&text).unwrap();
+        // Not certpress output, or output without a manifest: nothing to check against.
+        std::fs::create_dir(&target).unwrap();
+        assert!(check_published(&Ledger::default(), root, &target).is_ok());
+        std::fs::write(target.join(crate::output::MARKER), "").unwrap();
+        assert!(check_published(&Ledger::default(), root, &target).is_ok());
+        std::fs::write(target.join(MANIFEST), manifest(&full)).unwrap();
+        assert!(check_published(&full, root, &target).is_ok());
+
+        // The last version of A-1 removed: at the line of the version left.
+        let v3 = line_of(&text, "A-1 v3 ");
+        let lines: Vec<&str> = text.lines().collect();
+        let without = |n: usize| {
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i + 1 != n)
+                .map(|(_, l)| format!("{l}\n"))
+                .collect::<String>()
+        };
+        let shrunk = Ledger::parse(&without(v3)).unwrap();
+        let e = check_published(&shrunk, root, &target).unwrap_err();
+        assert_eq!((e.code, e.file.as_str()), ("ledger-shrunk", FILE));
+        assert_eq!((e.line, e.column), (line_of(&text, "A-1 v2 "), 1));
+        assert!(
+            e.message
+                .contains("A-1 v3, issued 2026-03-01 and published in public/"),
+            "{}",
+            e.message
+        );
+        // B-1 gone entirely: at the last line.
+        let b1 = line_of(&text, "B-1 v1 ");
+        let gone = Ledger::parse(&without(b1)).unwrap();
+        let e = check_published(&gone, root, &target).unwrap_err();
+        assert_eq!(e.line, gone.lines);
+        assert!(e.message.contains("B-1 v1"), "{}", e.message);
+        // No ledger at all.
+        let e = check_published(&Ledger::default(), root, &target).unwrap_err();
+        assert!(e.message.contains("(and 3 more versions)"), "{}", e.message);
+        assert!(
+            e.message.contains("certificates.lock is missing"),
+            "{}",
+            e.message
+        );
+        // A version held differently (issued again under another date).
+        let mut redated = full.clone();
+        redated.certificates.get_mut("B-1").unwrap()[0].issued = day("2026-05-01");
+        let e = check_published(&redated, root, &target).unwrap_err();
+        assert!(
+            e.message.contains("is not the version published"),
+            "{}",
+            e.message
+        );
+        // A damaged manifest is an error at its line and column.
+        std::fs::write(target.join(MANIFEST), "# x\nA-1 vX 2026-01-01 sha256:00\n").unwrap();
+        let e = check_published(&full, root, &target).unwrap_err();
+        assert_eq!((e.code, e.line, e.column), ("bad-manifest", 2, 5));
+    }
+
+    #[test]
+    fn save_leaves_no_temporary_file_and_the_lock_clears_stale_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join(format!(".{FILE}.999-0.tmp")), "half a ledg").unwrap();
+        let lock = SiteLock::acquire(root, || panic!("nobody else holds it")).unwrap();
+        let ledger = Ledger::parse(&three_versions()).unwrap();
+        ledger.save(root).unwrap();
+        drop(lock);
+        let names: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [FILE]);
+        assert_eq!(
+            std::fs::read_to_string(root.join(FILE)).unwrap(),
+            three_versions()
+        );
     }
 }
