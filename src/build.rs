@@ -31,17 +31,24 @@ pub fn build(
 ) -> Option<Built> {
     let start = Instant::now();
     let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
-    // Old output from earlier builds is deleted while this one renders.
-    let _sweeper = output::sweep_trash(&target);
     if diags.has_errors() || (strict && !diags.is_empty()) {
         return None;
     }
-    if let Some(why) = output::refuse_target(&site.root, &target) {
-        diags.push(Diagnostic::error("bad-output", target.display().to_string(), why).config());
+    if let Err(d) = output::check_target(&site.root, &target) {
+        diags.push(d);
         return None;
     }
+    // Old output from earlier runs is deleted while this one renders; only once the
+    // target is known to be ours, so nothing beside a refused folder is touched.
+    let _sweeper = output::sweep_trash(&target);
     let mut theme = match theme::load(&site.root, &site.config.theme) {
-        Ok(t) => t,
+        Ok(mut t) => {
+            diags.extend(std::mem::take(&mut t.warnings));
+            if strict && !diags.is_empty() {
+                return None;
+            }
+            t
+        }
         Err(ds) => {
             diags.extend(ds);
             return None;

@@ -219,10 +219,8 @@ fn run(cli: Cli) -> u8 {
             }
             match &site {
                 Some(site) => {
-                    print!(
-                        "{}",
-                        crate::plugins::describe(&site.plugins, &site.vocabulary)
-                    );
+                    let text = crate::plugins::describe(&site.plugins, &site.vocabulary);
+                    print!("{}", report::terminal_safe(&text));
                     0
                 }
                 None => 2,
@@ -262,10 +260,11 @@ fn run(cli: Cli) -> u8 {
         }
         Command::Check { json, explain, .. } => {
             // A theme that cannot render fails `build`; `check` says so first.
-            if let Some(site) = &site
-                && let Err(ds) = crate::theme::load(&site.root, &site.config.theme)
-            {
-                diags.extend(ds);
+            if let Some(site) = &site {
+                match crate::theme::load(&site.root, &site.config.theme) {
+                    Ok(theme) => diags.extend(theme.warnings),
+                    Err(ds) => diags.extend(ds),
+                }
                 diags.sort();
             }
             if let Some(id) = explain {
@@ -291,7 +290,7 @@ fn run(cli: Cli) -> u8 {
                 return exit_code(&diags, strict);
             }
             let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
-            match crate::label::print::run(&site, &assessed, &request, &target) {
+            match print_labels(&site, &assessed, &request, &target) {
                 Ok(summary) => {
                     println!(
                         "{summary} → {}",
@@ -303,6 +302,7 @@ fn run(cli: Cli) -> u8 {
                     let mut all = Diagnostics::default();
                     all.extend(ds);
                     report::human(&root, &all);
+                    eprintln!("No label was written; the previous labels were left as they were.");
                     exit_code(&all, false).max(1)
                 }
             }
@@ -344,6 +344,33 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
+/// `labels` writes as `build` does: into a folder certpress may replace, staged beside
+/// it, and swapped in whole (`<output>/labels/` only) when every file is written.
+fn print_labels(
+    site: &crate::site::Site,
+    assessed: &crate::assessment::Assessed,
+    request: &crate::label::print::Request,
+    target: &Path,
+) -> Result<String, Vec<crate::diagnostic::Diagnostic>> {
+    use crate::output;
+    output::check_target(&site.root, target).map_err(|d| vec![d])?;
+    let _sweeper = output::sweep_trash(target);
+    let failed = |e: std::io::Error| {
+        vec![
+            crate::diagnostic::Diagnostic::error(
+                "write-failed",
+                target.display().to_string(),
+                format!("cannot write the labels: {e}"),
+            )
+            .config(),
+        ]
+    };
+    let staging = output::Staging::subtree(target, "labels").map_err(failed)?;
+    let summary = crate::label::print::run(site, assessed, request, &staging)?;
+    staging.commit().map_err(failed)?;
+    Ok(summary)
+}
+
 fn explain_product(
     site: Option<&crate::site::Site>,
     assessed: Option<&crate::assessment::Assessed>,
@@ -369,7 +396,9 @@ fn explain_product(
         return 2;
     };
     let list = assessed.by_product.get(id).map_or(&[][..], Vec::as_slice);
-    print!("{}", crate::explain::explain(site, product, list));
+    // Record values and plugin text: no control character reaches the terminal.
+    let text = crate::explain::explain(site, product, list);
+    print!("{}", report::terminal_safe(&text));
     0
 }
 

@@ -1,12 +1,18 @@
 //! The write stage: a build writes into a staging folder beside the output folder and
-//! swaps it in only when complete, so a failed build leaves the previous output exactly
-//! as it was. The replaced output is moved aside into a trash folder and deleted in the
-//! background: deleting 100k files takes over a minute on some disks, and no build
-//! should wait for that.
+//! swaps it in only when complete, so a failed or killed build leaves the previous
+//! output exactly as it was. The replaced output is moved aside into a trash folder and
+//! deleted in the background: deleting 100k files takes over a minute on some disks, and
+//! no build should wait for that.
+//!
+//! `labels` replaces only `<output>/labels/` the same way ([`Staging::subtree`]): the
+//! labels it does not rewrite are carried over as hard links, and the new folder is
+//! swapped in whole.
 //!
 //! Because replacing a folder throws the old one away, certpress only ever replaces a
 //! folder it wrote itself (it carries [`MARKER`]), and never one that holds or sits
-//! inside the site's sources.
+//! inside the site's sources; and it only deletes from its trash what carries the
+//! marker. A staging folder is locked while its run lives, so folders left by a killed
+//! run are told apart from those of a run still going, and swept.
 
 use std::fs;
 use std::io;
@@ -16,13 +22,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Written into every output folder; its presence says "certpress may replace this".
 pub const MARKER: &str = ".certpress-output";
 
+/// How old an unlocked staging folder must be before it counts as abandoned.
+pub const STAGING_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn sibling(target: &Path, suffix: &str) -> PathBuf {
-    let name = target
+fn name_of(target: &Path) -> String {
+    target
         .file_name()
-        .map_or_else(|| "public".into(), |n| n.to_string_lossy().into_owned());
-    target.with_file_name(format!(".{name}.{suffix}"))
+        .map_or_else(|| "public".into(), |n| n.to_string_lossy().into_owned())
+}
+
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    target.with_file_name(format!(".{}.{suffix}", name_of(target)))
 }
 
 /// Where replaced and abandoned output goes to be deleted.
@@ -83,21 +95,72 @@ pub fn refuse_target(root: &Path, target: &Path) -> Option<String> {
     None
 }
 
+/// [`refuse_target`] as the diagnostic a command reports (a configuration error).
+pub fn check_target(root: &Path, target: &Path) -> Result<(), crate::diagnostic::Diagnostic> {
+    match refuse_target(root, target) {
+        None => Ok(()),
+        Some(why) => Err(crate::diagnostic::Diagnostic::error(
+            "bad-output",
+            target.display().to_string(),
+            why,
+        )
+        .config()),
+    }
+}
+
 /// A build's output under construction.
 #[derive(Debug)]
 pub struct Staging {
+    /// The staging folder, a sibling of the target.
     dir: PathBuf,
     target: PathBuf,
+    /// `None`: the staging folder becomes the whole target. `Some(sub)`: only
+    /// `dir/sub` replaces `target/sub`; the rest of the target stays.
+    subtree: Option<String>,
+    /// Held open and locked while this run lives: an unlocked staging folder is one a
+    /// killed run left behind ([`sweep_trash`]).
+    _lock: Option<fs::File>,
     committed: bool,
 }
 
+/// Locks `dir` for as long as the returned handle lives (flock on the folder itself;
+/// the kernel drops it when the process dies, however it dies).
+fn lock(dir: &Path) -> Option<fs::File> {
+    let handle = fs::File::open(dir).ok()?;
+    handle.try_lock().ok()?;
+    Some(handle)
+}
+
 impl Staging {
+    /// Staging for the whole output folder `target` (what `build` writes).
     pub fn new(target: &Path) -> io::Result<Staging> {
+        Self::create(target, None)
+    }
+
+    /// Staging for `target/sub` only (what `labels` writes): starts as a copy of what is
+    /// there now (hard links, so nothing is read or duplicated), and replaces that
+    /// folder alone. A target that does not exist yet, or is empty, is staged whole, so
+    /// it gets its marker and a later `build` may replace it.
+    pub fn subtree(target: &Path, sub: &str) -> io::Result<Staging> {
+        let whole = fs::read_dir(target).map_or(true, |mut rd| rd.next().is_none());
+        if whole {
+            return Self::create(target, None);
+        }
+        let staging = Self::create(target, Some(sub.to_string()))?;
+        let from = target.join(sub);
+        if from.is_dir() {
+            link_tree(&from, &staging.dir.join(sub))?;
+        }
+        Ok(staging)
+    }
+
+    fn create(target: &Path, subtree: Option<String>) -> io::Result<Staging> {
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent)?;
         }
         let dir = sibling(target, &format!("staging-{}", unique()));
         fs::create_dir(&dir)?;
+        let lock = lock(&dir);
         fs::write(
             dir.join(MARKER),
             "Written by certpress: this folder is replaced on every build.\n",
@@ -105,47 +168,94 @@ impl Staging {
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
+            subtree,
+            _lock: lock,
             committed: false,
         })
     }
 
-    /// Writes `bytes` at `rel` (a `/`-separated path inside the output), creating folders.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+    /// The path of `rel` in the staging folder, its folders created, and no file there:
+    /// a file carried over by [`Staging::subtree`] is a hard link to the published one,
+    /// which must never be written through.
+    fn place(&self, rel: &str) -> io::Result<PathBuf> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(path, bytes)
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        Ok(path)
+    }
+
+    /// Writes `bytes` at `rel` (a `/`-separated path inside the output), creating folders.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        fs::write(self.place(rel)?, bytes)
     }
 
     /// Copies a file into the output at `rel`.
     pub fn copy(&self, from: &Path, rel: &str) -> io::Result<()> {
-        let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::copy(from, path).map(|_| ())
+        fs::copy(from, self.place(rel)?).map(|_| ())
     }
 
     /// Swaps the finished output in place of the old one: atomically where the platform
     /// can exchange two paths, else by two renames, putting the old output back if the
     /// second fails.
     pub fn commit(mut self) -> io::Result<()> {
-        if fs::symlink_metadata(&self.target).is_err() {
-            fs::rename(&self.dir, &self.target)?;
-        } else if exchange(&self.dir, &self.target).is_ok() {
+        let (new, old) = match &self.subtree {
+            None => (self.dir.clone(), self.target.clone()),
+            Some(sub) => {
+                let new = self.dir.join(sub);
+                fs::create_dir_all(&new)?;
+                (new, self.target.join(sub))
+            }
+        };
+        if fs::symlink_metadata(&old).is_err() {
+            fs::rename(&new, &old)?;
+            if self.subtree.is_some() {
+                move_to_trash(&self.target, &self.dir)?;
+            }
+        } else if exchange(&new, &old).is_ok() {
             // The staging path now holds the old output.
             move_to_trash(&self.target, &self.dir)?;
         } else {
-            let old = move_to_trash(&self.target, &self.target)?;
-            if let Err(e) = fs::rename(&self.dir, &self.target) {
-                let _ = fs::rename(&old, &self.target);
+            // The old output is parked where the trash will know it: a whole output
+            // carries the marker itself; a subtree goes inside the staging folder.
+            let parked = match self.subtree {
+                None => move_to_trash(&self.target, &old)?,
+                Some(_) => {
+                    let parked = self.dir.join(".replaced");
+                    fs::rename(&old, &parked)?;
+                    parked
+                }
+            };
+            if let Err(e) = fs::rename(&new, &old) {
+                let _ = fs::rename(&parked, &old);
                 return Err(e);
+            }
+            if self.subtree.is_some() {
+                move_to_trash(&self.target, &self.dir)?;
             }
         }
         self.committed = true;
         Ok(())
     }
+}
+
+/// Recreates the tree `from` at `to` with hard links to its files (a copy where a link
+/// cannot be made).
+fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+        let entry = entry.map_err(io::Error::other)?;
+        let dest = to.join(entry.path().strip_prefix(from).map_err(io::Error::other)?);
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&dest)?;
+        } else if entry.file_type().is_file() && fs::hard_link(entry.path(), &dest).is_err() {
+            fs::copy(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
 }
 
 /// Atomically swaps two paths (Linux `renameat2(RENAME_EXCHANGE)`).
@@ -187,14 +297,44 @@ impl Drop for Staging {
     }
 }
 
-/// Deletes what earlier builds moved aside, on a background thread. The build does not
-/// wait for it; whatever is left when the process exits is deleted next time.
+/// Deletes what earlier runs moved aside, and the staging folders of runs that were
+/// killed (unlocked ones: a run still going holds its lock), on a background thread.
+/// The run does not wait for it; whatever is left when the process exits is deleted
+/// next time. Only folders carrying [`MARKER`] are deleted: the trash folder's name could
+/// be someone else's.
 pub fn sweep_trash(target: &Path) -> std::thread::JoinHandle<()> {
     let trash = trash_dir(target);
+    let target = target.to_path_buf();
     std::thread::spawn(move || {
+        let prefix = format!(".{}.staging-", name_of(&target));
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if let Ok(entries) = fs::read_dir(&parent) {
+            for e in entries.flatten() {
+                // A run creates its folder and then locks it: a folder only just made
+                // may be a live run's that is not locked yet.
+                let settled = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STAGING_GRACE));
+                let abandoned = e.file_name().to_string_lossy().starts_with(&prefix)
+                    && e.file_type().is_ok_and(|t| t.is_dir())
+                    && settled
+                    && lock(&e.path()).is_some();
+                if abandoned {
+                    let _ = move_to_trash(&target, &e.path());
+                }
+            }
+        }
         if let Ok(entries) = fs::read_dir(&trash) {
             for e in entries.flatten() {
-                let _ = fs::remove_dir_all(e.path());
+                let ours = e.file_type().is_ok_and(|t| t.is_dir())
+                    && fs::symlink_metadata(e.path().join(MARKER)).is_ok_and(|m| m.is_file());
+                if ours {
+                    let _ = fs::remove_dir_all(e.path());
+                }
             }
         }
     })

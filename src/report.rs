@@ -41,9 +41,9 @@ fn span(text: &str, line: usize, column: usize) -> Option<std::ops::Range<usize>
 
 /// Renders diagnostics to a string (no colour), for tests and logs.
 pub fn render_plain(root: &Path, diags: &Diagnostics) -> String {
-    let mut out = termcolor::NoColor::new(Vec::new());
+    let mut out = Escaping(termcolor::NoColor::new(Vec::new()));
     emit(root, diags, &mut out);
-    String::from_utf8_lossy(&out.into_inner()).into_owned()
+    String::from_utf8_lossy(&out.0.into_inner()).into_owned()
 }
 
 /// Prints diagnostics to stderr.
@@ -54,7 +54,55 @@ pub fn human(root: &Path, diags: &Diagnostics) {
         termcolor::ColorChoice::Never
     };
     let stream = termcolor::StandardStream::stderr(choice);
-    emit(root, diags, &mut stream.lock());
+    emit(root, diags, &mut Escaping(stream.lock()));
+}
+
+/// `text` with the characters a terminal acts on (C0 and C1 controls, DEL) written as
+/// `\u{1b}`, keeping newlines and tabs. Records, plugin answers and file names are
+/// untrusted: an ESC or BEL in them must not move the cursor, retitle the window or
+/// hide a line of the report when it is printed.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A terminal writer that passes every piece of text through [`terminal_safe`], while
+/// the colours (set through `WriteColor`, not written as text) still reach the terminal.
+struct Escaping<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Text arrives in whole `str` pieces; a byte outside UTF-8 is shown as U+FFFD.
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(terminal_safe(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: termcolor::WriteColor> termcolor::WriteColor for Escaping<W> {
+    fn supports_color(&self) -> bool {
+        self.0.supports_color()
+    }
+    fn set_color(&mut self, spec: &termcolor::ColorSpec) -> std::io::Result<()> {
+        self.0.set_color(spec)
+    }
+    fn reset(&mut self) -> std::io::Result<()> {
+        self.0.reset()
+    }
 }
 
 fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
@@ -66,19 +114,14 @@ fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
         // the same size cap as loading (a `file-too-large` file is never read here).
         let id = if d.line > 0 {
             *ids.entry(&d.file).or_insert_with(|| {
-                let path = root.join(&d.file);
-                let bytes = std::fs::File::open(&path).and_then(|f| {
-                    let mut buf = Vec::new();
-                    std::io::Read::read_to_end(
-                        &mut std::io::Read::take(f, crate::source::MAX_TEXT_BYTES),
-                        &mut buf,
-                    )
-                    .map(|_| buf)
-                });
+                // Opened as loading opens files: never through a link or a FIFO.
+                let bytes = crate::source::read_prefix(
+                    root,
+                    &root.join(&d.file),
+                    crate::source::MAX_TEXT_BYTES,
+                );
                 // Lossy, so a file with invalid UTF-8 still shows its line.
-                bytes
-                    .ok()
-                    .map(|b| files.add(d.file.clone(), String::from_utf8_lossy(&b).into_owned()))
+                bytes.map(|b| files.add(d.file.clone(), String::from_utf8_lossy(&b).into_owned()))
             })
         } else {
             None
@@ -174,6 +217,34 @@ mod tests {
         assert_eq!(&"  - lot: \"bad lot\"\n"[r], "\"bad lot\"");
         let r = span("markets: [US, XX]\n", 1, 15).unwrap();
         assert_eq!(&"markets: [US, XX]\n"[r], "XX");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("p.yaml"),
+            "id: x\nname: \"\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\"\n",
+        )
+        .unwrap();
+        let mut ds = Diagnostics::default();
+        ds.push(
+            Diagnostic::error("bad", "p.yaml", "name `\u{1b}[8mhidden\r` is odd")
+                .at(2, 7)
+                .with_help("\u{7}bell"),
+        );
+        ds.push(Diagnostic::warning("bad", "q\u{1b}.yaml", "whole file"));
+        let out = render_plain(dir.path(), &ds);
+        assert!(
+            !out.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{out:?}"
+        );
+        assert!(out.contains("\\u{1b}[8mhidden\\u{d}"), "{out}");
+        assert!(out.contains("\\u{1b}]0;pwned\\u{7}"), "{out}");
+        assert!(out.contains("\\u{9b}31m"), "{out}");
+        assert!(out.contains("q\\u{1b}.yaml"), "{out}");
+        assert_eq!(terminal_safe("a\tb\nc"), "a\tb\nc");
     }
 
     #[test]

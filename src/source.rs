@@ -21,17 +21,75 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// Why `path` may not be read as part of the site at `root`, if it may not: a symbolic
+/// link on the way from `root` down to `path` (the folder being a link is as bad as the
+/// file being one: `content/assets -> /etc` would publish `/etc`). Links are refused
+/// whatever they point at, so no check of where they lead can be fooled by a link that
+/// changes, and what certpress reads is exactly what the site's folder holds. `root`
+/// itself may be a link (a site kept on another disk); a path outside `root` is refused.
+pub fn confined(root: &Path, path: &Path) -> Result<(), Diagnostic> {
+    let rel = relative(root, path);
+    let Ok(inner) = path.strip_prefix(root) else {
+        return Err(Diagnostic::error(
+            "path-escape",
+            &rel,
+            "outside the site folder, which certpress does not read",
+        ));
+    };
+    let mut at = root.to_path_buf();
+    for component in inner.components() {
+        match component {
+            Component::Normal(name) => at.push(name),
+            Component::CurDir => continue,
+            _ => {
+                return Err(Diagnostic::error(
+                    "path-escape",
+                    &rel,
+                    "a path with `..` or a root, which could leave the site folder",
+                ));
+            }
+        }
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Diagnostic::error(
+                    "path-escape",
+                    relative(root, &at),
+                    "a symbolic link: certpress does not follow links, so nothing outside \
+                     the site folder is ever read or published",
+                )
+                .with_help("copy the files into the site folder instead"));
+            }
+            // A missing part is for the caller to report as missing.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Files under `dir` in path order (SPEC §4.1: "files are read in path order"), skipping
 /// hidden files and folders. With `exts`, only files with one of those extensions are
 /// returned and any other file is reported as ignored. Walk errors are reported, and
-/// symbolic links are reported and not followed. A missing `dir` is simply empty.
+/// symbolic links (files or folders, `dir` itself or any folder above it in the site)
+/// are reported and neither followed nor listed. A missing `dir` is simply empty.
 pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
-    if !dir.exists() {
+    if fs::symlink_metadata(dir).is_err() {
+        return (files, diags);
+    }
+    if let Err(d) = confined(root, dir) {
+        // Said as for a linked file inside the folder: nothing in it is read.
+        diags.push(Diagnostic {
+            severity: crate::diagnostic::Severity::Warning,
+            code: "symlink-ignored",
+            message: format!("{}; nothing in it is read", d.message),
+            ..d
+        });
         return (files, diags);
     }
     let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .follow_root_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
@@ -56,9 +114,9 @@ pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Ve
                 Diagnostic::warning(
                     "symlink-ignored",
                     rel(),
-                    "symbolic links are not followed; this file is ignored",
+                    "symbolic links are not followed; this is ignored",
                 )
-                .with_help("copy the file into the site folder instead"),
+                .with_help("copy the files into the site folder instead"),
             );
         } else if entry.file_type().is_file() {
             match exts {
@@ -77,15 +135,60 @@ pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Ve
                     format!("ignored: only .{} files are read here", exts.join(" and .")),
                 )),
             }
+        } else if !entry.file_type().is_dir() {
+            // A FIFO would block the first read forever; a socket or device is no file.
+            diags.push(Diagnostic::warning(
+                "ignored-file",
+                rel(),
+                "ignored: not a regular file (a pipe, socket or device)",
+            ));
         }
     }
     (files, diags)
 }
 
 /// Reads a text file of the site, refusing oversized and non-UTF-8 files and symbolic
-/// links that lead outside `root`.
+/// links anywhere on its way from `root`.
 pub fn read_text(root: &Path, path: &Path) -> Result<String, Diagnostic> {
     read_text_capped(root, path, MAX_TEXT_BYTES, "a record, page or plugin file")
+}
+
+/// Opens a regular file of the site for reading: no symbolic link on the way
+/// ([`confined`]), and never blocking. A FIFO opened for reading waits for a writer
+/// forever, so the file is opened non-blocking and refused unless it is a regular file.
+pub fn open(root: &Path, path: &Path) -> Result<fs::File, Diagnostic> {
+    confined(root, path)?;
+    let rel = relative(root, path);
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(Diagnostic::error(
+            "unreadable-file",
+            &rel,
+            "not a regular file (a folder, pipe, socket or device)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Up to `cap` bytes of a site file opened by [`open`]; `None` when it cannot be read.
+/// For showing source lines beside a diagnostic, where the file was read before.
+pub fn read_prefix(root: &Path, path: &Path, cap: u64) -> Option<Vec<u8>> {
+    let file = open(root, path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(cap).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// [`read_text`] with its own size cap, for files certpress writes itself (the
@@ -99,24 +202,7 @@ pub fn read_text_capped(
     let rel = relative(root, path);
     let unreadable =
         |e: std::io::Error| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}"));
-    if fs::symlink_metadata(path)
-        .map_err(unreadable)?
-        .file_type()
-        .is_symlink()
-    {
-        let inside = match (path.canonicalize(), root.canonicalize()) {
-            (Ok(p), Ok(r)) => p.starts_with(r),
-            _ => false,
-        };
-        if !inside {
-            return Err(Diagnostic::error(
-                "path-escape",
-                &rel,
-                "a symbolic link that leads outside the site folder",
-            ));
-        }
-    }
-    let file = fs::File::open(path).map_err(unreadable)?;
+    let file = open(root, path)?;
     let mut bytes = Vec::new();
     // Read at most one byte past the cap, however large the file is or grows.
     file.take(cap + 1)

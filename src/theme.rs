@@ -18,6 +18,8 @@ pub struct Theme {
     pub dir: PathBuf,
     /// Static files: (absolute path, path relative to `static/`).
     pub static_files: Vec<(PathBuf, String)>,
+    /// What loading skipped and said so (symbolic links, ...), for the command to report.
+    pub warnings: Vec<Diagnostic>,
 }
 
 pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
@@ -96,5 +98,6 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
         tera,
         dir,
         static_files,
+        warnings: diags,
     })
 }

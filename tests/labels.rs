@@ -364,7 +364,7 @@ fn printer_calibration_moves_the_sheet() {
             "pdf",
         ],
     );
-    let pdf = out.join("labels/sheets/avery-5163.pdf");
+    let pdf = out.join("labels/sheets/avery-5163-rainbow-stacker-2026-03A.pdf");
     // The text moved with the artwork: each word sits 5 and 10 mm further than on the
     // label's own PDF placed at the layout's position.
     let (x, y) = position("avery-5163", 0);
@@ -420,7 +420,10 @@ fn every_layout_prints_a_sheet_of_its_size_and_a_scannable_label() {
                 "pdf",
             ],
         );
-        let sheet = fs::read(out.join(format!("labels/sheets/{name}.pdf"))).unwrap();
+        let sheet = fs::read(out.join(format!(
+            "labels/sheets/{name}-rainbow-stacker-2026-03A.pdf"
+        )))
+        .unwrap();
         let sizes = page_sizes(&sheet);
         assert_eq!(sizes.len(), 1, "{name}");
         assert!(
@@ -452,7 +455,7 @@ fn the_outline_test_page_numbers_every_position() {
     let out = dir.path().join("out");
     let said = labels(&repo(), &out, &["--sheet", "avery-l7651", "--outline"]);
     assert!(said.contains("outline test page of avery-l7651"), "{said}");
-    let pdf = fs::read(out.join("labels/sheets/avery-l7651-outline.pdf")).unwrap();
+    let pdf = fs::read(out.join("labels/sheets/avery-l7651.outline.pdf")).unwrap();
     let sizes = page_sizes(&pdf);
     assert!(close(sizes[0].0, pt(210.0)) && close(sizes[0].1, pt(297.0)));
 }

@@ -1,6 +1,7 @@
 //! Loading `content/`: parties, products and guidance pages, from raw files into the
 //! validated model, with every problem reported.
 
+pub mod asset;
 pub mod guidance;
 pub mod party;
 mod problem;
@@ -199,9 +200,15 @@ pub fn load(
     let (product_paths, walk_diags) =
         source::walk(root, &content_dir.join("products"), Some(yaml_exts));
     diags.extend(walk_diags);
-    // Assets are published as they are; what the walk skips is reported here.
-    let (_, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
+    // Assets are published as they are; what the walk skips is reported here, and
+    // what would run in a browser is refused.
+    let (asset_paths, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
     diags.extend(walk_diags);
+    let asset_diags: Vec<Vec<Diagnostic>> = asset_paths
+        .par_iter()
+        .map(|p| asset::check(root, p))
+        .collect();
+    diags.extend(asset_diags.into_iter().flatten());
 
     // Parties first: products refer to them.
     let loaded = load_all(

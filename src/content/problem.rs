@@ -74,6 +74,9 @@ pub fn locate(
         .collect()
 }
 
+/// Product ids certpress keeps for its own paths.
+pub const RESERVED_PRODUCT_IDS: [&str; 1] = ["sheets"];
+
 /// Checks a record's `id`: the id format, and that the file is named after it.
 pub fn check_id(kind: &str, id: &str, file: &str, stem: &str) -> Option<Problem> {
     use crate::ypath;
@@ -83,6 +86,20 @@ pub fn check_id(kind: &str, id: &str, file: &str, stem: &str) -> Option<Problem>
             ypath!["id"],
             format!("{kind} id `{id}` must match ^[a-z0-9][a-z0-9-]{{0,63}}$"),
         ));
+    }
+    // Product ids name folders under /labels/, beside /labels/sheets/ (SPEC §4.1): a
+    // product `sheets` with a lot named like a layout would share a path with a sheet.
+    if kind == "product" && RESERVED_PRODUCT_IDS.contains(&id) {
+        return Some(
+            Problem::error(
+                "reserved-id",
+                ypath!["id"],
+                format!("`{id}` is reserved: /labels/{id}/ holds the label sheets"),
+            )
+            .help(format!(
+                "choose another id, e.g. `{id}-1`, and rename the file to match"
+            )),
+        );
     }
     if id != stem {
         let ext = file.rsplit_once('.').map_or("yaml", |(_, e)| e);

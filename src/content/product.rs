@@ -62,7 +62,7 @@ impl Age {
     /// "12 to 36 months", "from 3 years", ...
     pub fn describe(&self) -> String {
         fn span(m: u32) -> String {
-            if m >= 24 && m % 12 == 0 {
+            if m >= 24 && m.is_multiple_of(12) {
                 format!("{} years", m / 12)
             } else {
                 format!("{m} months")

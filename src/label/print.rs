@@ -20,6 +20,20 @@ pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> std::io::Result<()> + Sync);
 pub struct SheetRequest {
     pub start_at: u32,
     pub calibration: Calibration,
+    /// The sheet's path under the output folder (`labels/sheets/<layout>.pdf` for
+    /// every label, [`sheet_path`] for a part of them).
+    pub path: String,
+}
+
+/// Where the sheet of a run goes (SPEC §9): `labels/sheets/<layout>.pdf` for every label;
+/// a run limited to a product, or a lot, names them, so it never replaces the full sheet.
+pub fn sheet_path(layout: &str, product: Option<&str>, lot: Option<&str>) -> String {
+    let mut stem = layout.to_string();
+    for part in [product, lot].into_iter().flatten() {
+        stem.push('-');
+        stem.push_str(part);
+    }
+    format!("labels/sheets/{stem}.pdf")
 }
 
 /// Prints `jobs` in the printer's formats, and the sheet, into `write`. Every label is
@@ -141,7 +155,7 @@ pub fn print(
         progress.finish();
         let pdf =
             pdf.map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
-        put(format!("labels/sheets/{}.pdf", o.layout.name), &pdf).map_err(|d| vec![d])?;
+        put(req.path.clone(), &pdf).map_err(|d| vec![d])?;
     }
     Ok(())
 }
@@ -205,6 +219,7 @@ pub fn for_build(
         .then_some(SheetRequest {
             start_at: 1,
             calibration,
+            path: sheet_path(options.layout.name, None, None),
         });
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
     let jobs = super::jobs(site, None, None);
@@ -256,13 +271,13 @@ fn config_error(message: String) -> Vec<Diagnostic> {
     vec![Diagnostic::error("bad-labels", crate::config::FILE, message).config()]
 }
 
-/// `certpress labels`: prints what `request` asks for into `target/labels/`, returning
-/// a one-line summary.
+/// `certpress labels`: prints what `request` asks for into `staging` (the output
+/// folder's `labels/`, swapped in by the caller), returning a one-line summary.
 pub fn run(
     site: &Site,
     assessed: &Assessed,
     request: &Request,
-    target: &std::path::Path,
+    staging: &crate::output::Staging,
 ) -> Result<String, Vec<Diagnostic>> {
     let mut options = super::Options::from_config(site).map_err(|d| vec![d])?;
     if let Some(name) = &request.sheet {
@@ -285,14 +300,7 @@ pub fn run(
         .map_err(config_error)?;
     let layout = options.layout;
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
-    // Straight into the output folder (labels are checked before the first is written).
-    let write = |path: &str, bytes: &[u8]| {
-        let dest = target.join(path);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&dest, bytes)
-    };
+    let write = |path: &str, bytes: &[u8]| staging.write(path, bytes);
     let summary = if request.outline {
         let page = sheet::outline(layout, &calibration, &printer.fonts);
         let pdf = pdf::pdf(
@@ -302,7 +310,8 @@ pub fn run(
             None,
         )
         .map_err(config_error)?;
-        let path = format!("labels/sheets/{}-outline.pdf", layout.name);
+        // `.` keeps it apart from a product's sheet (`<layout>-<id>`: ids have no dot).
+        let path = format!("labels/sheets/{}.outline.pdf", layout.name);
         write(&path, &pdf).map_err(|e| config_error(format!("cannot write {path}: {e}")))?;
         format!(
             "Wrote the outline test page of {} ({})",
@@ -320,6 +329,11 @@ pub fn run(
         let sheet_request = SheetRequest {
             start_at: request.start_at,
             calibration,
+            path: sheet_path(
+                layout.name,
+                request.product.as_deref(),
+                request.lot.as_deref(),
+            ),
         };
         print(
             site,

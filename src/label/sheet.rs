@@ -91,7 +91,7 @@ pub fn pages(l: &Layout, labels: &[Lettered], start_at: u32, cal: &Calibration) 
     };
     for (i, label) in labels.iter().enumerate() {
         let slot = skip + i as u32;
-        if slot % per == 0 && !body.is_empty() {
+        if slot.is_multiple_of(per) && !body.is_empty() {
             pages.push(page(&body, std::mem::take(&mut runs)));
             body.clear();
         }

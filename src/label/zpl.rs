@@ -62,11 +62,13 @@ pub fn label(d: &Data, dpi: u32) -> Result<(String, u32), String> {
     z.push_str("^XA\n^CI28\n"); // UTF-8 field data
     z.push_str(&format!("^PW{w}\n^LL{h}\n^LH0,0\n"));
     // The symbol starts inside its quiet zone.
+    // The URL is field data like any text: `base_url` comes from site.toml and could
+    // carry `^` or `~`, which would end the field and start printer commands.
     z.push_str(&format!(
-        "^FO{},{}^BQN,2,{m}^FD{level}A,{}^FS\n",
+        "^FO{},{}^BQN,2,{m}{}\n",
         x0 + quiet,
         x0 + quiet,
-        d.url
+        field(&format!("{level}A,{}", d.url))
     ));
     let symbol = code.width as u32 * m;
     let cap = dots(1.7, dpi);
@@ -113,12 +115,20 @@ mod tests {
         let url = "https://certs.littleoak.example/01/09521234000112/10/2026-03A";
         for dpi in DPIS {
             let (z, m) = label(&data(url), dpi).unwrap();
-            assert!(z.contains(&format!("^BQN,2,{m}^FDMA,{url}^FS")), "{z}");
+            assert!(z.contains(&format!("^BQN,2,{m}^FH_^FDMA,{url}^FS")), "{z}");
             assert!((1..=MAX_MAGNIFICATION).contains(&m));
             assert!(m >= qr::min_dots(dpi));
         }
         // Field data cannot inject commands.
         let (z, _) = label(&data(url), 300).unwrap();
         assert!(z.contains("Caret _5E and tilde _7E and _5F"));
+        // Nor can the URL, whatever base_url holds.
+        let (z, _) = label(&data("https://x.example/~a^XZ^XA^PQ999_"), 300).unwrap();
+        assert!(
+            z.contains("^FDMA,https://x.example/_7Ea_5EXZ_5EXA_5EPQ999_5F^FS"),
+            "{z}"
+        );
+        assert_eq!(z.matches("^XA").count(), 1, "{z}");
+        assert_eq!(z.matches("^XZ").count(), 1, "{z}");
     }
 }

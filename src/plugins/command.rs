@@ -591,6 +591,9 @@ pub fn answer(
             Some(code) => format!("plugin `{plugin}` reports `{code}`: {}", d.message),
             None => format!("plugin `{plugin}` reports: {}", d.message),
         };
+        // One line, as every diagnostic is: a newline in the plugin's text could print
+        // what looks like another diagnostic of certpress's own.
+        let message = message.replace(['\n', '\r'], " ");
         let diagnostic = match d.severity.as_str() {
             "error" => Diagnostic::error(PLUGIN_DIAGNOSTIC, "", message),
             "warning" => Diagnostic::warning(PLUGIN_DIAGNOSTIC, "", message),

@@ -70,7 +70,9 @@ pub fn load(
         std::fs::read_dir(&dir)
             .map(|rd| {
                 rd.filter_map(Result::ok)
-                    .filter(|e| e.path().join("plugin.yaml").is_file())
+                    // Whatever is there is read and reported (a FIFO or a link named
+                    // plugin.yaml is an error, not a plugin silently left out).
+                    .filter(|e| std::fs::symlink_metadata(e.path().join("plugin.yaml")).is_ok())
                     .map(|e| (e.file_name().to_string_lossy().into_owned(), 0, 0))
                     .collect()
             })
@@ -88,7 +90,8 @@ pub fn load(
     for (id, line, column) in ids {
         let path = dir.join(&id).join("plugin.yaml");
         let rel = source::relative(root, &path);
-        if !path.is_file() {
+        // Anything there but a file (a link, a FIFO) is read and refused by read_text.
+        if std::fs::symlink_metadata(&path).is_err() {
             diags.push(
                 Diagnostic::error(
                     "unknown-plugin",
