@@ -3,7 +3,7 @@
 //! through the caller's resolver; raw HTML sanitised.
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -112,6 +112,7 @@ pub fn render(
     let mut ids = headings.iter();
     let mut current_id: Option<String> = None;
     let mut events: Vec<Event> = Vec::new();
+    let mut footnotes: HashMap<CowStr, usize> = HashMap::new();
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading {
@@ -176,6 +177,25 @@ pub fn render(
                     raw_html().clean(&h).to_string(),
                 )));
             }
+            // Footnotes are numbered as pulldown-cmark numbers them (first mention), and
+            // their ids are `fn:<n>`: a label of the author's (`[^main]`) would otherwise
+            // become an id that can equal the theme's own or a heading's. Slugs and the
+            // theme's ids never contain `:`.
+            Event::FootnoteReference(name) => {
+                let n = footnote_number(&mut footnotes, name);
+                events.push(Event::InlineHtml(CowStr::from(format!(
+                    "<sup class=\"footnote-reference\"><a href=\"#fn:{n}\">{n}</a></sup>"
+                ))));
+            }
+            Event::Start(Tag::FootnoteDefinition(name)) => {
+                let n = footnote_number(&mut footnotes, name);
+                events.push(Event::Html(CowStr::from(format!(
+                    "\n<div class=\"footnote-definition\" id=\"fn:{n}\"><sup class=\"footnote-definition-label\">{n}</sup>"
+                ))));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                events.push(Event::Html(CowStr::from("</div>\n")));
+            }
             // A task-list checkbox is a form control: without a name, screen readers
             // announce an unlabelled checkbox (axe `label`, critical).
             Event::TaskListMarker(done) => {
@@ -194,6 +214,12 @@ pub fn render(
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     Ok(generated().clean(&html).to_string())
+}
+
+/// The number of footnote `name`: the next one at its first mention.
+fn footnote_number<'a>(numbers: &mut HashMap<CowStr<'a>, usize>, name: CowStr<'a>) -> usize {
+    let next = numbers.len() + 1;
+    *numbers.entry(name).or_insert(next)
 }
 
 /// The href for a link destination, or the destination unchanged with the refusal noted.
@@ -292,6 +318,22 @@ mod tests {
         assert!(!out.contains("skip-link"), "{out}");
         assert_eq!(out.matches("id=\"intro\"").count(), 1, "{out}");
         assert!(out.contains("type=\"checkbox\""), "{out}");
+    }
+
+    #[test]
+    fn footnote_ids_cannot_take_the_themes_or_a_headings() {
+        let md = "## Main\n\nText[^main] and[^toc-heading] again[^main].\n\n[^main]: First.\n[^toc-heading]: Second.\n";
+        let out = render(md, &headings(md), keep, keep).unwrap();
+        for taken in ["id=\"main\"", "id=\"toc-heading\""] {
+            assert!(!out.contains(taken), "{out}");
+        }
+        assert_eq!(out.matches("href=\"#fn:1\"").count(), 2, "{out}");
+        assert_eq!(out.matches("href=\"#fn:2\"").count(), 1, "{out}");
+        assert!(
+            out.contains("id=\"fn:1\"") && out.contains("id=\"fn:2\""),
+            "{out}"
+        );
+        assert!(out.contains("id=\"main-1\""), "{out}");
     }
 
     #[test]
