@@ -21,6 +21,8 @@ pub mod date;
 pub mod diagnostic;
 pub mod digital_link;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gtin;
 pub mod ident;
 pub mod label;
