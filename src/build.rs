@@ -34,10 +34,18 @@ pub fn build(
     if diags.has_errors() || (strict && !diags.is_empty()) {
         return None;
     }
-    if let Err(d) = output::check_target(&site.root, &target) {
-        diags.push(d);
-        return None;
-    }
+    let _claim = match output::claim(&site.root, &target, || {
+        eprintln!(
+            "Waiting for another certpress run writing {} to finish…",
+            target.display()
+        )
+    }) {
+        Ok(lock) => lock,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
     // Old output from earlier runs is deleted while this one renders; only once the
     // target is known to be ours, so nothing beside a refused folder is touched.
     let _sweeper = output::sweep_trash(&target);

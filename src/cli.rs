@@ -353,7 +353,13 @@ fn print_labels(
     target: &Path,
 ) -> Result<String, Vec<crate::diagnostic::Diagnostic>> {
     use crate::output;
-    output::check_target(&site.root, target).map_err(|d| vec![d])?;
+    let _claim = output::claim(&site.root, target, || {
+        eprintln!(
+            "Waiting for another certpress run writing {} to finish…",
+            target.display()
+        )
+    })
+    .map_err(|d| vec![d])?;
     let _sweeper = output::sweep_trash(target);
     let failed = |e: std::io::Error| {
         vec![

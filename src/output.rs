@@ -60,6 +60,17 @@ fn move_to_trash(target: &Path, path: &Path) -> io::Result<PathBuf> {
 
 /// Why `target` may not be used as the output folder of the site at `root`, if it may not.
 pub fn refuse_target(root: &Path, target: &Path) -> Option<String> {
+    // The staging and trash folders are named after the target's last component: a
+    // target like `.` or `out/..` has none to go beside.
+    if !matches!(
+        target.components().next_back(),
+        Some(std::path::Component::Normal(_))
+    ) {
+        return Some(format!(
+            "{} does not end in a folder name; name the output folder itself (e.g. ../public)",
+            target.display()
+        ));
+    }
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     // The target may not exist yet: judge it by its parent's real location.
     let real = match (target.parent(), target.file_name()) {
@@ -81,7 +92,11 @@ pub fn refuse_target(root: &Path, target: &Path) -> Option<String> {
             ));
         }
     }
-    let occupied = fs::read_dir(target).is_ok_and(|mut rd| rd.next().is_some());
+    // A folder that cannot be listed is not known to be empty.
+    let occupied = match fs::read_dir(target) {
+        Ok(mut rd) => rd.next().is_some(),
+        Err(e) => e.kind() != io::ErrorKind::NotFound,
+    };
     if occupied && !target.join(MARKER).is_file() {
         return Some(format!(
             "{} is not empty and was not written by certpress ({MARKER} is missing); \
@@ -106,6 +121,27 @@ pub fn check_target(root: &Path, target: &Path) -> Result<(), crate::diagnostic:
         )
         .config()),
     }
+}
+
+/// Checks `target` may be written ([`check_target`]), then takes its [`TargetLock`] and
+/// checks again under it: nothing is created beside a refused folder, and what was
+/// checked is what the run replaces.
+pub fn claim(
+    root: &Path,
+    target: &Path,
+    waiting: impl FnOnce(),
+) -> Result<TargetLock, crate::diagnostic::Diagnostic> {
+    check_target(root, target)?;
+    let lock = TargetLock::acquire(target, waiting).map_err(|e| {
+        crate::diagnostic::Diagnostic::error(
+            "write-failed",
+            target.display().to_string(),
+            format!("cannot lock the output folder: {e}"),
+        )
+        .config()
+    })?;
+    check_target(root, target)?;
+    Ok(lock)
 }
 
 /// A build's output under construction.
@@ -142,7 +178,12 @@ impl Staging {
     /// folder alone. A target that does not exist yet, or is empty, is staged whole, so
     /// it gets its marker and a later `build` may replace it.
     pub fn subtree(target: &Path, sub: &str) -> io::Result<Staging> {
-        let whole = fs::read_dir(target).map_or(true, |mut rd| rd.next().is_none());
+        // A target that does not exist, or is empty, is staged whole (`check_target`
+        // has refused one that cannot be listed).
+        let whole = match fs::read_dir(target) {
+            Ok(mut rd) => rd.next().is_none(),
+            Err(e) => e.kind() == io::ErrorKind::NotFound,
+        };
         if whole {
             return Self::create(target, None);
         }
@@ -211,14 +252,18 @@ impl Staging {
                 (new, self.target.join(sub))
             }
         };
+        // Once the new output is in place the run has succeeded: putting the old one
+        // aside is housekeeping, and a staging folder left behind is swept later.
         if fs::symlink_metadata(&old).is_err() {
             fs::rename(&new, &old)?;
+            self.committed = true;
             if self.subtree.is_some() {
-                move_to_trash(&self.target, &self.dir)?;
+                let _ = move_to_trash(&self.target, &self.dir);
             }
         } else if exchange(&new, &old).is_ok() {
             // The staging path now holds the old output.
-            move_to_trash(&self.target, &self.dir)?;
+            self.committed = true;
+            let _ = move_to_trash(&self.target, &self.dir);
         } else {
             // The old output is parked where the trash will know it: a whole output
             // carries the marker itself; a subtree goes inside the staging folder.
@@ -234,11 +279,11 @@ impl Staging {
                 let _ = fs::rename(&parked, &old);
                 return Err(e);
             }
+            self.committed = true;
             if self.subtree.is_some() {
-                move_to_trash(&self.target, &self.dir)?;
+                let _ = move_to_trash(&self.target, &self.dir);
             }
         }
-        self.committed = true;
         Ok(())
     }
 }
@@ -330,14 +375,63 @@ pub fn sweep_trash(target: &Path) -> std::thread::JoinHandle<()> {
         }
         if let Ok(entries) = fs::read_dir(&trash) {
             for e in entries.flatten() {
-                let ours = e.file_type().is_ok_and(|t| t.is_dir())
-                    && fs::symlink_metadata(e.path().join(MARKER)).is_ok_and(|m| m.is_file());
-                if ours {
-                    let _ = fs::remove_dir_all(e.path());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    remove_marked(&e.path());
                 }
             }
         }
     })
+}
+
+/// Deletes `dir` if it carries [`MARKER`], the marker last: a sweep cut short (the
+/// process exits as soon as its run is done) leaves a folder the next sweep still
+/// recognises. An empty folder (a swapped-out empty target, a staging folder killed
+/// before its marker was written) goes too: deleting it cannot lose anything.
+fn remove_marked(dir: &Path) {
+    let marker = dir.join(MARKER);
+    if fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file()) {
+        if let Ok(entries) = fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_name() == MARKER {
+                    continue;
+                }
+                let _ = match e.file_type() {
+                    Ok(t) if t.is_dir() => fs::remove_dir_all(e.path()),
+                    _ => fs::remove_file(e.path()),
+                };
+            }
+        }
+        let _ = fs::remove_file(&marker);
+    }
+    let _ = fs::remove_dir(dir);
+}
+
+/// Held by a run that writes an output folder, from the check of the folder until its
+/// new content is swapped in: a `build` and a `labels` (or two of either) on one output
+/// take turns, so neither swaps in a tree made from what the other replaced. The lock
+/// is on `.<output>.lock` beside the output (not the output, which is swapped).
+#[derive(Debug)]
+pub struct TargetLock {
+    _file: fs::File,
+}
+
+impl TargetLock {
+    /// Waits for the lock, calling `waiting` once if another run holds it.
+    pub fn acquire(target: &Path, waiting: impl FnOnce()) -> io::Result<TargetLock> {
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
+        }
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(sibling(target, "lock"))?;
+        if file.try_lock().is_err() {
+            waiting();
+            file.lock()?;
+        }
+        Ok(TargetLock { _file: file })
+    }
 }
 
 #[cfg(test)]

@@ -201,12 +201,44 @@ pub fn json(
             .unwrap_or_default(),
         diagnostics: diags.iter().collect(),
     };
-    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let text =
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    json_terminal_safe(text)
+}
+
+/// serde_json escapes U+0000–U+001F but writes DEL and the C1 controls (U+0080–U+009F,
+/// U+009B is a CSI on many terminals) raw. They can only stand inside a JSON string
+/// there, where `\u00XX` means the same character, so the document's value is unchanged
+/// and a terminal showing it is not driven by record text.
+fn json_terminal_safe(text: String) -> String {
+    let raw = |c: char| ('\u{7f}'..='\u{9f}').contains(&c);
+    if !text.chars().any(raw) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if raw(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_escapes_the_controls_serde_json_leaves_raw() {
+        let doc =
+            serde_json::to_string(&serde_json::json!({"m": "a\u{9b}31m\u{7f}\u{1b}z"})).unwrap();
+        let safe = json_terminal_safe(doc);
+        assert!(!safe.chars().any(|c| c.is_control()), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["m"], "a\u{9b}31m\u{7f}\u{1b}z");
+    }
 
     #[test]
     fn spans_cover_the_token() {

@@ -70,7 +70,7 @@ pub fn confined(root: &Path, path: &Path) -> Result<(), Diagnostic> {
 /// hidden files and folders. With `exts`, only files with one of those extensions are
 /// returned and any other file is reported as ignored. Walk errors are reported, and
 /// symbolic links (files or folders, `dir` itself or any folder above it in the site)
-/// are reported and neither followed nor listed. A missing `dir` is simply empty.
+/// are errors, neither followed nor listed. A missing `dir` is simply empty.
 pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
@@ -78,13 +78,7 @@ pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Ve
         return (files, diags);
     }
     if let Err(d) = confined(root, dir) {
-        // Said as for a linked file inside the folder: nothing in it is read.
-        diags.push(Diagnostic {
-            severity: crate::diagnostic::Severity::Warning,
-            code: "symlink-ignored",
-            message: format!("{}; nothing in it is read", d.message),
-            ..d
-        });
+        diags.push(d);
         return (files, diags);
     }
     let walker = walkdir::WalkDir::new(dir)
@@ -110,11 +104,14 @@ pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Ve
         };
         let rel = || relative(root, entry.path());
         if entry.path_is_symlink() {
+            // An error, not a skipped file: the site would be published without what the
+            // link stands for (a whole `content/products`), replacing the live one.
             diags.push(
-                Diagnostic::warning(
-                    "symlink-ignored",
+                Diagnostic::error(
+                    "path-escape",
                     rel(),
-                    "symbolic links are not followed; this is ignored",
+                    "a symbolic link: certpress does not follow links, so nothing outside \
+                     the site folder is ever read or published",
                 )
                 .with_help("copy the files into the site folder instead"),
             );

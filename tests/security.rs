@@ -91,26 +91,63 @@ fn nothing_outside_the_site_is_read_through_a_symbolic_link() {
         assert_eq!(files_containing(&out, SECRET), Vec::<String>::new());
     }
 
-    // Without the plugin link (a refused plugin fails the build), it builds, and still
-    // publishes nothing from outside.
+    // Without the plugin link the other links still fail the build (a site published
+    // without what a link stood for would replace the live one), each reported, and
+    // nothing is published.
     fs::remove_file(root.join("plugins/evil")).unwrap();
     let o = run(root, &["build", "--output", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for link in ["content/assets", "content/guidance/linked"] {
+        assert!(err.contains(link), "{link} not reported:\n{err}");
+    }
+    assert!(err.contains("path-escape"), "{err}");
+    assert!(!out.exists(), "a failed build published {}", out.display());
+    // With the content links gone, the theme's (read once the content is sound) fail it.
+    fs::remove_file(root.join("content/assets")).unwrap();
+    fs::remove_file(root.join("content/guidance/linked")).unwrap();
+    let o = run(root, &["build", "--output", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
     for link in [
-        "content/assets",
-        "content/guidance/linked",
         "themes/default/static/linked",
         "themes/default/static/shadow.txt",
     ] {
-        assert!(
-            stderr(&o).contains(link),
-            "{link} not reported:\n{}",
-            stderr(&o)
-        );
+        assert!(err.contains(link), "{link} not reported:\n{err}");
     }
-    assert!(out.join("index.html").is_file());
-    assert_eq!(files_containing(&out, SECRET), Vec::<String>::new());
-    assert!(!out.join("assets/shadow").exists());
+    assert!(!out.exists(), "a failed build published {}", out.display());
+}
+
+/// The label printer's theme files (template, marks, fonts) are read as every site file
+/// is: a link among them is an error that names it, not a missing file or a print
+/// from outside the site.
+#[cfg(unix)]
+#[test]
+fn label_theme_files_are_not_read_through_links() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let labels = "themes/default/labels";
+    for (what, file) in [
+        ("template", format!("{labels}/tracking.svg")),
+        ("mark", format!("{labels}/marks/ce.svg")),
+        ("font", "themes/default/fonts/DejaVuSans.ttf".to_string()),
+    ] {
+        let site = example_copy();
+        let root = site.path();
+        let path = root.join(&file);
+        assert!(path.is_file(), "{what}: {file} is not in the example theme");
+        let copy = outside.path().join(what);
+        fs::copy(&path, &copy).unwrap();
+        fs::remove_file(&path).unwrap();
+        symlink(&copy, &path).unwrap();
+        let o = run(root, &["labels", "--format", "svg"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(&file), "{what}: {file} not named:\n{err}");
+        assert!(err.contains("path-escape"), "{what}: {err}");
+        assert!(!err.contains("no label template"), "{what}: {err}");
+        assert!(!root.join("public").exists(), "{what}: output written");
+    }
 }
 
 #[cfg(unix)]
@@ -159,7 +196,12 @@ fn labels_write_only_where_build_may() {
     // Into the site's sources, a folder certpress did not write, the filesystem root.
     let foreign = tempfile::tempdir().unwrap();
     fs::write(foreign.path().join("thesis.txt"), "precious").unwrap();
+    // A target that does not end in a folder name (here an empty folder named through
+    // `..`) has nowhere beside it to stage.
+    let empty = tempfile::tempdir().unwrap();
+    fs::create_dir_all(empty.path().join("sub")).unwrap();
     for target in [
+        empty.path().join("sub/..").display().to_string(),
         root.join("content").display().to_string(),
         root.join("content/assets/x").display().to_string(),
         foreign.path().display().to_string(),
@@ -174,6 +216,7 @@ fn labels_write_only_where_build_may() {
     assert!(!root.join("content/labels").exists());
     assert!(!root.join("content/assets/x").exists());
     assert_eq!(fs::read_dir(foreign.path()).unwrap().count(), 1);
+    assert_eq!(fs::read_dir(empty.path()).unwrap().count(), 1);
 
     // On a fresh site, labels make an output folder that a later build may replace.
     let o = run(root, &["labels", "--format", "svg"]);
@@ -401,11 +444,37 @@ fn the_trash_sweep_touches_only_what_certpress_put_there() {
     let trash = root.join(".public.trash");
     fs::create_dir_all(trash.join("mine")).unwrap();
     fs::write(trash.join("mine/notes.txt"), "keep").unwrap();
-    // A refused build sweeps nothing.
+    // What earlier runs left: old output in the trash (it carries the marker) and the
+    // staging folder of a killed run, settled long ago and locked by nobody.
+    let old_output = trash.join("old-output");
+    fs::create_dir_all(&old_output).unwrap();
+    fs::write(old_output.join(".certpress-output"), "").unwrap();
+    fs::write(old_output.join("index.html"), "old").unwrap();
+    let killed = root.join(".public.staging-4242-7");
+    fs::create_dir_all(&killed).unwrap();
+    fs::write(killed.join(".certpress-output"), "").unwrap();
+    fs::write(killed.join("index.html"), "half").unwrap();
+    let long_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    fs::File::open(&killed)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    // Refused builds (a folder that is not ours, a bad site) sweep nothing at all.
     fs::create_dir_all(root.join("public")).unwrap();
     fs::write(root.join("public/thesis.txt"), "precious").unwrap();
     let o = run(root, &["build"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(root, &["labels", "--format", "svg"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        old_output.join("index.html").is_file(),
+        "swept by a refused run"
+    );
+    assert!(
+        killed.join("index.html").is_file(),
+        "swept by a refused run"
+    );
     // An accepted one sweeps only what carries the output marker.
     fs::remove_dir_all(root.join("public")).unwrap();
     for _ in 0..2 {
@@ -416,6 +485,11 @@ fn the_trash_sweep_touches_only_what_certpress_put_there() {
     assert_eq!(
         fs::read_to_string(trash.join("mine/notes.txt")).unwrap(),
         "keep"
+    );
+    assert!(!old_output.exists(), "old output was not swept");
+    assert!(
+        !killed.exists(),
+        "an abandoned staging folder was not swept"
     );
 }
 
@@ -449,6 +523,25 @@ fn record_text_cannot_drive_the_terminal() {
     );
     assert!(!stderr(&o).contains('\u{9b}'), "{}", stderr(&o));
     assert!(stderr(&o).contains("\\u{1b}"), "{}", stderr(&o));
+    // `check --json` (serde_json leaves DEL and C1 controls raw) is as safe to show, and
+    // still says what the record says.
+    let o = run(root, &["check", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\u{1b}]0;owned\u{7}") && m.contains('\u{9b}')),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -470,7 +563,64 @@ fn assets_that_would_run_in_a_browser_are_refused() {
     assert!(err.contains("content/assets/page.html"), "{err}");
     assert!(err.contains("content/assets/logo.svg:3:3"), "{err}");
     assert!(!out.exists());
-    // A plain SVG still goes out.
+    // Every way an SVG can bring in script is refused at its place, and so is any type
+    // that is not on the published list.
+    let svg = |body: &str| format!("<svg xmlns=\"http://www.w3.org/2000/svg\">{body}</svg>");
+    let cases = [
+        (
+            "attlist.svg",
+            "<!DOCTYPE svg [ <!ATTLIST svg onload CDATA \"alert(1)\"> ]>\n".to_string() + &svg(""),
+        ),
+        (
+            "xslt.svg",
+            "<?xml-stylesheet type=\"text/xsl\" href=\"#x\"?>\n".to_string() + &svg(""),
+        ),
+        (
+            "transform.svg",
+            svg("<x:stylesheet xmlns:x=\"http://www.w3.org/1999/XSL/Transform\"/>"),
+        ),
+        ("handler.svg", svg("<rect onclick=\"alert(1)\"/>")),
+        ("link.svg", svg("<a href=\" java\tscript:alert(1)\">x</a>")),
+        (
+            "html.svg",
+            svg("<div xmlns=\"http://www.w3.org/1999/xhtml\"/>"),
+        ),
+        ("noextension", "plain".to_string()),
+        ("feed.xml", "<x/>".to_string()),
+    ];
+    for (name, body) in &cases {
+        fs::write(assets.join(name), body).unwrap();
+    }
+    let o = run(root, &["check", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let refused: Vec<(String, Option<u64>)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "active-content")
+        .map(|d| (d["file"].as_str().unwrap().to_string(), d["line"].as_u64()))
+        .collect();
+    for (name, _) in &cases {
+        let file = format!("content/assets/{name}");
+        let found = refused.iter().find(|(f, _)| *f == file);
+        assert!(found.is_some(), "{name} not refused: {refused:?}");
+        if name.ends_with(".svg") {
+            assert!(
+                found.unwrap().1 > Some(0),
+                "{name} without a line: {refused:?}"
+            );
+        }
+    }
+    for (name, _) in &cases {
+        fs::remove_file(assets.join(name)).unwrap();
+    }
+    // A plain SVG and a text file still go out.
+    fs::write(
+        assets.join("notes.txt"),
+        "<script>inert as text/plain</script>",
+    )
+    .unwrap();
     fs::remove_file(assets.join("page.html")).unwrap();
     fs::write(
         assets.join("logo.svg"),
@@ -480,6 +630,7 @@ fn assets_that_would_run_in_a_browser_are_refused() {
     let o = run(root, &["build"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("assets/logo.svg").is_file());
+    assert!(out.join("assets/notes.txt").is_file());
 }
 
 #[test]
@@ -507,4 +658,44 @@ fn base_url_cannot_inject_printer_commands() {
         seen += 1;
     }
     assert!(seen > 10);
+}
+
+/// `build` and `labels` on one output take turns: neither swaps in a tree made from
+/// output the other has since replaced (labels carried over the old pages and swapped
+/// them back over a newer build's).
+#[test]
+fn build_and_labels_at_once_lose_neither() {
+    let site = example_copy();
+    let root = site.path();
+    let o = run(root, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rec = root.join("content/products/toys/rainbow-stacker.yaml");
+    let original = fs::read_to_string(&rec).unwrap();
+    for round in 0..3 {
+        let name = format!("Rainbow Rings Round {round}");
+        fs::write(&rec, original.replace("Rainbow Stacking Rings", &name)).unwrap();
+        let spawn = |args: &[&str]| {
+            let mut all = vec![args[0], "--root", root.to_str().unwrap()];
+            all.extend_from_slice(&args[1..]);
+            Command::new(env!("CARGO_BIN_EXE_certpress"))
+                .args(&all)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let labels = spawn(&["labels", "--format", "svg"]);
+        let build = spawn(&["build"]);
+        for child in [labels, build] {
+            let o = child.wait_with_output().unwrap();
+            assert!(o.status.success(), "round {round}: {}", stderr(&o));
+        }
+        let page =
+            fs::read_to_string(root.join("public/products/rainbow-stacker/index.html")).unwrap();
+        assert!(
+            page.contains(&name),
+            "round {round}: the build's pages were lost"
+        );
+        assert!(root.join("public/labels").is_dir());
+    }
 }

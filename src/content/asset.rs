@@ -9,12 +9,18 @@ use crate::diagnostic::Diagnostic;
 use crate::source;
 use std::path::Path;
 
-/// Extensions browsers open as documents that can run script (or, `svgz`, as SVG that
-/// cannot be checked without unpacking it).
-const ACTIVE: [&str; 17] = [
-    "html", "htm", "xhtml", "xht", "shtml", "mht", "mhtml", "xml", "xsl", "xslt", "js", "mjs",
-    "cjs", "wasm", "swf", "svgz", "hta",
+/// What may be published from `content/assets/`, by extension: pictures, documents and
+/// media a browser shows or downloads but never runs. Anything else (`.html`, `.js`,
+/// `.xml`, `.svgz`, a file with no extension, ...) is refused: the list of types a
+/// browser runs, or will run one day, is longer than the list of types a site needs.
+const PUBLISHED: [&str; 25] = [
+    "jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "ico", "bmp", "tif", "tiff", "pdf", "txt",
+    "csv", "xlsx", "xls", "docx", "doc", "odt", "ods", "mp4", "webm", "woff", "woff2", "zip",
 ];
+
+/// The most an SVG asset may be to be checked (drawings from mapping tools run to
+/// megabytes; larger than this is not a picture for a certificate page).
+const MAX_SVG_BYTES: u64 = 64 * 1024 * 1024;
 
 /// SVG elements that run script, or embed a document that can.
 const ACTIVE_ELEMENTS: [&str; 8] = [
@@ -49,23 +55,28 @@ pub fn check(root: &Path, path: &Path) -> Vec<Diagnostic> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if ACTIVE.contains(&ext.as_str()) {
+    if !PUBLISHED.contains(&ext.as_str()) {
+        let what = if ext.is_empty() {
+            "a file without an extension".to_string()
+        } else {
+            format!("a .{ext} file")
+        };
         return vec![
             Diagnostic::error(
                 "active-content",
                 rel,
-                format!(
-                    "a .{ext} file runs in the browser as part of the site, so certpress \
-                     does not publish it"
-                ),
+                format!("{what} is not published: a browser could run it as part of the site"),
             )
-            .with_help("publish pictures and PDFs from content/assets/; link other pages instead"),
+            .with_help(format!(
+                "content/assets/ publishes {}; link other pages instead",
+                PUBLISHED.join(", ")
+            )),
         ];
     }
     if ext != "svg" {
         return Vec::new();
     }
-    let text = match source::read_text(root, path) {
+    let text = match source::read_text_capped(root, path, MAX_SVG_BYTES, "an SVG asset") {
         Ok(t) => t,
         Err(d) => return vec![d],
     };
@@ -99,13 +110,36 @@ pub fn svg(text: &str) -> Result<(), (usize, String)> {
             format!("the SVG does not parse: {e}"),
         )
     })?;
+    // A DOCTYPE may declare attribute defaults (`<!ATTLIST svg onload ...>`, a default
+    // `xmlns` that turns elements into HTML) that a browser applies and roxmltree does
+    // not report: nothing in a picture needs them.
+    if let Some(at) = find_ascii_ci(text, "<!ATTLIST") {
+        return Err((
+            at,
+            "the SVG's DOCTYPE declares attributes, which can add script".into(),
+        ));
+    }
+    for node in doc.descendants() {
+        // `<?xml-stylesheet?>` can transform the file with XSLT into a page that runs.
+        if let Some(pi) = node.pi()
+            && pi.target.eq_ignore_ascii_case("xml-stylesheet")
+        {
+            return Err((
+                node.range().start,
+                "the SVG has an xml-stylesheet instruction, which can run script".into(),
+            ));
+        }
+    }
     for node in doc.descendants().filter(|n| n.is_element()) {
         let name = node.tag_name();
         let at = node.range().start;
         if ACTIVE_ELEMENTS
             .iter()
             .any(|a| a.eq_ignore_ascii_case(name.name()))
-            || name.namespace() == Some("http://www.w3.org/1999/xhtml")
+            || matches!(
+                name.namespace(),
+                Some("http://www.w3.org/1999/xhtml" | "http://www.w3.org/1999/XSL/Transform")
+            )
         {
             return Err((
                 at,
@@ -178,6 +212,13 @@ fn allowed_reference(value: &str) -> bool {
     }
 }
 
+/// Byte offset of `needle` (ASCII) in `text`, ignoring ASCII case.
+fn find_ascii_ci(text: &str, needle: &str) -> Option<usize> {
+    text.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 fn offset_of(text: &str, pos: roxmltree::TextPos) -> usize {
     let line_start: usize = text
         .split_inclusive('\n')
@@ -225,9 +266,18 @@ mod tests {
             "<div xmlns=\"http://www.w3.org/1999/xhtml\"/>",
             "<a><set attributeName=\"href\" to=\"javascript:alert(1)\"/></a>",
             "<iframe src=\"https://x\"/>",
+            "<x:template xmlns:x=\"http://www.w3.org/1999/XSL/Transform\"/>",
         ] {
             let text = svg_with(bad);
             assert!(svg(&text).is_err(), "{bad}");
+        }
+        // What a browser applies from the prologue (found by review in Chromium).
+        for bad in [
+            "<!DOCTYPE svg [ <!ATTLIST svg onload CDATA \"alert(1)\"> ]>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+            "<!DOCTYPE svg [ <!attlist img xmlns CDATA \"http://www.w3.org/1999/xhtml\"> ]>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><img/></svg>",
+            "<?xml-stylesheet type=\"text/xsl\" href=\"x.svg\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        ] {
+            assert!(svg(bad).is_err(), "{bad}");
         }
         assert!(svg("<svg><rect").is_err());
     }

@@ -208,15 +208,19 @@ impl Printer {
         // only .html/.htm/.xml by default).
         tera.autoescape_on(vec![".svg"]);
         let template_file = dir.join(format!("{}.svg", options.template));
-        let text = crate::source::read_text(&site.root, &template_file).map_err(|_| {
-            theme_error(
+        // A missing template is named as such; any other failure (a link, a FIFO, an
+        // unreadable file) is reported as it is, not as a missing template.
+        if std::fs::symlink_metadata(&template_file).is_err() {
+            return Err(theme_error(
                 rel(&dir),
                 format!(
                     "the theme has no label template `{}` ({}.svg)",
                     options.template, options.template
                 ),
-            )
-        })?;
+            ));
+        }
+        let text =
+            crate::source::read_text(&site.root, &template_file).map_err(Diagnostic::config)?;
         let stack_fonts = fonts.clone();
         tera.register_function("stack", move |kwargs: tera::Kwargs, _: &tera::State| {
             #[derive(serde::Deserialize)]
@@ -242,7 +246,12 @@ impl Printer {
             .map_err(|e| theme_error(rel(&template_file), e.to_string()))?;
 
         let mut marks = BTreeMap::new();
-        let (files, _) = crate::source::walk(&site.root, &dir.join("marks"), Some(&["svg"]));
+        let (files, walked) = crate::source::walk(&site.root, &dir.join("marks"), Some(&["svg"]));
+        // A link among the marks is an error (a mark printed from outside the site);
+        // other files beside them are only ignored.
+        if let Some(d) = walked.into_iter().find(|d| d.is_error()) {
+            return Err(d.config());
+        }
         for f in files {
             let id = f
                 .file_stem()
