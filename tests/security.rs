@@ -699,3 +699,38 @@ fn build_and_labels_at_once_lose_neither() {
         assert!(root.join("public/labels").is_dir());
     }
 }
+
+/// A guidance author's footnote labels and headings cannot take each other's ids or the
+/// theme's (`main`, `toc-heading`): every id on the page is unique, and every footnote
+/// reference leads to its own note.
+#[test]
+fn guidance_ids_never_collide() {
+    let site = example_copy();
+    let root = site.path();
+    fs::write(
+        root.join("content/guidance/ids.md"),
+        "---\ntitle: Ids\n---\n\n# main\n\nSee[^main] and[^toc-heading] and[^fn-1].\n\n\
+         ## toc heading\n\n## fn 1\n\n[^main]: one\n[^toc-heading]: two\n[^fn-1]: three\n",
+    )
+    .unwrap();
+    let o = run(root, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = fs::read_to_string(root.join("public/guidance/ids/index.html")).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let all = scraper::Selector::parse("[id]").unwrap();
+    let mut ids = std::collections::BTreeMap::<String, usize>::new();
+    for e in doc.select(&all) {
+        *ids.entry(e.value().attr("id").unwrap().to_string())
+            .or_default() += 1;
+    }
+    let repeated: Vec<_> = ids.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "ids used twice: {repeated:?}");
+    let refs = scraper::Selector::parse("a[href^='#']").unwrap();
+    let mut notes = 0;
+    for a in doc.select(&refs) {
+        let target = &a.value().attr("href").unwrap()[1..];
+        assert!(ids.contains_key(target), "#{target} leads nowhere");
+        notes += usize::from(target.starts_with("fn:"));
+    }
+    assert_eq!(notes, 3, "{html}");
+}
