@@ -134,11 +134,20 @@ pub fn walk(root: &Path, dir: &Path, exts: Option<&[&str]>) -> (Vec<PathBuf>, Ve
             }
         } else if !entry.file_type().is_dir() {
             // A FIFO would block the first read forever; a socket or device is no file.
-            diags.push(Diagnostic::warning(
-                "ignored-file",
-                rel(),
-                "ignored: not a regular file (a pipe, socket or device)",
-            ));
+            // Where a file of the kind read here is expected, it is an error, as a link
+            // is: the site would go out without the record it stands for.
+            let wanted = exts.is_none_or(|exts| {
+                entry
+                    .path()
+                    .extension()
+                    .is_some_and(|x| exts.iter().any(|e| x == *e))
+            });
+            let message = "not a regular file (a pipe, socket or device)";
+            diags.push(if wanted {
+                Diagnostic::error("unreadable-file", rel(), format!("cannot read: {message}"))
+            } else {
+                Diagnostic::warning("ignored-file", rel(), format!("ignored: {message}"))
+            });
         }
     }
     (files, diags)

@@ -158,7 +158,10 @@ fn a_fifo_where_a_file_should_be_is_an_error_not_a_hang() {
     for (file, code) in [
         ("certificates.lock", "unreadable-file"),
         ("plugins/us-cpsc/plugin.yaml", "unreadable-file"),
-        ("content/products/toys/rainbow-stacker.yaml", "ignored-file"),
+        (
+            "content/products/toys/rainbow-stacker.yaml",
+            "unreadable-file",
+        ),
     ] {
         let path = root.join(file);
         let keep = fs::read(&path).unwrap();
@@ -183,6 +186,7 @@ fn a_fifo_where_a_file_should_be_is_an_error_not_a_hang() {
         let o = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(code) && err.contains(file), "{file}:\n{err}");
+        assert!(!o.status.success(), "{file}: check passed:\n{err}");
         fs::remove_file(&path).unwrap();
         fs::write(&path, keep).unwrap();
     }
