@@ -51,8 +51,13 @@ pub struct Heading {
 
 /// The headings of `markdown`, each with a unique id: `{#explicit}` or the slug of its
 /// text, made unique with `-1`, `-2`, ... and never one of the theme's own ids.
+///
+/// The suffix tried first for a slug is the one after the last it took: every smaller
+/// one is taken already (ids are only ever added), so the id is the same as trying from
+/// `-1`, and 40,000 identical headings take linear time, not quadratic.
 pub fn headings(markdown: &str) -> Vec<Heading> {
     let mut used: HashSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     let mut current: Option<(HeadingLevel, Option<String>, String, usize)> = None;
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
@@ -68,12 +73,17 @@ pub fn headings(markdown: &str) -> Vec<Heading> {
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, explicit, title, offset)) = current.take() {
                     let base = slugify(explicit.as_deref().unwrap_or(&title));
-                    let mut id = base.clone();
-                    let mut n = 0;
+                    let n = next_suffix.entry(base.clone()).or_insert(0);
+                    let mut id = if *n == 0 {
+                        base.clone()
+                    } else {
+                        format!("{base}-{n}")
+                    };
                     while !used.insert(id.clone()) {
-                        n += 1;
+                        *n += 1;
                         id = format!("{base}-{n}");
                     }
+                    *n += 1;
                     out.push(Heading {
                         level: level as u8,
                         id,
@@ -100,8 +110,34 @@ pub struct BadLink {
 /// What a resolver says about a link destination: the href to use, or why it is broken.
 pub type Resolved = Result<String, (&'static str, String, &'static str)>;
 
+/// How deep the rendered page may nest elements: Markdown's blocks and inlines
+/// (quotes, lists, emphasis, links...) and the elements of raw HTML inside them. The
+/// HTML parser under the sanitiser (html5ever) walks the open elements for many start
+/// tags, so its time grows with the depth times the number of tags: 50,000 nested `>`
+/// took 21 s, 40,000 nested `<div>` 14 s. Guidance nests a handful of levels; 100 is
+/// markdown-it's default `maxNesting`.
+pub const MAX_NESTING: usize = 100;
+
+/// The most headings a page may have (see `content::guidance`).
+pub const MAX_HEADINGS: usize = 50_000;
+
+/// The most tags one piece of raw HTML (one line of an HTML block, or one inline tag)
+/// may have, counted before the sanitiser parses it: bounds that parse, which repairs
+/// misnested HTML in time up to quadratic in the tags.
+pub const MAX_RAW_HTML_TAGS: usize = 500;
+
+/// How much larger than itself a piece of raw HTML may become once sanitised. HTML's
+/// repair of misnested formatting tags re-opens every unclosed `<b>`, `<i>`... at each
+/// new element: 240 KB of `<b title=n>` and `<div>x</div>` became 2,000,000 elements.
+/// Well-formed HTML grows by its closing tags (`<table><td>` by 4.4 times).
+const MAX_RAW_HTML_GROWTH: usize = 8;
+
 /// Renders `markdown` to sanitised HTML. `headings` must come from [`headings`] on the
 /// same text. `link` and `image` resolve each destination.
+///
+/// Structure nested deeper than [`MAX_NESTING`], or raw HTML past
+/// [`MAX_RAW_HTML_TAGS`] or expanding more than 8-fold, is a `guidance-too-complex`
+/// error at its offset (the first one only: the page is not rendered further).
 pub fn render(
     markdown: &str,
     headings: &[Heading],
@@ -113,7 +149,28 @@ pub fn render(
     let mut current_id: Option<String> = None;
     let mut events: Vec<Event> = Vec::new();
     let mut footnotes: HashMap<CowStr, usize> = HashMap::new();
+    let mut depth = 0usize;
+    let too_complex = |range: &Range<usize>, message: String| BadLink {
+        range: range.clone(),
+        code: "guidance-too-complex",
+        message,
+        help: "guidance nests a few levels of lists, quotes and HTML: flatten this part",
+    };
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        match &event {
+            Event::Start(_) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    bad.push(too_complex(
+                        &range,
+                        format!("this nests elements more than {MAX_NESTING} levels deep"),
+                    ));
+                    return Err(bad);
+                }
+            }
+            Event::End(_) => depth -= 1,
+            _ => {}
+        }
         match event {
             Event::Start(Tag::Heading {
                 level,
@@ -169,13 +226,18 @@ pub fn render(
             }
             // Raw HTML is cleaned on its own first, with no ids or classes, so it cannot
             // take the ids of headings or of the theme, or borrow the theme's styles.
-            Event::Html(h) => {
-                events.push(Event::Html(CowStr::from(raw_html().clean(&h).to_string())))
-            }
-            Event::InlineHtml(h) => {
-                events.push(Event::InlineHtml(CowStr::from(
-                    raw_html().clean(&h).to_string(),
-                )));
+            Event::Html(ref h) | Event::InlineHtml(ref h) => {
+                let clean = match clean_raw_html(h, depth) {
+                    Ok(clean) => CowStr::from(clean),
+                    Err(message) => {
+                        bad.push(too_complex(&range, message));
+                        return Err(bad);
+                    }
+                };
+                events.push(match event {
+                    Event::Html(_) => Event::Html(clean),
+                    _ => Event::InlineHtml(clean),
+                });
             }
             // Footnotes are numbered as pulldown-cmark numbers them (first mention), and
             // their ids are `fn:<n>`: a label of the author's (`[^main]`) would otherwise
@@ -214,6 +276,75 @@ pub fn render(
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     Ok(generated().clean(&html).to_string())
+}
+
+/// Sanitises one piece of raw HTML found `depth` elements deep in the Markdown, within
+/// the limits of [`render`].
+fn clean_raw_html(html: &str, depth: usize) -> Result<String, String> {
+    // Every start tag is `<` and a letter: this counts each, and more (in comments or
+    // attribute values), never fewer.
+    let tags = html
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
+        .count();
+    if tags > MAX_RAW_HTML_TAGS {
+        return Err(format!(
+            "this raw HTML has more than {MAX_RAW_HTML_TAGS} tags on one line"
+        ));
+    }
+    let clean = raw_html().clean(html).to_string();
+    if clean.len() > MAX_RAW_HTML_GROWTH * html.len() + 1024 {
+        return Err(
+            "this raw HTML grows more than 8-fold once repaired (unclosed formatting \
+             tags such as `<b>` are re-opened at every element)"
+                .into(),
+        );
+    }
+    if depth + serialized_depth(&clean) > MAX_NESTING {
+        return Err(format!(
+            "this nests elements more than {MAX_NESTING} levels deep"
+        ));
+    }
+    Ok(clean)
+}
+
+/// How deep the elements of `html` nest, for HTML as the sanitiser writes it: comments,
+/// scripts and styles removed, `<` escaped in text and attribute values in double quotes.
+fn serialized_depth(html: &str) -> usize {
+    const VOID: [&str; 14] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    ];
+    let b = html.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0);
+    while let Some(lt) = b[i..].iter().position(|&c| c == b'<') {
+        i += lt + 1;
+        let close = b.get(i) == Some(&b'/');
+        let name_start = i + usize::from(close);
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let name = &html[name_start..name_start + name_len];
+        // To the tag's `>`, past attribute values.
+        let mut quoted = false;
+        while let Some(&c) = b.get(i) {
+            i += 1;
+            match c {
+                b'"' => quoted = !quoted,
+                b'>' if !quoted => break,
+                _ => {}
+            }
+        }
+        if close {
+            depth = depth.saturating_sub(1);
+        } else if !VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 /// The number of footnote `name`: the next one at its first mention.
@@ -303,6 +434,91 @@ mod tests {
             .map(|h| h.id)
             .collect();
         assert_eq!(ids, vec!["notes", "notes-1", "notes-1-1", "main-1"]);
+    }
+
+    /// The ids as they were assigned before the per-slug counter: the first free one of
+    /// `slug`, `slug-1`, `slug-2`...
+    fn ids_by_search(titles: &[&str]) -> Vec<String> {
+        let mut used: HashSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
+        titles
+            .iter()
+            .map(|t| {
+                let base = slugify(t);
+                let (mut id, mut n) = (base.clone(), 0);
+                while !used.insert(id.clone()) {
+                    n += 1;
+                    id = format!("{base}-{n}");
+                }
+                id
+            })
+            .collect()
+    }
+
+    #[test]
+    fn heading_ids_are_as_before_and_linear_for_many_identical_headings() {
+        let titles = [
+            "Notes", "Notes 1", "Notes", "Notes", "Notes 1", "Notes-2", "Notes 2", "Notes", "Main",
+            "Main", "main 1", "Content", "x", "x-1-1", "x", "x", "x 1", "x-1",
+        ];
+        let md: String = titles.iter().map(|t| format!("## {t}\n\n")).collect();
+        let ids: Vec<String> = headings(&md).into_iter().map(|h| h.id).collect();
+        assert_eq!(ids, ids_by_search(&titles));
+        // 40,000 identical headings: unique ids, in a moment (the search took minutes).
+        let md = "## Notes\n\n".repeat(40_000);
+        let ids: HashSet<String> = headings(&md).into_iter().map(|h| h.id).collect();
+        assert_eq!(ids.len(), 40_000);
+        assert!(ids.contains("notes") && ids.contains("notes-39999"));
+    }
+
+    fn too_complex(md: &str) -> BadLink {
+        let mut err = render(md, &headings(md), keep, keep).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        let e = err.remove(0);
+        assert_eq!(e.code, "guidance-too-complex", "{e:?}");
+        e
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error() {
+        // Quotes and lists: at the element that crosses the limit.
+        let md = format!("Intro.\n\n{} deep\n", ">".repeat(50_000));
+        let e = too_complex(&md);
+        assert_eq!(e.range.start, "Intro.\n\n".len() + MAX_NESTING, "{e:?}");
+        too_complex(&format!("{}x\n", "- ".repeat(200)));
+        // Raw HTML, on its own or inside Markdown's nesting.
+        let e = too_complex(&format!("Intro.\n\n{}\n", "<div>".repeat(40_000)));
+        assert!(e.message.contains("more than 500 tags"), "{e:?}");
+        assert_eq!(e.range.start, "Intro.\n\n".len());
+        let e = too_complex(&format!("{}\n", "<div>".repeat(150)));
+        assert!(e.message.contains("levels deep"), "{e:?}");
+        too_complex(&format!("{}<div><div>\n", "> ".repeat(99)));
+        // Unclosed formatting tags re-opened at every element.
+        let bold: String = (0..100).map(|i| format!("<b title=\"{i}\">")).collect();
+        let e = too_complex(&format!("<div>{bold}</div>{}\n", "<p>x</p>".repeat(350)));
+        assert!(e.message.contains("8-fold"), "{e:?}");
+        // At the limits: renders.
+        let md = format!(
+            "{}x\n\n<table><tr><td>a</td></tr></table>\n",
+            "> ".repeat(MAX_NESTING - 2)
+        );
+        assert!(render(&md, &headings(&md), keep, keep).is_ok());
+    }
+
+    #[test]
+    fn serialized_depth_follows_tags_not_text_or_attributes() {
+        assert_eq!(
+            serialized_depth("<div><p>a &lt;b&gt; <br><img src=\"x\"></p></div>"),
+            2
+        );
+        assert_eq!(
+            serialized_depth("<a title=\"<i>x</i> >\" href=\"y\"><b>z</b></a>"),
+            2
+        );
+        assert_eq!(
+            serialized_depth("<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul>"),
+            4
+        );
+        assert_eq!(serialized_depth("text only"), 0);
     }
 
     #[test]

@@ -11,6 +11,18 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
 
+/// The longest source line (in bytes) a diagnostic quotes.
+const MAX_SHOWN_LINE: usize = 10_000;
+
+/// The length of the line holding `span`.
+fn line_len(text: &str, span: std::ops::Range<usize>) -> usize {
+    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[span.start..]
+        .find('\n')
+        .map_or(text.len(), |i| span.start + i);
+    end - start
+}
+
 /// Byte range of the token starting at (line, column) in `text`.
 fn span(text: &str, line: usize, column: usize) -> Option<std::ops::Range<usize>> {
     let start_of_line = text
@@ -133,10 +145,18 @@ fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
         .with_code(d.code);
         let label = id.filter(|_| d.line > 0).and_then(|id| {
             let text = files.get(id).ok()?.source();
-            span(text, d.line, d.column).map(|r| Label::primary(id, r))
+            span(text, d.line, d.column).map(|r| (Label::primary(id, r.clone()), line_len(text, r)))
         });
         report = match label {
-            Some(l) => report.with_message(&d.message).with_labels(vec![l]),
+            Some((l, len)) if len <= MAX_SHOWN_LINE => {
+                report.with_message(&d.message).with_labels(vec![l])
+            }
+            // A line of megabytes (hostile input) is not printed: it would take seconds
+            // and flood the terminal. The position is still given.
+            Some(_) => report.with_message(format!(
+                "{}:{}:{}: {} (the line is too long to show)",
+                d.file, d.line, d.column, d.message
+            )),
             None => report.with_message(format!("{}: {}", d.file, d.message)),
         };
         if let Some(help) = &d.help {

@@ -166,8 +166,51 @@ pub struct YamlError {
 }
 
 /// Deserialises `text`. On failure the error carries a diagnostic code and a position.
+///
+/// A document nested deeper than [`MAX_NESTING`] is refused before serde_yaml reads it
+/// (see [`check_nesting`]).
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    check_nesting(text)?;
     serde_yaml::from_str(text).map_err(|e| classify(text, &e))
+}
+
+/// How deep a YAML document may nest collections: flow `[`/`{` and block (indented)
+/// mappings and sequences together. Records nest four or five levels; serde_yaml stops
+/// at 128.
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses a document whose collections nest deeper than [`MAX_NESTING`], at the line and
+/// column of the collection that crosses the limit, in one linear pass.
+///
+/// Why before parsing: libyaml (under serde_yaml) and yaml-rust2 keep one "possible
+/// simple key" per open flow collection and walk them all for every token, so
+/// `name: [[[[…` takes time quadratic in its depth (a 100 KB one took 14 s; 1 MB, more
+/// than 5 minutes), and serde_yaml then reported it as a wrong type for `name`.
+///
+/// The pass follows libyaml's scanner (scanner.c): its token starts, plain, quoted and
+/// block scalars (whose extents depend on the block indentation, so that is tracked
+/// too), comments, tags, anchors and line breaks, so a bracket inside a scalar or a
+/// comment is not counted and one libyaml reads as structure is never missed. Where
+/// libyaml would stop with a syntax error, the pass reads on; serde_yaml reports the
+/// error. The depth counted is the flow level plus the block indentation levels (with
+/// an indentless sequence under a mapping key as one more).
+pub fn check_nesting(text: &str) -> Result<(), YamlError> {
+    nesting(text, true)
+}
+
+/// [`check_nesting`] as libyaml reads (`libyaml`) or as yaml-rust2 does: it breaks lines
+/// only at CR and LF (not NEL, LS, PS), keeps a byte-order mark as a character and skips
+/// tabs between tokens, so it may see structure where libyaml saw a scalar.
+fn nesting(text: &str, libyaml: bool) -> Result<(), YamlError> {
+    match Nesting::new(text, MAX_NESTING, libyaml).run() {
+        Ok(()) => Ok(()),
+        Err((line, column)) => Err(YamlError {
+            code: "yaml-too-complex",
+            message: format!("nesting deeper than {MAX_NESTING} levels"),
+            line,
+            column,
+        }),
+    }
 }
 
 fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
@@ -248,6 +291,12 @@ impl Locator {
     /// Reads the event stream of `text`. A document that does not even scan yields an
     /// empty locator (serde_yaml will already have reported the syntax error).
     pub fn new(text: &str) -> Self {
+        // yaml-rust2's scanner is as slow on deep flow nesting as libyaml's. Such a
+        // document is refused by `parse`, so there is nothing to locate in it; the check
+        // reads as yaml-rust2 does, which may see structure where libyaml saw a scalar.
+        if nesting(text, false).is_err() {
+            return Locator::default();
+        }
         let mut walker = Walker::default();
         let _ = Parser::new_from_str(text).load(&mut walker, false);
         walker.locator
@@ -433,6 +482,579 @@ impl MarkedEventReceiver for Walker {
     }
 }
 
+/// A block collection libyaml's scanner has opened: its column, whether it is a mapping,
+/// and whether an indentless sequence (`key:` then `- item` at the key's column) is
+/// open in it.
+struct Level {
+    column: isize,
+    mapping: bool,
+    indentless: bool,
+}
+
+/// Where libyaml's scanner would have saved the block context's "simple key": the
+/// token that becomes a mapping key if a `:` follows on the same line, and whose
+/// column the new mapping's indentation is.
+#[derive(Clone, Copy)]
+struct Key {
+    line: usize,
+    index: usize,
+    column: usize,
+    /// The depth inside the key (a flow collection can be one, `[a, b]: c`): the
+    /// mapping it opens holds it, one level deeper.
+    inner: usize,
+}
+
+/// An open flow collection. A sequence entry with a `:` is a one-pair mapping inside the
+/// sequence (`[a: b]` is `[{a: b}]`), holding its key one level deeper.
+struct Flow {
+    sequence: bool,
+    pair: bool,
+    /// The depth inside the current entry, and inside the whole collection.
+    entry: usize,
+    all: usize,
+}
+
+/// The state of [`check_nesting`]'s pass: the part of libyaml's scanner that decides
+/// where tokens start and end (see scanner.c, whose function names the comments give).
+struct Nesting<'a> {
+    text: &'a [u8],
+    /// Byte offset, as libyaml's `mark.index`.
+    i: usize,
+    /// 0-based line and column (in characters), as libyaml's marks.
+    line: usize,
+    col: usize,
+    /// The flow level, `flows.len()`, for brevity.
+    flow: usize,
+    flows: Vec<Flow>,
+    indent: isize,
+    levels: Vec<Level>,
+    /// `simple_key_allowed`.
+    allowed: bool,
+    /// The block context's possible simple key.
+    key: Option<Key>,
+    /// Reading as libyaml does, or as yaml-rust2 (see [`nesting`]).
+    libyaml: bool,
+    /// The depth that is an error, and the deepest seen (for tests).
+    limit: usize,
+    deepest: usize,
+    deepest_flow: usize,
+}
+
+impl<'a> Nesting<'a> {
+    fn new(text: &'a str, limit: usize, libyaml: bool) -> Self {
+        Nesting {
+            text: text.as_bytes(),
+            i: 0,
+            line: 0,
+            col: 0,
+            flow: 0,
+            flows: Vec::new(),
+            indent: -1,
+            levels: Vec::new(),
+            allowed: true,
+            key: None,
+            libyaml,
+            limit,
+            deepest: 0,
+            deepest_flow: 0,
+        }
+    }
+
+    /// The byte `k` bytes ahead, or 0 at the end (as libyaml's NUL-terminated buffer).
+    fn at(&self, k: usize) -> u8 {
+        self.text.get(self.i + k).copied().unwrap_or(0)
+    }
+
+    fn ch(&self) -> u8 {
+        self.at(0)
+    }
+
+    /// The width in bytes of a line break at `k` bytes ahead (`\r\n` is one), or 0. Like
+    /// libyaml, NEL, LS and PS break lines too.
+    fn break_at(&self, k: usize) -> usize {
+        match (self.at(k), self.at(k + 1), self.at(k + 2)) {
+            (b'\r', b'\n', _) => 2,
+            (b'\r' | b'\n', _, _) => 1,
+            (0xC2, 0x85, _) if self.libyaml => 2,
+            (0xE2, 0x80, 0xA8 | 0xA9) if self.libyaml => 3,
+            _ => 0,
+        }
+    }
+
+    fn is_break(&self) -> bool {
+        self.break_at(0) > 0
+    }
+
+    fn blank_at(&self, k: usize) -> bool {
+        matches!(self.at(k), b' ' | b'\t')
+    }
+
+    /// A blank, a line break or the end.
+    fn blankz_at(&self, k: usize) -> bool {
+        self.blank_at(k) || self.break_at(k) > 0 || self.at(k) == 0
+    }
+
+    fn breakz(&self) -> bool {
+        self.is_break() || self.ch() == 0
+    }
+
+    /// SKIP: one character.
+    fn skip(&mut self) {
+        let width = match self.ch() {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        self.i = (self.i + width).min(self.text.len());
+        self.col += 1;
+    }
+
+    /// SKIP_LINE: one line break.
+    fn skip_line(&mut self) {
+        let width = self.break_at(0);
+        if width > 0 {
+            self.i += width;
+            self.line += 1;
+            self.col = 0;
+        }
+    }
+
+    fn document_marker(&self) -> bool {
+        self.col == 0
+            && (self.text[self.i..].starts_with(b"---") || self.text[self.i..].starts_with(b"..."))
+            && self.blankz_at(3)
+    }
+
+    fn flow_depth(&self) -> usize {
+        self.flow + self.flows.iter().filter(|f| f.pair).count()
+    }
+
+    fn depth(&self) -> usize {
+        self.flow_depth()
+            + self
+                .levels
+                .iter()
+                .map(|l| 1 + usize::from(l.indentless))
+                .sum::<usize>()
+    }
+
+    /// After a collection opens at 0-based `line` and `col`, holding something `depth`
+    /// deep (more than the current depth when a key turns out to be inside it): the
+    /// 1-based position to report if that is too deep.
+    fn opened(&mut self, depth: usize, line: usize, col: usize) -> Result<(), (usize, usize)> {
+        let depth = depth.max(self.depth());
+        self.deepest = self.deepest.max(depth);
+        self.deepest_flow = self.deepest_flow.max(self.flow);
+        if let Some(key) = &mut self.key {
+            key.inner = key.inner.max(depth);
+        }
+        if let Some(top) = self.flows.last_mut() {
+            top.entry = top.entry.max(depth);
+            top.all = top.all.max(depth);
+        }
+        if depth > self.limit {
+            Err((line + 1, col + 1))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// yaml_parser_roll_indent: a block collection opens at `column` (block context
+    /// only), holding a key `inner` deep.
+    fn roll(
+        &mut self,
+        column: usize,
+        mapping: bool,
+        inner: usize,
+        at: (usize, usize),
+    ) -> Result<(), (usize, usize)> {
+        let column = column as isize;
+        if self.flow > 0 {
+            return Ok(());
+        }
+        if self.indent < column {
+            self.levels.push(Level {
+                column,
+                mapping,
+                indentless: false,
+            });
+            self.indent = column;
+            return self.opened(inner + 1, at.0, at.1);
+        }
+        if let Some(top) = self.levels.last_mut().filter(|l| l.column == column) {
+            // `- ` at a mapping's column opens an indentless sequence in it; a key there
+            // ends it.
+            top.indentless = top.mapping && !mapping;
+        }
+        self.opened(0, at.0, at.1)
+    }
+
+    /// A key or value indicator: in a flow sequence, the start of a pair, which holds
+    /// the entry so far one level deeper.
+    fn pair(&mut self, line: usize, col: usize) -> Result<(), (usize, usize)> {
+        match self.flows.last_mut() {
+            Some(top) if top.sequence && !top.pair => {
+                top.pair = true;
+                let inner = top.entry + 1;
+                self.opened(inner, line, col)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// yaml_parser_unroll_indent.
+    fn unroll(&mut self, column: isize) {
+        if self.flow > 0 {
+            return;
+        }
+        while self.indent > column {
+            self.levels.pop();
+            self.indent = self.levels.last().map_or(-1, |l| l.column);
+        }
+    }
+
+    /// yaml_parser_save_simple_key (only the block context's key matters here).
+    fn save_key(&mut self) {
+        if self.allowed && self.flow == 0 {
+            self.key = Some(Key {
+                line: self.line,
+                index: self.i,
+                column: self.col,
+                inner: self.depth(),
+            });
+        }
+    }
+
+    /// yaml_parser_remove_simple_key.
+    fn remove_key(&mut self) {
+        if self.flow == 0 {
+            self.key = None;
+        }
+    }
+
+    fn run(&mut self) -> Result<(), (usize, usize)> {
+        loop {
+            self.skip_to_next_token();
+            // yaml_parser_stale_simple_keys: a key must be on one line, within 1024 bytes.
+            if self
+                .key
+                .is_some_and(|k| k.line < self.line || k.index + 1024 < self.i)
+            {
+                self.key = None;
+            }
+            self.unroll(self.col as isize);
+            let c = self.ch();
+            let (line, col) = (self.line, self.col);
+            if c == 0 {
+                return Ok(());
+            }
+            if self.col == 0 && c == b'%' {
+                // A directive fills its line.
+                while !self.breakz() {
+                    self.skip();
+                }
+            } else if self.document_marker() {
+                self.unroll(-1);
+                self.remove_key();
+                self.allowed = false;
+                for _ in 0..3 {
+                    self.skip();
+                }
+            } else if c == b'[' || c == b'{' {
+                self.save_key();
+                self.flow += 1;
+                self.flows.push(Flow {
+                    sequence: c == b'[',
+                    pair: false,
+                    entry: 0,
+                    all: 0,
+                });
+                self.allowed = true;
+                self.skip();
+                self.opened(0, line, col)?;
+            } else if c == b']' || c == b'}' {
+                self.remove_key();
+                self.flow = self.flow.saturating_sub(1);
+                if let Some(inner) = self.flows.pop()
+                    && let Some(outer) = self.flows.last_mut()
+                {
+                    outer.entry = outer.entry.max(inner.all);
+                    outer.all = outer.all.max(inner.all);
+                }
+                self.allowed = false;
+                self.skip();
+            } else if c == b',' {
+                if let Some(top) = self.flows.last_mut() {
+                    top.pair = false;
+                }
+                let depth = self.depth();
+                if let Some(top) = self.flows.last_mut() {
+                    top.entry = depth;
+                }
+                self.remove_key();
+                self.allowed = true;
+                self.skip();
+            } else if c == b'-' && self.blankz_at(1) {
+                self.roll(col, false, 0, (line, col))?;
+                self.remove_key();
+                self.allowed = true;
+                self.skip();
+            } else if c == b'?' && (self.flow > 0 || self.blankz_at(1)) {
+                self.pair(line, col)?;
+                self.roll(col, true, 0, (line, col))?;
+                self.remove_key();
+                self.allowed = self.flow == 0;
+                self.skip();
+            } else if c == b':' && (self.flow > 0 || self.blankz_at(1)) {
+                self.pair(line, col)?;
+                // In a flow collection the key is that collection's, not the block's.
+                let key = if self.flow == 0 {
+                    self.key.take()
+                } else {
+                    None
+                };
+                match key {
+                    Some(k) => {
+                        self.roll(k.column, true, k.inner, (k.line, k.column))?;
+                        self.allowed = false;
+                    }
+                    None => {
+                        self.roll(col, true, 0, (line, col))?;
+                        self.allowed = self.flow == 0;
+                    }
+                }
+                self.skip();
+            } else if c == b'*' || c == b'&' {
+                self.save_key();
+                self.allowed = false;
+                self.skip();
+                while self.ch().is_ascii_alphanumeric() || matches!(self.ch(), b'_' | b'-') {
+                    self.skip();
+                }
+            } else if c == b'!' {
+                self.save_key();
+                self.allowed = false;
+                self.tag();
+            } else if (c == b'|' || c == b'>') && self.flow == 0 {
+                self.remove_key();
+                self.allowed = true;
+                self.block_scalar();
+            } else if c == b'\'' || c == b'"' {
+                self.save_key();
+                self.allowed = false;
+                self.quoted(c);
+            } else if self.plain_can_start() {
+                self.save_key();
+                self.allowed = false;
+                self.plain();
+            } else {
+                // libyaml stops here ("found character that cannot start any token");
+                // reading on can only count more.
+                self.skip();
+            }
+        }
+    }
+
+    /// yaml_parser_scan_to_next_token: spaces, comments and line breaks.
+    fn skip_to_next_token(&mut self) {
+        loop {
+            if self.libyaml
+                && self.col == 0
+                && self.text[self.i..].starts_with("\u{FEFF}".as_bytes())
+            {
+                self.i += 3;
+                self.col += 1;
+            }
+            let tab_skipped = self.flow > 0 || !self.allowed || !self.libyaml;
+            while self.ch() == b' ' || (tab_skipped && self.ch() == b'\t') {
+                self.skip();
+            }
+            if self.ch() == b'#' {
+                while !self.breakz() {
+                    self.skip();
+                }
+            }
+            if !self.is_break() {
+                return;
+            }
+            self.skip_line();
+            if self.flow == 0 {
+                self.allowed = true;
+            }
+        }
+    }
+
+    /// The condition in yaml_parser_fetch_next_token under which a plain scalar starts.
+    fn plain_can_start(&self) -> bool {
+        let c = self.ch();
+        !(self.blankz_at(0) || b"-?:,[]{}#&*!|>'\"%@`".contains(&c))
+            || (c == b'-' && !self.blank_at(1))
+            || (self.flow == 0 && (c == b'?' || c == b':') && !self.blankz_at(1))
+    }
+
+    /// yaml_parser_scan_tag: `!<verbatim>` may hold `,`, `[` and `]`; other tags only
+    /// URI characters without them.
+    fn tag(&mut self) {
+        let uri = |c: u8| c.is_ascii_alphanumeric() || b"_-;/?:@&=+$.%!~*'()".contains(&c);
+        self.skip();
+        if self.ch() == b'<' {
+            self.skip();
+            while uri(self.ch()) || b",[]".contains(&self.ch()) {
+                self.skip();
+            }
+            if self.ch() == b'>' {
+                self.skip();
+            }
+        } else {
+            while uri(self.ch()) {
+                self.skip();
+            }
+        }
+    }
+
+    /// yaml_parser_scan_flow_scalar: `''` is a quote in single quotes, `\` escapes in
+    /// double quotes (a backslash before a line break continues the line).
+    fn quoted(&mut self, quote: u8) {
+        let single = quote == b'\'';
+        self.skip();
+        loop {
+            if self.ch() == 0 {
+                return;
+            }
+            while !self.blankz_at(0) {
+                if single && self.ch() == b'\'' && self.at(1) == b'\'' {
+                    self.skip();
+                    self.skip();
+                } else if self.ch() == quote {
+                    break;
+                } else if !single && self.ch() == b'\\' && self.break_at(1) > 0 {
+                    self.skip();
+                    self.skip_line();
+                    break;
+                } else if !single && self.ch() == b'\\' {
+                    self.skip();
+                    self.skip();
+                } else {
+                    self.skip();
+                }
+            }
+            if self.ch() == quote {
+                self.skip();
+                return;
+            }
+            while self.blank_at(0) || self.is_break() {
+                if self.is_break() {
+                    self.skip_line();
+                } else {
+                    self.skip();
+                }
+            }
+        }
+    }
+
+    /// yaml_parser_scan_plain_scalar: in the block context it continues on the next line
+    /// when that is indented past the current block collection.
+    fn plain(&mut self) {
+        let indent = self.indent + 1;
+        let mut leading_blanks = false;
+        loop {
+            if self.document_marker() || self.ch() == b'#' {
+                break;
+            }
+            while !self.blankz_at(0) {
+                let c = self.ch();
+                if (c == b':' && self.blankz_at(1)) || (self.flow > 0 && b",[]{}".contains(&c)) {
+                    break;
+                }
+                self.skip();
+            }
+            if !(self.blank_at(0) || self.is_break()) {
+                break;
+            }
+            while self.blank_at(0) || self.is_break() {
+                if self.is_break() {
+                    self.skip_line();
+                    leading_blanks = true;
+                } else {
+                    self.skip();
+                }
+            }
+            if self.flow == 0 && (self.col as isize) < indent {
+                break;
+            }
+        }
+        if leading_blanks {
+            self.allowed = true;
+        }
+    }
+
+    /// yaml_parser_scan_block_scalar: the header, then every line indented at least as
+    /// far as the first (or as the header's indentation indicator says).
+    fn block_scalar(&mut self) {
+        self.skip();
+        let mut increment = 0;
+        if matches!(self.ch(), b'+' | b'-') {
+            self.skip();
+            if self.ch().is_ascii_digit() {
+                increment = isize::from(self.ch() - b'0');
+                self.skip();
+            }
+        } else if self.ch().is_ascii_digit() {
+            increment = isize::from(self.ch() - b'0');
+            self.skip();
+            if matches!(self.ch(), b'+' | b'-') {
+                self.skip();
+            }
+        }
+        while self.blank_at(0) {
+            self.skip();
+        }
+        if self.ch() == b'#' {
+            while !self.breakz() {
+                self.skip();
+            }
+        }
+        if !self.breakz() {
+            // libyaml stops here; reading on as tokens can only count more.
+            return;
+        }
+        self.skip_line();
+        let mut indent = match increment {
+            0 => 0,
+            n if self.indent >= 0 => self.indent + n,
+            n => n,
+        };
+        self.block_breaks(&mut indent);
+        while self.col as isize == indent && self.ch() != 0 {
+            while !self.breakz() {
+                self.skip();
+            }
+            self.skip_line();
+            self.block_breaks(&mut indent);
+        }
+    }
+
+    /// yaml_parser_scan_block_scalar_breaks: empty lines and indentation; fixes the
+    /// indentation from the first non-empty line when the header did not give it.
+    fn block_breaks(&mut self, indent: &mut isize) {
+        let mut max_indent = 0;
+        loop {
+            while (*indent == 0 || (self.col as isize) < *indent) && self.ch() == b' ' {
+                self.skip();
+            }
+            max_indent = max_indent.max(self.col as isize);
+            if !self.is_break() {
+                break;
+            }
+            self.skip_line();
+        }
+        if *indent == 0 {
+            *indent = max_indent.max(self.indent + 1).max(1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,5 +1145,272 @@ mod tests {
         }
         let e = parse::<serde_yaml::Value>(&doc).unwrap_err();
         assert_eq!(e.code, "yaml-too-complex", "{e:?}");
+    }
+
+    /// (deepest nesting, deepest flow nesting) as the pre-scan counts them.
+    fn depths(text: &str) -> (usize, usize) {
+        depths_as(text, true)
+    }
+
+    fn depths_as(text: &str, libyaml: bool) -> (usize, usize) {
+        let mut n = Nesting::new(text, usize::MAX, libyaml);
+        let _ = n.run();
+        (n.deepest, n.deepest_flow)
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_where_it_crosses_the_limit() {
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let ok = format!("id: x\nname: {}1{}\n", open.repeat(63), close.repeat(63));
+            assert!(check_nesting(&ok).is_ok(), "{ok}");
+            let deep = format!(
+                "id: x\nname: {}1{}\n",
+                open.repeat(100_000),
+                close.repeat(100_000)
+            );
+            let e = parse::<Rec>(&deep).unwrap_err();
+            assert_eq!(e.code, "yaml-too-complex", "{e:?}");
+            assert_eq!(e.message, "nesting deeper than 64 levels");
+            // The mapping is level 1; the 64th bracket is level 65.
+            assert_eq!((e.line, e.column), (2, 7 + 63 * open.len()), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn deep_block_nesting_is_refused() {
+        let dashes = format!("name:\n  {}x\n", "- ".repeat(70));
+        let e = check_nesting(&dashes).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3 + 2 * 63), "{e:?}");
+        let mut keys = String::from("name:\n");
+        for i in 0..70 {
+            keys.push_str(&format!("{}k{i}:\n", " ".repeat(i + 1)));
+        }
+        let e = check_nesting(&keys).unwrap_err();
+        assert_eq!(e.line, 65, "{e:?}");
+        // An indentless sequence under a key is a level of its own.
+        assert_eq!(depths("a:\n- b:\n  - c\n").0, 4);
+    }
+
+    #[test]
+    fn brackets_inside_scalars_and_comments_do_not_count() {
+        let deep = "[".repeat(80);
+        for doc in [
+            format!("a: '{deep}'\n"),
+            format!("a: \"{deep}\\\" {deep}\"\n"),
+            format!("a: it's {deep}\n"),
+            format!("a: x {deep}\n  {deep}\n"),
+            format!("a: 1 # {deep}\n"),
+            format!("a: |\n  {deep}\n  {deep}\nb: 1\n"),
+            format!("a: >-\n\n    {deep}\n     {deep}\n"),
+            format!("- '{deep}'\n- \"{deep}\"\n"),
+        ] {
+            assert!(check_nesting(&doc).is_ok(), "{doc}");
+            assert!(depths(&doc).0 <= 2, "{doc}: {:?}", depths(&doc));
+        }
+    }
+
+    #[test]
+    fn structure_a_naive_scan_would_miss_is_counted() {
+        // A quote inside a plain scalar is not a quote: the brackets after it are
+        // structure, however the quotes pair up later.
+        let mut doc = String::from("a: it's\nb: [");
+        doc.push_str(&" ']', [".repeat(80));
+        assert_eq!(
+            check_nesting(&doc).map_err(|e| e.code),
+            Err("yaml-too-complex")
+        );
+        // A continuation line of a plain scalar, then a new key whose value is deep.
+        let doc = format!("a: x\n  'y\nb: {}\n", "[".repeat(80));
+        assert!(check_nesting(&doc).is_err());
+        // A block scalar ends where its indentation does.
+        let doc = format!("a: |\n  text\nb: {}\n", "[".repeat(80));
+        assert!(check_nesting(&doc).is_err());
+        // A comment ends at any line break libyaml knows, LS included.
+        let doc = format!("# c\u{2028}{}\n", "[".repeat(80));
+        assert!(check_nesting(&doc).is_err());
+        // A verbatim tag may hold `]`; a plain one may not.
+        let doc = format!("a: {}\n", "[ !<t]> ".repeat(80));
+        assert!(check_nesting(&doc).is_err());
+        let doc = format!("a: [{}]\n", " !t], [".repeat(80));
+        assert!(check_nesting(&doc).is_ok(), "{doc}");
+    }
+
+    #[test]
+    fn the_example_site_yaml_is_shallow() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for dir in ["content", "plugins"] {
+            for entry in walkdir::WalkDir::new(root.join(dir))
+                .into_iter()
+                .filter_map(Result::ok)
+            {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "yaml" || e == "md") {
+                    let text = std::fs::read_to_string(path).unwrap();
+                    let (depth, _) = depths(&text);
+                    assert!(depth <= 8, "{}: {depth}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20);
+    }
+
+    /// How deep serde_yaml (libyaml) nests a parsed value.
+    fn value_depth(v: &serde_yaml::Value) -> usize {
+        match v {
+            serde_yaml::Value::Sequence(s) => 1 + s.iter().map(value_depth).max().unwrap_or(0),
+            serde_yaml::Value::Mapping(m) => {
+                1 + m
+                    .iter()
+                    .map(|(k, v)| value_depth(k).max(value_depth(v)))
+                    .max()
+                    .unwrap_or(0)
+            }
+            serde_yaml::Value::Tagged(t) => value_depth(&t.value),
+            _ => 0,
+        }
+    }
+
+    /// The deepest nesting of `[` and `{` yaml-rust2's scanner reaches before its first
+    /// error (not counting the mappings it opens for pairs in a flow sequence).
+    fn yaml_rust2_flow_depth(text: &str) -> usize {
+        use yaml_rust2::scanner::{Scanner, TokenType};
+        let chars: Vec<char> = text.chars().collect();
+        let (mut open, mut deepest) = (Vec::new(), 0);
+        for token in Scanner::new(text.chars()) {
+            match token.1 {
+                TokenType::FlowSequenceStart | TokenType::FlowMappingStart => {
+                    let bracket = matches!(chars.get(token.0.index()), Some('[' | '{'));
+                    open.push(bracket);
+                    deepest = deepest.max(open.iter().filter(|b| **b).count());
+                }
+                TokenType::FlowSequenceEnd | TokenType::FlowMappingEnd => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// Valid YAML of every style, with scalars that hold brackets, quotes and `#`.
+    fn yaml_docs() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let scalar = proptest::sample::select(vec![
+            "a",
+            "b c",
+            "it's",
+            "x#y",
+            "a:b",
+            "-x",
+            "'[{'",
+            "'it''s ]'",
+            "'# ]'",
+            "\"]\\\" [\"",
+            "\"a\\\n  b]\"",
+            "\"{#\"",
+            "!t x",
+            "&a y",
+            "!<u]> z",
+            "7",
+        ])
+        .prop_map(str::to_string);
+        // A value as (text, fits in a flow collection).
+        let leaf = scalar.prop_map(|s| (s, true));
+        let value = leaf.prop_recursive(6, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                    let flow: Vec<String> =
+                        items.iter().filter(|i| i.1).map(|i| i.0.clone()).collect();
+                    (format!("[{}]", flow.join(", ")), true)
+                }),
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                    let flow: Vec<String> = items
+                        .iter()
+                        .filter(|i| i.1)
+                        .enumerate()
+                        .map(|(n, i)| format!("k{n}: {}", i.0))
+                        .collect();
+                    (format!("{{{}}}", flow.join(", ")), true)
+                }),
+                proptest::collection::vec(inner.clone(), 1..4).prop_map(|items| {
+                    // A block sequence, each item indented under its dash.
+                    let lines: Vec<String> = items
+                        .iter()
+                        .map(|i| format!("- {}", i.0.replace('\n', "\n  ")))
+                        .collect();
+                    (format!("\n{}", lines.join("\n")), false)
+                }),
+                proptest::collection::vec(inner, 1..4).prop_map(|items| {
+                    let lines: Vec<String> = items
+                        .iter()
+                        .enumerate()
+                        .map(|(n, i)| format!("k{n}: {}", i.0.replace('\n', "\n  ")))
+                        .collect();
+                    (format!("\n{}", lines.join("\n")), false)
+                }),
+                Just(("|\n  [[ {'\n  # ]\n".to_string(), false)),
+            ]
+        });
+        value.prop_map(|(text, _)| format!("top: {}\n", text.replace('\n', "\n  ")))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// The same on valid documents, and on ones with a fragment spliced in.
+        #[test]
+        fn never_counts_less_than_the_parsers_on_documents(
+            doc in yaml_docs(),
+            at in 0usize..1000,
+            splice in proptest::sample::select(vec!["", "'", "\"", " #", "[", "]", ": ", "\n", "- ", "\\"]),
+        ) {
+            for text in [doc.clone(), {
+                let mut t = doc.clone();
+                let mut at = at % (t.len() + 1);
+                while !t.is_char_boundary(at) { at -= 1; }
+                t.insert_str(at, splice);
+                t
+            }] {
+                if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+                    let (deepest, _) = depths(&text);
+                    proptest::prop_assert!(deepest >= value_depth(&v), "{text:?}: {deepest} < {}", value_depth(&v));
+                    let theirs = yaml_rust2_flow_depth(&text);
+                    let (_, ours) = depths_as(&text, false);
+                    proptest::prop_assert!(ours >= theirs, "{text:?}: {ours} < {theirs}");
+                } else {
+                    proptest::prop_assert!(text != doc, "generated invalid YAML: {doc}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// The pre-scan never counts less nesting than the parsers find, whatever the
+        /// mix of quotes, comments, scalars and brackets.
+        #[test]
+        fn never_counts_less_than_the_parsers(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "[", "]", "{", "}", ", ", ",", ": ", ":", "- ", "-", "? ", "'", "''", "\"",
+                    "\\", "\\\"", " #", "#", "\n", "\n  ", "\n    ", "\r\n", "a", "b c", "|",
+                    "|2", ">-", "&a ", "!t ", "!<u]> ", "\t", "---\n", "x'y", " ", "\u{2028}",
+                    "...\n", "%YAML 1.2\n", "\u{85}", "\u{FEFF}", "!!str ", "|+", "\n- ", ":x",
+                    "-x", "x:", "'[", "]'", "\\\n", "\n\n", "  ", "#[",
+                ]),
+                0..60,
+            )
+        ) {
+            let text: String = parts.concat();
+            let (deepest, _) = depths(&text);
+            // yaml-rust2 (the Locator) only reads documents libyaml has read.
+            if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+                proptest::prop_assert!(deepest >= value_depth(&v), "{text:?}: {deepest} < {}", value_depth(&v));
+                let theirs = yaml_rust2_flow_depth(&text);
+                let (_, ours) = depths_as(&text, false);
+                proptest::prop_assert!(ours >= theirs, "{text:?}: {ours} < {theirs}");
+            }
+        }
     }
 }

@@ -147,21 +147,49 @@ pub fn draft(rel: &str, under: &Path, text: String) -> Result<Draft, Vec<Diagnos
     }
 
     let headings = markdown::headings(&text[body_start..]);
+    // Each heading becomes an anchored section and a contents entry, 17 times its
+    // Markdown: past the limit a page is megabytes of HTML and seconds of build.
+    if let Some(h) = headings.get(markdown::MAX_HEADINGS) {
+        let (line, column) = line_col(&text, body_start + h.offset);
+        return Err(vec![
+            Diagnostic::error(
+                "guidance-too-complex",
+                rel,
+                format!(
+                    "a guidance page has at most {} headings",
+                    markdown::MAX_HEADINGS
+                ),
+            )
+            .at(line, column)
+            .with_help("split the page"),
+        ]);
+    }
+    // One warning per page, at the first: tens of thousands of them, each placed and
+    // quoted from the top of the file, took a minute.
+    let h1s = headings.iter().filter(|h| h.level == 1).count();
     let warnings = headings
         .iter()
-        .filter(|h| h.level == 1)
+        .find(|h| h.level == 1)
         .map(|h| {
             let (line, column) = line_col(&text, body_start + h.offset);
+            let more = match h1s - 1 {
+                0 => String::new(),
+                n => format!(
+                    " (and {n} more level-1 heading{})",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
             Diagnostic::warning(
                 "guidance-h1",
                 rel,
-                "a level-1 heading in the body gives the page a second <h1>",
+                format!("a level-1 heading in the body gives the page a second <h1>{more}"),
             )
             .at(line, column)
             .with_help(
                 "the front matter `title` is the page's heading: start body headings at `##`",
             )
         })
+        .into_iter()
         .collect();
     Ok(Draft {
         path,
@@ -411,6 +439,18 @@ mod tests {
         let d = page("x", "---\ntitle: X\n---\n\n# Second title\n");
         assert_eq!(d.warnings.len(), 1);
         assert_eq!((d.warnings[0].code, d.warnings[0].line), ("guidance-h1", 5));
+        // Many: one warning, at the first, counting the others.
+        let d = page(
+            "x",
+            &format!("---\ntitle: X\n---\n\n{}", "# T\n\n".repeat(40_000)),
+        );
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(d.warnings[0].line, 5);
+        assert!(
+            d.warnings[0].message.contains("and 39999 more"),
+            "{:?}",
+            d.warnings[0]
+        );
     }
 
     #[test]

@@ -5,8 +5,30 @@
 //! runs. So every condition is checked statically here, when the plugin loads, against
 //! the schema the vocabulary gives `product`: an unknown field, a type mismatch or a
 //! function conditions may not use is an error at the condition's line and column.
+//!
+//! **Limits.** The `cel` crate parses, builds and evaluates recursively: its ANTLR parser
+//! takes about 140 KB of stack per level of brackets in a debug build (a 2 MB thread
+//! overflows at 15 nested parentheses), a chain such as `1 + 1 + …` is as deep in its
+//! parse tree as it is long, and its interpreter takes about 38 KB per level of the
+//! expression tree in a debug build (1.5 KB in release) on whatever thread evaluates,
+//! rayon's 2 MB workers included, where 60 levels overflow. A stack overflow aborts the
+//! process, so a condition is bounded before and after parsing, each bound a located
+//! error:
+//!
+//! - at most [`MAX_TOKENS`] tokens (names, literals, operators, brackets), counted by a
+//!   lexical scan before the text reaches `cel`: bounds the parser's chains and its time;
+//! - brackets and `?:` nested at most [`MAX_NESTING`] deep, by the same scan;
+//! - an expression tree at most [`MAX_DEPTH`] deep (a `+` chain is as deep as it is long;
+//!   `&&` and `||` chains are balanced, so 2,000 terms are 12 deep), measured without
+//!   recursion after parsing and before anything walks the tree.
+//!
+//! The shipped packs stay far below (at most 2 levels of brackets, a tree 8 deep, 100
+//! tokens). Parsing and checking run on a thread of their own with [`COMPILE_STACK`] of
+//! stack, which holds a condition at the limits many times over even in a debug build;
+//! evaluation runs on the caller's thread, where [`MAX_DEPTH`] keeps it within a 2 MB
+//! debug stack.
 
-use cel::common::ast::{CallExpr, Expr, LiteralValue};
+use cel::common::ast::{CallExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue};
 use cel::{IdedExpr, Program};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -128,11 +150,53 @@ pub struct Condition {
 
 impl Condition {
     /// Parses `source` and checks it in `scope`; returns the condition and its type.
+    ///
+    /// The text is bounded first (see the module docs); the parse and the check then run
+    /// on a thread with a stack of [`COMPILE_STACK`], so neither depends on the stack of
+    /// the thread that loads the plugins.
     pub fn compile(source: &str, scope: &Scope) -> Result<(Condition, Ty), ConditionError> {
+        precheck(source)?;
+        std::thread::scope(|s| {
+            let worker = std::thread::Builder::new()
+                .name("cel-compile".into())
+                .stack_size(COMPILE_STACK)
+                .spawn_scoped(s, || Condition::compile_here(source, scope))
+                .map_err(|e| ConditionError {
+                    offset: 0,
+                    message: format!("cannot start a thread to compile the condition: {e}"),
+                })?;
+            // The compiler does not panic; if the parser ever did, that is this
+            // condition's error rather than the build's crash.
+            worker.join().unwrap_or_else(|_| {
+                Err(ConditionError {
+                    offset: 0,
+                    message: "the CEL parser failed on this condition".into(),
+                })
+            })
+        })
+    }
+
+    /// [`Condition::compile`] on the current thread, once the text is within the limits.
+    fn compile_here(source: &str, scope: &Scope) -> Result<(Condition, Ty), ConditionError> {
         let program = Program::compile(source).map_err(|e| ConditionError {
             offset: 0,
             message: format!("not a valid CEL expression: {}", first_line(&e.to_string())),
         })?;
+        // Before the checker, `collect_reads` or the interpreter recurse over the tree.
+        if let Some(deep) = deeper_than(program.expression(), MAX_DEPTH) {
+            let offset = program
+                .source_info()
+                .offset_for(deep.id)
+                .map_or(0, |(start, _)| start as usize);
+            return Err(ConditionError {
+                offset,
+                message: format!(
+                    "this condition nests operations more than {MAX_DEPTH} levels deep \
+                     (a long chain such as `a + b + c + …` counts one level per operator); \
+                     split it into `define`s"
+                ),
+            });
+        }
         let checker = Checker {
             scope,
             program: &program,
@@ -168,6 +232,296 @@ impl Condition {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
+}
+
+/// The most tokens a condition may have (the shipped packs' longest has about 100).
+pub const MAX_TOKENS: usize = 4096;
+
+/// How deep brackets and `?:` may nest in a condition's text (the shipped packs: 2).
+pub const MAX_NESTING: usize = 32;
+
+/// How deep a condition's expression tree may be (the shipped packs: 8). The interpreter
+/// recurses once per level on the evaluating thread: 32 levels take about 1.2 MB in a
+/// debug build, within the 2 MB of a rayon worker.
+pub const MAX_DEPTH: usize = 32;
+
+/// The stack of the thread that parses and checks a condition. A condition at the limits
+/// (32 levels of brackets around chains of 4,096 tokens) needs under 8 MB in a debug
+/// build and a fraction of that in release; the memory is reserved, not touched.
+pub const COMPILE_STACK: usize = 64 << 20;
+
+/// Checks the text of a condition against [`MAX_TOKENS`] and [`MAX_NESTING`] before it
+/// reaches the `cel` parser, with a scan of its own that recurses nowhere. The scan
+/// follows the CEL grammar's lexical rules (strings with their prefixes, escapes and
+/// triple quotes, comments, escaped identifiers) so that brackets inside a string or a
+/// comment are not counted and brackets in code are never missed: where the CEL lexer
+/// would reject a malformed string, so does the scan, and it reads on as code.
+fn precheck(src: &str) -> Result<(), ConditionError> {
+    let b = src.as_bytes();
+    // Error offsets count characters, as the plugin.yaml column does.
+    let at = |byte: usize, message: String| ConditionError {
+        offset: src[..byte].chars().count(),
+        message,
+    };
+    // One frame per open bracket (the root has none), with the `?` seen at its level
+    // since its last `,`: `a ? b : c ? d : e` nests its second `?:` in the first.
+    let mut frames: Vec<(u8, usize)> = vec![(0, 0)];
+    let mut nesting = 0usize;
+    let mut tokens = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' | 0x0c => {
+                i += 1;
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\'' | b'"' => i = string_end(b, i, false).unwrap_or(i + 1),
+            b'r' | b'R' | b'b' | b'B' => {
+                // A string prefix (`r'…'`, `b"…"`, `br'…'`) or a name.
+                let mut q = i + usize::from(matches!(c, b'b' | b'B'));
+                let raw = matches!(b.get(q), Some(b'r' | b'R'));
+                q += usize::from(raw);
+                i = match b.get(q) {
+                    Some(b'\'' | b'"') => string_end(b, q, raw).unwrap_or_else(|| name_end(b, i)),
+                    _ => name_end(b, i),
+                };
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => i = name_end(b, i),
+            b'0'..=b'9' => i = number_end(b, i),
+            b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => i = number_end(b, i),
+            b'`' => {
+                // An escaped name may hold `//`, which is not a comment there.
+                let body = b[i + 1..]
+                    .iter()
+                    .take_while(|&&c| c.is_ascii_alphanumeric() || b"_.-/ ".contains(&c))
+                    .count();
+                i += if body > 0 && b.get(i + 1 + body) == Some(&b'`') {
+                    body + 2
+                } else {
+                    1
+                };
+            }
+            b'(' | b'[' | b'{' | b'?' => {
+                if c == b'?' {
+                    if let Some(top) = frames.last_mut() {
+                        top.1 += 1;
+                    }
+                } else {
+                    frames.push((c, 0));
+                }
+                nesting += 1;
+                if nesting > MAX_NESTING {
+                    return Err(at(
+                        i,
+                        format!(
+                            "this condition nests brackets and `?:` more than {MAX_NESTING} \
+                             levels deep; split it into `define`s"
+                        ),
+                    ));
+                }
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                let opener = match c {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                // Only a matching bracket closes: a stray one leaves the count high,
+                // never low (the parser reports it).
+                if frames.len() > 1
+                    && frames.last().is_some_and(|f| f.0 == opener)
+                    && let Some((_, ternaries)) = frames.pop()
+                {
+                    nesting -= 1 + ternaries;
+                }
+                i += 1;
+            }
+            b',' => {
+                if let Some(top) = frames.last_mut() {
+                    nesting -= top.1;
+                    top.1 = 0;
+                }
+                i += 1;
+            }
+            b'=' | b'!' | b'<' | b'>' if b.get(i + 1) == Some(&b'=') => i += 2,
+            b'&' | b'|' if b.get(i + 1) == Some(&c) => i += 2,
+            _ => {
+                // One character, whole (a stray non-ASCII one is a single token).
+                i += src[i..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        tokens += 1;
+        if tokens > MAX_TOKENS {
+            return Err(at(
+                start,
+                format!(
+                    "this condition is longer than {MAX_TOKENS} tokens (names, literals and \
+                     operators); split it into `define`s"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The end of the name starting at `i`.
+fn name_end(b: &[u8], i: usize) -> usize {
+    i + b[i..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count()
+}
+
+/// The end of the number starting at `i` (a digit, or `.` and a digit): `0x1F`, `12u`,
+/// `1.5e-3`, `.5`. Only its extent matters here: where it stops, the next token starts
+/// (`0xbr'…'` is a number and a raw string).
+fn number_end(b: &[u8], mut i: usize) -> usize {
+    let digits = |b: &[u8], i: usize, hex: bool| {
+        b[i..]
+            .iter()
+            .take_while(|c| {
+                if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            .count()
+    };
+    let exponent = |b: &[u8], i: usize| {
+        if !matches!(b.get(i), Some(b'e' | b'E')) {
+            return 0;
+        }
+        let sign = usize::from(matches!(b.get(i + 1), Some(b'+' | b'-')));
+        match digits(b, i + 1 + sign, false) {
+            0 => 0,
+            n => 1 + sign + n,
+        }
+    };
+    let unsigned = |b: &[u8], i: usize| usize::from(matches!(b.get(i), Some(b'u' | b'U')));
+    if b[i] == b'.' {
+        i += 1 + digits(b, i + 1, false);
+        return i + exponent(b, i);
+    }
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X')) {
+        let n = digits(b, i + 2, true);
+        if n > 0 {
+            i += 2 + n;
+            return i + unsigned(b, i);
+        }
+    }
+    i += digits(b, i, false);
+    if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1 + digits(b, i + 1, false);
+        return i + exponent(b, i);
+    }
+    match exponent(b, i) {
+        0 => i + unsigned(b, i),
+        n => i + n,
+    }
+}
+
+/// The end of the string literal whose opening quote is at `q` (`raw` after an `r`
+/// prefix), or `None` where the CEL lexer matches no string: an unterminated one, a line
+/// break in a single-quoted one, an unknown escape. A triple quote that is never closed
+/// is, as for the CEL lexer, an empty string and a quote.
+fn string_end(b: &[u8], q: usize, raw: bool) -> Option<usize> {
+    let quote = b[q];
+    let triple = [quote; 3];
+    if b[q..].starts_with(&triple)
+        && let Some(end) = string_body_end(b, q + 3, quote, true, raw)
+    {
+        return Some(end);
+    }
+    string_body_end(b, q + 1, quote, false, raw)
+}
+
+fn string_body_end(b: &[u8], mut i: usize, quote: u8, triple: bool, raw: bool) -> Option<usize> {
+    while i < b.len() {
+        if triple {
+            if b[i..].starts_with(&[quote; 3]) {
+                return Some(i + 3);
+            }
+        } else if b[i] == quote {
+            return Some(i + 1);
+        } else if b[i] == b'\n' || b[i] == b'\r' {
+            return None;
+        }
+        i += if b[i] == b'\\' && !raw {
+            escape_len(&b[i..])?
+        } else {
+            1
+        };
+    }
+    None
+}
+
+/// The length of the escape sequence at the start of `b` (which starts with `\`).
+fn escape_len(b: &[u8]) -> Option<usize> {
+    let hex =
+        |n: usize| (b.len() > n && b[2..=n].iter().all(u8::is_ascii_hexdigit)).then_some(n + 1);
+    match b.get(1)? {
+        b'a' | b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'"' | b'\'' | b'\\' | b'?' | b'`' => {
+            Some(2)
+        }
+        b'x' | b'X' => hex(3),
+        b'u' => hex(5),
+        b'U' => hex(9),
+        b'0'..=b'3' => {
+            (b.len() > 3 && b[2..4].iter().all(|c| (b'0'..=b'7').contains(c))).then_some(4)
+        }
+        _ => None,
+    }
+}
+
+/// A node deeper than `max` levels in the expression tree, found without recursion.
+fn deeper_than(root: &IdedExpr, max: usize) -> Option<&IdedExpr> {
+    let mut stack = vec![(root, 1usize)];
+    while let Some((e, depth)) = stack.pop() {
+        if depth > max {
+            return Some(e);
+        }
+        let below = depth + 1;
+        match &e.expr {
+            Expr::Call(call) => {
+                stack.extend(call.target.iter().map(|t| (&**t, below)));
+                stack.extend(call.args.iter().map(|a| (a, below)));
+            }
+            Expr::Select(sel) => stack.push((&sel.operand, below)),
+            Expr::List(list) => stack.extend(list.elements.iter().map(|i| (i, below))),
+            Expr::Map(map) => stack.extend(entries(&map.entries).map(|i| (i, below))),
+            Expr::Struct(st) => stack.extend(entries(&st.entries).map(|i| (i, below))),
+            Expr::Comprehension(c) => stack.extend(
+                [
+                    &c.iter_range,
+                    &c.accu_init,
+                    &c.loop_cond,
+                    &c.loop_step,
+                    &c.result,
+                ]
+                .map(|i| (i, below)),
+            ),
+            Expr::Literal(_) | Expr::Ident(_) | Expr::Unspecified => {}
+        }
+    }
+    None
+}
+
+/// The expressions of map or message entries: keys and values.
+fn entries(entries: &[IdedEntryExpr]) -> impl Iterator<Item = &IdedExpr> {
+    entries.iter().flat_map(|e| match &e.expr {
+        EntryExpr::MapEntry(m) => vec![&m.key, &m.value],
+        EntryExpr::StructField(f) => vec![&f.value],
+    })
 }
 
 struct Checker<'a> {
@@ -535,6 +889,101 @@ mod tests {
                 .message
                 .contains("not a valid CEL")
         );
+    }
+
+    /// `n` copies of `term` joined by `op`.
+    fn chain(term: &str, op: &str, n: usize) -> String {
+        vec![term; n].join(op)
+    }
+
+    #[test]
+    fn conditions_past_the_limits_are_located_errors_not_crashes() {
+        // 2,000 nested parentheses: refused by the scan, at the 33rd.
+        let src = format!("{}true{}", "(".repeat(2000), ")".repeat(2000));
+        let e = check(&src).unwrap_err();
+        assert!(e.message.contains("more than 32 levels"), "{}", e.message);
+        assert_eq!(e.offset, MAX_NESTING);
+        // 2,000 `||` terms of 6 tokens each: too many tokens, at the first one past.
+        let src = chain("has(product.age)", " || ", 2000);
+        let e = check(&src).unwrap_err();
+        assert!(
+            e.message.contains("longer than 4096 tokens"),
+            "{}",
+            e.message
+        );
+        assert!(e.offset > 0 && e.offset < src.len(), "{}", e.offset);
+        // A `+` chain of 2,000 terms is within the token limit but 2,000 levels deep.
+        let src = format!("{} > 0", chain("1", " + ", 2000));
+        let e = check(&src).unwrap_err();
+        assert!(e.message.contains("more than 32 levels"), "{}", e.message);
+        assert!(e.offset < src.len(), "{}", e.offset);
+        // Nesting through lists, calls and `?:` counts too.
+        for src in [
+            format!("{}1{} == []", "[".repeat(40), "]".repeat(40)),
+            format!("{}'a'{} > 0", "size(".repeat(40), ")".repeat(40)),
+            format!("{}true", "true ? true : ".repeat(40)),
+        ] {
+            assert!(check(&src).is_err(), "{src}");
+        }
+        // Brackets inside strings and comments are not structure.
+        let quoted = format!(
+            "'{}' in product.categories || \"{}\" in product.categories",
+            "(".repeat(100),
+            "[".repeat(100)
+        );
+        assert_eq!(check(&quoted), Ok(Ty::Bool));
+        assert_eq!(
+            check(&format!("childrens // {}\n", "(".repeat(100))),
+            Ok(Ty::Bool)
+        );
+    }
+
+    #[test]
+    fn conditions_at_the_limits_compile_and_evaluate_on_a_small_stack() {
+        // `||` and `&&` chains are balanced trees: 2,000 terms pass every limit.
+        let src = chain("childrens", " || ", 2000);
+        assert_eq!(check(&src), Ok(Ty::Bool));
+        // The worst the limits let through, each parsed on the compile thread: 32
+        // levels of brackets around the longest chains the token limit allows.
+        let inner = MAX_TOKENS / 2 - 2 * MAX_NESTING;
+        for src in [
+            format!(
+                "{}{}{}",
+                "(1 + ".repeat(31),
+                chain("1", " + ", inner),
+                ")".repeat(31)
+            ),
+            format!(
+                "{}product{}{}",
+                "size(".repeat(31),
+                ".age".repeat(inner),
+                ")".repeat(31)
+            ),
+            format!(
+                "{}product.categories{}{}",
+                "size(".repeat(31),
+                "[0]".repeat(inner / 2),
+                ")".repeat(31)
+            ),
+            format!(
+                "{}{}",
+                "childrens ? 1 : ".repeat(31),
+                chain("1", " + ", inner)
+            ),
+        ] {
+            assert!(check(&src).is_err(), "{}", &src[..80]);
+        }
+        // A tree MAX_DEPTH deep evaluates on a 2 MB thread (a rayon worker's stack),
+        // in a debug build too.
+        let src = format!("{} > 0", chain("1", " + ", MAX_DEPTH - 1));
+        let (c, _) = Condition::compile(&src, &product_scope()).unwrap();
+        let value = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || c.holds(&cel::Context::default()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(value, Ok(true));
     }
 
     #[test]
