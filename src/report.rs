@@ -74,14 +74,26 @@ pub fn human(root: &Path, diags: &Diagnostics) {
 /// untrusted: an ESC or BEL in them must not move the cursor, retitle the window or
 /// hide a line of the report when it is printed.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !text.chars().any(unsafe_char) {
+    escape_chars(
+        text,
+        |c| c.is_control() && c != '\n' && c != '\t',
+        |c| format!("\\u{{{:x}}}", c as u32),
+    )
+}
+
+/// `text` with every character `unsafe_char` picks replaced by its `escape`.
+fn escape_chars(
+    text: &str,
+    unsafe_char: impl Fn(char) -> bool,
+    escape: impl Fn(char) -> String,
+) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(&unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if unsafe_char(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            out.push_str(&escape(c));
         } else {
             out.push(c);
         }
@@ -231,19 +243,12 @@ pub fn json(
 /// there, where `\u00XX` means the same character, so the document's value is unchanged
 /// and a terminal showing it is not driven by record text.
 fn json_terminal_safe(text: String) -> String {
-    let raw = |c: char| ('\u{7f}'..='\u{9f}').contains(&c);
-    if !text.chars().any(raw) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if raw(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escape_chars(
+        &text,
+        |c| ('\u{7f}'..='\u{9f}').contains(&c),
+        |c| format!("\\u{:04x}", c as u32),
+    )
+    .into_owned()
 }
 
 #[cfg(test)]

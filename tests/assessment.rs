@@ -10,10 +10,7 @@ use std::fs;
 
 /// The invalid-case base site plus `products` (file name → YAML), checked as JSON.
 fn assess(products: &[(&str, String)]) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
-    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
-    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
+    let dir = base_site();
     fs::write(
         dir.path().join("content/parties/iso-lab.yaml"),
         "id: iso-lab\nkind: lab\nname: ISO-only Lab\naccreditations: { iso17025: \"L9\" }\n",
@@ -363,10 +360,7 @@ fn example_site_assessments_snapshot() {
 fn record_evidence_judges_the_record_itself() {
     // A throwaway pack: an importer established in the US, from a manufacturer in
     // China. Exercises the importers map, party countries and `evidence: record`.
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
-    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
-    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
+    let dir = base_site();
     fs::create_dir_all(dir.path().join("plugins/zz-operators")).unwrap();
     fs::write(
         dir.path().join("plugins/zz-operators/plugin.yaml"),

@@ -15,14 +15,6 @@ use serde_json::Value;
 use std::fs;
 use std::path::Path;
 
-fn base_site() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
-    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
-    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
-    dir
-}
-
 /// Adds a command plugin `zz-cmd` whose program is `script` (Python).
 fn add_plugin(root: &Path, script: &str, timeout: u64) {
     add_program(

@@ -15,16 +15,6 @@ use std::time::{Duration, Instant};
 /// Far above what each run takes (well under a second in release).
 const GUARD: Duration = Duration::from_secs(60);
 
-/// The shared invalid-case base site (one product, one guidance page) with the shipped
-/// plugins and theme, in a temp folder.
-fn base_site() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
-    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
-    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
-    dir
-}
-
 /// The outcome of a run: how it ended and what it printed.
 struct Run {
     status: ExitStatus,

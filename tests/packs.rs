@@ -454,10 +454,7 @@ fn record(id: &str, markets: &str, body: &str) -> String {
 
 /// The invalid-case base site with EU and GB operators, plus `products`, checked as JSON.
 fn check(products: &[(String, String)]) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
-    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
-    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
+    let dir = base_site();
     let parties = [
         ("eu-maker", "manufacturer", "DE"),
         ("eu-importer", "importer", "NL"),

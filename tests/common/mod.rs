@@ -113,3 +113,13 @@ pub fn check_json(root: &Path) -> serde_json::Value {
     assert!(errors.is_empty(), "{errors:#?}");
     json
 }
+
+/// The invalid cases' base site (`tests/invalid/_base`: one product, one guidance page)
+/// with the shipped plugins and theme, in a temporary folder.
+pub fn base_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
+    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
+    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
+    dir
+}
