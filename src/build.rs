@@ -20,11 +20,7 @@ pub struct Built {
 /// under `strict`), or when rendering fails.
 pub fn build(
     site: &Site,
-    assessed: Option<(
-        &crate::assessment::Assessed,
-        &crate::ledger::Ledger,
-        &crate::ledger::Review,
-    )>,
+    assessed: Option<(&crate::assessment::Assessed, &crate::register::Register)>,
     output: Option<PathBuf>,
     strict: bool,
     diags: &mut Diagnostics,
@@ -73,15 +69,16 @@ pub fn build(
         // Only configuration errors stop assessment, and those are errors above.
         return None;
     };
-    let (assessed, ledger, review) = assessed;
-    let mut rendered = match render::render(site, assessed, ledger, review, &mut theme, &staging) {
+    let (assessed, register) = assessed;
+    let ledger = register.ledger();
+    let mut rendered = match render::render(site, assessed, register, &mut theme, &staging) {
         Ok(r) => r,
         Err(ds) => {
             diags.extend(ds);
             return None;
         }
     };
-    match crate::label::print::for_build(site, assessed, &staging) {
+    match crate::label::print::for_build(site, assessed, register, &staging) {
         Ok(labels) => rendered.labels = labels,
         Err(ds) => {
             diags.extend(ds);

@@ -290,7 +290,8 @@ fn run(cli: Cli) -> u8 {
                 return exit_code(&diags, strict);
             }
             let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
-            match print_labels(&site, &assessed, &request, &target) {
+            let register = crate::register::Register::new(&ledger, &review);
+            match print_labels(&site, &assessed, &register, &request, &target) {
                 Ok(summary) => {
                     println!(
                         "{summary} → {}",
@@ -312,9 +313,10 @@ fn run(cli: Cli) -> u8 {
                 report::human(&root, &diags);
                 return exit_code(&diags, strict);
             };
+            let register = crate::register::Register::new(&ledger, &review);
             let built = crate::build::build(
                 &site,
-                assessed.as_ref().map(|a| (a, &ledger, &review)),
+                assessed.as_ref().map(|a| (a, &register)),
                 output,
                 strict,
                 &mut diags,
@@ -349,6 +351,7 @@ fn run(cli: Cli) -> u8 {
 fn print_labels(
     site: &crate::site::Site,
     assessed: &crate::assessment::Assessed,
+    register: &crate::register::Register,
     request: &crate::label::print::Request,
     target: &Path,
 ) -> Result<String, Vec<crate::diagnostic::Diagnostic>> {
@@ -372,7 +375,7 @@ fn print_labels(
         ]
     };
     let staging = output::Staging::subtree(target, "labels").map_err(failed)?;
-    let summary = crate::label::print::run(site, assessed, request, &staging)?;
+    let summary = crate::label::print::run(site, assessed, register, request, &staging)?;
     staging.commit().map_err(failed)?;
     Ok(summary)
 }

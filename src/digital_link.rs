@@ -1,44 +1,13 @@
-//! GS1 Digital Link (labels.md §3, regulations.md §7): the `/01/<gtin14>[/10/<lot>]` paths
-//! a label's QR code opens, the linkset that lists a GTIN's links (RFC 9264), the
-//! resolver description and the `_redirects` rules for static hosts.
+//! GS1 Digital Link (labels.md §3, regulations.md §7): the linkset that lists a GTIN's
+//! links (RFC 9264), the resolver description and the `_redirects` rules for static
+//! hosts. The `/01/<gtin14>[/10/<lot>]` paths themselves are spelled in [`crate::url`].
 
 use crate::content::Product;
+use crate::url;
 use serde_json::{Value, json};
 
 /// GS1's web vocabulary: link types are `https://gs1.org/voc/<name>` (`gs1:<name>`).
 pub const GS1_VOC: &str = "https://gs1.org/voc/";
-
-/// Percent-encodes a key qualifier value for a URI path segment: everything outside
-/// RFC 3986's unreserved set. Lot codes are validated to a safe subset today; encoding
-/// anyway keeps URIs right if that subset ever widens to GS1's character set 82.
-pub fn encode_segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The site-relative folder of a GTIN's page (`01/<gtin14>/`) or of one of its lots
-/// (`01/<gtin14>/10/<lot>/`), for writing files. The lot is used as a folder name as
-/// is: lot codes are restricted to `[A-Za-z0-9._-]` and never `.` or `..`.
-pub fn path(gtin14: &str, lot: Option<&str>) -> String {
-    match lot {
-        None => format!("01/{gtin14}/"),
-        Some(l) => format!("01/{gtin14}/10/{}/", encode_segment(l)),
-    }
-}
-
-/// The GS1 Digital Link URI (no trailing slash, as GS1 writes it): what a label's QR
-/// encodes. `base_url` ends with `/`.
-pub fn uri(base_url: &str, gtin14: &str, lot: Option<&str>) -> String {
-    let p = path(gtin14, lot);
-    format!("{base_url}{}", p.trim_end_matches('/'))
-}
 
 /// What a product's linkset links to: its pages and its certificates in force.
 pub struct Links<'a> {
@@ -78,7 +47,10 @@ pub fn linkset(base_url: &str, l: &Links) -> Value {
     let name = &l.product.name;
     let mut contexts = Vec::new();
     let mut product = serde_json::Map::new();
-    product.insert("anchor".into(), uri(base_url, &l.gtin14, None).into());
+    product.insert(
+        "anchor".into(),
+        url::digital_link_uri(base_url, &l.gtin14, None).into(),
+    );
     let page = link(&l.page, name, "text/html", l.language);
     product.insert(default.clone(), json!([page.clone()]));
     product.insert(
@@ -100,7 +72,10 @@ pub fn linkset(base_url: &str, l: &Links) -> Value {
     contexts.push(Value::Object(product));
     for (lot, href) in &l.lots {
         let mut ctx = serde_json::Map::new();
-        ctx.insert("anchor".into(), uri(base_url, &l.gtin14, Some(lot)).into());
+        ctx.insert(
+            "anchor".into(),
+            url::digital_link_uri(base_url, &l.gtin14, Some(lot)).into(),
+        );
         let page = link(href, &format!("{name}, lot {lot}"), "text/html", l.language);
         ctx.insert(default.clone(), json!([page.clone()]));
         ctx.insert(pip.clone(), json!([page]));
@@ -138,12 +113,11 @@ pub fn redirects(base_path: &str, products: &[Product]) -> String {
     let mut rules: Vec<String> = Vec::new();
     for p in products {
         let Some(g) = p.gtin else { continue };
-        let full = g.as_gtin14();
+        let to = url::digital_link(&g.as_gtin14(), None).under(base_path);
         for short in g.short_forms() {
-            rules.push(format!("{base_path}01/{short} {base_path}01/{full}/ 301"));
-            rules.push(format!(
-                "{base_path}01/{short}/* {base_path}01/{full}/:splat 301"
-            ));
+            let from = url::digital_link(&short, None).under(base_path);
+            rules.push(format!("{} {to} 301", from.trim_end_matches('/')));
+            rules.push(format!("{from}* {to}:splat 301"));
         }
     }
     rules.sort();
@@ -152,31 +126,4 @@ pub fn redirects(base_path: &str, products: &[Product]) -> String {
         out.push('\n');
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uris_follow_gs1_shape() {
-        assert_eq!(
-            uri("https://x.example/", "09521234543213", Some("ABC123")),
-            "https://x.example/01/09521234543213/10/ABC123"
-        );
-        assert_eq!(
-            uri("https://x.example/certs/", "09521234543213", None),
-            "https://x.example/certs/01/09521234543213"
-        );
-        assert_eq!(
-            path("00614141000012", Some("2026-03A")),
-            "01/00614141000012/10/2026-03A/"
-        );
-    }
-
-    #[test]
-    fn reserved_characters_are_encoded() {
-        assert_eq!(encode_segment("A/B C%"), "A%2FB%20C%25");
-        assert_eq!(encode_segment("a.b_c-d~"), "a.b_c-d~");
-    }
 }

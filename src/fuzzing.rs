@@ -28,7 +28,7 @@ use crate::ident::{self, Market};
 use crate::ledger::{self, Ledger};
 use crate::plugins::{self, AttrType, AttrValue, Vocabulary, command};
 use crate::site::Site;
-use crate::{digital_link, report, scaffold, yaml};
+use crate::{report, scaffold, url, yaml};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs;
@@ -293,7 +293,7 @@ fn one_ident(s: &str) {
             assert_eq!(Gtin::parse(&short), Ok(g), "short form {short} of {s:?}");
         }
     }
-    let encoded = digital_link::encode_segment(s);
+    let encoded = url::encode_segment(s);
     assert!(
         encoded
             .bytes()
@@ -329,13 +329,14 @@ fn digital_link_of(gtin: &str, lot: &str) {
         return;
     };
     let g14 = g.as_gtin14();
-    let path = digital_link::path(&g14, Some(lot));
+    let path = url::digital_link(&g14, Some(lot));
+    let path = path.as_str();
     assert_eq!(path, format!("01/{g14}/10/{lot}/"));
     assert!(
         path.split('/').all(|seg| seg != "." && seg != ".."),
         "{path}"
     );
-    let uri = digital_link::uri("https://certs.example/sub/", &g14, Some(lot));
+    let uri = url::digital_link_uri("https://certs.example/sub/", &g14, Some(lot));
     assert_eq!(uri, format!("https://certs.example/sub/01/{g14}/10/{lot}"));
 }
 

@@ -635,7 +635,8 @@ pub enum Standing {
 impl Standing {
     /// The latest issued version is in force: the certificate is ready and issued (its
     /// content may have changed since). Blocked, withdrawn, retired and unissued ones
-    /// have no version in force, whatever was issued before.
+    /// have no version in force, whatever was issued before. Pages, twins, the lookup
+    /// and labels ask [`crate::register::Register`], which reads this.
     pub fn in_force(self) -> bool {
         matches!(self, Standing::Current | Standing::Changed)
     }
@@ -731,11 +732,12 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::certificate::{PartySnap, ProductId};
 
-    fn snapshot(number: &str, model: &str) -> Snapshot {
+    /// A certificate's content with what tests vary: its number and the product's model.
+    pub(crate) fn snapshot(number: &str, model: &str) -> Snapshot {
         let party = PartySnap {
             name: "P".into(),
             address: vec![],

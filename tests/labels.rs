@@ -420,10 +420,9 @@ fn every_layout_prints_a_sheet_of_its_size_and_a_scannable_label() {
                 "pdf",
             ],
         );
-        let sheet = fs::read(out.join(format!(
-            "labels/sheets/{name}-rainbow-stacker-2026-03A.pdf"
-        )))
-        .unwrap();
+        let sheet =
+            fs::read(out.join(format!("labels/sheets/{name}-rainbow-stacker-2026-03A.pdf")))
+                .unwrap();
         let sizes = page_sizes(&sheet);
         assert_eq!(sizes.len(), 1, "{name}");
         assert!(
@@ -608,6 +607,87 @@ fn the_product_page_shows_its_labels() {
     for s in srcs {
         assert!(out.join(s.trim_start_matches('/')).is_file());
     }
+}
+
+/// The caption of a product without a GTIN is a certificate number only when a version
+/// of it is in force: an issued one, kept while the records change (until `issue`), but
+/// never a certificate that is ready and not yet issued, which has no page to look up.
+#[test]
+fn a_label_prints_only_the_number_of_an_issued_certificate() {
+    // (caption, SVG) of one of the product's labels.
+    let caption = |root: &Path, product: &str, lot: &str| -> (String, String) {
+        let out = tempfile::tempdir().unwrap();
+        labels(root, out.path(), &["--product", product, "--format", "svg"]);
+        let svg =
+            fs::read_to_string(out.path().join(format!("labels/{product}/{lot}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let caption = doc
+            .descendants()
+            .find(|n| n.attribute("data-caption").is_some())
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_string();
+        (caption, svg)
+    };
+    const ROMPER: &str = "LO-ORGANIC-COTTON-ROMPER-US-CPC";
+    // Issued and current in the example.
+    assert_eq!(
+        caption(&repo(), "organic-cotton-romper", "K2604-ROM").0,
+        ROMPER
+    );
+
+    let site = example_copy();
+    // The romper's certificate is ready, but the ledger never issued it.
+    let lock = site.path().join("certificates.lock");
+    let ledger = fs::read_to_string(&lock).unwrap();
+    let kept: String = ledger
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{ROMPER} ")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(kept, ledger);
+    fs::write(&lock, kept).unwrap();
+    // The apron's record changed since its certificate was issued: v1 stays in force.
+    let apron = site.path().join("content/products/adult/linen-apron.yaml");
+    let text = fs::read_to_string(&apron).unwrap();
+    let changed = text.replace(
+        "name: Grown-Up Linen Apron",
+        "name: Grown-Up Linen Apron Plus",
+    );
+    assert_ne!(changed, text);
+    fs::write(&apron, changed).unwrap();
+    let check = check_json(site.path());
+    let unissued: Vec<&str> = check["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "unissued")
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        unissued
+            .iter()
+            .any(|m| m.contains(ROMPER) && m.contains("ready but not issued")),
+        "{unissued:?}"
+    );
+    assert!(
+        unissued
+            .iter()
+            .any(|m| m.contains("LO-LINEN-APRON-US-GCC") && m.contains("changed")),
+        "{unissued:?}"
+    );
+
+    let (text, svg) = caption(site.path(), "organic-cotton-romper", "K2604-ROM");
+    assert_eq!(text, "Model LO-RO-10");
+    assert!(
+        !svg.contains(ROMPER),
+        "a ready but unissued number is printed"
+    );
+    assert_eq!(
+        caption(site.path(), "linen-apron", "K2607-APR").0,
+        "LO-LINEN-APRON-US-GCC",
+        "the issued version stays in force while the record changes"
+    );
 }
 
 /// Label text is drawn by certpress (`label::text`), not by usvg: the PNG it gives must

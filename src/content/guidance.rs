@@ -294,7 +294,7 @@ fn resolve_link(
         return Ok(dest.to_string());
     }
     if let Some(rest) = dest.strip_prefix('/') {
-        return Ok(format!("{base_path}{rest}"));
+        return Ok(crate::url::SitePath::from_root(rest).under(base_path));
     }
     let (target, fragment) = match dest.split_once('#') {
         Some((t, f)) => (t, Some(f)),
@@ -336,8 +336,11 @@ fn resolve_link(
             format!("`{page}.md` has no heading with id `{f}`"),
             ANCHOR_HELP,
         )),
-        Some(f) => Ok(format!("{base_path}guidance/{page}/#{f}")),
-        None => Ok(format!("{base_path}guidance/{page}/")),
+        Some(f) => Ok(format!(
+            "{}#{f}",
+            crate::url::guidance(&page).under(base_path)
+        )),
+        None => Ok(crate::url::guidance(&page).under(base_path)),
     }
 }
 
@@ -366,7 +369,7 @@ fn resolve_image(dest: &str, file: &str, content_dir: &Path, base_path: &str) ->
     ))?;
     crate::source::asset(content_dir, &under_content)
         .map_err(|(code, message)| (code, message, HELP))?;
-    Ok(format!("{base_path}{under_content}"))
+    Ok(crate::url::asset(&under_content).under(base_path))
 }
 
 /// Resolves `.` and `..` without touching the disk; None when it climbs above the start.

@@ -16,6 +16,7 @@ use crate::assessment::Assessed;
 use crate::config::{LabelFormat, QrLevel};
 use crate::content::{Lot, Product};
 use crate::diagnostic::Diagnostic;
+use crate::register::Register;
 use crate::site::Site;
 use font::Fonts;
 use layout::Layout;
@@ -126,9 +127,17 @@ pub struct Job<'a> {
     pub lot: Option<&'a Lot>,
     /// What the QR code encodes.
     pub url: String,
-    /// Output path without extension: `labels/<id>/<lot>`, or `labels/<id>` for a
-    /// product without lots.
-    pub stem: String,
+}
+
+impl Job<'_> {
+    /// Where the label is written in the format of `extension`.
+    pub fn file(&self, extension: &str) -> crate::url::SitePath {
+        crate::url::label(
+            &self.product.id,
+            self.lot.map(|l| l.lot.as_str()),
+            extension,
+        )
+    }
 }
 
 /// The labels of `site`: one per lot, one per product without lots, optionally only
@@ -152,10 +161,9 @@ pub fn product_jobs<'a>(site: &Site, p: &'a Product) -> Vec<Job<'a>> {
             product: p,
             lot: None,
             url: match &gtin {
-                Some(g) => crate::digital_link::uri(base_url, g, None),
-                None => crate::render::view::product_url(base_url, &p.id),
+                Some(g) => crate::url::digital_link_uri(base_url, g, None),
+                None => crate::url::product(&p.id).under(base_url),
             },
-            stem: format!("labels/{}", p.id),
         }];
     }
     p.lots
@@ -165,14 +173,9 @@ pub fn product_jobs<'a>(site: &Site, p: &'a Product) -> Vec<Job<'a>> {
             lot: Some(l),
             // SPEC §8: the GS1 Digital Link URI when there is a GTIN, else the lot page.
             url: match &gtin {
-                Some(g) => crate::digital_link::uri(base_url, g, Some(&l.lot)),
-                None => crate::render::lot::lot_url(base_url, &p.id, &l.lot),
+                Some(g) => crate::url::digital_link_uri(base_url, g, Some(&l.lot)),
+                None => crate::url::lot(&p.id, &l.lot).under(base_url),
             },
-            stem: format!(
-                "labels/{}/{}",
-                p.id,
-                crate::digital_link::encode_segment(&l.lot)
-            ),
         })
         .collect()
 }
@@ -276,8 +279,13 @@ impl Printer {
     }
 
     /// The label's SVG.
-    pub fn svg(&self, assessed: &Assessed, job: &Job) -> Result<String, String> {
-        let cx = self.context(assessed, job)?;
+    pub fn svg(
+        &self,
+        assessed: &Assessed,
+        register: &Register,
+        job: &Job,
+    ) -> Result<String, String> {
+        let cx = self.context(assessed, register, job)?;
         self.tera
             .render(&format!("{}.svg", self.options.template), &cx)
             .map_err(|e| {
@@ -293,11 +301,11 @@ impl Printer {
             })
     }
 
-    /// The identifier under the code, for people who cannot scan: the GTIN, else a
-    /// certificate number, else the model.
-    pub fn caption(&self, assessed: &Assessed, job: &Job) -> String {
+    /// The identifier under the code, for people who cannot scan: the GTIN, else the
+    /// number of a certificate in force, else the model.
+    pub fn caption(&self, assessed: &Assessed, register: &Register, job: &Job) -> String {
         let p = job.product;
-        match (p.gtin, certificates(assessed, p).first()) {
+        match (p.gtin, register.numbers_in_force(assessed, &p.id).first()) {
             (Some(g), _) => format!("GTIN {}", g.as_gtin14()),
             (None, Some(n)) => n.to_string(),
             (None, None) => format!("Model {}", p.model),
@@ -339,7 +347,12 @@ impl Printer {
         Ok((marks, warnings))
     }
 
-    fn context(&self, assessed: &Assessed, job: &Job) -> Result<tera::Context, String> {
+    fn context(
+        &self,
+        assessed: &Assessed,
+        register: &Register,
+        job: &Job,
+    ) -> Result<tera::Context, String> {
         let o = &self.options;
         let l = o.layout;
         let code = qr::Code::encode(&job.url, o.level)?;
@@ -360,8 +373,10 @@ impl Printer {
         let qr_y = snap(QR_EDGE);
         let p = job.product;
         let gtin = p.gtin.map(|g| g.as_gtin14());
-        let certificates = certificates(assessed, p);
-        let caption_text = self.caption(assessed, job);
+        // A label shows only numbers with an issued version in force: never one that is
+        // blocked, or ready but not yet issued (it has no page to look it up on).
+        let certificates = register.numbers_in_force(assessed, &p.id);
+        let caption_text = self.caption(assessed, register, job);
         let caption = font::fit(
             &self.fonts.regular,
             &caption_text,
@@ -465,19 +480,6 @@ impl Printer {
         cx.insert("certificates", &certificates);
         Ok(cx)
     }
-}
-
-/// Numbers of the certificates the product holds now (a blocked one is never printed).
-fn certificates<'a>(assessed: &'a Assessed, p: &Product) -> Vec<&'a str> {
-    assessed
-        .by_product
-        .get(&p.id)
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a.certificate.as_ref())
-        .filter(|c| c.status == crate::assessment::Readiness::Ready)
-        .map(|c| c.number.as_str())
-        .collect()
 }
 
 #[derive(Serialize)]

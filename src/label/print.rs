@@ -9,6 +9,7 @@ use crate::assessment::Assessed;
 use crate::config::LabelFormat;
 use crate::diagnostic::Diagnostic;
 use crate::progress::Progress;
+use crate::register::Register;
 use crate::site::Site;
 use rayon::prelude::*;
 
@@ -20,20 +21,8 @@ pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> std::io::Result<()> + Sync);
 pub struct SheetRequest {
     pub start_at: u32,
     pub calibration: Calibration,
-    /// The sheet's path under the output folder (`labels/sheets/<layout>.pdf` for
-    /// every label, [`sheet_path`] for a part of them).
+    /// The sheet's path under the output folder ([`crate::url::sheet`]).
     pub path: String,
-}
-
-/// Where the sheet of a run goes (SPEC §9): `labels/sheets/<layout>.pdf` for every label;
-/// a run limited to a product, or a lot, names them, so it never replaces the full sheet.
-pub fn sheet_path(layout: &str, product: Option<&str>, lot: Option<&str>) -> String {
-    let mut stem = layout.to_string();
-    for part in [product, lot].into_iter().flatten() {
-        stem.push('-');
-        stem.push_str(part);
-    }
-    format!("labels/sheets/{stem}.pdf")
 }
 
 /// Prints `jobs` in the printer's formats, and the sheet, into `write`. Every label is
@@ -43,6 +32,7 @@ pub fn sheet_path(layout: &str, product: Option<&str>, lot: Option<&str>) -> Str
 pub fn print(
     site: &Site,
     assessed: &Assessed,
+    register: &Register,
     printer: &Printer,
     jobs: &[Job],
     sheet: Option<&SheetRequest>,
@@ -67,7 +57,9 @@ pub fn print(
     let drawn: Vec<Result<(String, Lettered), Diagnostic>> = jobs
         .par_iter()
         .map(|job| {
-            let svg = printer.svg(assessed, job).map_err(|m| fail(job, m))?;
+            let svg = printer
+                .svg(assessed, register, job)
+                .map_err(|m| fail(job, m))?;
             let lettered = text::split(&svg, &printer.fonts, w, h).map_err(|m| fail(job, m))?;
             Ok((svg, lettered))
         })
@@ -122,13 +114,13 @@ pub fn print(
                             ("pdf", pdf)
                         }
                         LabelFormat::Zpl => {
-                            let data =
-                                zpl_data(printer, assessed, job).map_err(|m| fail(job, m))?;
+                            let data = zpl_data(printer, assessed, register, job)
+                                .map_err(|m| fail(job, m))?;
                             let (z, _) = zpl::label(&data, o.dpi).map_err(|m| fail(job, m))?;
                             ("zpl", z.into_bytes())
                         }
                     };
-                    put(format!("{}.{extension}", job.stem), &bytes)?;
+                    put(job.file(extension).file(), &bytes)?;
                 }
                 Ok(())
             };
@@ -164,6 +156,7 @@ pub fn print(
 fn zpl_data<'a>(
     printer: &Printer,
     assessed: &'a Assessed,
+    register: &Register,
     job: &'a Job,
 ) -> Result<zpl::Data<'a>, String> {
     let p = job.product;
@@ -194,7 +187,7 @@ fn zpl_data<'a>(
         height_mm: printer.options.layout.label_h,
         url: &job.url,
         level: printer.options.level,
-        caption: printer.caption(assessed, job),
+        caption: printer.caption(assessed, register, job),
         lines,
     })
 }
@@ -205,6 +198,7 @@ fn zpl_data<'a>(
 pub fn for_build(
     site: &Site,
     assessed: &Assessed,
+    register: &Register,
     staging: &crate::output::Staging,
 ) -> Result<usize, Vec<Diagnostic>> {
     let options = super::Options::from_config(site).map_err(|d| vec![d])?;
@@ -219,13 +213,14 @@ pub fn for_build(
         .then_some(SheetRequest {
             start_at: 1,
             calibration,
-            path: sheet_path(options.layout.name, None, None),
+            path: crate::url::sheet(options.layout.name, None, None).file(),
         });
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
     let jobs = super::jobs(site, None, None);
     print(
         site,
         assessed,
+        register,
         &printer,
         &jobs,
         sheet.as_ref(),
@@ -276,6 +271,7 @@ fn config_error(message: String) -> Vec<Diagnostic> {
 pub fn run(
     site: &Site,
     assessed: &Assessed,
+    register: &Register,
     request: &Request,
     staging: &crate::output::Staging,
 ) -> Result<String, Vec<Diagnostic>> {
@@ -310,8 +306,7 @@ pub fn run(
             None,
         )
         .map_err(config_error)?;
-        // `.` keeps it apart from a product's sheet (`<layout>-<id>`: ids have no dot).
-        let path = format!("labels/sheets/{}.outline.pdf", layout.name);
+        let path = crate::url::outline_sheet(layout.name).file();
         write(&path, &pdf).map_err(|e| config_error(format!("cannot write {path}: {e}")))?;
         format!(
             "Wrote the outline test page of {} ({})",
@@ -329,15 +324,17 @@ pub fn run(
         let sheet_request = SheetRequest {
             start_at: request.start_at,
             calibration,
-            path: sheet_path(
+            path: crate::url::sheet(
                 layout.name,
                 request.product.as_deref(),
                 request.lot.as_deref(),
-            ),
+            )
+            .file(),
         };
         print(
             site,
             assessed,
+            register,
             &printer,
             &jobs,
             Some(&sheet_request),

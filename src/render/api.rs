@@ -6,8 +6,10 @@
 use crate::assessment::{Assessed, Assessment};
 use crate::content::{Party, Product, Status};
 use crate::date::iso;
-use crate::ledger::{Ledger, Review, Standing};
+use crate::ledger::Standing;
+use crate::register::Register;
 use crate::site::Site;
+use crate::url;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -25,12 +27,8 @@ pub const SCHEMAS: [(&str, &str); 3] = [
     ("search.schema.json", SEARCH_SCHEMA),
 ];
 
-pub fn product_path(id: &str) -> String {
-    format!("api/v1/products/{id}.json")
-}
-
 fn schema_url(base_url: &str, name: &str) -> String {
-    format!("{base_url}api/v1/schemas/{name}")
+    url::schema(name).under(base_url)
 }
 
 /// Pretty-printed with a final newline: the files are meant to be read and diffed too.
@@ -48,7 +46,7 @@ pub fn schemas(base_url: &str) -> Vec<(String, Vec<u8>)> {
             let mut schema: serde_json::Value =
                 serde_json::from_str(text).expect("bundled schemas are valid JSON");
             schema["$id"] = schema_url(base_url, name).into();
-            (format!("api/v1/schemas/{name}"), to_bytes(&schema))
+            (url::schema(name).file(), to_bytes(&schema))
         })
         .collect()
 }
@@ -172,41 +170,36 @@ pub struct ProductJson<'a> {
 
 fn certificates<'a>(
     assessments: &'a [Assessment],
-    ledger: &Ledger,
-    review: &Review,
+    register: &Register,
     base_url: &str,
 ) -> Vec<CertificateJson<'a>> {
     assessments
         .iter()
         .filter_map(|a| a.certificate.as_ref().map(|c| (a, c)))
         .map(|(a, c)| {
-            let standing = review
-                .standing
-                .get(&c.number)
-                .copied()
-                .unwrap_or(Standing::Unissued);
-            let versions = ledger.certificates.get(&c.number);
-            let valid = standing.in_force();
-            let in_force = valid.then(|| ledger.latest(&c.number)).flatten();
+            let entry = register.entry(&c.number);
             CertificateJson {
                 number: &c.number,
                 title: &c.title,
                 market: &a.market,
                 plugin: &a.plugin,
-                standing,
-                valid,
-                url: versions.map(|_| super::certificate::certificate_url(base_url, &c.number)),
-                versions: versions
-                    .into_iter()
-                    .flatten()
+                standing: entry.standing,
+                valid: entry.valid(),
+                url: entry
+                    .issued()
+                    .then(|| url::certificate(&c.number).under(base_url)),
+                versions: entry
+                    .versions
+                    .iter()
                     .map(|v| VersionJson {
                         version: v.version,
                         issued: iso(v.issued),
                         hash: v.hash.clone(),
-                        url: super::certificate::version_url(base_url, &c.number, v.version),
+                        url: url::certificate_version(&c.number, v.version).under(base_url),
                     })
                     .collect(),
-                lots: in_force
+                lots: entry
+                    .in_force
                     .map(|v| v.snapshot.lots.iter().map(|l| l.lot.clone()).collect())
                     .unwrap_or_default(),
             }
@@ -218,8 +211,7 @@ pub fn product<'a>(
     site: &Site,
     p: &'a Product,
     assessed: &'a Assessed,
-    ledger: &Ledger,
-    review: &Review,
+    register: &Register,
 ) -> ProductJson<'a> {
     let base_url = site.config.base_url.as_str();
     let gtin14 = p.gtin.map(|g| g.as_gtin14());
@@ -238,7 +230,7 @@ pub fn product<'a>(
         gtin: gtin14.clone(),
         sku: p.sku.as_deref(),
         description: p.description.as_deref(),
-        image: p.image.as_ref().map(|i| format!("{base_url}{i}")),
+        image: p.image.as_ref().map(|i| url::asset(i).under(base_url)),
         status: p.status,
         categories: &p.categories,
         age: p.age.map(|a| Age {
@@ -247,16 +239,11 @@ pub fn product<'a>(
         }),
         attributes: &p.attributes,
         markets: p.markets.iter().map(|m| m.code()).collect(),
-        url: super::view::product_url(base_url, &p.id),
+        url: url::product(&p.id).under(base_url),
         digital_link: gtin14
             .as_deref()
-            .map(|g| crate::digital_link::uri(base_url, g, None)),
-        linkset: gtin14.as_deref().map(|g| {
-            format!(
-                "{base_url}{}linkset.json",
-                crate::digital_link::path(g, None)
-            )
-        }),
+            .map(|g| url::digital_link_uri(base_url, g, None)),
+        linkset: gtin14.as_deref().map(|g| url::linkset(g).under(base_url)),
         manufacturer: PartyJson::new(&p.manufacturer),
         importers: p
             .importers
@@ -272,10 +259,10 @@ pub fn product<'a>(
                 made: l.made.to_string(),
                 place: &l.place,
                 factory: l.factory.as_deref().map(PartyJson::new),
-                url: super::lot::lot_url(base_url, &p.id, &l.lot),
+                url: url::lot(&p.id, &l.lot).under(base_url),
                 digital_link: gtin14
                     .as_deref()
-                    .map(|g| crate::digital_link::uri(base_url, g, Some(&l.lot))),
+                    .map(|g| url::digital_link_uri(base_url, g, Some(&l.lot))),
             })
             .collect(),
         evidence: p
@@ -289,12 +276,12 @@ pub fn product<'a>(
                 covers: &e.covers,
                 result: e.result,
                 lots: &e.lots,
-                file: e.file.as_ref().map(|f| format!("{base_url}{f}")),
+                file: e.file.as_ref().map(|f| url::asset(f).under(base_url)),
             })
             .collect(),
         declarations: &p.declarations,
         assessments,
-        certificates: certificates(assessments, ledger, review, base_url),
+        certificates: certificates(assessments, register, base_url),
     }
 }
 
@@ -324,7 +311,7 @@ pub fn links<'a>(
                     .map(|u| (format!("{} {}", c.title, c.number), u, c.lots.clone()))
             })
             .collect(),
-        json: format!("{}{}", site.config.base_url, product_path(&p.id)),
+        json: url::product_json(&p.id).under(site.config.base_url.as_str()),
         language: &site.config.language,
     }
 }
@@ -375,12 +362,7 @@ struct IndexPage<'a> {
 }
 
 /// `/api/v1/index.json`, plus `/api/v1/index/<n>.json` pages on a large site.
-pub fn index(
-    site: &Site,
-    assessed: &Assessed,
-    ledger: &Ledger,
-    review: &Review,
-) -> Vec<(String, Vec<u8>)> {
+pub fn index(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(String, Vec<u8>)> {
     let base_url = site.config.base_url.as_str();
     let entries: Vec<Entry> = site
         .content
@@ -396,9 +378,9 @@ pub fn index(
             status: p.status,
             markets: p.markets.iter().map(|m| m.code()).collect(),
             lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
-            certificates: in_force(assessed, ledger, review, &p.id),
-            url: super::view::product_url(base_url, &p.id),
-            json: format!("{base_url}{}", product_path(&p.id)),
+            certificates: register.numbers_in_force(assessed, &p.id),
+            url: url::product(&p.id).under(base_url),
+            json: url::product_json(&p.id).under(base_url),
         })
         .collect();
     let schema = schema_url(base_url, "index.schema.json");
@@ -407,14 +389,14 @@ pub fn index(
     let mut pages = Vec::new();
     if !one_page {
         for (i, chunk) in entries.chunks(INDEX_PAGE).enumerate() {
-            let path = format!("api/v1/index/{}.json", i + 1);
-            pages.push(format!("{base_url}{path}"));
+            let path = url::index_page(i + 1);
+            pages.push(path.under(base_url));
             let page = IndexPage {
                 schema: schema.clone(),
                 page: i + 1,
                 products: chunk,
             };
-            files.push((path, to_bytes(&page)));
+            files.push((path.file(), to_bytes(&page)));
         }
     }
     let index = Index {
@@ -426,29 +408,8 @@ pub fn index(
         count: entries.len(),
         products: one_page.then_some(&entries[..]),
         pages,
-        search: format!("{base_url}{}", super::search::MANIFEST),
+        search: url::search_manifest().under(base_url),
     };
-    files.push(("api/v1/index.json".into(), to_bytes(&index)));
+    files.push((url::index_json().file(), to_bytes(&index)));
     files
-}
-
-/// Numbers of the product's certificates that have an issued version in force.
-pub fn in_force<'a>(
-    assessed: &'a Assessed,
-    ledger: &Ledger,
-    review: &Review,
-    id: &str,
-) -> Vec<&'a str> {
-    assessed
-        .by_product
-        .get(id)
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a.certificate.as_ref())
-        .filter(|c| {
-            review.standing.get(&c.number).is_some_and(|s| s.in_force())
-                && ledger.latest(&c.number).is_some()
-        })
-        .map(|c| c.number.as_str())
-        .collect()
 }

@@ -4,16 +4,10 @@
 use crate::assessment::{Assessed, RequirementStatus};
 use crate::certificate::{LotSnap, PartySnap, Snapshot, TestSnap};
 use crate::date::{RecordDate, iso};
-use crate::ledger::{Ledger, Standing, Version};
+use crate::ledger::{Standing, Version};
+use crate::register::Entry;
+use crate::url;
 use serde::Serialize;
-
-pub fn certificate_url(base_path: &str, number: &str) -> String {
-    format!("{base_path}certificates/{number}/")
-}
-
-pub fn version_url(base_path: &str, number: &str, version: u32) -> String {
-    format!("{base_path}certificates/{number}/v{version}/")
-}
 
 #[derive(Serialize)]
 pub struct VersionLink {
@@ -112,21 +106,21 @@ fn test(t: &TestSnap) -> TestLine<'_> {
     }
 }
 
-/// The view of `shown`, one version of certificate `number` in the ledger.
+/// The view of `shown`, one version of certificate `number`, which `entry` holds.
 pub fn view<'a>(
-    ledger: &'a Ledger,
     number: &'a str,
     shown: &'a Version,
-    standing: Standing,
+    entry: &Entry<'a>,
     assessed: &'a Assessed,
     product_exists: bool,
     base_path: &str,
 ) -> CertificateView<'a> {
-    let versions = &ledger.certificates[number];
+    let versions = entry.versions;
     let first = &versions[0];
     let latest = versions.last().expect("a ledger entry has a version");
     let s: &Snapshot = &shown.snapshot;
     let superseded = shown.version < latest.version;
+    let standing = entry.standing;
     let gaps = if standing == Standing::Blocked {
         assessed
             .by_product
@@ -159,18 +153,22 @@ pub fn view<'a>(
                 version: v.version,
                 issued: RecordDate::Day(v.issued).display(),
                 issued_iso: iso(v.issued),
-                url: version_url(base_path, number, v.version),
+                url: url::certificate_version(number, v.version).under(base_path),
                 shown: v.version == shown.version,
             })
             .collect(),
-        latest_url: certificate_url(base_path, number),
+        latest_url: url::certificate(number).under(base_path),
         standing,
         superseded,
-        valid: !superseded && standing.in_force(),
+        valid: entry.is_in_force(shown.version),
         gaps,
         product: &s.product,
-        product_url: product_exists.then(|| super::view::product_url(base_path, &s.product.id)),
-        image_url: s.product.image.as_ref().map(|i| format!("{base_path}{i}")),
+        product_url: product_exists.then(|| url::product(&s.product.id).under(base_path)),
+        image_url: s
+            .product
+            .image
+            .as_ref()
+            .map(|i| url::asset(i).under(base_path)),
         rules: &s.rules,
         standards: &s.standards,
         certifier_role: &s.certifier_role,

@@ -5,16 +5,11 @@
 use crate::assessment::{Assessment, LabelText, RequirementStatus, Status};
 use crate::content::{Lot, Product};
 use crate::date::{RecordDate, iso};
-use crate::ledger::{Ledger, Review, Standing};
+use crate::ledger::Standing;
 use crate::plugins::rules::EvidenceKind;
+use crate::register::Register;
+use crate::url;
 use serde::Serialize;
-
-pub fn lot_url(base_path: &str, product: &str, lot: &str) -> String {
-    format!(
-        "{base_path}products/{product}/lots/{}/",
-        crate::digital_link::encode_segment(lot)
-    )
-}
 
 /// A market's certificate, seen from one lot.
 #[derive(Serialize)]
@@ -66,32 +61,24 @@ pub struct LotView<'a> {
 }
 
 /// The certificate in force for `number`, as it applies to `lot`.
-pub fn certificate<'a>(
-    ledger: &Ledger,
-    review: &Review,
+fn certificate<'a>(
+    register: &Register,
     title: &'a str,
     number: &'a str,
-    lot: Option<&str>,
+    lot: &str,
     base_path: &str,
 ) -> LotCertificate<'a> {
-    let standing = review
-        .standing
-        .get(number)
-        .copied()
-        .unwrap_or(Standing::Unissued);
-    // Only current and changed certificates have a version in force; a blocked one is
-    // never shown as valid, whatever was issued before.
-    let in_force = standing.in_force().then(|| ledger.latest(number)).flatten();
+    let entry = register.entry(number);
+    let in_force = entry.in_force;
     LotCertificate {
         title,
         number,
-        standing,
+        standing: entry.standing,
         version: in_force.map(|v| v.version),
         issued: in_force.map(|v| RecordDate::Day(v.issued).display()),
         issued_iso: in_force.map(|v| iso(v.issued)),
-        url: in_force.map(|_| super::certificate::certificate_url(base_path, number)),
-        covers_lot: in_force
-            .is_some_and(|v| lot.is_none_or(|l| v.snapshot.lots.iter().any(|s| s.lot == l))),
+        url: in_force.map(|_| url::certificate(number).under(base_path)),
+        covers_lot: entry.covers_lot(lot),
     }
 }
 
@@ -99,8 +86,7 @@ pub fn view<'a>(
     product: &'a Product,
     lot: &'a Lot,
     assessments: &'a [Assessment],
-    ledger: &Ledger,
-    review: &Review,
+    register: &Register,
     base_url: &str,
     base_path: &str,
 ) -> LotView<'a> {
@@ -109,16 +95,10 @@ pub fn view<'a>(
         .map(|a| LotMarket {
             market: &a.market,
             market_name: crate::ident::Market::parse(&a.market).map_or("", |m| m.name()),
-            certificate: a.certificate.as_ref().map(|c| {
-                certificate(
-                    ledger,
-                    review,
-                    &c.title,
-                    &c.number,
-                    Some(&lot.lot),
-                    base_path,
-                )
-            }),
+            certificate: a
+                .certificate
+                .as_ref()
+                .map(|c| certificate(register, &c.title, &c.number, &lot.lot, base_path)),
             gaps: a.gaps().collect(),
             tests: a
                 .requirements
@@ -141,10 +121,10 @@ pub fn view<'a>(
         made_iso: lot.made.to_string(),
         place: &lot.place,
         factory: lot.factory.as_deref().map(super::view::PartyView::new),
-        url: lot_url(base_path, &product.id, &lot.lot),
+        url: url::lot(&product.id, &lot.lot).under(base_path),
         digital_link: product
             .gtin
-            .map(|g| crate::digital_link::uri(base_url, &g.as_gtin14(), Some(&lot.lot))),
+            .map(|g| url::digital_link_uri(base_url, &g.as_gtin14(), Some(&lot.lot))),
         markets,
     }
 }

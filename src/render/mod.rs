@@ -14,6 +14,7 @@ use crate::output::Staging;
 use crate::progress::Progress;
 use crate::site::Site;
 use crate::theme::Theme;
+use crate::url::{self, SitePath};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,10 +36,31 @@ enum Job<'a> {
     },
 }
 
+impl Job<'_> {
+    /// Where the page is published.
+    fn path(&self) -> SitePath {
+        match self {
+            Job::Home => url::home(),
+            Job::Product(p) => url::product(&p.id),
+            Job::Lot(p, l) => url::lot(&p.id, &l.lot),
+            Job::GuidanceIndex => url::guidance_index(),
+            Job::Guidance(g) => url::guidance(&g.path),
+            Job::NotFound => url::not_found(),
+            Job::Certificate {
+                number,
+                version: None,
+            } => url::certificate(number),
+            Job::Certificate {
+                number,
+                version: Some(v),
+            } => url::certificate_version(number, v.version),
+        }
+    }
+}
+
 /// What the certificate pages are rendered from.
 struct Issuance<'a> {
-    ledger: &'a crate::ledger::Ledger,
-    review: &'a crate::ledger::Review,
+    register: crate::register::Register<'a>,
     /// The products that exist, for certificate pages to link back to (looked up once
     /// per certificate page, so a set, not a scan).
     product_ids: std::collections::HashSet<&'a str>,
@@ -58,8 +80,7 @@ pub struct Rendered {
 pub fn render(
     site: &Site,
     assessed: &crate::assessment::Assessed,
-    ledger: &crate::ledger::Ledger,
-    review: &crate::ledger::Review,
+    register: &crate::register::Register,
     theme: &mut Theme,
     staging: &Staging,
 ) -> Result<Rendered, Vec<Diagnostic>> {
@@ -70,8 +91,8 @@ pub fn render(
         globals.insert(
             "nav",
             &NavView {
-                home_url: base.to_string(),
-                guidance_url: format!("{base}guidance/"),
+                home_url: url::home().under(base),
+                guidance_url: url::guidance_index().under(base),
             },
         );
     }
@@ -87,7 +108,7 @@ pub fn render(
     );
     jobs.extend(site.content.guidance.iter().map(Job::Guidance));
     // Every certificate the ledger holds, and every version of it, kept forever.
-    for (number, versions) in &ledger.certificates {
+    for (number, versions) in &register.ledger().certificates {
         jobs.push(Job::Certificate {
             number,
             version: None,
@@ -104,8 +125,7 @@ pub fn render(
         .map(|p| p.id.as_str())
         .collect();
     let issuance = Issuance {
-        ledger,
-        review,
+        register: *register,
         product_ids,
     };
 
@@ -177,35 +197,27 @@ fn data_files(
     let mut files: Vec<(String, Vec<u8>)> = products
         .par_iter()
         .flat_map_iter(|p| {
-            let twin = api::product(site, p, assessed, issuance.ledger, issuance.review);
-            let mut out = vec![(api::product_path(&p.id), api::to_bytes(&twin))];
+            let twin = api::product(site, p, assessed, &issuance.register);
+            let mut out = vec![(url::product_json(&p.id).file(), api::to_bytes(&twin))];
             if let Some(g) = p.gtin {
                 let links = api::links(site, p, &twin);
                 out.push((
-                    format!(
-                        "{}linkset.json",
-                        crate::digital_link::path(&g.as_gtin14(), None)
-                    ),
+                    url::linkset(&g.as_gtin14()).file(),
                     api::to_bytes(&crate::digital_link::linkset(base_url, &links)),
                 ));
             }
             out
         })
         .collect();
-    files.extend(api::index(site, assessed, issuance.ledger, issuance.review));
-    files.extend(search::files(
-        site,
-        assessed,
-        issuance.ledger,
-        issuance.review,
-    ));
+    files.extend(api::index(site, assessed, &issuance.register));
+    files.extend(search::files(site, assessed, &issuance.register));
     files.extend(api::schemas(base_url));
     files.push((
-        ".well-known/gs1resolver".into(),
+        url::resolver().file(),
         api::to_bytes(&crate::digital_link::resolver(&site.config.title, base_url)),
     ));
     files.push((
-        "_redirects".into(),
+        url::redirects().file(),
         crate::digital_link::redirects(base_path, products).into_bytes(),
     ));
     let urls: Vec<String> = jobs.iter().filter_map(|j| canonical(site, j)).collect();
@@ -216,20 +228,13 @@ fn data_files(
 /// The absolute URL a page is listed under in the sitemap: pages that are their own
 /// canonical, not earlier certificate versions or the 404 page.
 fn canonical(site: &Site, job: &Job) -> Option<String> {
-    let base = site.config.base_url.as_str();
-    let path = match job {
-        Job::Home => String::new(),
-        Job::Product(p) => format!("products/{}/", p.id),
-        Job::Lot(p, l) => lot::lot_url("/", &p.id, &l.lot)[1..].to_string(),
-        Job::GuidanceIndex => "guidance/".into(),
-        Job::Guidance(g) => format!("guidance/{}/", g.path),
+    match job {
         Job::Certificate {
-            number,
-            version: None,
-        } => format!("certificates/{number}/"),
-        Job::Certificate { .. } | Job::NotFound => return None,
-    };
-    Some(format!("{base}{path}"))
+            version: Some(_), ..
+        }
+        | Job::NotFound => None,
+        _ => Some(job.path().under(site.config.base_url.as_str())),
+    }
 }
 
 /// The template, output path and context of a page.
@@ -240,10 +245,15 @@ fn page<'a>(
     job: &'a Job,
 ) -> (&'a str, Vec<String>, Context) {
     let base = site.config.base_path();
+    let path = job.path();
     let mut cx = Context::new();
-    match job {
+    let mut paths = vec![path.file()];
+    let template = match job {
         Job::Home => {
-            cx.insert("page", &PageView::new(site, "home", &site.config.title, ""));
+            cx.insert(
+                "page",
+                &PageView::new(site, "home", &site.config.title, &path),
+            );
             let mut products: Vec<ProductSummary> = site
                 .content
                 .products
@@ -253,11 +263,10 @@ fn page<'a>(
             // People scan a list by name; the id breaks ties so the order is total.
             products.sort_by(|a, b| (a.name, a.id).cmp(&(b.name, b.id)));
             cx.insert("products", &products);
-            cx.insert("index_url", &format!("{base}{}", search::MANIFEST));
-            ("index.html", vec!["index.html".into()], cx)
+            cx.insert("index_url", &url::search_manifest().under(base));
+            "index.html"
         }
         Job::Product(p) => {
-            let path = format!("products/{}/", p.id);
             cx.insert("page", &PageView::new(site, "product", &p.name, &path));
             cx.insert("product", &ProductView::new(p, &site.vocabulary, base));
             let assessments = assessed
@@ -282,48 +291,23 @@ fn page<'a>(
             let issued: std::collections::BTreeMap<&str, String> = assessments
                 .iter()
                 .filter_map(|a| a.certificate.as_ref())
-                // Current and changed certificates have a latest issued version.
-                .filter(|c| {
-                    issuance
-                        .review
-                        .standing
-                        .get(&c.number)
-                        .is_some_and(|s| s.in_force())
-                })
-                .map(|c| {
-                    (
-                        c.number.as_str(),
-                        certificate::certificate_url(base, &c.number),
-                    )
-                })
+                .filter(|c| issuance.register.entry(&c.number).valid())
+                .map(|c| (c.number.as_str(), url::certificate(&c.number).under(base)))
                 .collect();
             cx.insert("issued", &issued);
             cx.insert("labels", &view::labels(site, p));
-            let mut paths = vec![format!("{path}index.html")];
             // The GS1 Digital Link path is a copy with the same canonical link: a phone
             // that scans a label lands on the page without a redirect hop.
             if let Some(g) = p.gtin {
                 let gtin14 = g.as_gtin14();
-                paths.push(format!(
-                    "{}index.html",
-                    crate::digital_link::path(&gtin14, None)
-                ));
-                cx.insert(
-                    "linkset_url",
-                    &format!(
-                        "{base}{}linkset.json",
-                        crate::digital_link::path(&gtin14, None)
-                    ),
-                );
+                paths.push(url::digital_link(&gtin14, None).file());
+                cx.insert("linkset_url", &url::linkset(&gtin14).under(base));
             }
-            ("product.html", paths, cx)
+            "product.html"
         }
         Job::Lot(p, l) => {
-            let url = lot::lot_url(base, &p.id, &l.lot);
             let title = format!("{} — lot {}", p.name, l.lot);
-            let mut pv = PageView::new(site, "lot", title, &url[base.len()..]);
-            pv.url = url.clone();
-            cx.insert("page", &pv);
+            cx.insert("page", &PageView::new(site, "lot", title, &path));
             cx.insert("product", &view::ProductSummary::new(p, base));
             let assessments = assessed
                 .by_product
@@ -335,100 +319,62 @@ fn page<'a>(
                     p,
                     l,
                     assessments,
-                    issuance.ledger,
-                    issuance.review,
+                    &issuance.register,
                     site.config.base_url.as_str(),
                     base,
                 ),
             );
-            let mut paths = vec![format!("{}index.html", &url[base.len()..])];
             if let Some(g) = p.gtin {
                 let gtin14 = g.as_gtin14();
-                paths.push(format!(
-                    "{}index.html",
-                    crate::digital_link::path(&gtin14, Some(&l.lot))
-                ));
-                cx.insert(
-                    "linkset_url",
-                    &format!(
-                        "{base}{}linkset.json",
-                        crate::digital_link::path(&gtin14, None)
-                    ),
-                );
+                paths.push(url::digital_link(&gtin14, Some(&l.lot)).file());
+                cx.insert("linkset_url", &url::linkset(&gtin14).under(base));
             }
-            ("lot.html", paths, cx)
+            "lot.html"
         }
         Job::GuidanceIndex => {
             cx.insert(
                 "page",
-                &PageView::new(site, "guidance-index", "Guidance", "guidance/"),
+                &PageView::new(site, "guidance-index", "Guidance", &path),
             );
             cx.insert(
                 "groups",
                 &view::guidance_groups(&site.content.guidance, base),
             );
-            (
-                "guidance_index.html",
-                vec!["guidance/index.html".into()],
-                cx,
-            )
+            "guidance_index.html"
         }
         Job::Guidance(g) => {
-            let path = format!("guidance/{}/", g.path);
             cx.insert("page", &PageView::new(site, "guidance", &g.title, &path));
             cx.insert("guidance", &GuidanceView::new(g));
-            ("guidance.html", vec![format!("{path}index.html")], cx)
+            "guidance.html"
         }
         Job::Certificate { number, version } => {
-            let latest = issuance
-                .ledger
-                .latest(number)
+            let entry = issuance.register.entry(number);
+            let shown = version
+                .or(entry.versions.last())
                 .expect("listed from the ledger");
-            let shown = version.unwrap_or(latest);
-            let standing = issuance
-                .review
-                .standing
-                .get(*number)
-                .copied()
-                .unwrap_or(crate::ledger::Standing::Retired);
             let product_exists = issuance
                 .product_ids
                 .contains(shown.snapshot.product.id.as_str());
-            let path = match version {
-                None => format!("certificates/{number}/"),
-                Some(v) => format!("certificates/{number}/v{}/", v.version),
-            };
             let title = format!("{} {number}", shown.snapshot.title);
             let mut pv = PageView::new(site, "certificate", title, &path);
             // Every version page names the certificate's own page as canonical.
-            pv.canonical = format!("{}certificates/{number}/", site.config.base_url);
+            pv.canonical = url::certificate(number).under(site.config.base_url.as_str());
             cx.insert("page", &pv);
             cx.insert(
                 "certificate",
-                &certificate::view(
-                    issuance.ledger,
-                    number,
-                    shown,
-                    standing,
-                    assessed,
-                    product_exists,
-                    base,
-                ),
+                &certificate::view(number, shown, &entry, assessed, product_exists, base),
             );
-            (
-                shown.snapshot.template.as_str(),
-                vec![format!("{path}index.html")],
-                cx,
-            )
+            shown.snapshot.template.as_str()
         }
         Job::NotFound => {
             cx.insert(
                 "page",
-                &PageView::new(site, "not-found", "Page not found", "404.html"),
+                &PageView::new(site, "not-found", "Page not found", &path),
             );
-            ("404.html", vec!["404.html".into()], cx)
+            "404.html"
         }
-    }
+    };
+    (template, paths, cx)
 }
 
 /// Copies the theme's static files to `/static/` and `content/assets/` to `/assets/`.
@@ -436,14 +382,15 @@ fn copy_files(site: &Site, theme: &Theme, staging: &Staging) -> Result<usize, Ve
     let mut files: Vec<(PathBuf, String)> = theme
         .static_files
         .iter()
-        .map(|(p, rel)| (p.clone(), format!("static/{rel}")))
+        .map(|(p, rel)| (p.clone(), url::theme_static(rel).file()))
         .collect();
     // Walk problems under content/assets were reported when the site loaded.
-    let assets = site.root.join("content").join("assets");
-    let (asset_files, _) = crate::source::walk(&site.root, &assets, None);
+    let content = site.root.join("content");
+    let (asset_files, _) = crate::source::walk(&site.root, &content.join("assets"), None);
     files.extend(asset_files.into_iter().map(|p| {
-        let rel = crate::source::relative(&assets, &p);
-        (p, format!("assets/{rel}"))
+        // Relative to content/, as records refer to assets (`assets/...`).
+        let reference = crate::source::relative(&content, &p);
+        (p, url::asset(&reference).file())
     }));
     let errors: Vec<Diagnostic> = files
         .par_iter()

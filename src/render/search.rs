@@ -9,13 +9,12 @@
 //! `lookup.js` implements exactly this).
 
 use crate::assessment::Assessed;
-use crate::ledger::{Ledger, Review};
+use crate::register::Register;
 use crate::site::Site;
+use crate::url;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Where the shard list is published (the home page reads it).
-pub const MANIFEST: &str = "api/v1/search/shards.json";
 /// Hits in one shard before it splits.
 const SHARD_HITS: usize = 500;
 /// Products listed under one term; beyond this a term says `more` and the lookup asks
@@ -120,12 +119,7 @@ struct Manifest {
 }
 
 /// Every (term, hit) of the site, sorted by term.
-fn postings(
-    site: &Site,
-    assessed: &Assessed,
-    ledger: &Ledger,
-    review: &Review,
-) -> BTreeMap<String, Vec<Hit>> {
+fn postings(site: &Site, assessed: &Assessed, register: &Register) -> BTreeMap<String, Vec<Hit>> {
     let base = site.config.base_path();
     let mut map: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
     for (i, p) in site.content.products.iter().enumerate() {
@@ -155,12 +149,12 @@ fn postings(
             add(normalise(s), Field::Sku, None);
         }
         for l in &p.lots {
-            let url = super::lot::lot_url(base, &p.id, &l.lot);
-            add(normalise(&l.lot), Field::Lot, Some((&l.lot, url)));
+            let href = url::lot(&p.id, &l.lot).under(base);
+            add(normalise(&l.lot), Field::Lot, Some((&l.lot, href)));
         }
-        for n in super::api::in_force(assessed, ledger, review, &p.id) {
-            let url = super::certificate::certificate_url(base, n);
-            add(normalise(n), Field::Certificate, Some((n, url)));
+        for n in register.numbers_in_force(assessed, &p.id) {
+            let href = url::certificate(n).under(base);
+            add(normalise(n), Field::Certificate, Some((n, href)));
         }
     }
     for hits in map.values_mut() {
@@ -214,16 +208,11 @@ fn file_name(prefix: &str, exact: bool) -> String {
 }
 
 /// The manifest and every shard.
-pub fn files(
-    site: &Site,
-    assessed: &Assessed,
-    ledger: &Ledger,
-    review: &Review,
-) -> Vec<(String, Vec<u8>)> {
+pub fn files(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(String, Vec<u8>)> {
     let base_url = site.config.base_url.as_str();
     let base = site.config.base_path();
-    let schema = format!("{base_url}api/v1/schemas/search.schema.json");
-    let map = postings(site, assessed, ledger, review);
+    let schema = url::schema("search.schema.json").under(base_url);
+    let map = postings(site, assessed, register);
     let sorted: Vec<(&String, &Vec<Hit>)> = map.iter().collect();
     let mut leaves = Vec::new();
     split(String::new(), &sorted, SHARD_HITS, &mut leaves);
@@ -232,7 +221,7 @@ pub fn files(
     let (mut shards, mut exacts) = (Vec::new(), Vec::new());
     for (prefix, exact, terms) in &leaves {
         let name = file_name(prefix, *exact);
-        let path = format!("api/v1/search/{name}");
+        let path = url::search_file(&name).file();
         if *exact { &mut exacts } else { &mut shards }.push(prefix.clone());
         // Products this shard mentions, numbered locally in order of first mention.
         let mut local: BTreeMap<usize, usize> = BTreeMap::new();
@@ -255,7 +244,7 @@ pub fn files(
                                 brand: p.brand.as_deref(),
                                 model: &p.model,
                                 gtin: p.gtin.map(|g| g.as_gtin14()),
-                                url: super::view::product_url(base, &p.id),
+                                url: url::product(&p.id).under(base),
                             });
                             next
                         });
@@ -279,12 +268,12 @@ pub fn files(
     let manifest = Manifest {
         schema,
         term_hits: TERM_HITS,
-        path: format!("{base}api/v1/search/"),
+        path: url::search_folder().under(base),
         shards,
         exact: exacts,
     };
     files.push((
-        MANIFEST.to_string(),
+        url::search_manifest().file(),
         serde_json::to_vec(&manifest).expect("plain data"),
     ));
     files

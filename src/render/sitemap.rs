@@ -1,6 +1,8 @@
 //! `sitemap.xml` (a sitemap index over numbered files beyond 50,000 URLs, the protocol's
 //! limit per file) and `robots.txt` pointing at it.
 
+use crate::url;
+
 /// URLs per sitemap file (sitemaps.org protocol).
 const PER_FILE: usize = 50_000;
 
@@ -33,25 +35,29 @@ pub fn files(base_url: &str, urls: &[String]) -> Vec<(String, Vec<u8>)> {
     urls.dedup();
     let mut files = Vec::new();
     if urls.len() <= PER_FILE {
-        files.push(("sitemap.xml".to_string(), urlset(&urls)));
+        files.push((url::sitemap().file(), urlset(&urls)));
     } else {
         let mut index = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
         );
         for (i, chunk) in urls.chunks(PER_FILE).enumerate() {
-            let name = format!("sitemap-{}.xml", i + 1);
+            let page = url::sitemap_page(i + 1);
             index.push_str(&format!(
                 "  <sitemap><loc>{}</loc></sitemap>\n",
-                escape(&format!("{base_url}{name}"))
+                escape(&page.under(base_url))
             ));
-            files.push((name, urlset(chunk)));
+            files.push((page.file(), urlset(chunk)));
         }
         index.push_str("</sitemapindex>\n");
-        files.push(("sitemap.xml".to_string(), index.into_bytes()));
+        files.push((url::sitemap().file(), index.into_bytes()));
     }
     files.push((
-        "robots.txt".to_string(),
-        format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}sitemap.xml\n").into_bytes(),
+        url::robots().file(),
+        format!(
+            "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+            url::sitemap().under(base_url)
+        )
+        .into_bytes(),
     ));
     files
 }

@@ -5,6 +5,7 @@ use crate::content::{GuidancePage, Party, Product, Status};
 use crate::date::iso;
 use crate::plugins::{AttrValue, Vocabulary};
 use crate::site::Site;
+use crate::url::{self, SitePath};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -41,13 +42,13 @@ pub struct PageView {
 }
 
 impl PageView {
-    /// `path` is relative to the site root, e.g. `products/x/` (empty for the home page).
-    pub fn new(site: &Site, kind: &'static str, title: impl Into<String>, path: &str) -> Self {
+    /// The page at `path`, its own canonical.
+    pub fn new(site: &Site, kind: &'static str, title: impl Into<String>, path: &SitePath) -> Self {
         PageView {
             kind,
             title: title.into(),
-            url: format!("{}{path}", site.config.base_path()),
-            canonical: format!("{}{path}", site.config.base_url),
+            url: path.under(site.config.base_path()),
+            canonical: path.under(site.config.base_url.as_str()),
         }
     }
 }
@@ -75,10 +76,6 @@ pub struct ProductSummary<'a> {
     pub withdrawn: bool,
 }
 
-pub fn product_url(base_path: &str, id: &str) -> String {
-    format!("{base_path}products/{id}/")
-}
-
 impl<'a> ProductSummary<'a> {
     pub fn new(p: &'a Product, base_path: &str) -> Self {
         ProductSummary {
@@ -88,8 +85,8 @@ impl<'a> ProductSummary<'a> {
             model: &p.model,
             gtin: p.gtin.map(|g| g.as_gtin14()),
             sku: p.sku.as_deref(),
-            url: product_url(base_path, &p.id),
-            image_url: p.image.as_ref().map(|i| format!("{base_path}{i}")),
+            url: url::product(&p.id).under(base_path),
+            image_url: p.image.as_ref().map(|i| url::asset(i).under(base_path)),
             markets: p.markets.iter().map(|m| m.code()).collect(),
             categories: &p.categories,
             lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
@@ -239,8 +236,8 @@ impl<'a> ProductView<'a> {
             model: &p.model,
             gtin: p.gtin.map(|g| g.as_gtin14()),
             sku: p.sku.as_deref(),
-            url: product_url(base_path, &p.id),
-            image_url: p.image.as_ref().map(|i| format!("{base_path}{i}")),
+            url: url::product(&p.id).under(base_path),
+            image_url: p.image.as_ref().map(|i| url::asset(i).under(base_path)),
             status: p.status,
             withdrawn: p.status == Status::Withdrawn,
             description: p.description.as_deref(),
@@ -292,7 +289,7 @@ impl<'a> ProductView<'a> {
                 .iter()
                 .map(|l| LotView {
                     lot: &l.lot,
-                    url: super::lot::lot_url(base_path, &p.id, &l.lot),
+                    url: url::lot(&p.id, &l.lot).under(base_path),
                     made: l.made.display(),
                     made_iso: l.made.to_string(),
                     place: &l.place,
@@ -312,7 +309,7 @@ impl<'a> ProductView<'a> {
                     result: e.result,
                     lots: &e.lots,
                     all_lots: e.lots.is_empty(),
-                    file_url: e.file.as_ref().map(|f| format!("{base_path}{f}")),
+                    file_url: e.file.as_ref().map(|f| url::asset(f).under(base_path)),
                 })
                 .collect(),
             declarations: p
@@ -342,10 +339,6 @@ pub struct GuidanceGroup<'a> {
     pub pages: Vec<GuidanceLink<'a>>,
 }
 
-pub fn guidance_url(base_path: &str, page: &GuidancePage) -> String {
-    format!("{base_path}guidance/{}/", page.path)
-}
-
 /// Guidance pages grouped by jurisdiction (general pages first), each group ordered by
 /// weight, then title.
 pub fn guidance_groups<'a>(pages: &'a [GuidancePage], base_path: &str) -> Vec<GuidanceGroup<'a>> {
@@ -371,7 +364,7 @@ pub fn guidance_groups<'a>(pages: &'a [GuidancePage], base_path: &str) -> Vec<Gu
         let j = p.jurisdiction.as_deref().unwrap_or("General");
         let link = GuidanceLink {
             title: &p.title,
-            url: guidance_url(base_path, p),
+            url: url::guidance(&p.path).under(base_path),
             summary: p.summary.as_deref(),
         };
         match groups.last_mut() {
@@ -465,7 +458,7 @@ pub fn labels(site: &Site, p: &Product) -> Vec<LabelLink> {
     crate::label::product_jobs(site, p)
         .into_iter()
         .map(|job| {
-            let url = |ext: &str| format!("{base}{}.{ext}", job.stem);
+            let href = |ext: &str| job.file(ext).under(base);
             let files: Vec<(&'static str, String)> = formats
                 .iter()
                 .map(|f| {
@@ -475,7 +468,7 @@ pub fn labels(site: &Site, p: &Product) -> Vec<LabelLink> {
                         LabelFormat::Pdf => "pdf",
                         LabelFormat::Zpl => "zpl",
                     };
-                    (ext, url(ext))
+                    (ext, href(ext))
                 })
                 .collect();
             let image_url = ["svg", "png"]
