@@ -4,28 +4,22 @@
 
 mod common;
 
+use common::site_test::{SiteTest, check_site};
 use common::*;
 use serde_json::Value;
 use std::fs;
 
-/// The invalid-case base site plus `products` (file name → YAML), checked as JSON.
+/// The invalid-case base site plus an ISO-only lab and `products` (file name → YAML),
+/// checked in-process as `check --json` would.
 fn assess(products: &[(&str, String)]) -> Value {
-    let dir = base_site();
-    fs::write(
-        dir.path().join("content/parties/iso-lab.yaml"),
+    let mut site = SiteTest::invalid_base().with_shipped_plugins().party(
+        "iso-lab",
         "id: iso-lab\nkind: lab\nname: ISO-only Lab\naccreditations: { iso17025: \"L9\" }\n",
-    )
-    .unwrap();
+    );
     for (name, yaml) in products {
-        fs::write(
-            dir.path()
-                .join("content/products")
-                .join(format!("{name}.yaml")),
-            yaml,
-        )
-        .unwrap();
+        site = site.product(name, yaml);
     }
-    check_json(dir.path())
+    site.check_clean()
 }
 
 /// A US children's product record.
@@ -308,7 +302,7 @@ fn example_site_assessments_snapshot() {
     // The example site's outcome per product and market: the certificate and its status,
     // every applicable requirement with its status, and the marks. Regenerate with
     // CERTPRESS_BLESS=1 after a deliberate change, and review the diff.
-    let json = check_json(&repo());
+    let json = check_site(&repo(), true).clean();
     let mut lines = Vec::new();
     for p in json["products"].as_array().unwrap() {
         for a in p["assessments"].as_array().unwrap() {
@@ -360,19 +354,17 @@ fn example_site_assessments_snapshot() {
 fn record_evidence_judges_the_record_itself() {
     // A throwaway pack: an importer established in the US, from a manufacturer in
     // China. Exercises the importers map, party countries and `evidence: record`.
-    let dir = base_site();
-    fs::create_dir_all(dir.path().join("plugins/zz-operators")).unwrap();
-    fs::write(
-        dir.path().join("plugins/zz-operators/plugin.yaml"),
-        "id: zz-operators\nname: Operators\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: local-importer\n    cite: X\n    title: Importer established in the US\n    evidence: record\n    satisfied_when: \"has(product.importers.US) && has(product.importers.US.country) && product.importers.US.country == 'US' && product.manufacturer.country == 'CN'\"\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("content/products/no-importer.yaml"),
-        "id: no-importer\nname: N\nmodel: N\nmarkets: [US]\nmanufacturer: maker\n",
-    )
-    .unwrap();
-    let json = check_json(dir.path());
+    let json = SiteTest::invalid_base()
+        .with_shipped_plugins()
+        .plugin(
+            "zz-operators",
+            "id: zz-operators\nname: Operators\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: local-importer\n    cite: X\n    title: Importer established in the US\n    evidence: record\n    satisfied_when: \"has(product.importers.US) && has(product.importers.US.country) && product.importers.US.country == 'US' && product.manufacturer.country == 'CN'\"\n",
+        )
+        .product(
+            "no-importer",
+            "id: no-importer\nname: N\nmodel: N\nmarkets: [US]\nmanufacturer: maker\n",
+        )
+        .check_clean();
     let find = |id: &str| {
         let p = json["products"]
             .as_array()
@@ -444,4 +436,23 @@ fn plugins_lists_rules_and_vocabulary() {
     assert!(text.contains("certificates: us-cpc, us-gcc"), "{text}");
     assert!(text.contains("small_parts"), "{text}");
     assert!(text.contains("tracking-label"), "{text}");
+}
+
+#[test]
+fn a_site_with_one_short_pack_and_one_product() {
+    // The builder's smallest site: no shipped pack, so only this one judges the record.
+    let json = SiteTest::new()
+        .plugin(
+            "zz-one",
+            "id: zz-one\nname: One\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: has-model\n    cite: X\n    title: Has a model number\n    evidence: record\n    satisfied_when: \"product.model == 'M-1'\"\n",
+        )
+        .product(
+            "duck",
+            "id: duck\nname: Duck\nmodel: M-1\nmarkets: [US]\nmanufacturer: maker\n",
+        )
+        .check_clean();
+    let a = &json["products"][0]["assessments"];
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a:#}");
+    assert_eq!(a[0]["plugin"], "zz-one");
+    assert_eq!(a[0]["requirements"][0]["status"], "satisfied");
 }

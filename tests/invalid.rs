@@ -1,19 +1,29 @@
 //! Every defect SPEC §10 lists, one site each under tests/invalid/<case>/: the shared
 //! `_base` site with the case's files laid over it. Each case's expect.json names the
 //! exit code and the diagnostics (code, file, line, and column where given) that
-//! `check --json` must report.
+//! `check --json` must report. The cases are checked in-process (tests/common/site_test.rs);
+//! one test runs a few of them through the binary and expects the same answers.
 
 mod common;
 
+use common::site_test::{Checked, SiteTest, check_site};
 use common::*;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
 
+/// The base site with the shipped plugins and theme, and `case`'s files laid over it.
+fn case_test(case: &Path) -> SiteTest {
+    SiteTest::invalid_base()
+        .with_shipped_plugins()
+        .with_shipped_theme()
+        .overlay(case, &["expect.json"])
+}
+
+/// The same site in a temporary folder, for a test that adds to it on disk.
 fn case_site(case: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let base = repo().join("tests/invalid/_base");
-    copy_dir(&base, dir.path());
+    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
     copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
     copy_dir(&repo().join("themes"), &dir.path().join("themes"));
     copy_dir(case, dir.path());
@@ -21,7 +31,8 @@ fn case_site(case: &Path) -> tempfile::TempDir {
     dir
 }
 
-fn check(root: &Path) -> (i32, Value, String) {
+/// `certpress check --json` and `certpress check` of the site at `root`, through the binary.
+fn check_binary(root: &Path) -> (i32, Value, String) {
     let o = certpress(&["check", "--json", "--root", root.to_str().unwrap()]);
     let json: Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| {
         panic!(
@@ -36,13 +47,47 @@ fn check(root: &Path) -> (i32, Value, String) {
 
 #[test]
 fn the_base_site_is_clean() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/invalid/_base"), dir.path());
-    copy_dir(&repo().join("plugins"), &dir.path().join("plugins"));
-    copy_dir(&repo().join("themes"), &dir.path().join("themes"));
-    let (code, json, _) = check(dir.path());
-    assert_eq!(code, 0, "{json:#}");
+    let Checked { exit, json, .. } = SiteTest::invalid_base()
+        .with_shipped_plugins()
+        .with_shipped_theme()
+        .check();
+    assert_eq!(exit, 0, "{json:#}");
     assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0, "{json:#}");
+}
+
+#[test]
+fn the_binary_reports_as_the_library_does() {
+    // The in-process check is `cli::run`'s `check` retold: the binary must agree with it
+    // on the exit code, the whole JSON document and the terminal text, for a clean site,
+    // a configuration error (exit 2), a plugin error and a content error (exit 1).
+    for case in [
+        None,
+        Some("unknown-plugin"),
+        Some("plugin-bad-condition"),
+        Some("bad-gtin"),
+        Some("theme-error"),
+    ] {
+        let (dir, checked) = match case {
+            None => {
+                let dir = base_site();
+                let checked = check_site(dir.path(), true);
+                (dir, checked)
+            }
+            Some(case) => {
+                let dir = case_site(&repo().join("tests/invalid").join(case));
+                let checked = check_site(dir.path(), true);
+                (dir, checked)
+            }
+        };
+        let (exit, json, human) = check_binary(dir.path());
+        assert_eq!(exit, checked.exit, "{case:?}: exit code");
+        assert_eq!(json, checked.json, "{case:?}: check --json");
+        assert!(
+            human.starts_with(&checked.human),
+            "{case:?}: terminal text\n{human}\n---\n{}",
+            checked.human
+        );
+    }
 }
 
 #[test]
@@ -63,8 +108,11 @@ fn every_invalid_case_reports_its_diagnostic() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let expect: Value =
             serde_json::from_str(&fs::read_to_string(case.join("expect.json")).unwrap()).unwrap();
-        let site = case_site(case);
-        let (code, json, human) = check(site.path());
+        let Checked {
+            exit: code,
+            json,
+            human,
+        } = case_test(case).check();
         if i64::from(code) != expect["exit"].as_i64().unwrap() {
             failures.push(format!(
                 "{name}: exit {code}, expected {}\n{json:#}",
@@ -102,7 +150,9 @@ fn a_100_mb_record_is_refused_without_reading_it() {
     let site = case_site(&repo().join("tests/invalid/bad-age"));
     let f = fs::File::create(site.path().join("content/products/huge.yaml")).unwrap();
     f.set_len(100 * 1024 * 1024).unwrap();
-    let (code, json, _) = check(site.path());
+    let Checked {
+        exit: code, json, ..
+    } = check_site(site.path(), true);
     assert_eq!(code, 1);
     let d = &json["diagnostics"];
     assert!(
@@ -117,14 +167,15 @@ fn a_100_mb_record_is_refused_without_reading_it() {
 #[test]
 fn all_problems_are_reported_in_one_run() {
     // Two defective files and several defects in one record: every one is reported.
-    let site = case_site(&repo().join("tests/invalid/bad-gtin"));
-    copy_dir(&repo().join("tests/invalid/unknown-party"), site.path());
-    fs::write(
-        site.path().join("content/products/many.yaml"),
-        "id: many\nname: Many\nmodel: M\nmanufacturer: nobody\ngtin: \"123\"\nmarkets: [XX]\ncategories: [robot]\n",
-    )
-    .unwrap();
-    let (code, json, _) = check(site.path());
+    let Checked {
+        exit: code, json, ..
+    } = case_test(&repo().join("tests/invalid/bad-gtin"))
+        .overlay(&repo().join("tests/invalid/unknown-party"), &["expect.json"])
+        .product(
+            "many",
+            "id: many\nname: Many\nmodel: M\nmanufacturer: nobody\ngtin: \"123\"\nmarkets: [XX]\ncategories: [robot]\n",
+        )
+        .check();
     assert_eq!(code, 1);
     let codes: Vec<(&str, &str)> = json["diagnostics"]
         .as_array()

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::*;
+use common::repo;
+use common::site_test::SiteTest;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -452,27 +453,27 @@ fn record(id: &str, markets: &str, body: &str) -> String {
     yaml
 }
 
-/// The invalid-case base site with EU and GB operators, plus `products`, checked as JSON.
+/// The invalid-case base site with EU and GB operators, plus `products`, checked
+/// in-process as `check --json` would.
 fn check(products: &[(String, String)]) -> Value {
-    let dir = base_site();
+    let mut site = SiteTest::invalid_base().with_shipped_plugins();
     let parties = [
         ("eu-maker", "manufacturer", "DE"),
         ("eu-importer", "importer", "NL"),
         ("gb-importer", "importer", "GB"),
     ];
     for (id, kind, country) in parties {
-        fs::write(
-            dir.path().join(format!("content/parties/{id}.yaml")),
-            format!(
+        site = site.party(
+            id,
+            &format!(
                 "id: {id}\nkind: {kind}\nname: {id}\naddress: [\"1 Street\"]\ncountry: {country}\n"
             ),
-        )
-        .unwrap();
+        );
     }
     for (id, yaml) in products {
-        fs::write(dir.path().join(format!("content/products/{id}.yaml")), yaml).unwrap();
+        site = site.product(id, yaml);
     }
-    check_json(dir.path())
+    site.check_clean()
 }
 
 /// The assessment of product `id` by `pack`, if the pack assessed it.

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod site_test;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,217 @@
+//! A small site builder for engine tests, after mdBook's `BookTest`: state the records and
+//! packs a test needs in a few lines, then `check()` runs what `certpress check --json`
+//! runs (load, assessment, gaps, ledger review, and the theme when the test asks for it)
+//! in-process and returns its JSON document, exit code and terminal text. The loaders read
+//! files, so the site is written to a temporary folder; nothing is copied but what the
+//! test asks for.
+//!
+//! ```ignore
+//! let json = SiteTest::new()
+//!     .plugin("zz", "id: zz\n...")
+//!     .product("duck", "id: duck\n...")
+//!     .check_clean();
+//! ```
+
+use super::repo;
+use certpress::diagnostic::Diagnostics;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const SITE_TOML: &str =
+    "title = \"Test site\"\nbase_url = \"https://certs.example.test\"\nas_of = \"2026-11-23\"\n";
+
+/// The parties most records name: a maker in China, a US importer, a CPSC-accepted lab and
+/// a records custodian.
+const PARTIES: &[(&str, &str)] = &[
+    (
+        "maker",
+        "id: maker\nkind: manufacturer\nname: Maker Ltd\naddress: [\"1 Road\", \"Ningbo\"]\ncountry: CN\n",
+    ),
+    (
+        "importer",
+        "id: importer\nkind: importer\nname: Importer LLC\naddress: [\"2 Street\", \"Portland, OR\"]\ncountry: US\n",
+    ),
+    (
+        "lab",
+        "id: lab\nkind: lab\nname: Test Lab\naccreditations: { cpsc: \"1\", iso17025: \"L1\" }\n",
+    ),
+    (
+        "keeper",
+        "id: keeper\nkind: person\nname: Kim Keeper\nemail: kim@example.test\n",
+    ),
+];
+
+#[derive(Default)]
+pub struct SiteTest {
+    files: BTreeMap<String, Vec<u8>>,
+    /// Folders of the repository copied in whole (`plugins`, `themes`).
+    shipped: Vec<&'static str>,
+}
+
+/// What `check` found.
+pub struct Checked {
+    /// The `check --json` document.
+    pub json: Value,
+    /// The exit code `check` would return.
+    pub exit: i32,
+    /// The diagnostics as the terminal shows them (without colour).
+    pub human: String,
+}
+
+impl SiteTest {
+    /// A site with a `site.toml` (as of 2026-11-23) and the parties `maker`, `importer`,
+    /// `lab` and `keeper`; no products, no plugins, no theme.
+    pub fn new() -> Self {
+        let mut t = SiteTest::default().file("site.toml", SITE_TOML);
+        for (id, yaml) in PARTIES {
+            t = t.party(id, yaml);
+        }
+        t
+    }
+
+    /// The invalid cases' base site, `tests/invalid/_base`: [`SiteTest::new`] plus the
+    /// certified product `good`, a guidance page and the ledger that issued `good`.
+    pub fn invalid_base() -> Self {
+        SiteTest::default().overlay(&repo().join("tests/invalid/_base"), &[])
+    }
+
+    /// Any file, by path from the site root; replaces one given before. Bytes, so that a
+    /// test can write a file that is not UTF-8.
+    pub fn file(mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.files.insert(path.to_string(), bytes.into());
+        self
+    }
+
+    /// Every file under `dir`, laid over the site at the same relative paths, except
+    /// those `skip` names.
+    pub fn overlay(mut self, dir: &Path, skip: &[&str]) -> Self {
+        for e in walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy();
+                let rel = rel.replace('\\', "/");
+                if !skip.contains(&rel.as_str()) {
+                    self = self.file(&rel, fs::read(e.path()).unwrap());
+                }
+            }
+        }
+        self
+    }
+
+    /// `content/products/<name>.yaml`.
+    pub fn product(self, name: &str, yaml: &str) -> Self {
+        self.file(&format!("content/products/{name}.yaml"), yaml)
+    }
+
+    /// `content/parties/<name>.yaml`.
+    pub fn party(self, name: &str, yaml: &str) -> Self {
+        self.file(&format!("content/parties/{name}.yaml"), yaml)
+    }
+
+    /// `plugins/<id>/plugin.yaml`; replaces a shipped pack of that id.
+    pub fn plugin(self, id: &str, yaml: &str) -> Self {
+        self.file(&format!("plugins/{id}/plugin.yaml"), yaml)
+    }
+
+    /// The five rule packs of `plugins/`, with their guidance.
+    pub fn with_shipped_plugins(mut self) -> Self {
+        self.shipped.push("plugins");
+        self
+    }
+
+    /// The themes of `themes/`; `check` then also loads the site's theme, as the binary
+    /// does. Engine tests leave it out.
+    pub fn with_shipped_theme(mut self) -> Self {
+        self.shipped.push("themes");
+        self
+    }
+
+    /// Writes the site and checks it, as `certpress check --json` does.
+    pub fn check(&self) -> Checked {
+        let dir = tempfile::tempdir().unwrap();
+        for part in &self.shipped {
+            super::copy_dir(&repo().join(part), &dir.path().join(part));
+        }
+        for (path, text) in &self.files {
+            let dest = dir.path().join(path);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::write(dest, text).unwrap();
+        }
+        check_site(dir.path(), self.shipped.contains(&"themes"))
+    }
+
+    /// [`SiteTest::check`], asserting that nothing is an error (gaps and other warnings
+    /// are fine); the `check --json` document.
+    pub fn check_clean(&self) -> Value {
+        self.check().clean()
+    }
+}
+
+impl Checked {
+    /// The JSON document, asserting that no diagnostic is an error.
+    pub fn clean(self) -> Value {
+        let errors: Vec<&Value> = self.json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        self.json
+    }
+}
+
+/// `certpress check` of the site at `root`, in-process: the steps of `cli::run` for
+/// `check`, through the same library functions. `theme` also loads the site's theme, as
+/// `check` does; engine tests leave it out.
+pub fn check_site(root: &Path, theme: bool) -> Checked {
+    let overrides = certpress::site::Overrides::default();
+    let (site, mut diags): (_, Diagnostics) = certpress::site::load(root, &overrides);
+    let strict = site.as_ref().is_some_and(|s| s.config.strict);
+    // Assessed only when the configuration, plugins included, loaded cleanly.
+    let assessed = site
+        .as_ref()
+        .filter(|_| diags.exit_code(false) != 2)
+        .map(|site| {
+            let assessed = certpress::assessment::assess_site(site);
+            diags.extend(assessed.diagnostics.iter().cloned());
+            diags.extend(certpress::assessment::gap_diagnostics(site, &assessed));
+            diags.sort();
+            assessed
+        });
+    if let (Some(site), Some(assessed)) = (&site, &assessed) {
+        let ledger = match certpress::ledger::Ledger::load(&site.root) {
+            Ok(l) => {
+                let published: PathBuf = site.root.join(&site.config.output);
+                if let Err(d) = certpress::ledger::check_published(&l, &site.root, &published) {
+                    diags.push(d);
+                }
+                l
+            }
+            Err(d) => {
+                diags.push(d);
+                certpress::ledger::Ledger::default()
+            }
+        };
+        let review = certpress::ledger::review(site, assessed, &ledger);
+        diags.extend(certpress::ledger::diagnostics(site, &review, false));
+        diags.sort();
+    }
+    if theme && let Some(site) = &site {
+        match certpress::theme::load(&site.root, &site.config.theme) {
+            Ok(theme) => diags.extend(theme.warnings),
+            Err(ds) => diags.extend(ds),
+        }
+        diags.sort();
+    }
+    let text = certpress::report::json(site.as_ref(), assessed.as_ref(), &diags);
+    Checked {
+        json: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}:\n{text}")),
+        exit: diags.exit_code(strict),
+        human: certpress::report::render_plain(root, &diags),
+    }
+}
