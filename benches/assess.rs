@@ -6,7 +6,7 @@
 #[path = "synth.rs"]
 mod synth;
 
-use certpress::assessment;
+use certpress::assess;
 use certpress::site::{self, Overrides};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -43,18 +43,14 @@ fn main() {
         let site = site.expect("the synthetic site loads");
         assert!(!diags.has_errors(), "the synthetic site has errors");
         let start = Instant::now();
-        let assessed = assessment::assess_site(&site);
+        let assessed = assess::assess_site(&site);
         assess = assess.min(start.elapsed());
         assessments = assessed.by_product.values().map(Vec::len).sum::<usize>();
         let conditions: usize = site
             .plugins
             .iter()
-            .map(|p| {
-                p.rules.defines.len()
-                    + p.rules.requirements.len()
-                    + p.rules.certificates.len()
-                    + p.rules.marks.len()
-            })
+            .filter_map(|p| p.rules())
+            .map(|r| r.defines.len() + r.requirements.len() + r.certificates.len() + r.marks.len())
             .sum();
         evaluations = n * conditions;
     }

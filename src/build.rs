@@ -20,7 +20,7 @@ pub struct Built {
 /// under `strict`), or when rendering fails.
 pub fn build(
     site: &Site,
-    assessed: Option<(&crate::assessment::Assessed, &crate::register::Register)>,
+    assessed: Option<(&crate::assess::Assessed, &crate::register::Register)>,
     output: Option<PathBuf>,
     strict: bool,
     diags: &mut Diagnostics,

@@ -3,7 +3,7 @@
 //! (`certificates.lock`) keeps each issued version's snapshot, so a version renders
 //! exactly as it was issued long after the records have moved on.
 
-use crate::assessment::{Assessment, Readiness};
+use crate::assess::{Assessment, Readiness};
 use crate::content::{Party, Product};
 use crate::plugins::Plugin;
 use crate::plugins::rules::{Certifier, EvidenceKind};
@@ -114,7 +114,7 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
         return None;
     }
     let raw = plugin
-        .rules
+        .rules()?
         .certificates
         .iter()
         .find(|c| c.raw.id == cert.id)?

@@ -174,9 +174,9 @@ fn run(cli: Cli) -> u8 {
         .as_ref()
         .filter(|_| diags.exit_code(false) != 2)
         .map(|site| {
-            let assessed = crate::assessment::assess_site(site);
+            let assessed = crate::assess::assess_site(site);
             diags.extend(assessed.diagnostics.iter().cloned());
-            diags.extend(crate::assessment::gap_diagnostics(site, &assessed));
+            diags.extend(crate::assess::gap_diagnostics(site, &assessed));
             diags.sort();
             assessed
         });
@@ -350,7 +350,7 @@ fn run(cli: Cli) -> u8 {
 /// it, and swapped in whole (`<output>/labels/` only) when every file is written.
 fn print_labels(
     site: &crate::site::Site,
-    assessed: &crate::assessment::Assessed,
+    assessed: &crate::assess::Assessed,
     register: &crate::register::Register,
     request: &crate::label::print::Request,
     target: &Path,
@@ -382,7 +382,7 @@ fn print_labels(
 
 fn explain_product(
     site: Option<&crate::site::Site>,
-    assessed: Option<&crate::assessment::Assessed>,
+    assessed: Option<&crate::assess::Assessed>,
     id: &str,
     root: &Path,
     diags: &Diagnostics,

@@ -2,7 +2,7 @@
 //! compliance manager can check against the rule pack: the condition, the record values
 //! it read, and the evidence matched.
 
-use crate::assessment::{self, Assessment, Status};
+use crate::assess::{Assessment, Status};
 use crate::content::Product;
 use crate::plugins::{Condition, Plugin};
 use crate::site::Site;
@@ -63,7 +63,7 @@ pub fn explain(site: &Site, product: &Product, assessments: &[Assessment]) -> St
     let mut out = String::new();
     let _ = writeln!(out, "{} — {} ({})", product.id, product.name, product.file);
     let _ = writeln!(out, "judged as of {}", crate::date::iso(site.as_of));
-    let value = assessment::product_value(product, &site.vocabulary);
+    let value = crate::plugins::product_value(product, &site.vocabulary);
     let root = cel::Context::default();
     for a in assessments {
         let Some(plugin) = site.plugins.iter().find(|p| p.id == a.plugin) else {
@@ -102,10 +102,15 @@ fn explain_plugin(
     );
     let mut cx = root.new_inner_scope();
     cx.add_variable_from_value("product", value.clone());
-    if !plugin.rules.defines.is_empty() {
+    // A command plugin has no conditions to show: only what it answered.
+    let (defines, certificates, requirements) = match plugin.rules() {
+        Some(r) => (&r.defines[..], &r.certificates[..], &r.requirements[..]),
+        None => (&[][..], &[][..], &[][..]),
+    };
+    if !defines.is_empty() {
         let _ = writeln!(out, "  defines:");
     }
-    for (name, cond) in &plugin.rules.defines {
+    for (name, cond) in defines {
         let v = cond.eval(&cx);
         let _ = writeln!(
             out,
@@ -124,7 +129,7 @@ fn explain_plugin(
                 "  certificate: {} \"{}\" {}: {:?}",
                 c.id, c.title, c.number, c.status
             );
-            if let Some(rule) = plugin.rules.certificates.iter().find(|x| x.raw.id == c.id) {
+            if let Some(rule) = certificates.iter().find(|x| x.raw.id == c.id) {
                 let _ = writeln!(
                     out,
                     "    chosen because `{}` is {} [{}]",
@@ -144,7 +149,7 @@ fn explain_plugin(
                 let _ = writeln!(out, "    evidence must come from {lab}, {retest}");
             }
         }
-        None if plugin.rules.certificates.is_empty() => {
+        None if certificates.is_empty() => {
             let _ = writeln!(
                 out,
                 "  certificate: none (this market has no certificate document)"
@@ -155,7 +160,7 @@ fn explain_plugin(
         }
     }
     let _ = writeln!(out, "  requirements:");
-    for r in &plugin.rules.requirements {
+    for r in requirements {
         let status = a.requirements.iter().find(|s| s.id == r.raw.id);
         let mark = match status.map(|s| s.status) {
             Some(Status::Satisfied) => "✓",

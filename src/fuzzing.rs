@@ -18,7 +18,7 @@
 //! removed when the next one starts. Assessment runs on one rayon worker, so a fuzzer
 //! keeps to one core.
 
-use crate::assessment::{self, Assessed};
+use crate::assess::{self, Assessed, command};
 use crate::config::{self, Config};
 use crate::content::{self, Content, Product};
 use crate::date::RecordDate;
@@ -26,7 +26,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::gtin::Gtin;
 use crate::ident::{self, Market};
 use crate::ledger::{self, Ledger};
-use crate::plugins::{self, AttrType, AttrValue, Vocabulary, command};
+use crate::plugins::{self, AttrType, AttrValue, Engine, Vocabulary};
 use crate::site::Site;
 use crate::{report, scaffold, url, yaml};
 use std::cell::RefCell;
@@ -171,7 +171,7 @@ pub fn plugin(data: &[u8]) {
         let _ = plugins::describe(&loaded, &vocabulary);
         // A command plugin's program is never run here (the plugin_response target reads
         // what one answers).
-        loaded.retain(|p| p.command.is_none());
+        loaded.retain(|p| !matches!(p.engine, Engine::Command(_)));
         let products = f
             .samples
             .content
@@ -231,7 +231,7 @@ pub fn plugin_response(data: &[u8]) {
         };
         let mut diags = Diagnostics::default();
         diags.extend(assessed.diagnostics.iter().cloned());
-        diags.extend(assessment::gap_diagnostics(&f.samples, &assessed));
+        diags.extend(assess::gap_diagnostics(&f.samples, &assessed));
         let review = ledger::review(&f.samples, &assessed, &Ledger::default());
         diags.extend(ledger::diagnostics(&f.samples, &review, false));
         diags.sort();
@@ -372,9 +372,9 @@ fn assess_and_issue(site: &Site, diags: &mut Diagnostics) {
     if diags.exit_code(false) == 2 {
         return;
     }
-    let assessed = assessment::assess_site(site);
+    let assessed = assess::assess_site(site);
     diags.extend(assessed.diagnostics.iter().cloned());
-    diags.extend(assessment::gap_diagnostics(site, &assessed));
+    diags.extend(assess::gap_diagnostics(site, &assessed));
     let review = ledger::review(site, &assessed, &Ledger::default());
     diags.extend(ledger::diagnostics(site, &review, false));
     diags.sort();

@@ -653,7 +653,7 @@ pub struct Review {
 
 pub fn review(
     site: &crate::site::Site,
-    assessed: &crate::assessment::Assessed,
+    assessed: &crate::assess::Assessed,
     ledger: &Ledger,
 ) -> Review {
     let mut out = Review::default();

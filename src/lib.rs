@@ -11,7 +11,7 @@
 //! Assessment by the rule packs, the certificate ledger and labels join this pipeline
 //! between load and render.
 
-pub mod assessment;
+pub mod assess;
 pub mod build;
 pub mod certificate;
 pub mod cli;

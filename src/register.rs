@@ -12,7 +12,7 @@
 //! - ready but never issued (`unissued`): nothing is in force — no page, and no number on
 //!   a label, until it is issued.
 
-use crate::assessment::Assessed;
+use crate::assess::Assessed;
 use crate::ledger::{Ledger, Review, Standing, Version};
 
 /// The ledger read against today's review.
@@ -108,7 +108,7 @@ impl<'a> Register<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assessment::{Assessment, CertificateStatus, Readiness};
+    use crate::assess::{Assessment, CertificateStatus, Readiness};
     use crate::certificate::LotSnap;
     use crate::ledger::tests::snapshot;
     use std::collections::BTreeMap;

@@ -205,13 +205,13 @@ struct JsonReport<'a> {
 struct JsonProduct<'a> {
     id: &'a str,
     file: &'a str,
-    assessments: &'a [crate::assessment::Assessment],
+    assessments: &'a [crate::assess::Assessment],
 }
 
 /// The `check --json` document.
 pub fn json(
     site: Option<&Site>,
-    assessed: Option<&crate::assessment::Assessed>,
+    assessed: Option<&crate::assess::Assessed>,
     diags: &Diagnostics,
 ) -> String {
     let report = JsonReport {

@@ -9,7 +9,7 @@ mod common;
 #[path = "../benches/synth.rs"]
 mod synth;
 
-use certpress::plugins::command::{self, Request, RunError, WireProduct};
+use certpress::assess::command::{self, Request, RunError, WireProduct};
 use common::*;
 use serde_json::Value;
 use std::fs;

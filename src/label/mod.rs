@@ -12,7 +12,7 @@ pub mod sheet;
 pub mod text;
 pub mod zpl;
 
-use crate::assessment::Assessed;
+use crate::assess::Assessed;
 use crate::config::{LabelFormat, QrLevel};
 use crate::content::{Lot, Product};
 use crate::diagnostic::Diagnostic;

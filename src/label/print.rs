@@ -5,7 +5,7 @@ use super::pdf;
 use super::sheet::{self, Calibration};
 use super::text::{self, Lettered};
 use super::{Job, Printer, zpl};
-use crate::assessment::Assessed;
+use crate::assess::Assessed;
 use crate::config::LabelFormat;
 use crate::diagnostic::Diagnostic;
 use crate::progress::Progress;

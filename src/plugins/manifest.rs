@@ -1,5 +1,6 @@
 //! Reading `plugin.yaml`: protocol check first, then the manifest itself.
 
+use super::command::CommandPlugin;
 use super::rules::{self, RawCertificate, RawMark, RawRequirement, RawRules, Rules};
 use super::vocabulary::{RawVocabulary, Vocabulary};
 use crate::diagnostic::Diagnostic;
@@ -48,13 +49,50 @@ pub struct Plugin {
     /// `plugins/<id>/plugin.yaml`, relative to the site root.
     pub file: String,
     pub vocabulary: RawVocabulary,
-    pub raw_rules: RawRules,
-    /// Compiled once the vocabularies of all enabled plugins are merged.
-    pub rules: Rules,
-    /// Set for a command plugin, which assesses by running a program.
-    pub command: Option<super::command::CommandPlugin>,
+    pub engine: Engine,
+}
+
+/// How a plugin assesses products: a plugin is a rule pack or a command plugin, never
+/// both (a manifest with both is refused).
+#[derive(Debug)]
+pub enum Engine {
+    /// The pack's conditions, compiled against the merged vocabulary. A pack whose
+    /// conditions do not all compile keeps none: its errors are reported at load and it
+    /// assesses nothing.
+    Rules(Rules),
+    /// A program that assesses by protocol 1.
+    Command(CommandPlugin),
+}
+
+impl Plugin {
+    /// The rule pack, for a pack; a command plugin has no conditions to show.
+    pub fn rules(&self) -> Option<&Rules> {
+        match &self.engine {
+            Engine::Rules(rules) => Some(rules),
+            Engine::Command(_) => None,
+        }
+    }
+}
+
+/// A manifest as read, before the vocabularies of all enabled plugins are merged: a
+/// pack's conditions are type-checked against the merged vocabulary, so they compile
+/// only then ([`Manifest::compile`]).
+pub(super) struct Manifest {
+    pub(super) id: String,
+    name: String,
+    version: String,
+    pub(super) markets: Vec<Market>,
+    pub(super) file: String,
+    pub(super) vocabulary: RawVocabulary,
+    source: Source,
     /// The manifest's text, to locate problems found after it was parsed.
     text: String,
+}
+
+/// What a manifest says about assessing, as written.
+enum Source {
+    Rules(RawRules),
+    Command(CommandPlugin),
 }
 
 /// Loads the enabled plugins (all folders in `plugins/` when `enabled` is empty) in id
@@ -86,7 +124,7 @@ pub fn load(
     ids.sort();
     ids.dedup_by(|a, b| a.0 == b.0);
 
-    let mut plugins = Vec::new();
+    let mut manifests = Vec::new();
     for (id, line, column) in ids {
         let path = dir.join(&id).join("plugin.yaml");
         let rel = source::relative(root, &path);
@@ -104,11 +142,11 @@ pub fn load(
             continue;
         }
         match load_one(root, &path, &id) {
-            Ok(p) => plugins.push(p),
+            Ok(m) => manifests.push(m),
             Err(mut ds) => diags.append(&mut ds),
         }
     }
-    if plugins.is_empty() && diags.is_empty() {
+    if manifests.is_empty() && diags.is_empty() {
         diags.push(
             Diagnostic::error(
                 "no-plugins",
@@ -119,16 +157,21 @@ pub fn load(
             .config(),
         );
     }
-    let (mut vocabulary, mut vdiags) = Vocabulary::merge(&plugins);
+    let (mut vocabulary, mut vdiags) = Vocabulary::merge(&manifests);
     vocabulary.complete = diags.is_empty() && vdiags.is_empty();
     diags.append(&mut vdiags);
-    for plugin in &mut plugins {
-        diags.extend(plugin.compile(&vocabulary));
-    }
+    let plugins = manifests
+        .into_iter()
+        .map(|m| {
+            let (plugin, problems) = m.compile(&vocabulary);
+            diags.extend(problems);
+            plugin
+        })
+        .collect();
     (plugins, vocabulary, diags)
 }
 
-fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagnostic>> {
+fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Manifest, Vec<Diagnostic>> {
     let rel = source::relative(root, path);
     let text = source::read_text(root, path).map_err(|d| vec![d.config()])?;
     let located = |code, path: &YamlPath, message: String| {
@@ -199,7 +242,7 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagno
             None
         }
         Some(c) => match super::command::resolve(path.parent().unwrap_or(Path::new(".")), c) {
-            Ok(program) => Some(super::command::CommandPlugin {
+            Ok(program) => Some(CommandPlugin {
                 program,
                 dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
                 timeout: std::time::Duration::from_secs(
@@ -216,29 +259,51 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Plugin, Vec<Diagno
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Plugin {
+    let source = match command {
+        Some(command) => Source::Command(command),
+        None => Source::Rules(RawRules {
+            define: raw.define,
+            certificates: raw.certificates,
+            requirements: raw.requirements,
+            marks: raw.marks,
+        }),
+    };
+    Ok(Manifest {
         id: raw.id,
         name: raw.name,
         version: raw.version,
         markets,
         file: rel,
         vocabulary: raw.vocabulary,
-        raw_rules: RawRules {
-            define: raw.define,
-            certificates: raw.certificates,
-            requirements: raw.requirements,
-            marks: raw.marks,
-        },
-        rules: Rules::default(),
-        command,
+        source,
         text,
     })
 }
 
-impl Plugin {
-    /// Compiles the rules against the merged vocabulary; returns the problems found,
-    /// located in `plugin.yaml`.
-    fn compile(&mut self, vocabulary: &Vocabulary) -> Vec<Diagnostic> {
+impl Manifest {
+    /// The plugin, its pack compiled against the merged vocabulary, with the problems
+    /// found, located in `plugin.yaml`.
+    fn compile(self, vocabulary: &Vocabulary) -> (Plugin, Vec<Diagnostic>) {
+        let (engine, problems) = match &self.source {
+            Source::Command(command) => (Engine::Command(command.clone()), Vec::new()),
+            Source::Rules(raw) => {
+                let (rules, problems) = self.compile_rules(raw, vocabulary);
+                (Engine::Rules(rules), problems)
+            }
+        };
+        let plugin = Plugin {
+            id: self.id,
+            name: self.name,
+            version: self.version,
+            markets: self.markets,
+            file: self.file,
+            vocabulary: self.vocabulary,
+            engine,
+        };
+        (plugin, problems)
+    }
+
+    fn compile_rules(&self, raw: &RawRules, vocabulary: &Vocabulary) -> (Rules, Vec<Diagnostic>) {
         let locator = Locator::new(&self.text);
         let at = |path: &YamlPath, offset: usize| {
             let (line, column) = locator.value(path);
@@ -254,7 +319,7 @@ impl Plugin {
                 .is_some_and(|c| c == '"' || c == '\'');
             (line, column + usize::from(quoted) + offset)
         };
-        let mut diags: Vec<Diagnostic> = rules::check(&self.raw_rules, vocabulary)
+        let mut diags: Vec<Diagnostic> = rules::check(raw, vocabulary)
             .into_iter()
             .map(|(path, message)| {
                 let (line, column) = at(&path, 0);
@@ -263,19 +328,22 @@ impl Plugin {
                     .config()
             })
             .collect();
-        match rules::compile(&self.raw_rules, vocabulary) {
-            Ok(compiled) => self.rules = compiled,
-            Err(errors) => diags.extend(errors.into_iter().map(|e| {
-                let (line, column) = at(&e.path, e.error.offset);
-                Diagnostic::error(
-                    "bad-condition",
-                    &self.file,
-                    format!("{}: {}", e.path, e.error.message),
-                )
-                .at(line, column)
-                .config()
-            })),
-        }
-        diags
+        let rules = match rules::compile(raw, vocabulary) {
+            Ok(compiled) => compiled,
+            Err(errors) => {
+                diags.extend(errors.into_iter().map(|e| {
+                    let (line, column) = at(&e.path, e.error.offset);
+                    Diagnostic::error(
+                        "bad-condition",
+                        &self.file,
+                        format!("{}: {}", e.path, e.error.message),
+                    )
+                    .at(line, column)
+                    .config()
+                }));
+                Rules::default()
+            }
+        };
+        (rules, diags)
     }
 }

@@ -1,16 +1,23 @@
 //! Jurisdiction plugins (`plugins/<id>/plugin.yaml`, SPEC §5).
 //!
-//! This module loads each enabled plugin's manifest: identity, protocol, markets and the
-//! vocabulary (categories, attributes, declarations) that product records may use.
+//! This module loads each enabled plugin's manifest: identity, protocol, markets, the
+//! vocabulary (categories, attributes, declarations) that product records may use, and
+//! its engine: a rule pack compiled against that vocabulary, or a command plugin's
+//! program. The assess stage (`crate::assess`) runs the engines.
 
 pub mod command;
 mod condition;
 mod manifest;
+mod product;
 pub mod rules;
 mod vocabulary;
 
+pub use command::CommandPlugin;
 pub use condition::{Condition, ConditionError, Field, Schema, Scope, Ty};
-pub use manifest::{Plugin, load};
+pub use manifest::{Engine, Plugin, load};
+#[cfg(test)]
+pub(crate) use product::fixture as product_fixture;
+pub use product::{product_type, product_value};
 pub use vocabulary::{AttrType, AttrValue, Attribute, Vocabulary};
 
 /// The plugin protocol this host speaks.
@@ -32,7 +39,10 @@ pub fn describe(plugins: &[Plugin], vocabulary: &Vocabulary) -> String {
             markets.join(", "),
             p.file
         );
-        let r = &p.rules;
+        // A command plugin has no pack: its line reads "none" and zeros, as a pack's
+        // would with no rules, and the next line names its program.
+        let empty = rules::Rules::default();
+        let r = p.rules().unwrap_or(&empty);
         let certs: Vec<&str> = r.certificates.iter().map(|c| c.raw.id.as_str()).collect();
         let confirmed = r
             .requirements
@@ -61,7 +71,7 @@ pub fn describe(plugins: &[Plugin], vocabulary: &Vocabulary) -> String {
             },
             r.defines.len()
         );
-        if let Some(c) = &p.command {
+        if let Engine::Command(c) = &p.engine {
             let _ = writeln!(
                 out,
                 "  command plugin: runs {} (timeout {} s)",

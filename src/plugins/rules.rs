@@ -3,13 +3,13 @@
 //! condition against the vocabulary's schema and keeps the compiled programs, once per
 //! plugin.
 
-use super::condition::{Condition, ConditionError, Field, Schema, Scope, Ty};
-use super::vocabulary::{AttrType, Vocabulary};
+use super::condition::{Condition, ConditionError, Scope, Ty};
+use super::product::product_type;
+use super::vocabulary::Vocabulary;
 use crate::yaml::YamlPath;
 use crate::ypath;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 #[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields)]
@@ -172,87 +172,6 @@ impl Rules {
 pub struct CompileError {
     pub path: YamlPath,
     pub error: ConditionError,
-}
-
-/// The type conditions see as `product`: the record with every declared attribute and
-/// declaration present (filled with defaults), and optional fields optional.
-pub fn product_type(vocabulary: &Vocabulary) -> Ty {
-    fn object(name: &str, fields: Vec<(&str, Ty, bool)>) -> Ty {
-        Ty::Object(Arc::new(Schema {
-            name: name.to_string(),
-            fields: fields
-                .into_iter()
-                .map(|(n, ty, optional)| (n.to_string(), Field { ty, optional }))
-                .collect(),
-        }))
-    }
-    let attributes: Vec<(&str, Ty, bool)> = vocabulary
-        .attributes
-        .iter()
-        .map(|(n, a)| {
-            let ty = match a.ty {
-                AttrType::Bool => Ty::Bool,
-                AttrType::Int => Ty::Int,
-                AttrType::String => Ty::String,
-            };
-            (n.as_str(), ty, false)
-        })
-        .collect();
-    let declarations = vocabulary
-        .declarations
-        .keys()
-        .map(|k| (k.as_str(), Ty::Bool, false))
-        .collect();
-    let strings = || Ty::List(Box::new(Ty::String));
-    // A party as conditions see it: who it is and where it is established.
-    let party = || {
-        object(
-            "party",
-            vec![
-                ("id", Ty::String, false),
-                ("kind", Ty::String, false),
-                ("country", Ty::String, true),
-            ],
-        )
-    };
-    object(
-        "product",
-        vec![
-            ("id", Ty::String, false),
-            ("name", Ty::String, false),
-            ("brand", Ty::String, true),
-            ("model", Ty::String, false),
-            ("gtin", Ty::String, true),
-            ("sku", Ty::String, true),
-            ("image", Ty::String, true),
-            ("categories", strings(), false),
-            (
-                "age",
-                object(
-                    "product.age",
-                    vec![
-                        ("min_months", Ty::Int, false),
-                        ("max_months", Ty::Int, true),
-                    ],
-                ),
-                true,
-            ),
-            (
-                "attributes",
-                object("product.attributes", attributes),
-                false,
-            ),
-            (
-                "declarations",
-                object("product.declarations", declarations),
-                false,
-            ),
-            ("markets", strings(), false),
-            ("manufacturer", party(), false),
-            ("importers", Ty::Map(Box::new(party())), false),
-            ("status", Ty::String, false),
-        ],
-    )
 }
 
 /// Compiles a condition that must be true or false.

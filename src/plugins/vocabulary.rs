@@ -1,7 +1,7 @@
 //! What product records may say: the categories, attributes and declarations that the
 //! enabled plugins declare. Anything else in a record is an error in that record.
 
-use super::manifest::Plugin;
+use super::manifest::Manifest;
 use crate::diagnostic::Diagnostic;
 use crate::yaml::YamlPath;
 use crate::ypath;
@@ -118,7 +118,7 @@ impl Vocabulary {
     /// Merges plugin vocabularies. Packs may repeat a term (the shipped packs share one
     /// vocabulary), but an attribute declared twice must have the same type and default,
     /// or a record would mean different things in different markets.
-    pub fn merge(plugins: &[Plugin]) -> (Vocabulary, Vec<Diagnostic>) {
+    pub(super) fn merge(plugins: &[Manifest]) -> (Vocabulary, Vec<Diagnostic>) {
         let mut v = Vocabulary {
             complete: true,
             ..Vocabulary::default()

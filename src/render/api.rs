@@ -3,7 +3,7 @@
 //! published under `/api/v1/schemas/`. URLs in them are absolute, for systems that
 //! fetch one file without the site around it.
 
-use crate::assessment::{Assessed, Assessment};
+use crate::assess::{Assessed, Assessment};
 use crate::content::{Party, Product, Status};
 use crate::date::iso;
 use crate::ledger::Standing;

@@ -1,7 +1,7 @@
 //! What certificate templates see: one issued version of a certificate, with its place
 //! in the version history and where the certificate stands today.
 
-use crate::assessment::{Assessed, RequirementStatus};
+use crate::assess::{Assessed, RequirementStatus};
 use crate::certificate::{LotSnap, PartySnap, Snapshot, TestSnap};
 use crate::date::{RecordDate, iso};
 use crate::ledger::{Standing, Version};

@@ -2,7 +2,7 @@
 //! applies to that lot — whether the issued version in force lists the lot, and which
 //! current report covers the lot for each tested rule.
 
-use crate::assessment::{Assessment, LabelText, RequirementStatus, Status};
+use crate::assess::{Assessment, LabelText, RequirementStatus, Status};
 use crate::content::{Lot, Product};
 use crate::date::{RecordDate, iso};
 use crate::ledger::Standing;

@@ -79,7 +79,7 @@ pub struct Rendered {
 
 pub fn render(
     site: &Site,
-    assessed: &crate::assessment::Assessed,
+    assessed: &crate::assess::Assessed,
     register: &crate::register::Register,
     theme: &mut Theme,
     staging: &Staging,
@@ -187,7 +187,7 @@ fn write(staging: &Staging, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
 /// files, sitemap and robots.txt. Built in parallel where there is one per product.
 fn data_files(
     site: &Site,
-    assessed: &crate::assessment::Assessed,
+    assessed: &crate::assess::Assessed,
     issuance: &Issuance,
     jobs: &[Job],
 ) -> Vec<(String, Vec<u8>)> {
@@ -240,7 +240,7 @@ fn canonical(site: &Site, job: &Job) -> Option<String> {
 /// The template, output path and context of a page.
 fn page<'a>(
     site: &Site,
-    assessed: &crate::assessment::Assessed,
+    assessed: &crate::assess::Assessed,
     issuance: &Issuance<'a>,
     job: &'a Job,
 ) -> (&'a str, Vec<String>, Context) {

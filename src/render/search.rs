@@ -8,7 +8,7 @@
 //! prefix starts the word, or every shard whose prefix the word starts (the theme's
 //! `lookup.js` implements exactly this).
 
-use crate::assessment::Assessed;
+use crate::assess::Assessed;
 use crate::register::Register;
 use crate::site::Site;
 use crate::url;

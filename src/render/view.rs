@@ -408,16 +408,16 @@ pub struct AssessmentView<'a> {
     pub plugin_name: &'a str,
     pub market: &'a str,
     pub market_name: &'static str,
-    pub certificate: Option<&'a crate::assessment::CertificateStatus>,
-    pub requirements: &'a [crate::assessment::RequirementStatus],
-    pub labels: &'a [crate::assessment::LabelText],
+    pub certificate: Option<&'a crate::assess::CertificateStatus>,
+    pub requirements: &'a [crate::assess::RequirementStatus],
+    pub labels: &'a [crate::assess::LabelText],
     pub marks: &'a [String],
     /// True when every applicable requirement is satisfied.
     pub complete: bool,
 }
 
 pub fn assessments<'a>(
-    list: &'a [crate::assessment::Assessment],
+    list: &'a [crate::assess::Assessment],
     plugins: &'a [crate::plugins::Plugin],
 ) -> Vec<AssessmentView<'a>> {
     list.iter()

@@ -177,9 +177,9 @@ pub fn check_site(root: &Path, theme: bool) -> Checked {
         .as_ref()
         .filter(|_| diags.exit_code(false) != 2)
         .map(|site| {
-            let assessed = certpress::assessment::assess_site(site);
+            let assessed = certpress::assess::assess_site(site);
             diags.extend(assessed.diagnostics.iter().cloned());
-            diags.extend(certpress::assessment::gap_diagnostics(site, &assessed));
+            diags.extend(certpress::assess::gap_diagnostics(site, &assessed));
             diags.sort();
             assessed
         });

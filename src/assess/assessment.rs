@@ -1,0 +1,81 @@
+//! What an assessment says: one product in one plugin's market, as plain data that
+//! pages, labels, certificates and JSON all read. Both engines answer in these types;
+//! a command plugin's response is read straight into them.
+
+use crate::plugins::rules::EvidenceKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One product in one plugin's market.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Assessment {
+    pub plugin: String,
+    pub market: String,
+    /// None when the market has no certificate regime or no tested rule applies.
+    pub certificate: Option<CertificateStatus>,
+    pub requirements: Vec<RequirementStatus>,
+    /// Texts the product's label must carry in this market.
+    pub labels: Vec<LabelText>,
+    /// Mark artwork ids the label must carry.
+    pub marks: Vec<String>,
+}
+
+impl Assessment {
+    /// Applicable requirements that are not satisfied.
+    pub fn gaps(&self) -> impl Iterator<Item = &RequirementStatus> {
+        self.requirements
+            .iter()
+            .filter(|r| r.status != Status::Satisfied)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CertificateStatus {
+    pub id: String,
+    pub title: String,
+    /// `<PREFIX>-<PRODUCT ID>-<CERTIFICATE ID>`, upper-case (SPEC §6).
+    pub number: String,
+    pub status: Readiness,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Readiness {
+    Ready,
+    Blocked,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Satisfied,
+    Missing,
+    Failed,
+    Expired,
+    LabNotAccepted,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RequirementStatus {
+    pub id: String,
+    pub cite: String,
+    pub title: String,
+    pub kind: EvidenceKind,
+    pub status: Status,
+    /// The report (or declaration) relied on, or the one that decided a failing status.
+    #[serde(default)]
+    pub evidence: Option<String>,
+    /// Why it is not satisfied, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For tested rules: which current report covers each lot.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lots: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LabelText {
+    pub requirement: String,
+    pub cite: String,
+    pub text: String,
+}

@@ -1,0 +1,353 @@
+//! Assessing by a rule pack (SPEC §5.2): the pack's compiled conditions evaluated on
+//! each product, in parallel, and the evidence in the record judged against the rules
+//! that apply.
+
+use super::assessment::{
+    Assessment, CertificateStatus, LabelText, Readiness, RequirementStatus, Status,
+};
+use super::{Answer, ProductVal};
+use crate::content::{Evidence, Product, TestResult};
+use crate::diagnostic::Diagnostic;
+use crate::ident::Market;
+use crate::plugins::Plugin;
+use crate::plugins::rules::{EvidenceKind, Requirement, Rules};
+use crate::site::Site;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use time::{Date, Month};
+
+/// Assesses `products` by the pack `rules` of `plugin`.
+pub(super) fn assess(
+    plugin: &Plugin,
+    rules: &Rules,
+    products: &[(&Product, &ProductVal)],
+    site: &Site,
+) -> Result<Answer, Diagnostic> {
+    let prefix = &site.config.certificate_prefix;
+    // Constant defines once per plugin; one that fails to evaluate is left to
+    // the per-product pass, which reports it against the product.
+    let mut constants: Vec<(&str, cel::Value)> = Vec::new();
+    {
+        let mut cx = cel::Context::default();
+        for name in rules.constant_defines() {
+            let (_, cond) = rules.defines.iter().find(|(n, _)| n == name).unwrap();
+            if let Ok(v) = cond.eval(&cx) {
+                cx.add_variable_from_value(name.to_string(), v.clone());
+                constants.push((name, v));
+            }
+        }
+    }
+    let root = || {
+        let mut cx = cel::Context::default();
+        for (name, v) in &constants {
+            cx.add_variable_from_value(name.to_string(), v.clone());
+        }
+        cx
+    };
+    let known: Vec<&str> = constants.iter().map(|(n, _)| *n).collect();
+    let results: Vec<Result<(String, Assessment), Diagnostic>> = products
+        .par_iter()
+        .map_init(root, |root, (product, value)| {
+            let market = plugin
+                .markets
+                .iter()
+                .find(|m| product.markets.contains(m))
+                .expect("selected by market");
+            let given = Given {
+                root,
+                constants: &known,
+            };
+            assess_one(
+                &given, value, product, plugin, rules, market, site.as_of, prefix,
+            )
+            .map(|a| (product.id.clone(), a))
+        })
+        .collect();
+    results
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map(|assessments| Answer {
+            assessments,
+            diagnostics: Vec::new(),
+        })
+}
+
+fn evaluation_error(product: &Product, plugin: &Plugin, what: &str, e: &str) -> Diagnostic {
+    Diagnostic::error(
+        "condition-failed",
+        &product.file,
+        format!("plugin `{}` could not evaluate {what} for this product: {e}", plugin.id),
+    )
+    .with_help(format!(
+        "the condition in {} may read an optional field without has(); report it to the plugin's author",
+        plugin.file
+    ))
+    .at(1, 1)
+}
+
+/// What every product of one plugin shares: a context holding the plugin's constant
+/// defines, already evaluated, and their names.
+struct Given<'a> {
+    root: &'a cel::Context<'a, 'a>,
+    constants: &'a [&'a str],
+}
+
+/// Assesses one product in one plugin's market.
+#[allow(clippy::too_many_arguments)]
+fn assess_one(
+    given: &Given,
+    value: &ProductVal,
+    product: &Product,
+    plugin: &Plugin,
+    rules: &Rules,
+    market: &Market,
+    as_of: Date,
+    prefix: &str,
+) -> Result<Assessment, Diagnostic> {
+    let mut cx = given.root.new_inner_scope();
+    cx.set_variable_resolver(value);
+    for (name, cond) in &rules.defines {
+        if given.constants.contains(&name.as_str()) {
+            continue;
+        }
+        let v = cond
+            .eval(&cx)
+            .map_err(|e| evaluation_error(product, plugin, &format!("define `{name}`"), &e))?;
+        cx.add_variable_from_value(name.clone(), v);
+    }
+    let mut applicable: Vec<&Requirement> = Vec::new();
+    for r in &rules.requirements {
+        let holds = r.when.holds(&cx).map_err(|e| {
+            evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
+        })?;
+        if holds {
+            applicable.push(r);
+        }
+    }
+    // A product subject to no tested rule needs no certificate (SPEC §5.2).
+    let mut certificate = None;
+    if applicable
+        .iter()
+        .any(|r| r.raw.evidence == EvidenceKind::Test)
+    {
+        for c in &rules.certificates {
+            let holds = c.when.holds(&cx).map_err(|e| {
+                evaluation_error(product, plugin, &format!("certificate `{}`", c.raw.id), &e)
+            })?;
+            if holds {
+                certificate = Some(c);
+                break;
+            }
+        }
+    }
+    let lab_rule = certificate.map_or("any", |c| c.raw.lab.as_str());
+    let retest = certificate.and_then(|c| c.raw.retest_months);
+    let mut requirements = Vec::with_capacity(applicable.len());
+    for r in &applicable {
+        let mut status = requirement_status(r, product, lab_rule, retest, as_of);
+        if let Some(check) = &r.satisfied_when {
+            let holds = check.holds(&cx).map_err(|e| {
+                evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
+            })?;
+            if holds {
+                status.evidence = Some("the record".into());
+            } else {
+                status.status = Status::Missing;
+                status.detail = Some(format!("the record does not show this: {}", r.raw.title));
+            }
+        }
+        requirements.push(status);
+    }
+    let labels = applicable
+        .iter()
+        .filter(|r| r.raw.evidence == EvidenceKind::Label)
+        .filter_map(|r| {
+            r.raw.label.as_ref().map(|text| LabelText {
+                requirement: r.raw.id.clone(),
+                cite: r.raw.cite.clone(),
+                text: text.clone(),
+            })
+        })
+        .collect();
+    let mut marks = Vec::new();
+    for m in &rules.marks {
+        if m.when
+            .holds(&cx)
+            .map_err(|e| evaluation_error(product, plugin, &format!("mark `{}`", m.raw.id), &e))?
+        {
+            marks.push(m.raw.id.clone());
+        }
+    }
+    let certificate = certificate.map(|c| CertificateStatus {
+        id: c.raw.id.clone(),
+        title: c.raw.title.clone(),
+        number: format!("{prefix}-{}-{}", product.id, c.raw.id).to_ascii_uppercase(),
+        status: if requirements.iter().all(|r| r.status == Status::Satisfied) {
+            Readiness::Ready
+        } else {
+            Readiness::Blocked
+        },
+    });
+    Ok(Assessment {
+        plugin: plugin.id.clone(),
+        market: market.code().to_string(),
+        certificate,
+        requirements,
+        labels,
+        marks,
+    })
+}
+
+/// `as_of` minus `months`, keeping the day (clamped to the month's length).
+pub fn months_before(as_of: Date, months: u32) -> Date {
+    let total = as_of.year() * 12 + i32::from(u8::from(as_of.month())) - 1 - months as i32;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = Month::try_from(month0 as u8 + 1).expect("1..=12");
+    let day = as_of.day().min(time::util::days_in_month(month, year));
+    Date::from_calendar_date(year, month, day).expect("clamped day exists")
+}
+
+fn requirement_status(
+    r: &Requirement,
+    product: &Product,
+    lab_rule: &str,
+    retest: Option<u32>,
+    as_of: Date,
+) -> RequirementStatus {
+    let mut s = RequirementStatus {
+        id: r.raw.id.clone(),
+        cite: r.raw.cite.clone(),
+        title: r.raw.title.clone(),
+        kind: r.raw.evidence,
+        status: Status::Satisfied,
+        evidence: None,
+        detail: None,
+        lots: BTreeMap::new(),
+    };
+    match r.raw.evidence {
+        // Record evidence is judged by its `satisfied_when` condition, by the caller.
+        EvidenceKind::Info | EvidenceKind::Label | EvidenceKind::Record => {}
+        EvidenceKind::Declaration => {
+            let key = r.declaration_key();
+            if product.declarations.get(key) == Some(&true) {
+                s.evidence = Some(format!("declaration: {key}"));
+            } else {
+                s.status = Status::Missing;
+                s.detail = Some(format!("the record does not declare `{key}: true`"));
+            }
+        }
+        EvidenceKind::Test => test_status(&mut s, r, product, lab_rule, retest, as_of),
+    }
+    s
+}
+
+/// Newest first; the report id breaks ties so the choice never depends on file order.
+fn newest_first(mut reports: Vec<&Evidence>) -> Vec<&Evidence> {
+    reports.sort_by(|a, b| (b.date, &b.report).cmp(&(a.date, &a.report)));
+    reports
+}
+
+fn test_status(
+    s: &mut RequirementStatus,
+    r: &Requirement,
+    product: &Product,
+    lab_rule: &str,
+    retest: Option<u32>,
+    as_of: Date,
+) {
+    let covering = newest_first(
+        product
+            .evidence
+            .iter()
+            .filter(|e| e.covers.iter().any(|k| r.covered_by(k)))
+            .collect(),
+    );
+    let Some(newest) = covering.first() else {
+        s.status = Status::Missing;
+        s.detail = Some(format!("no test report covers {}", r.raw.cite));
+        return;
+    };
+    if newest.result == TestResult::Fail {
+        s.status = Status::Failed;
+        s.evidence = Some(newest.report.clone());
+        s.detail = Some(format!(
+            "report {} ({}) failed",
+            newest.report,
+            crate::date::iso(newest.date)
+        ));
+        return;
+    }
+    let passing: Vec<&Evidence> = covering
+        .iter()
+        .copied()
+        .filter(|e| e.result == TestResult::Pass)
+        .collect();
+    let accepted: Vec<&Evidence> = passing
+        .iter()
+        .copied()
+        .filter(|e| lab_rule == "any" || e.lab.accreditations.contains_key(lab_rule))
+        .collect();
+    let Some(newest_accepted) = accepted.first() else {
+        let e = passing[0];
+        s.status = Status::LabNotAccepted;
+        s.evidence = Some(e.report.clone());
+        s.detail = Some(format!(
+            "report {} is from {}, which has no `{lab_rule}` accreditation",
+            e.report, e.lab.name
+        ));
+        return;
+    };
+    let cutoff = retest.map(|m| months_before(as_of, m));
+    let current: Vec<&Evidence> = accepted
+        .iter()
+        .copied()
+        .filter(|e| cutoff.is_none_or(|c| e.date >= c))
+        .collect();
+    if current.is_empty() {
+        s.status = Status::Expired;
+        s.evidence = Some(newest_accepted.report.clone());
+        s.detail = Some(format!(
+            "the newest accepted report, {} of {}, is older than {} months before {}",
+            newest_accepted.report,
+            crate::date::iso(newest_accepted.date),
+            retest.unwrap_or_default(),
+            crate::date::iso(as_of)
+        ));
+        return;
+    }
+    s.evidence = Some(current[0].report.clone());
+    // Every lot needs a current report: one that lists it, or lists no lots (all lots).
+    let mut uncovered = Vec::new();
+    for lot in &product.lots {
+        match current
+            .iter()
+            .find(|e| e.lots.is_empty() || e.lots.contains(&lot.lot))
+        {
+            Some(e) => {
+                s.lots.insert(lot.lot.clone(), e.report.clone());
+            }
+            None => uncovered.push(lot.lot.as_str()),
+        }
+    }
+    if !uncovered.is_empty() {
+        s.status = Status::Missing;
+        s.detail = Some(format!(
+            "no current report covers lot {}",
+            uncovered.join(", ")
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_before_clamps_the_day() {
+        let d = |s| crate::date::RecordDate::parse_day(s).unwrap();
+        assert_eq!(months_before(d("2026-11-23"), 12), d("2025-11-23"));
+        assert_eq!(months_before(d("2026-03-31"), 1), d("2026-02-28"));
+        assert_eq!(months_before(d("2024-03-31"), 1), d("2024-02-29"));
+        assert_eq!(months_before(d("2026-01-15"), 36), d("2023-01-15"));
+    }
+}

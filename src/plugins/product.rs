@@ -1,0 +1,439 @@
+//! The product as plugins see it: the one definition of the CEL `product` (SPEC §5).
+//!
+//! Conditions are type-checked against [`product_type`] when a pack loads and evaluated
+//! on [`product_value`] when it assesses. Both are derived from the tables below, where
+//! each field states its type and how it is read from a record side by side, so the
+//! type a condition was checked against cannot drift from the value it reads. The
+//! command-plugin wire form (`assess::wire`) is checked against the same shape by test.
+
+use super::condition::{Field, Schema, Ty};
+use super::vocabulary::{AttrType, AttrValue, Vocabulary};
+use crate::content::{Age, Party, Product};
+use cel::Value as V;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One field of an object conditions read from a `T`.
+struct Slot<T> {
+    name: &'static str,
+    /// An optional field is absent from the value when the record does not set it, so
+    /// conditions must guard it with `has()`; `read` returns `None` only for these.
+    optional: bool,
+    ty: fn(&Vocabulary) -> Ty,
+    read: fn(&T, &Vocabulary) -> Option<V>,
+}
+
+/// `product`: the record with every declared attribute and declaration present
+/// (defaults filled in), optional fields present only when set.
+const PRODUCT: &[Slot<Product>] = &[
+    Slot {
+        name: "id",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| Some(V::from(p.id.clone())),
+    },
+    Slot {
+        name: "name",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| Some(V::from(p.name.clone())),
+    },
+    Slot {
+        name: "brand",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.brand.clone().map(V::from),
+    },
+    Slot {
+        name: "model",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| Some(V::from(p.model.clone())),
+    },
+    Slot {
+        name: "gtin",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.gtin.map(|g| V::from(g.as_gtin14())),
+    },
+    Slot {
+        name: "sku",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.sku.clone().map(V::from),
+    },
+    Slot {
+        name: "image",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.image.clone().map(V::from),
+    },
+    Slot {
+        name: "categories",
+        optional: false,
+        ty: |_| strings_type(),
+        read: |p, _| Some(strings(p.categories.iter().cloned())),
+    },
+    Slot {
+        name: "age",
+        optional: true,
+        ty: |v| object_type("product.age", AGE, v),
+        read: |p, v| p.age.map(|age| object_value(AGE, &age, v)),
+    },
+    Slot {
+        name: "attributes",
+        optional: false,
+        ty: attributes_type,
+        read: |p, v| Some(attributes_value(p, v)),
+    },
+    Slot {
+        name: "declarations",
+        optional: false,
+        ty: declarations_type,
+        read: |p, v| Some(declarations_value(p, v)),
+    },
+    Slot {
+        name: "markets",
+        optional: false,
+        ty: |_| strings_type(),
+        read: |p, _| Some(strings(p.markets.iter().map(|m| m.code().to_string()))),
+    },
+    Slot {
+        name: "manufacturer",
+        optional: false,
+        ty: |v| object_type("party", PARTY, v),
+        read: |p, v| Some(object_value(PARTY, p.manufacturer.as_ref(), v)),
+    },
+    Slot {
+        name: "importers",
+        optional: false,
+        // Keyed by market code; a market without an importer has no key.
+        ty: |v| Ty::Map(Box::new(object_type("party", PARTY, v))),
+        read: |p, v| {
+            let importers: HashMap<String, V> = p
+                .importers
+                .iter()
+                .map(|(m, i)| (m.code().to_string(), object_value(PARTY, i.as_ref(), v)))
+                .collect();
+            Some(V::from(importers))
+        },
+    },
+    Slot {
+        name: "status",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| {
+            Some(V::from(match p.status {
+                crate::content::Status::Active => "active",
+                crate::content::Status::Withdrawn => "withdrawn",
+            }))
+        },
+    },
+];
+
+/// A party as conditions see it: who it is and where it is established.
+const PARTY: &[Slot<Party>] = &[
+    Slot {
+        name: "id",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| Some(V::from(p.id.clone())),
+    },
+    Slot {
+        name: "kind",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| Some(V::from(p.kind.as_str())),
+    },
+    Slot {
+        name: "country",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.country.clone().map(V::from),
+    },
+];
+
+const AGE: &[Slot<Age>] = &[
+    Slot {
+        name: "min_months",
+        optional: false,
+        ty: |_| Ty::Int,
+        read: |a, _| Some(V::Int(i64::from(a.min_months))),
+    },
+    Slot {
+        name: "max_months",
+        optional: true,
+        ty: |_| Ty::Int,
+        read: |a, _| a.max_months.map(|m| V::Int(i64::from(m))),
+    },
+];
+
+/// The type conditions see as `product`.
+pub fn product_type(vocabulary: &Vocabulary) -> Ty {
+    object_type("product", PRODUCT, vocabulary)
+}
+
+/// The record as conditions see it (`product`), of the type [`product_type`].
+pub fn product_value(product: &Product, vocabulary: &Vocabulary) -> V {
+    object_value(PRODUCT, product, vocabulary)
+}
+
+fn object(name: &str, fields: impl Iterator<Item = (String, Ty, bool)>) -> Ty {
+    Ty::Object(Arc::new(Schema {
+        name: name.to_string(),
+        fields: fields
+            .map(|(n, ty, optional)| (n, Field { ty, optional }))
+            .collect(),
+    }))
+}
+
+fn object_type<T>(name: &str, slots: &[Slot<T>], vocabulary: &Vocabulary) -> Ty {
+    object(
+        name,
+        slots
+            .iter()
+            .map(|s| (s.name.to_string(), (s.ty)(vocabulary), s.optional)),
+    )
+}
+
+fn object_value<T>(slots: &[Slot<T>], item: &T, vocabulary: &Vocabulary) -> V {
+    let fields: HashMap<String, V> = slots
+        .iter()
+        .filter_map(|s| (s.read)(item, vocabulary).map(|v| (s.name.to_string(), v)))
+        .collect();
+    V::from(fields)
+}
+
+fn strings_type() -> Ty {
+    Ty::List(Box::new(Ty::String))
+}
+
+fn strings(items: impl Iterator<Item = String>) -> V {
+    V::List(Arc::new(items.map(V::from).collect()))
+}
+
+/// Every attribute the enabled plugins declare, with the type they declare it as.
+fn attributes_type(vocabulary: &Vocabulary) -> Ty {
+    object(
+        "product.attributes",
+        vocabulary.attributes.iter().map(|(n, a)| {
+            let ty = match a.ty {
+                AttrType::Bool => Ty::Bool,
+                AttrType::Int => Ty::Int,
+                AttrType::String => Ty::String,
+            };
+            (n.clone(), ty, false)
+        }),
+    )
+}
+
+fn attributes_value(p: &Product, vocabulary: &Vocabulary) -> V {
+    let attributes: HashMap<String, V> = vocabulary
+        .attributes
+        .iter()
+        .map(|(name, attr)| {
+            let v = match p.attributes.get(name).unwrap_or(&attr.default) {
+                AttrValue::Bool(b) => V::Bool(*b),
+                AttrValue::Int(i) => V::Int(*i),
+                AttrValue::String(s) => V::from(s.clone()),
+            };
+            (name.clone(), v)
+        })
+        .collect();
+    V::from(attributes)
+}
+
+/// Every declaration the enabled plugins declare, false unless the record says true.
+fn declarations_type(vocabulary: &Vocabulary) -> Ty {
+    object(
+        "product.declarations",
+        vocabulary
+            .declarations
+            .keys()
+            .map(|k| (k.clone(), Ty::Bool, false)),
+    )
+}
+
+fn declarations_value(p: &Product, vocabulary: &Vocabulary) -> V {
+    let declarations: HashMap<String, V> = vocabulary
+        .declarations
+        .keys()
+        .map(|k| {
+            (
+                k.clone(),
+                V::Bool(p.declarations.get(k).copied().unwrap_or(false)),
+            )
+        })
+        .collect();
+    V::from(declarations)
+}
+
+/// A record that sets every field conditions can read, and a vocabulary with one term
+/// of each kind, for tests of the shape (here and in `assess::wire`).
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::super::vocabulary::Attribute;
+    use super::*;
+    use crate::content::{PartyKind, Status};
+    use crate::ident::Market;
+    use std::collections::BTreeMap;
+
+    fn party(id: &str, kind: PartyKind, country: &str) -> Arc<Party> {
+        Arc::new(Party {
+            id: id.into(),
+            kind,
+            name: format!("{id} Ltd"),
+            address: Vec::new(),
+            country: Some(country.into()),
+            email: None,
+            phone: None,
+            accreditations: BTreeMap::new(),
+            certifications: Vec::new(),
+            file: format!("content/parties/{id}.yaml"),
+        })
+    }
+
+    pub(crate) fn vocabulary() -> Vocabulary {
+        let attribute = |ty, default| Attribute {
+            ty,
+            default,
+            doc: String::new(),
+        };
+        Vocabulary {
+            categories: [("toy".to_string(), String::new())].into(),
+            attributes: [
+                (
+                    "painted".to_string(),
+                    attribute(AttrType::Bool, AttrValue::Bool(false)),
+                ),
+                (
+                    "pieces".to_string(),
+                    attribute(AttrType::Int, AttrValue::Int(1)),
+                ),
+                (
+                    "material".to_string(),
+                    attribute(AttrType::String, AttrValue::String("wood".into())),
+                ),
+            ]
+            .into(),
+            declarations: [("tracking-label".to_string(), String::new())].into(),
+            markets: vec![Market::parse("US").unwrap()],
+            complete: true,
+        }
+    }
+
+    pub(crate) fn full_product() -> Product {
+        let us = Market::parse("US").unwrap();
+        Product {
+            id: "full".into(),
+            name: "Full Toy".into(),
+            brand: Some("Brand".into()),
+            model: "F-1".into(),
+            gtin: Some(crate::gtin::Gtin::parse("6291041500213").unwrap()),
+            sku: Some("SKU-1".into()),
+            description: Some("Every field set.".into()),
+            image: Some("images/full.png".into()),
+            categories: vec!["toy".into()],
+            age: Some(Age {
+                min_months: 12,
+                max_months: Some(36),
+            }),
+            attributes: [("pieces".to_string(), AttrValue::Int(3))].into(),
+            markets: vec![us.clone()],
+            manufacturer: party("maker", PartyKind::Manufacturer, "CN"),
+            importers: [(us, party("importer", PartyKind::Importer, "US"))].into(),
+            records_custodian: None,
+            lots: Vec::new(),
+            evidence: Vec::new(),
+            declarations: [("tracking-label".to_string(), true)].into(),
+            status: Status::Active,
+            file: "content/products/full.yaml".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `value` is of type `ty`; for an object, every field it has is declared
+    /// and every field it lacks is optional.
+    fn conforms(value: &V, ty: &Ty, at: &str) -> Result<(), String> {
+        match (ty, value) {
+            (Ty::Dyn, _) | (Ty::Bool, V::Bool(_)) | (Ty::Int, V::Int(_)) => Ok(()),
+            (Ty::String, V::String(_)) | (Ty::Double, V::Float(_)) | (Ty::Null, V::Null) => Ok(()),
+            (Ty::List(item), V::List(items)) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| conforms(v, item, &format!("{at}[{i}]"))),
+            (Ty::Map(item), V::Map(m)) => m
+                .map
+                .iter()
+                .try_for_each(|(k, v)| conforms(v, item, &format!("{at}[{k:?}]"))),
+            (Ty::Object(schema), V::Map(m)) => {
+                let key = |name: &str| cel::objects::Key::String(Arc::new(name.to_string()));
+                for (name, field) in &schema.fields {
+                    match m.map.get(&key(name)) {
+                        Some(v) => conforms(v, &field.ty, &format!("{at}.{name}"))?,
+                        None if field.optional => {}
+                        None => return Err(format!("{at}.{name} is missing")),
+                    }
+                }
+                for k in m.map.keys() {
+                    let cel::objects::Key::String(name) = k else {
+                        return Err(format!("{at} has a key that is not a name: {k:?}"));
+                    };
+                    if !schema.fields.contains_key(name.as_str()) {
+                        return Err(format!("{at}.{name} is not in the type"));
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(format!("{at} is {value:?}, not {ty}")),
+        }
+    }
+
+    /// The optional fields of `ty` that `value` lacks (none, for a record that sets all).
+    fn absent(value: &V, ty: &Ty, at: &str, out: &mut Vec<String>) {
+        match (ty, value) {
+            (Ty::Object(schema), V::Map(m)) => {
+                for (name, field) in &schema.fields {
+                    let key = cel::objects::Key::String(Arc::new(name.clone()));
+                    match m.map.get(&key) {
+                        Some(v) => absent(v, &field.ty, &format!("{at}.{name}"), out),
+                        None => out.push(format!("{at}.{name}")),
+                    }
+                }
+            }
+            (Ty::Map(item), V::Map(m)) => {
+                for v in m.map.values() {
+                    absent(v, item, &format!("{at}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_full_record_type_checks_against_the_product_type() {
+        let vocabulary = fixture::vocabulary();
+        let ty = product_type(&vocabulary);
+        let value = product_value(&fixture::full_product(), &vocabulary);
+        conforms(&value, &ty, "product").unwrap();
+        let mut missing = Vec::new();
+        absent(&value, &ty, "product", &mut missing);
+        assert!(missing.is_empty(), "the fixture leaves out {missing:?}");
+    }
+
+    #[test]
+    fn only_optional_fields_may_be_absent() {
+        let vocabulary = fixture::vocabulary();
+        let mut bare = fixture::full_product();
+        (bare.brand, bare.gtin, bare.sku, bare.image, bare.age) = (None, None, None, None, None);
+        bare.attributes.clear();
+        bare.declarations.clear();
+        bare.importers.clear();
+        let value = product_value(&bare, &vocabulary);
+        conforms(&value, &product_type(&vocabulary), "product").unwrap();
+    }
+}
