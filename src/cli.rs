@@ -1,6 +1,7 @@
 //! The command line (SPEC §9). Exit codes: 0 success; 1 content errors, or any
 //! diagnostic under `--strict`; 2 usage or configuration errors.
 
+use crate::config::LabelFormat;
 use crate::date::RecordDate;
 use crate::diagnostic::Diagnostics;
 use crate::report;
@@ -57,7 +58,7 @@ enum Command {
     /// PDF sheet, into <output>/labels/ (where `build` puts them).
     Labels {
         #[command(flatten)]
-        request: crate::label::print::Request,
+        request: LabelsArgs,
         /// Output folder (default: build.output from site.toml).
         #[arg(long, value_name = "DIR")]
         output: Option<PathBuf>,
@@ -291,6 +292,7 @@ fn run(cli: Cli) -> u8 {
             }
             let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
             let register = crate::register::Register::new(&ledger, &review);
+            let request = request.into();
             match print_labels(&site, &assessed, &register, &request, &target) {
                 Ok(summary) => {
                     println!(
@@ -342,6 +344,75 @@ fn run(cli: Cli) -> u8 {
                     exit_code(&diags, strict).max(1)
                 }
             }
+        }
+    }
+}
+
+/// `labels`' options; the library takes them as a [`crate::label::print::Request`].
+#[derive(clap::Args, Debug)]
+pub struct LabelsArgs {
+    /// Only this product's labels.
+    #[arg(long, value_name = "ID")]
+    pub product: Option<String>,
+    /// Only this lot's label (with --product).
+    #[arg(long, value_name = "LOT", requires = "product")]
+    pub lot: Option<String>,
+    /// Formats to write (repeatable; default: labels.formats in site.toml).
+    #[arg(long = "format", value_enum, value_name = "FORMAT")]
+    pub formats: Vec<FormatArg>,
+    /// Sheet layout for the labels' size and the PDF sheet (default: labels.sheet).
+    #[arg(long, value_name = "LAYOUT")]
+    pub sheet: Option<String>,
+    /// Label template in themes/<theme>/labels/ (default: labels.template).
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// First free position on a partly used sheet (1 = top left, row by row).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub start_at: u32,
+    /// Printer whose calibration to apply ([labels.printers.<name>] in site.toml).
+    #[arg(long, value_name = "NAME")]
+    pub printer: Option<String>,
+    /// Resolution for PNG and ZPL (default: labels.dpi; Zebra printers: 203, 300, 600).
+    #[arg(long, value_name = "DPI", value_parser = clap::value_parser!(u32).range(72..=2400))]
+    pub dpi: Option<u32>,
+    /// Write the sheet's outline test page (every position outlined and numbered, to
+    /// print on plain paper and hold against a sheet) instead of labels.
+    #[arg(long)]
+    pub outline: bool,
+}
+
+impl From<LabelsArgs> for crate::label::print::Request {
+    fn from(a: LabelsArgs) -> Self {
+        Self {
+            product: a.product,
+            lot: a.lot,
+            formats: a.formats.into_iter().map(LabelFormat::from).collect(),
+            sheet: a.sheet,
+            template: a.template,
+            start_at: a.start_at,
+            printer: a.printer,
+            dpi: a.dpi,
+            outline: a.outline,
+        }
+    }
+}
+
+/// `--format`: the label formats, as the command line spells them.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    Svg,
+    Png,
+    Pdf,
+    Zpl,
+}
+
+impl From<FormatArg> for LabelFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Svg => LabelFormat::Svg,
+            FormatArg::Png => LabelFormat::Png,
+            FormatArg::Pdf => LabelFormat::Pdf,
+            FormatArg::Zpl => LabelFormat::Zpl,
         }
     }
 }

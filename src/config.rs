@@ -138,7 +138,7 @@ pub struct Enabled {
     pub column: usize,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelFormat {
     Svg,

@@ -229,36 +229,27 @@ pub fn for_build(
     Ok(jobs.len())
 }
 
-/// What `certpress labels` was asked for (its command-line options).
-#[derive(clap::Args, Debug)]
+/// What `certpress labels` was asked for (`cli` reads it from the command line).
+#[derive(Debug)]
 pub struct Request {
     /// Only this product's labels.
-    #[arg(long, value_name = "ID")]
     pub product: Option<String>,
     /// Only this lot's label (with --product).
-    #[arg(long, value_name = "LOT", requires = "product")]
     pub lot: Option<String>,
     /// Formats to write (repeatable; default: labels.formats in site.toml).
-    #[arg(long = "format", value_enum, value_name = "FORMAT")]
     pub formats: Vec<LabelFormat>,
     /// Sheet layout for the labels' size and the PDF sheet (default: labels.sheet).
-    #[arg(long, value_name = "LAYOUT")]
     pub sheet: Option<String>,
     /// Label template in themes/<theme>/labels/ (default: labels.template).
-    #[arg(long, value_name = "NAME")]
     pub template: Option<String>,
     /// First free position on a partly used sheet (1 = top left, row by row).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub start_at: u32,
     /// Printer whose calibration to apply ([labels.printers.<name>] in site.toml).
-    #[arg(long, value_name = "NAME")]
     pub printer: Option<String>,
     /// Resolution for PNG and ZPL (default: labels.dpi; Zebra printers: 203, 300, 600).
-    #[arg(long, value_name = "DPI", value_parser = clap::value_parser!(u32).range(72..=2400))]
     pub dpi: Option<u32>,
     /// Write the sheet's outline test page (every position outlined and numbered, to
     /// print on plain paper and hold against a sheet) instead of labels.
-    #[arg(long)]
     pub outline: bool,
 }
 
