@@ -321,8 +321,11 @@ fn labels_that_cannot_be_written_leave_the_old_ones_whole() {
     assert_eq!(read_tree(&root.join("public")), before, "labels changed");
 }
 
+/// A published tree: path → bytes.
+type Tree = std::collections::BTreeMap<String, Vec<u8>>;
+
 /// The published tree under `dir/labels`.
-fn labels_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+fn labels_tree(dir: &Path) -> Tree {
     read_tree(&dir.join("labels"))
 }
 
@@ -380,39 +383,36 @@ fn killed_runs_leave_old_or_new_output_never_a_mix() {
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap()
     };
+    // Kills `args` ten times at growing delays: after each, `read` must give the old
+    // tree or the new one, never a mix, and at least one run must really be killed.
+    let killed_runs =
+        |args: &[&str], step_ms: u64, read: &dyn Fn() -> Tree, old: &Tree, new: &Tree| {
+            let mut finished = 0;
+            for i in 0..10u64 {
+                let delay = Duration::from_millis(step_ms * i + 30);
+                finished += usize::from(kill_at(args, delay).success());
+                let now = read();
+                assert!(
+                    now == *old || now == *new,
+                    "{args:?}: output mixed after a kill at {delay:?}"
+                );
+            }
+            assert!(
+                finished < 10,
+                "no {args:?} run was killed: the delays are too long"
+            );
+        };
     // A killed `labels` leaves the labels as they were, or as a finished run makes them.
-    let mut finished = 0;
-    for i in 0..10u64 {
-        let delay = Duration::from_millis(120 * i + 30);
-        let status = kill_at(&["labels", "--format", "png", "--format", "pdf"], delay);
-        finished += usize::from(status.success());
-        let now = labels_tree(&public);
-        assert!(
-            now == old || now == new,
-            "labels mixed after a kill at {delay:?}"
-        );
-    }
-    assert!(
-        finished < 10,
-        "no labels run was killed: the delays are too long"
+    killed_runs(
+        &["labels", "--format", "png", "--format", "pdf"],
+        120,
+        &|| labels_tree(&public),
+        &old,
+        &new,
     );
     // The same for `build`, over the whole output.
     let before = read_tree(&public);
-    let mut finished = 0;
-    for i in 0..10u64 {
-        let delay = Duration::from_millis(250 * i + 30);
-        let status = kill_at(&["build"], delay);
-        finished += usize::from(status.success());
-        let now = read_tree(&public);
-        assert!(
-            now == before || now == new_site,
-            "output mixed after a kill at {delay:?}"
-        );
-    }
-    assert!(
-        finished < 10,
-        "no build was killed: the delays are too long"
-    );
+    killed_runs(&["build"], 250, &|| read_tree(&public), &before, &new_site);
     assert!(old_site != new_site);
 
     // Killed runs leave staging folders; once settled, the next run sweeps them.

@@ -154,13 +154,7 @@ impl SiteTest {
 impl Checked {
     /// The JSON document, asserting that no diagnostic is an error.
     pub fn clean(self) -> Value {
-        let errors: Vec<&Value> = self.json["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["severity"] == "error")
-            .collect();
-        assert!(errors.is_empty(), "{errors:#?}");
+        super::assert_no_errors(&self.json);
         self.json
     }
 }
