@@ -732,158 +732,48 @@ fn write_site(root: &Path, images: &[&str], parties: &[(&str, &str)], products: 
     }
 }
 
-/// The example site's parties (content/parties), as records cite them.
+/// The example site's parties (content/parties), as records cite them: the files
+/// themselves, so the fixture follows the example.
 const PARTIES: &[(&str, &str)] = &[
     (
         "importers/oak-canada-inc.yaml",
-        r#"id: oak-canada-inc
-kind: importer
-name: Little Oak Canada Inc. / Petit Chêne Canada Inc.
-address:
-  - "455 Example Street West, Unit 210"
-  - "Toronto, ON M5V 0X0"
-  - "Canada"
-country: CA
-email: compliance-ca@littleoak.example
-phone: "+1 416 555 0142"
-"#,
+        include_str!("../content/parties/importers/oak-canada-inc.yaml"),
     ),
     (
         "importers/oak-eu-gmbh.yaml",
-        r#"id: oak-eu-gmbh
-kind: importer
-name: Little Oak Europe GmbH
-address:
-  - "Beispielstraße 12"
-  - "20095 Hamburg"
-  - "Germany"
-country: DE
-email: compliance-eu@littleoak.example
-phone: "+49 40 0000 0142"
-"#,
+        include_str!("../content/parties/importers/oak-eu-gmbh.yaml"),
     ),
     (
         "importers/oak-imports-usa.yaml",
-        r#"id: oak-imports-usa
-kind: importer
-name: Little Oak Imports USA, Inc.
-address:
-  - "1200 Example Avenue, Suite 300"
-  - "Portland, OR 97201"
-  - "United States"
-country: US
-email: compliance-us@littleoak.example
-phone: "+1 503 555 0142"
-"#,
+        include_str!("../content/parties/importers/oak-imports-usa.yaml"),
     ),
     (
         "importers/oak-uk-ltd.yaml",
-        r#"id: oak-uk-ltd
-kind: importer
-name: Little Oak UK Ltd
-address:
-  - "Unit 4, Example Wharf"
-  - "Bristol BS1 4XX"
-  - "United Kingdom"
-country: GB
-email: compliance-uk@littleoak.example
-phone: "+44 117 496 0142"
-"#,
+        include_str!("../content/parties/importers/oak-uk-ltd.yaml"),
     ),
     (
         "labs/deccan-test-house.yaml",
-        r#"id: deccan-test-house
-kind: lab
-name: Deccan Test House Pvt. Ltd.
-address:
-  - "21 Example Industrial Estate, Guindy"
-  - "Chennai, Tamil Nadu 600032"
-  - "India"
-country: IN
-email: textiles@deccan-test.test
-phone: "+91 44 0000 0300"
-accreditations: { cpsc: "9902", iso17025: "TC-0000-EX" }
-"#,
+        include_str!("../content/parties/labs/deccan-test-house.yaml"),
     ),
     (
         "labs/harbour-testing-ningbo.yaml",
-        r#"id: harbour-testing-ningbo
-kind: lab
-name: Harbour Testing Services (Ningbo) Co., Ltd.
-address:
-  - "Building 3, 88 Example Lab Road, Beilun District"
-  - "Ningbo, Zhejiang 315800"
-  - "China"
-country: CN
-email: reports@harbour-testing.test
-phone: "+86 574 0000 0300"
-accreditations: { cpsc: "9901", iso17025: "L9901-EX" }
-"#,
+        include_str!("../content/parties/labs/harbour-testing-ningbo.yaml"),
     ),
     (
         "labs/yiwu-quality-lab.yaml",
-        r#"# Accredited to ISO/IEC 17025 but NOT a CPSC-accepted laboratory: reports from this
-# lab cannot support a US Children's Product Certificate (see kids-rain-jacket).
-id: yiwu-quality-lab
-kind: lab
-name: Yiwu Example Quality Inspection Centre
-address:
-  - "Floor 5, 9 Example Market Road"
-  - "Yiwu, Zhejiang 322000"
-  - "China"
-country: CN
-email: service@yiwu-quality.test
-phone: "+86 579 0000 0300"
-accreditations: { iso17025: "L0000-YW" }
-"#,
+        include_str!("../content/parties/labs/yiwu-quality-lab.yaml"),
     ),
     (
         "makers/kaveri-knits.yaml",
-        r#"id: kaveri-knits
-kind: manufacturer
-name: Kaveri Knitwear Pvt. Ltd.
-address:
-  - "Plot 7, Example Textile Park, Avinashi Road"
-  - "Tiruppur, Tamil Nadu 641600"
-  - "India"
-country: IN
-email: orders@kaveri-knits.example
-phone: "+91 421 000 0177"
-certifications:
-  - { standard: "GOTS 7.0", number: "GOTS-EX-55821", issuer: "Example Organic Certifiers", valid_until: 2027-03-31 }
-"#,
+        include_str!("../content/parties/makers/kaveri-knits.yaml"),
     ),
     (
         "makers/little-oak-ltd.yaml",
-        r#"id: little-oak-ltd
-kind: manufacturer
-name: Little Oak Toys & Textiles Ltd.
-address:
-  - "No. 18 Example Industrial Road, Yinzhou District"
-  - "Ningbo, Zhejiang 315000"
-  - "China"
-country: CN
-email: factory@littleoak.example
-phone: "+86 574 0000 0101"
-certifications:
-  - { standard: "ISO 9001:2015", number: "Q-2024-0418", issuer: "Example Certification Ltd.", valid_until: 2027-05-01 }
-  - { standard: "ISO 14001:2015", number: "E-2025-0112", issuer: "Example Certification Ltd.", valid_until: 2028-02-14 }
-"#,
+        include_str!("../content/parties/makers/little-oak-ltd.yaml"),
     ),
     (
         "people/jane-doe.yaml",
-        r#"id: jane-doe
-kind: person
-name: Jane Doe, Compliance Manager
-address:
-  - "Little Oak Imports USA, Inc."
-  - "1200 Example Avenue, Suite 300"
-  - "Portland, OR 97201"
-  - "United States"
-country: US
-email: jane.doe@littleoak.example
-phone: "+1 503 555 0199"
-"#,
+        include_str!("../content/parties/people/jane-doe.yaml"),
     ),
 ];
 
@@ -892,208 +782,19 @@ phone: "+1 503 555 0199"
 const SAMPLES: &[(&str, &str)] = &[
     (
         "toys/rainbow-stacker.yaml",
-        r#"id: rainbow-stacker
-name: Rainbow Stacking Rings
-brand: Little Oak
-model: LO-RS-01
-gtin: "9521234000112"
-sku: LO-RS-01-EA
-description: >-
-  Seven chunky beech-wood rings in rainbow colours on a rounded peg. Finished with
-  water-based paint and sanded smooth for small hands learning size and order.
-image: assets/products/rainbow-stacker.svg
-categories: [toy]
-age: { min_months: 12, max_months: 36 }
-attributes:
-  small_parts: false
-  painted: true
-markets: [US, EU, GB, CA, AU]
-manufacturer: little-oak-ltd
-importers: { US: oak-imports-usa, EU: oak-eu-gmbh, GB: oak-uk-ltd, CA: oak-canada-inc }
-records_custodian: jane-doe
-lots:
-  - lot: "2026-03A"
-    made: 2026-03
-    place: Ningbo, Zhejiang, China
-    factory: little-oak-ltd
-  - lot: "2026-07B"
-    made: 2026-07
-    place: Ningbo, Zhejiang, China
-    factory: little-oak-ltd
-evidence:
-  - report: HTS-2026-0311
-    lab: harbour-testing-ningbo
-    date: 2026-03-11
-    place: Ningbo, China
-    covers: ["16 CFR 1303", "15 U.S.C. 1278a", "16 CFR 1250", "16 CFR 1501"]
-    result: pass
-    lots: ["2026-03A"]
-  - report: HTS-2026-0802
-    lab: harbour-testing-ningbo
-    date: 2026-08-02
-    place: Ningbo, China
-    covers: ["16 CFR 1303", "15 U.S.C. 1278a", "16 CFR 1250", "16 CFR 1501"]
-    result: pass
-  - report: HTS-EU-2026-0314
-    lab: harbour-testing-ningbo
-    date: 2026-03-14
-    place: Ningbo, China
-    covers: ["Directive 2009/48/EC", "SI 2011/1881", "EN 71-1", "EN 71-2", "EN 71-3"]
-    result: pass
-  - report: HTS-CA-2026-0315
-    lab: harbour-testing-ningbo
-    date: 2026-03-15
-    place: Ningbo, China
-    covers: ["SOR/2011-17", "SOR/2011-17 s. 23", "SOR/2018-83"]
-    result: pass
-  - report: HTS-AU-2026-0316
-    lab: harbour-testing-ningbo
-    date: 2026-03-16
-    place: Ningbo, China
-    covers: ["Consumer Goods (Toys for Children up to and including 36 Months of Age) Safety Standard 2023"]
-    result: pass
-declarations:
-  tracking-label: true
-status: active
-"#,
+        include_str!("../content/products/toys/rainbow-stacker.yaml"),
     ),
     (
         "jewelry/acorn-necklace.yaml",
-        r#"# DELIBERATE GAP (failed test): the only report covering lead in substrate
-# (15 U.S.C. 1278a) and the Canadian Children's Jewellery Regulations (SOR/2018-82)
-# failed: the zinc-alloy clasp exceeded the lead limit. No certificate can be issued;
-# this lot is on hold pending a new clasp supplier and a retest.
-id: acorn-necklace
-name: Little Acorn Pendant Necklace
-brand: Little Oak
-model: LO-AN-17
-sku: LO-AN-17-GLD
-description: >-
-  A tiny gold-tone acorn pendant on a 40 cm cotton cord with a breakaway clasp, made
-  for dress-up and birthdays. Gift-boxed.
-image: assets/products/acorn-necklace.svg
-categories: [childrens-jewelry]
-age: { min_months: 96, max_months: 144 }
-attributes:
-  small_parts: true
-markets: [US, CA]
-manufacturer: little-oak-ltd
-importers: { US: oak-imports-usa, CA: oak-canada-inc }
-records_custodian: jane-doe
-lots:
-  - lot: "2026-10J"
-    made: 2026-10
-    place: Ningbo, Zhejiang, China
-evidence:
-  - report: HTS-2026-1027
-    lab: harbour-testing-ningbo
-    date: 2026-10-27
-    place: Ningbo, China
-    covers: ["15 U.S.C. 1278a", "SOR/2018-82"]
-    result: fail
-declarations:
-  tracking-label: true
-status: active
-"#,
+        include_str!("../content/products/jewelry/acorn-necklace.yaml"),
     ),
     (
         "adult/commuter-bike-helmet.yaml",
-        r#"# General-use (adult) product: no `age`, so the US market needs a General
-# Certificate of Conformity (GCC) rather than a CPC. Bicycle helmets are subject
-# to 16 CFR part 1203.
-id: commuter-bike-helmet
-name: Ride-Along Commuter Bike Helmet (Adult)
-brand: Little Oak
-model: LO-BH-18
-gtin: "9521234000174"
-sku: LO-BH-18-M
-description: >-
-  A lightweight in-mould adult bicycle helmet in matt oak green, with 14 vents, a dial
-  fit system and a side-release buckle. Sized for grown-ups riding alongside little ones.
-image: assets/products/commuter-bike-helmet.svg
-categories: [general, bicycle-helmet]
-markets: [US, CA]
-manufacturer: little-oak-ltd
-importers: { US: oak-imports-usa, CA: oak-canada-inc }
-records_custodian: jane-doe
-lots:
-  - lot: "2026-06M"
-    made: 2026-06
-    place: Ningbo, Zhejiang, China
-    factory: little-oak-ltd
-  - lot: "2026-10M"
-    made: 2026-10
-    place: Ningbo, Zhejiang, China
-    factory: little-oak-ltd
-evidence:
-  - report: HTS-2026-0612
-    lab: harbour-testing-ningbo
-    date: 2026-06-12
-    place: Ningbo, China
-    covers: ["16 CFR 1203"]
-    result: pass
-    lots: ["2026-06M"]
-  - report: HTS-2026-1030
-    lab: harbour-testing-ningbo
-    date: 2026-10-30
-    place: Ningbo, China
-    covers: ["16 CFR 1203"]
-    result: pass
-status: active
-"#,
+        include_str!("../content/products/adult/commuter-bike-helmet.yaml"),
     ),
     (
         "apparel/organic-cotton-romper.yaml",
-        r#"id: organic-cotton-romper
-name: Organic Cotton Romper
-brand: Little Oak
-model: LO-RO-10
-sku: LO-RO-10-OAT
-description: >-
-  A soft short-sleeved romper in GOTS-certified organic cotton rib, with nickel-free
-  press studs along the legs for quick changes. Oat colour, sizes 0–3 to 18–24 months.
-image: assets/products/organic-cotton-romper.svg
-categories: [childrens-apparel]
-age: { min_months: 0, max_months: 24 }
-attributes:
-  small_parts: false
-markets: [US, EU, CA]
-manufacturer: kaveri-knits
-importers: { US: oak-imports-usa, EU: oak-eu-gmbh, CA: oak-canada-inc }
-records_custodian: jane-doe
-lots:
-  - lot: "K2604-ROM"
-    made: 2026-04
-    place: Tiruppur, Tamil Nadu, India
-    factory: kaveri-knits
-  - lot: "K2609-ROM"
-    made: 2026-09
-    place: Tiruppur, Tamil Nadu, India
-    factory: kaveri-knits
-evidence:
-  - report: DTH-26-04117
-    lab: deccan-test-house
-    date: 2026-04-17
-    place: Chennai, India
-    covers: ["16 CFR 1610", "15 U.S.C. 1278a"]
-    result: pass
-    lots: ["K2604-ROM"]
-  - report: DTH-26-09230
-    lab: deccan-test-house
-    date: 2026-09-23
-    place: Chennai, India
-    covers: ["16 CFR 1610", "15 U.S.C. 1278a"]
-    result: pass
-  - report: DTH-CA-26-04118
-    lab: deccan-test-house
-    date: 2026-04-18
-    place: Chennai, India
-    covers: ["SOR/2018-83"]
-    result: pass
-declarations:
-  tracking-label: true
-status: active
-"#,
+        include_str!("../content/products/apparel/organic-cotton-romper.yaml"),
     ),
 ];
 
