@@ -4,6 +4,7 @@
 use crate::config::LabelFormat;
 use crate::date::RecordDate;
 use crate::diagnostic::Diagnostics;
+use crate::pipeline::{Pipeline, Purpose};
 use crate::report;
 use crate::site::{self, Overrides};
 use clap::{Parser, Subcommand};
@@ -117,233 +118,207 @@ fn locate_root(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
 }
 
 fn run(cli: Cli) -> u8 {
-    let (overrides, strict_flag) = match &cli.command {
+    let root = match &cli.command {
         Command::New { dir } => return crate::scaffold::run(dir),
-        Command::Build {
-            base_url, judge, ..
-        } => (
-            Overrides {
-                as_of: judge.as_of,
-                base_url: base_url.clone(),
-            },
-            judge.strict,
-        ),
-        Command::Check { judge, .. } | Command::Issue { judge } => (
-            Overrides {
-                as_of: judge.as_of,
-                base_url: None,
-            },
-            judge.strict,
-        ),
-        Command::Plugins => (Overrides::default(), false),
-        Command::Labels { judge, .. } => (
-            Overrides {
-                as_of: judge.as_of,
-                base_url: None,
-            },
-            judge.strict,
-        ),
-    };
-    let root = match locate_root(cli.root) {
-        Ok(r) => r,
-        Err(m) => {
-            eprintln!("error: {m}");
-            return 2;
-        }
-    };
-    // `issue` reads, extends and rewrites the ledger: runs on one site take turns, holding
-    // the lock from before the ledger is loaded until this returns, so a second run sees
-    // the first one's versions and issues nothing twice.
-    let _issuing = match &cli.command {
-        Command::Issue { .. } => match crate::ledger::SiteLock::acquire(&root, || {
-            eprintln!("Waiting for another `certpress issue` on this site to finish…")
-        }) {
-            Ok(lock) => Some(lock),
-            Err(e) => {
-                eprintln!("error: cannot lock {} for `issue`: {e}", root.display());
+        _ => match locate_root(cli.root) {
+            Ok(r) => r,
+            Err(m) => {
+                eprintln!("error: {m}");
                 return 2;
             }
         },
-        _ => None,
     };
-    let started = std::time::Instant::now();
-    let (site, mut diags) = site::load(&root, &overrides);
-    let strict = strict_flag || site.as_ref().is_some_and(|s| s.config.strict);
-    // Assess only when the configuration (plugins included) loaded cleanly: a plugin
-    // that failed to compile would make every product look unregulated.
-    let assessed = site
-        .as_ref()
-        .filter(|_| diags.exit_code(false) != 2)
-        .map(|site| {
-            let assessed = crate::assess::assess_site(site);
-            diags.extend(assessed.diagnostics.iter().cloned());
-            diags.extend(crate::assess::gap_diagnostics(site, &assessed));
-            diags.sort();
-            assessed
-        });
-    // The ledger of issued certificates, and where each certificate stands against it.
-    let locked = matches!(cli.command, Command::Build { locked: true, .. });
-    let mut ledger = crate::ledger::Ledger::default();
-    let mut review = crate::ledger::Review::default();
-    if let (Some(site), Some(assessed)) = (&site, &assessed) {
-        match crate::ledger::Ledger::load(&site.root) {
-            Ok(l) => {
-                ledger = l;
-                // Every version the configured output publishes must still be in the
-                // ledger: `issue` must not issue a removed version again, and `check` says
-                // why `build` will fail. (`build` checks the folder it replaces.)
-                if matches!(cli.command, Command::Issue { .. } | Command::Check { .. })
-                    && let Err(d) = crate::ledger::check_published(
-                        &ledger,
-                        &site.root,
-                        &site.root.join(&site.config.output),
-                    )
-                {
-                    diags.push(d);
-                }
-            }
-            Err(d) => diags.push(d),
-        }
-        review = crate::ledger::review(site, assessed, &ledger);
-        if !matches!(cli.command, Command::Issue { .. }) {
-            diags.extend(crate::ledger::diagnostics(site, &review, locked));
-        }
-        diags.sort();
-    }
-
     match cli.command {
         Command::New { .. } => unreachable!("handled above"),
-        Command::Plugins => {
-            if diags.exit_code(false) == 2 {
-                report::human(&root, &diags);
-                return 2;
-            }
-            match &site {
-                Some(site) => {
-                    let text = crate::plugins::describe(&site.plugins, &site.vocabulary);
-                    print!("{}", report::terminal_safe(&text));
-                    0
-                }
-                None => 2,
-            }
-        }
-        Command::Issue { .. } => {
-            report::human(&root, &diags);
-            let Some(site) = site.filter(|_| !diags.has_errors()) else {
-                report::summary(&diags, "issue");
-                eprintln!("Nothing was issued; certificates.lock was left as it was.");
-                return exit_code(&diags, strict).max(1);
-            };
-            let issued = ledger.issue(&review.ready, site.as_of);
-            if let Err(e) = ledger.save(&site.root) {
-                eprintln!("error: cannot write {}: {e}", crate::ledger::FILE);
-                return 2;
-            }
-            // One line per new version, unless there are too many to read.
-            if issued.len() <= 200 {
-                for i in &issued {
-                    println!("Issued {} v{}", i.number, i.version);
-                }
-            }
-            let blocked = review
-                .standing
-                .values()
-                .filter(|s| **s == crate::ledger::Standing::Blocked)
-                .count();
-            println!(
-                "{} issued; {} ready certificates in all; {} blocked by gaps (not issued){}",
-                plural(issued.len(), "new version"),
-                review.ready.len(),
-                blocked,
-                warnings_suffix(&diags)
-            );
-            exit_code(&diags, strict)
-        }
-        Command::Check { json, explain, .. } => {
-            // A theme that cannot render fails `build`; `check` says so first.
-            if let Some(site) = &site {
-                match crate::theme::load(&site.root, &site.config.theme) {
-                    Ok(theme) => diags.extend(theme.warnings),
-                    Err(ds) => diags.extend(ds),
-                }
-                diags.sort();
-            }
-            if let Some(id) = explain {
-                return explain_product(site.as_ref(), assessed.as_ref(), &id, &root, &diags);
-            }
-            if json {
-                println!("{}", report::json(site.as_ref(), assessed.as_ref(), &diags));
-            } else {
-                report::human(&root, &diags);
-                report::summary(&diags, "check");
-            }
-            exit_code(&diags, strict)
-        }
+        Command::Plugins => plugins(&root),
+        Command::Check {
+            json,
+            explain,
+            judge,
+        } => check(&root, json, explain, &judge),
+        Command::Issue { judge } => issue(&root, &judge),
         Command::Labels {
-            request, output, ..
-        } => {
-            report::human(&root, &diags);
-            let (Some(site), Some(assessed)) = (site, assessed) else {
-                return exit_code(&diags, strict).max(1);
-            };
-            if diags.has_errors() {
-                report::summary(&diags, "labels");
-                return exit_code(&diags, strict);
-            }
-            let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
-            let register = crate::register::Register::new(&ledger, &review);
-            let request = request.into();
-            match print_labels(&site, &assessed, &register, &request, &target) {
-                Ok(summary) => {
-                    println!(
-                        "{summary} → {}",
-                        display_path(&root, &target.join("labels"))
-                    );
-                    exit_code(&diags, strict)
-                }
-                Err(ds) => {
-                    let mut all = Diagnostics::default();
-                    all.extend(ds);
-                    report::human(&root, &all);
-                    eprintln!("No label was written; the previous labels were left as they were.");
-                    exit_code(&all, false).max(1)
-                }
-            }
+            request,
+            output,
+            judge,
+        } => labels(&root, request.into(), output, &judge),
+        Command::Build {
+            output,
+            base_url,
+            locked,
+            judge,
+        } => build(&root, output, base_url, locked, &judge),
+    }
+}
+
+impl Judge {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            as_of: self.as_of,
+            base_url: None,
         }
-        Command::Build { output, .. } => {
-            let Some(site) = site else {
-                report::human(&root, &diags);
-                return exit_code(&diags, strict);
-            };
-            let register = crate::register::Register::new(&ledger, &review);
-            let built = crate::build::build(
-                &site,
-                assessed.as_ref().map(|a| (a, &register)),
-                output,
-                strict,
-                &mut diags,
+    }
+
+    /// `--strict`, or `strict = true` in site.toml.
+    fn strict(&self, p: &Pipeline) -> bool {
+        self.strict || p.site.as_ref().is_some_and(|s| s.config.strict)
+    }
+}
+
+fn plugins(root: &Path) -> u8 {
+    let p = Pipeline::load(root, &Overrides::default());
+    match &p.site {
+        Some(site) if p.diagnostics.exit_code(false) != 2 => {
+            let text = crate::plugins::describe(&site.plugins, &site.vocabulary);
+            print!("{}", report::terminal_safe(&text));
+            0
+        }
+        _ => {
+            report::human(root, &p.diagnostics);
+            2
+        }
+    }
+}
+
+fn check(root: &Path, json: bool, explain: Option<String>, judge: &Judge) -> u8 {
+    let mut p = Pipeline::load(root, &judge.overrides());
+    p.assess().review(Purpose::Check);
+    // A theme that cannot render fails `build`; `check` says so first.
+    p.theme();
+    if let Some(id) = explain {
+        return explain_product(&p, &id);
+    }
+    if json {
+        println!(
+            "{}",
+            report::json(p.site.as_ref(), p.assessed.as_ref(), &p.diagnostics)
+        );
+    } else {
+        report::human(root, &p.diagnostics);
+        report::summary(&p.diagnostics, "check");
+    }
+    exit_code(&p.diagnostics, judge.strict(&p))
+}
+
+fn issue(root: &Path, judge: &Judge) -> u8 {
+    // `issue` reads, extends and rewrites the ledger: runs on one site take turns, holding
+    // the lock from before the ledger is loaded until this returns, so a second run sees
+    // the first one's versions and issues nothing twice.
+    let _issuing = match crate::ledger::SiteLock::acquire(root, || {
+        eprintln!("Waiting for another `certpress issue` on this site to finish…")
+    }) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("error: cannot lock {} for `issue`: {e}", root.display());
+            return 2;
+        }
+    };
+    let mut p = Pipeline::load(root, &judge.overrides());
+    p.assess().review(Purpose::Issue);
+    let strict = judge.strict(&p);
+    report::human(root, &p.diagnostics);
+    if p.site.is_none() || p.diagnostics.has_errors() {
+        report::summary(&p.diagnostics, "issue");
+        eprintln!("Nothing was issued; certificates.lock was left as it was.");
+        return exit_code(&p.diagnostics, strict).max(1);
+    }
+    let issued = match p.issue() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", crate::ledger::FILE);
+            return 2;
+        }
+    };
+    // One line per new version, unless there are too many to read.
+    if issued.len() <= 200 {
+        for i in &issued {
+            println!("Issued {} v{}", i.number, i.version);
+        }
+    }
+    let blocked = p
+        .review
+        .standing
+        .values()
+        .filter(|s| **s == crate::ledger::Standing::Blocked)
+        .count();
+    println!(
+        "{} issued; {} ready certificates in all; {} blocked by gaps (not issued){}",
+        plural(issued.len(), "new version"),
+        p.review.ready.len(),
+        blocked,
+        warnings_suffix(&p.diagnostics)
+    );
+    exit_code(&p.diagnostics, strict)
+}
+
+fn labels(
+    root: &Path,
+    request: crate::label::print::Request,
+    output: Option<PathBuf>,
+    judge: &Judge,
+) -> u8 {
+    let mut p = Pipeline::load(root, &judge.overrides());
+    p.assess().review(Purpose::Publish { locked: false });
+    let strict = judge.strict(&p);
+    report::human(root, &p.diagnostics);
+    let Some(site) = &p.site else {
+        return exit_code(&p.diagnostics, strict).max(1);
+    };
+    if p.assessed.is_none() || p.diagnostics.has_errors() {
+        report::summary(&p.diagnostics, "labels");
+        return exit_code(&p.diagnostics, strict).max(1);
+    }
+    let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
+    match p.labels(&request, &target) {
+        Ok(summary) => {
+            println!("{summary} → {}", display_path(root, &target.join("labels")));
+            exit_code(&p.diagnostics, strict)
+        }
+        Err(ds) => {
+            let mut all = Diagnostics::default();
+            all.extend(ds);
+            report::human(root, &all);
+            eprintln!("No label was written; the previous labels were left as they were.");
+            exit_code(&all, false).max(1)
+        }
+    }
+}
+
+fn build(
+    root: &Path,
+    output: Option<PathBuf>,
+    base_url: Option<String>,
+    locked: bool,
+    judge: &Judge,
+) -> u8 {
+    let started = std::time::Instant::now();
+    let overrides = Overrides {
+        base_url,
+        ..judge.overrides()
+    };
+    let mut p = Pipeline::load(root, &overrides);
+    p.assess().review(Purpose::Publish { locked });
+    let strict = judge.strict(&p);
+    let built = p.build(output, strict);
+    report::human(root, &p.diagnostics);
+    match built {
+        Some(b) => {
+            println!(
+                "Built {}, {} and {} and copied {} in {:.2} s → {}{}",
+                plural(b.rendered.pages, "page"),
+                plural(b.rendered.data_files, "data file"),
+                plural(b.rendered.labels, "label"),
+                plural(b.rendered.files_copied, "file"),
+                started.elapsed().as_secs_f64(),
+                display_path(root, &b.output),
+                warnings_suffix(&p.diagnostics)
             );
-            report::human(&root, &diags);
-            match built {
-                Some(b) => {
-                    println!(
-                        "Built {}, {} and {} and copied {} in {:.2} s → {}{}",
-                        plural(b.rendered.pages, "page"),
-                        plural(b.rendered.data_files, "data file"),
-                        plural(b.rendered.labels, "label"),
-                        plural(b.rendered.files_copied, "file"),
-                        started.elapsed().as_secs_f64(),
-                        display_path(&root, &b.output),
-                        warnings_suffix(&diags)
-                    );
-                    0
-                }
-                None => {
-                    report::summary(&diags, "build");
-                    eprintln!("The build failed; the previous output was left as it was.");
-                    exit_code(&diags, strict).max(1)
-                }
-            }
+            0
+        }
+        None => {
+            report::summary(&p.diagnostics, "build");
+            eprintln!("The build failed; the previous output was left as it was.");
+            exit_code(&p.diagnostics, strict).max(1)
         }
     }
 }
@@ -417,57 +392,17 @@ impl From<FormatArg> for LabelFormat {
     }
 }
 
-/// `labels` writes as `build` does: into a folder certpress may replace, staged beside
-/// it, and swapped in whole (`<output>/labels/` only) when every file is written.
-fn print_labels(
-    site: &crate::site::Site,
-    assessed: &crate::assess::Assessed,
-    register: &crate::register::Register,
-    request: &crate::label::print::Request,
-    target: &Path,
-) -> Result<String, Vec<crate::diagnostic::Diagnostic>> {
-    use crate::output;
-    let _claim = output::claim(&site.root, target, || {
-        eprintln!(
-            "Waiting for another certpress run writing {} to finish…",
-            target.display()
-        )
-    })
-    .map_err(|d| vec![d])?;
-    let _sweeper = output::sweep_trash(target);
-    let failed = |e: std::io::Error| {
-        vec![
-            crate::diagnostic::Diagnostic::error(
-                "write-failed",
-                target.display().to_string(),
-                format!("cannot write the labels: {e}"),
-            )
-            .config(),
-        ]
-    };
-    let staging = output::Staging::subtree(target, "labels").map_err(failed)?;
-    let summary = crate::label::print::run(site, assessed, register, request, &staging)?;
-    staging.commit().map_err(failed)?;
-    Ok(summary)
-}
-
-fn explain_product(
-    site: Option<&crate::site::Site>,
-    assessed: Option<&crate::assess::Assessed>,
-    id: &str,
-    root: &Path,
-    diags: &Diagnostics,
-) -> u8 {
-    let (Some(site), Some(assessed)) = (site, assessed) else {
-        report::human(root, diags);
+fn explain_product(p: &Pipeline, id: &str) -> u8 {
+    let (Some(site), Some(assessed)) = (&p.site, &p.assessed) else {
+        report::human(&p.root, &p.diagnostics);
         return 2;
     };
-    let Some(product) = site.content.products.iter().find(|p| p.id == id) else {
+    let Some(product) = site.content.products.iter().find(|x| x.id == id) else {
         let known: Vec<&str> = site
             .content
             .products
             .iter()
-            .map(|p| p.id.as_str())
+            .map(|x| x.id.as_str())
             .collect();
         eprintln!(
             "error: no product `{id}` (or its record has errors); products: {}",

@@ -649,6 +649,30 @@ pub struct Review {
     pub ready: Vec<Snapshot>,
     /// Every certificate number assessed now or in the ledger.
     pub standing: BTreeMap<String, Standing>,
+    /// `serve` only ([`Review::preview`]): each ready certificate never issued, as its
+    /// first version would be if issued as of today. Shown marked "not issued —
+    /// preview", never as valid; `build` leaves this empty.
+    pub previews: BTreeMap<String, Version>,
+}
+
+impl Review {
+    /// Fills [`Review::previews`]: what `certpress issue` would record on `as_of` for the
+    /// ready certificates that were never issued.
+    pub fn preview(&mut self, as_of: Date) {
+        let mut ledger = Ledger::default();
+        let unissued: Vec<Snapshot> = self
+            .ready
+            .iter()
+            .filter(|s| self.standing.get(&s.number) == Some(&Standing::Unissued))
+            .cloned()
+            .collect();
+        ledger.issue(&unissued, as_of);
+        self.previews = ledger
+            .certificates
+            .into_iter()
+            .filter_map(|(number, mut versions)| Some((number, versions.pop()?)))
+            .collect();
+    }
 }
 
 pub fn review(

@@ -1,18 +1,18 @@
 //! certpress: product-safety certificate sites and labels from YAML records.
 //!
-//! The pipeline reads top to bottom, one module per stage:
+//! The pipeline reads top to bottom, one module per stage, and one type runs it
+//! ([`pipeline::Pipeline`]):
 //!
 //! ```text
-//! load    config, content, plugins, theme  → site::Site (validated model + diagnostics)
-//! render  Site                             → pages in a staging folder   (render)
-//! write   staging folder                   → swapped in atomically       (output)
+//! load    site.toml, plugins, content      → site::Site (validated model + diagnostics)
+//! assess  plugins × products               → assess::Assessed (requirements, gaps)
+//! review  assessments + certificates.lock  → ledger::Review, register::Register (in force?)
+//! render  site + assessments + register    → pages, JSON twins, lookup index  (render)
+//! print   the same                         → labels and sheets                (label)
+//! write   a staging folder or memory       → swapped in atomically            (output)
 //! ```
-//!
-//! Assessment by the rule packs, the certificate ledger and labels join this pipeline
-//! between load and render.
 
 pub mod assess;
-pub mod build;
 pub mod certificate;
 pub mod cli;
 pub mod config;
@@ -29,6 +29,7 @@ pub mod label;
 pub mod ledger;
 pub mod markdown;
 pub mod output;
+pub mod pipeline;
 pub mod plugins;
 pub mod progress;
 pub mod register;

@@ -10,7 +10,8 @@
 //! - blocked by a gap, withdrawn, or no longer assessed (`retired`): nothing is in force,
 //!   whatever was issued before;
 //! - ready but never issued (`unissued`): nothing is in force — no page, and no number on
-//!   a label, until it is issued.
+//!   a label, until it is issued. Only `serve` shows its page, as a preview of what
+//!   `issue` would record, marked "not issued — preview" ([`Entry::preview`]).
 
 use crate::assess::Assessed;
 use crate::ledger::{Ledger, Review, Standing, Version};
@@ -30,6 +31,8 @@ pub struct Entry<'a> {
     pub versions: &'a [Version],
     /// The issued version in force, if any.
     pub in_force: Option<&'a Version>,
+    /// `serve` only: a ready certificate never issued, as `issue` would record it.
+    pub preview: Option<&'a Version>,
 }
 
 impl Entry<'_> {
@@ -87,7 +90,13 @@ impl<'a> Register<'a> {
             standing,
             versions,
             in_force: standing.in_force().then(|| versions.last()).flatten(),
+            preview: self.review.previews.get(number),
         }
+    }
+
+    /// The previews `serve` shows beside the ledger's certificates (empty in a build).
+    pub fn previews(&self) -> impl Iterator<Item = &'a Version> {
+        self.review.previews.values()
     }
 
     /// Numbers of the product's certificates that have a version in force, in
@@ -137,6 +146,7 @@ mod tests {
                 .iter()
                 .map(|(n, s)| (n.to_string(), *s))
                 .collect::<BTreeMap<_, _>>(),
+            previews: BTreeMap::new(),
         };
         (ledger, review)
     }

@@ -8,14 +8,11 @@ use super::{Job, Printer, zpl};
 use crate::assess::Assessed;
 use crate::config::LabelFormat;
 use crate::diagnostic::Diagnostic;
+use crate::output::Sink;
 use crate::progress::Progress;
 use crate::register::Register;
 use crate::site::Site;
 use rayon::prelude::*;
-
-/// Where printed files go: (path under the output folder, bytes). Called from many
-/// threads at once.
-pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> std::io::Result<()> + Sync);
 
 /// Where a sheet goes and how it is placed.
 pub struct SheetRequest {
@@ -36,7 +33,7 @@ pub fn print(
     printer: &Printer,
     jobs: &[Job],
     sheet: Option<&SheetRequest>,
-    write: Sink,
+    sink: &dyn Sink,
 ) -> Result<(), Vec<Diagnostic>> {
     let o = &printer.options;
     let (w, h) = (o.layout.label_w, o.layout.label_h);
@@ -75,7 +72,7 @@ pub fn print(
 
     let progress = Progress::new(jobs.len(), "Labels", "labels");
     let put = |path: String, bytes: &[u8]| {
-        write(&path, bytes).map_err(|e| {
+        sink.write(&path, bytes).map_err(|e| {
             Diagnostic::error("write-failed", path, format!("cannot write: {e}")).config()
         })
     };
@@ -192,14 +189,14 @@ fn zpl_data<'a>(
     })
 }
 
-/// What `build` prints into its staging folder: every label in the configured formats,
+/// What `build` prints into its output: every label in the configured formats,
 /// and the configured sheet (when PDF is among them) laid out for the default printer.
 /// Returns the number of labels.
 pub fn for_build(
     site: &Site,
     assessed: &Assessed,
     register: &Register,
-    staging: &crate::output::Staging,
+    sink: &dyn Sink,
 ) -> Result<usize, Vec<Diagnostic>> {
     let options = super::Options::from_config(site).map_err(|d| vec![d])?;
     let calibration = site
@@ -224,7 +221,7 @@ pub fn for_build(
         &printer,
         &jobs,
         sheet.as_ref(),
-        &|path, bytes| staging.write(path, bytes),
+        sink,
     )?;
     Ok(jobs.len())
 }
@@ -257,14 +254,14 @@ fn config_error(message: String) -> Vec<Diagnostic> {
     vec![Diagnostic::error("bad-labels", crate::config::FILE, message).config()]
 }
 
-/// `certpress labels`: prints what `request` asks for into `staging` (the output
-/// folder's `labels/`, swapped in by the caller), returning a one-line summary.
+/// `certpress labels`: prints what `request` asks for into `sink` (the output
+/// folder's `labels/` staged, swapped in by the caller), returning a one-line summary.
 pub fn run(
     site: &Site,
     assessed: &Assessed,
     register: &Register,
     request: &Request,
-    staging: &crate::output::Staging,
+    sink: &dyn Sink,
 ) -> Result<String, Vec<Diagnostic>> {
     let mut options = super::Options::from_config(site).map_err(|d| vec![d])?;
     if let Some(name) = &request.sheet {
@@ -287,7 +284,6 @@ pub fn run(
         .map_err(config_error)?;
     let layout = options.layout;
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
-    let write = |path: &str, bytes: &[u8]| staging.write(path, bytes);
     let summary = if request.outline {
         let page = sheet::outline(layout, &calibration, &printer.fonts);
         let pdf = pdf::pdf(
@@ -298,7 +294,8 @@ pub fn run(
         )
         .map_err(config_error)?;
         let path = crate::url::outline_sheet(layout.name).file();
-        write(&path, &pdf).map_err(|e| config_error(format!("cannot write {path}: {e}")))?;
+        sink.write(&path, &pdf)
+            .map_err(|e| config_error(format!("cannot write {path}: {e}")))?;
         format!(
             "Wrote the outline test page of {} ({})",
             layout.name, layout.title
@@ -329,7 +326,7 @@ pub fn run(
             &printer,
             &jobs,
             Some(&sheet_request),
-            &write,
+            sink,
         )?;
         let o = &printer.options;
         let formats: Vec<String> = o

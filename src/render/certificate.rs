@@ -65,6 +65,8 @@ pub struct CertificateView<'a> {
     /// The version shown is the one in force: the latest, and the certificate is not
     /// blocked, withdrawn or retired.
     pub valid: bool,
+    /// `serve` only: a ready certificate never issued, shown as `issue` would record it.
+    pub preview: bool,
     /// When blocked: the requirements open today.
     pub gaps: Vec<&'a RequirementStatus>,
     pub product: &'a crate::certificate::ProductId,
@@ -115,7 +117,12 @@ pub fn view<'a>(
     product_exists: bool,
     base_path: &str,
 ) -> CertificateView<'a> {
-    let versions = entry.versions;
+    // A preview (never issued) stands alone as its own first version.
+    let versions = if entry.versions.is_empty() {
+        std::slice::from_ref(shown)
+    } else {
+        entry.versions
+    };
     let first = &versions[0];
     let latest = versions.last().expect("a ledger entry has a version");
     let s: &Snapshot = &shown.snapshot;
@@ -161,6 +168,7 @@ pub fn view<'a>(
         standing,
         superseded,
         valid: entry.is_in_force(shown.version),
+        preview: entry.versions.is_empty(),
         gaps,
         product: &s.product,
         product_url: product_exists.then(|| url::product(&s.product.id).under(base_path)),

@@ -1,5 +1,5 @@
 //! The render stage: pages from the theme's templates, rendered in parallel and written
-//! straight into the staging folder.
+//! straight into the output (a staging folder, or memory for `serve`).
 
 pub mod api;
 pub mod certificate;
@@ -10,7 +10,7 @@ pub mod view;
 
 use crate::content::{GuidancePage, Product};
 use crate::diagnostic::Diagnostic;
-use crate::output::Staging;
+use crate::output::Sink;
 use crate::progress::Progress;
 use crate::site::Site;
 use crate::theme::Theme;
@@ -29,7 +29,8 @@ enum Job<'a> {
     GuidanceIndex,
     Guidance(&'a GuidancePage),
     NotFound,
-    /// A certificate's page (`version: None`, its latest issued version) or one version.
+    /// A certificate's page (`version: None`: its latest issued version, or in `serve`
+    /// the preview of one never issued) or one issued version.
     Certificate {
         number: &'a str,
         version: Option<&'a crate::ledger::Version>,
@@ -82,7 +83,7 @@ pub fn render(
     assessed: &crate::assess::Assessed,
     register: &crate::register::Register,
     theme: &mut Theme,
-    staging: &Staging,
+    sink: &dyn Sink,
 ) -> Result<Rendered, Vec<Diagnostic>> {
     let base = site.config.base_path();
     {
@@ -118,6 +119,10 @@ pub fn render(
             version: Some(v),
         }));
     }
+    jobs.extend(register.previews().map(|v| Job::Certificate {
+        number: &v.number,
+        version: None,
+    }));
     let product_ids: std::collections::HashSet<&str> = site
         .content
         .products
@@ -145,7 +150,7 @@ pub fn render(
                 .config()
             })?;
             for path in &paths {
-                write(staging, path, html.as_bytes())?;
+                write(sink, path, html.as_bytes())?;
                 bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
             }
             progress.inc();
@@ -163,11 +168,11 @@ pub fn render(
     let data = data_files(site, assessed, &issuance, &jobs);
     let data_bytes = data
         .par_iter()
-        .map(|(path, body)| write(staging, path, body).map(|()| body.len() as u64))
+        .map(|(path, body)| write(sink, path, body).map(|()| body.len() as u64))
         .collect::<Result<Vec<u64>, Diagnostic>>()
         .map_err(|e| vec![e])?;
 
-    let copied = copy_files(site, theme, staging)?;
+    let copied = copy_files(site, theme, sink)?;
     Ok(Rendered {
         pages: jobs.len(),
         data_files: data.len(),
@@ -177,8 +182,8 @@ pub fn render(
     })
 }
 
-fn write(staging: &Staging, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
-    staging.write(path, body).map_err(|e| {
+fn write(sink: &dyn Sink, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
+    sink.write(path, body).map_err(|e| {
         Diagnostic::error("write-failed", path, format!("cannot write output: {e}")).config()
     })
 }
@@ -220,19 +225,23 @@ fn data_files(
         url::redirects().file(),
         crate::digital_link::redirects(base_path, products).into_bytes(),
     ));
-    let urls: Vec<String> = jobs.iter().filter_map(|j| canonical(site, j)).collect();
+    let urls: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| canonical(site, &issuance.register, j))
+        .collect();
     files.extend(sitemap::files(base_url, &urls));
     files
 }
 
 /// The absolute URL a page is listed under in the sitemap: pages that are their own
-/// canonical, not earlier certificate versions or the 404 page.
-fn canonical(site: &Site, job: &Job) -> Option<String> {
+/// canonical, not earlier certificate versions, previews or the 404 page.
+fn canonical(site: &Site, register: &crate::register::Register, job: &Job) -> Option<String> {
     match job {
         Job::Certificate {
             version: Some(_), ..
         }
         | Job::NotFound => None,
+        Job::Certificate { number, .. } if !register.entry(number).issued() => None,
         _ => Some(job.path().under(site.config.base_url.as_str())),
     }
 }
@@ -295,6 +304,14 @@ fn page<'a>(
                 .map(|c| (c.number.as_str(), url::certificate(&c.number).under(base)))
                 .collect();
             cx.insert("issued", &issued);
+            // `serve` only: the ready certificates never issued, shown as previews.
+            let previews: std::collections::BTreeMap<&str, String> = assessments
+                .iter()
+                .filter_map(|a| a.certificate.as_ref())
+                .filter(|c| issuance.register.entry(&c.number).preview.is_some())
+                .map(|c| (c.number.as_str(), url::certificate(&c.number).under(base)))
+                .collect();
+            cx.insert("previews", &previews);
             cx.insert("labels", &view::labels(site, p));
             // The GS1 Digital Link path is a copy with the same canonical link: a phone
             // that scans a label lands on the page without a redirect hop.
@@ -351,7 +368,8 @@ fn page<'a>(
             let entry = issuance.register.entry(number);
             let shown = version
                 .or(entry.versions.last())
-                .expect("listed from the ledger");
+                .or(entry.preview)
+                .expect("listed from the ledger or the previews");
             let product_exists = issuance
                 .product_ids
                 .contains(shown.snapshot.product.id.as_str());
@@ -378,7 +396,7 @@ fn page<'a>(
 }
 
 /// Copies the theme's static files to `/static/` and `content/assets/` to `/assets/`.
-fn copy_files(site: &Site, theme: &Theme, staging: &Staging) -> Result<usize, Vec<Diagnostic>> {
+fn copy_files(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<usize, Vec<Diagnostic>> {
     let mut files: Vec<(PathBuf, String)> = theme
         .static_files
         .iter()
@@ -395,7 +413,7 @@ fn copy_files(site: &Site, theme: &Theme, staging: &Staging) -> Result<usize, Ve
     let errors: Vec<Diagnostic> = files
         .par_iter()
         .filter_map(|(from, to)| {
-            staging.copy(from, to).err().map(|e| {
+            sink.copy(from, to).err().map(|e| {
                 Diagnostic::error(
                     "write-failed",
                     crate::source::relative(&site.root, from),

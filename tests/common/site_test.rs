@@ -13,11 +13,10 @@
 //! ```
 
 use super::repo;
-use certpress::diagnostic::Diagnostics;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const SITE_TOML: &str =
     "title = \"Test site\"\nbase_url = \"https://certs.example.test\"\nas_of = \"2026-11-23\"\n";
@@ -159,53 +158,21 @@ impl Checked {
     }
 }
 
-/// `certpress check` of the site at `root`, in-process: the steps of `cli::run` for
-/// `check`, through the same library functions. `theme` also loads the site's theme, as
-/// `check` does; engine tests leave it out.
+/// `certpress check` of the site at `root`, in-process, through the library's pipeline
+/// as the command runs it. `theme` also loads the site's theme, as `check` does; engine
+/// tests leave it out.
 pub fn check_site(root: &Path, theme: bool) -> Checked {
-    let overrides = certpress::site::Overrides::default();
-    let (site, mut diags): (_, Diagnostics) = certpress::site::load(root, &overrides);
-    let strict = site.as_ref().is_some_and(|s| s.config.strict);
-    // Assessed only when the configuration, plugins included, loaded cleanly.
-    let assessed = site
-        .as_ref()
-        .filter(|_| diags.exit_code(false) != 2)
-        .map(|site| {
-            let assessed = certpress::assess::assess_site(site);
-            diags.extend(assessed.diagnostics.iter().cloned());
-            diags.extend(certpress::assess::gap_diagnostics(site, &assessed));
-            diags.sort();
-            assessed
-        });
-    if let (Some(site), Some(assessed)) = (&site, &assessed) {
-        let ledger = match certpress::ledger::Ledger::load(&site.root) {
-            Ok(l) => {
-                let published: PathBuf = site.root.join(&site.config.output);
-                if let Err(d) = certpress::ledger::check_published(&l, &site.root, &published) {
-                    diags.push(d);
-                }
-                l
-            }
-            Err(d) => {
-                diags.push(d);
-                certpress::ledger::Ledger::default()
-            }
-        };
-        let review = certpress::ledger::review(site, assessed, &ledger);
-        diags.extend(certpress::ledger::diagnostics(site, &review, false));
-        diags.sort();
+    use certpress::pipeline::{Pipeline, Purpose};
+    let mut p = Pipeline::load(root, &certpress::site::Overrides::default());
+    p.assess().review(Purpose::Check);
+    if theme {
+        p.theme();
     }
-    if theme && let Some(site) = &site {
-        match certpress::theme::load(&site.root, &site.config.theme) {
-            Ok(theme) => diags.extend(theme.warnings),
-            Err(ds) => diags.extend(ds),
-        }
-        diags.sort();
-    }
-    let text = certpress::report::json(site.as_ref(), assessed.as_ref(), &diags);
+    let strict = p.site.as_ref().is_some_and(|s| s.config.strict);
+    let text = certpress::report::json(p.site.as_ref(), p.assessed.as_ref(), &p.diagnostics);
     Checked {
         json: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}:\n{text}")),
-        exit: diags.exit_code(strict),
-        human: certpress::report::render_plain(root, &diags),
+        exit: p.diagnostics.exit_code(strict),
+        human: certpress::report::render_plain(root, &p.diagnostics),
     }
 }

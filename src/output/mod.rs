@@ -14,10 +14,23 @@
 //! marker. A staging folder is locked while its run lives, so folders left by a killed
 //! run are told apart from those of a run still going, and swept.
 
+mod memory;
+
+pub use memory::Memory;
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Where a run's files go: a staging folder (`build`, `labels`) or memory (`serve`). The
+/// render and print stages write through this from many threads at once.
+pub trait Sink: Sync {
+    /// Writes `bytes` at `rel`, a `/`-separated path inside the output.
+    fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()>;
+    /// Publishes the site file `from` at `rel`.
+    fn copy(&self, from: &Path, rel: &str) -> io::Result<()>;
+}
 
 /// Written into every output folder; its presence says "certpress may replace this".
 pub const MARKER: &str = ".certpress-output";
@@ -230,16 +243,6 @@ impl Staging {
         Ok(path)
     }
 
-    /// Writes `bytes` at `rel` (a `/`-separated path inside the output), creating folders.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        fs::write(self.place(rel)?, bytes)
-    }
-
-    /// Copies a file into the output at `rel`.
-    pub fn copy(&self, from: &Path, rel: &str) -> io::Result<()> {
-        fs::copy(from, self.place(rel)?).map(|_| ())
-    }
-
     /// Swaps the finished output in place of the old one: atomically where the platform
     /// can exchange two paths, else by two renames, putting the old output back if the
     /// second fails.
@@ -331,6 +334,17 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn exchange(_: &Path, _: &Path) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+impl Sink for Staging {
+    /// Creates the folders `rel` needs.
+    fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        fs::write(self.place(rel)?, bytes)
+    }
+
+    fn copy(&self, from: &Path, rel: &str) -> io::Result<()> {
+        fs::copy(from, self.place(rel)?).map(|_| ())
+    }
 }
 
 impl Drop for Staging {

@@ -1,0 +1,293 @@
+//! The pipeline every command runs, one method per step:
+//!
+//! ```text
+//! load    site.toml, plugins, content       Pipeline::load     (site)
+//! assess  plugins × products                Pipeline::assess   (assess)
+//! review  certificates against the ledger   Pipeline::review   (ledger, register); issue: Pipeline::issue
+//! render  pages, JSON twins, lookup index   Pipeline::render   (render)
+//! print   labels and sheets                 Pipeline::print    (label)
+//! write   a staging folder, swapped in      Pipeline::build    (output)
+//! ```
+//!
+//! Each step returns its data and adds its problems to [`Pipeline::diagnostics`]; a step
+//! whose input is missing (the configuration did not load) does nothing. `cli` runs the
+//! steps a command needs; `serve` runs render and print into memory instead of a folder.
+
+use crate::assess::Assessed;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::ledger::{self, Issued, Ledger, Review};
+use crate::output::{self, Sink, Staging};
+use crate::register::Register;
+use crate::render::Rendered;
+use crate::site::{self, Overrides, Site};
+use crate::theme::Theme;
+use std::path::{Path, PathBuf};
+
+/// A site on its way through the pipeline: what each step made so far, and every problem.
+pub struct Pipeline {
+    pub root: PathBuf,
+    /// `None` when site.toml could not be read or is invalid.
+    pub site: Option<Site>,
+    /// Present after [`Pipeline::assess`] when the configuration, plugins included, has
+    /// no error: a plugin that failed to compile would make every product look
+    /// unregulated.
+    pub assessed: Option<Assessed>,
+    pub ledger: Ledger,
+    pub review: Review,
+    /// Every problem so far, sorted.
+    pub diagnostics: Diagnostics,
+}
+
+/// What the review step is for: which ledger problems it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `check`: everything `build` and `issue` would refuse.
+    Check,
+    /// `issue`: the ledger must still hold what the output publishes; ready certificates
+    /// are about to be issued, so they are not reported as unissued.
+    Issue,
+    /// `build`, `labels`, `serve`: ready certificates not issued are warnings, errors
+    /// when `locked`. (The folder a build replaces is checked when it is written.)
+    Publish { locked: bool },
+}
+
+/// What [`Pipeline::build`] wrote.
+#[derive(Debug)]
+pub struct Built {
+    pub output: PathBuf,
+    pub rendered: Rendered,
+}
+
+impl Pipeline {
+    /// **load**: site.toml, plugins and content (with `overrides` from the command line).
+    pub fn load(root: &Path, overrides: &Overrides) -> Pipeline {
+        let (site, diagnostics) = site::load(root, overrides);
+        Pipeline {
+            root: root.to_path_buf(),
+            site,
+            assessed: None,
+            ledger: Ledger::default(),
+            review: Review::default(),
+            diagnostics,
+        }
+    }
+
+    /// Configuration problems (site.toml, plugins, theme) stop the pipeline after load.
+    fn configured(&self) -> Option<&Site> {
+        self.site
+            .as_ref()
+            .filter(|_| self.diagnostics.exit_code(false) != 2)
+    }
+
+    /// **assess**: every product against every plugin; open requirements are gaps.
+    pub fn assess(&mut self) -> &mut Self {
+        if let Some(site) = self.configured() {
+            let assessed = crate::assess::assess_site(site);
+            let gaps = crate::assess::gap_diagnostics(site, &assessed);
+            self.diagnostics
+                .extend(assessed.diagnostics.iter().cloned());
+            self.diagnostics.extend(gaps);
+            self.diagnostics.sort();
+            self.assessed = Some(assessed);
+        }
+        self
+    }
+
+    /// **review**: reads certificates.lock and where each certificate stands against it.
+    pub fn review(&mut self, purpose: Purpose) -> &mut Self {
+        let (Some(site), Some(assessed)) = (&self.site, &self.assessed) else {
+            return self;
+        };
+        match Ledger::load(&site.root) {
+            Ok(l) => {
+                self.ledger = l;
+                // Every version the configured output publishes must still be in the
+                // ledger: `issue` must not issue a removed version again, and `check`
+                // says why `build` will fail.
+                if matches!(purpose, Purpose::Check | Purpose::Issue)
+                    && let Err(d) = ledger::check_published(
+                        &self.ledger,
+                        &site.root,
+                        &site.root.join(&site.config.output),
+                    )
+                {
+                    self.diagnostics.push(d);
+                }
+            }
+            Err(d) => self.diagnostics.push(d),
+        }
+        self.review = ledger::review(site, assessed, &self.ledger);
+        match purpose {
+            Purpose::Issue => {}
+            Purpose::Check => {
+                self.diagnostics
+                    .extend(ledger::diagnostics(site, &self.review, false))
+            }
+            Purpose::Publish { locked } => {
+                self.diagnostics
+                    .extend(ledger::diagnostics(site, &self.review, locked))
+            }
+        }
+        self.diagnostics.sort();
+        self
+    }
+
+    /// `serve`: the ready certificates never issued get pages marked "not issued —
+    /// preview" (a build publishes nothing for them).
+    pub fn preview(&mut self) -> &mut Self {
+        if let Some(site) = &self.site {
+            self.review.preview(site.as_of);
+        }
+        self
+    }
+
+    /// The answer to "which version of this certificate is in force", for every stage
+    /// after review.
+    pub fn register(&self) -> Register<'_> {
+        Register::new(&self.ledger, &self.review)
+    }
+
+    /// Loads the site's theme (the render step needs it; `check` reports its problems).
+    pub fn theme(&mut self) -> Option<Theme> {
+        let site = self.site.as_ref()?;
+        let loaded = crate::theme::load(&site.root, &site.config.theme);
+        let theme = match loaded {
+            Ok(mut t) => {
+                self.diagnostics.extend(std::mem::take(&mut t.warnings));
+                Some(t)
+            }
+            Err(ds) => {
+                self.diagnostics.extend(ds);
+                None
+            }
+        };
+        self.diagnostics.sort();
+        theme
+    }
+
+    /// **issue**: records every ready certificate whose content changed as a new version
+    /// dated `as_of`, and saves the ledger. Call after [`Pipeline::review`] with
+    /// [`Purpose::Issue`], and only when there is no error.
+    pub fn issue(&mut self) -> std::io::Result<Vec<Issued>> {
+        let Some(site) = &self.site else {
+            return Ok(Vec::new());
+        };
+        let issued = self.ledger.issue(&self.review.ready, site.as_of);
+        self.ledger.save(&site.root)?;
+        Ok(issued)
+    }
+
+    /// The site and its assessment, when the pipeline got that far with no error (or,
+    /// under `strict`, no diagnostic at all): what render and print need.
+    pub fn publishable(&self, strict: bool) -> Option<(&Site, &Assessed)> {
+        if self.diagnostics.has_errors() || (strict && !self.diagnostics.is_empty()) {
+            return None;
+        }
+        Some((self.site.as_ref()?, self.assessed.as_ref()?))
+    }
+
+    /// **render**: pages, JSON twins, the lookup index and the site's files into `sink`.
+    pub fn render(&self, theme: &mut Theme, sink: &dyn Sink) -> Result<Rendered, Vec<Diagnostic>> {
+        let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
+        crate::render::render(site, assessed, &self.register(), theme, sink)
+    }
+
+    /// **print**: every label in the configured formats, and the configured sheet, into
+    /// `sink`. Returns the number of labels.
+    pub fn print(&self, sink: &dyn Sink) -> Result<usize, Vec<Diagnostic>> {
+        let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
+        crate::label::print::for_build(site, assessed, &self.register(), sink)
+    }
+
+    /// render and print into `sink`: the whole published site.
+    pub fn publish(&self, theme: &mut Theme, sink: &dyn Sink) -> Result<Rendered, Vec<Diagnostic>> {
+        let mut rendered = self.render(theme, sink)?;
+        rendered.labels = self.print(sink)?;
+        Ok(rendered)
+    }
+
+    /// **write** (`build`): renders and prints into a staging folder beside `output`
+    /// (default: the configured output folder) and swaps it in. Fails, leaving the
+    /// previous output as it was, when there is an error (any diagnostic under
+    /// `strict`) before or during the run; its problems are in the diagnostics.
+    pub fn build(&mut self, output: Option<PathBuf>, strict: bool) -> Option<Built> {
+        let site = self.site.as_ref()?;
+        let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
+        self.publishable(strict)?;
+        let result = self.write(&target, strict);
+        match result {
+            Ok(rendered) => Some(Built {
+                output: target,
+                rendered,
+            }),
+            Err(ds) => {
+                self.diagnostics.extend(ds);
+                self.diagnostics.sort();
+                None
+            }
+        }
+    }
+
+    fn write(&mut self, target: &Path, strict: bool) -> Result<Rendered, Vec<Diagnostic>> {
+        let root = self.root.clone();
+        let _claim = output::claim(&root, target, || {
+            eprintln!(
+                "Waiting for another certpress run writing {} to finish…",
+                target.display()
+            )
+        })
+        .map_err(|d| vec![d])?;
+        // Old output from earlier runs is deleted while this one renders; only once the
+        // target is known to be ours, so nothing beside a refused folder is touched.
+        let _sweeper = output::sweep_trash(target);
+        let mut theme = self.theme().ok_or_else(Vec::new)?;
+        if strict && !self.diagnostics.is_empty() {
+            return Err(Vec::new());
+        }
+        let failed = |e: std::io::Error| vec![write_error(target, "the output", &e)];
+        let staging = Staging::new(target).map_err(failed)?;
+        let rendered = self.publish(&mut theme, &staging)?;
+        // What this output publishes, and no swap for a ledger that lost versions the
+        // output it replaces publishes (SPEC §7: versions are never removed).
+        staging
+            .write(ledger::MANIFEST, ledger::manifest(&self.ledger).as_bytes())
+            .map_err(failed)?;
+        ledger::check_published(&self.ledger, &root, target).map_err(|d| vec![d])?;
+        staging.commit().map_err(failed)?;
+        Ok(rendered)
+    }
+
+    /// **print** for `certpress labels`: what `request` asks for, written as `build`
+    /// writes (into a folder certpress may replace, staged beside it) with only
+    /// `<target>/labels/` swapped in. Returns a one-line summary.
+    pub fn labels(
+        &self,
+        request: &crate::label::print::Request,
+        target: &Path,
+    ) -> Result<String, Vec<Diagnostic>> {
+        let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
+        let _claim = output::claim(&site.root, target, || {
+            eprintln!(
+                "Waiting for another certpress run writing {} to finish…",
+                target.display()
+            )
+        })
+        .map_err(|d| vec![d])?;
+        let _sweeper = output::sweep_trash(target);
+        let failed = |e: std::io::Error| vec![write_error(target, "the labels", &e)];
+        let staging = Staging::subtree(target, "labels").map_err(failed)?;
+        let summary =
+            crate::label::print::run(site, assessed, &self.register(), request, &staging)?;
+        staging.commit().map_err(failed)?;
+        Ok(summary)
+    }
+}
+
+fn write_error(target: &Path, what: &str, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "write-failed",
+        target.display().to_string(),
+        format!("cannot write {what}: {e}"),
+    )
+    .config()
+}
