@@ -36,6 +36,7 @@ pub mod register;
 pub mod render;
 pub mod report;
 pub mod scaffold;
+pub mod serve;
 pub mod site;
 pub mod source;
 pub mod theme;
