@@ -66,6 +66,21 @@ enum Command {
         #[command(flatten)]
         judge: Judge,
     },
+    /// Preview the site while you edit it: build it into memory, serve it on 127.0.0.1,
+    /// and rebuild and reload the open pages on every change to site.toml, content/,
+    /// plugins/, themes/ or certificates.lock. Nothing is written to disk.
+    Serve {
+        /// Port to listen on (default: a free one).
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Open the site in the default browser.
+        #[arg(long)]
+        open: bool,
+        /// The date rules and test ages are judged on (YYYY-MM-DD; default: as_of in
+        /// site.toml, else SOURCE_DATE_EPOCH, else today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+    },
     /// Check the site and report every problem, without writing anything.
     Check {
         /// Print one JSON document (SPEC §9) instead of human-readable diagnostics.
@@ -137,6 +152,14 @@ fn run(cli: Cli) -> u8 {
             judge,
         } => check(&root, json, explain, &judge),
         Command::Issue { judge } => issue(&root, &judge),
+        Command::Serve { port, open, as_of } => serve(
+            &root,
+            &crate::serve::Options {
+                port: port.unwrap_or(0),
+                as_of,
+            },
+            open,
+        ),
         Command::Labels {
             request,
             output,
@@ -281,6 +304,67 @@ fn labels(
             eprintln!("No label was written; the previous labels were left as they were.");
             exit_code(&all, false).max(1)
         }
+    }
+}
+
+fn serve(root: &Path, options: &crate::serve::Options, open: bool) -> u8 {
+    let shown = root.to_path_buf();
+    // Warnings are printed when they change, not on every save.
+    let mut printed: Option<Vec<crate::diagnostic::Diagnostic>> = None;
+    let report = move |o: &crate::serve::Outcome| {
+        let now: Vec<_> = o.diagnostics.iter().cloned().collect();
+        if printed.as_ref() != Some(&now) {
+            report::human(&shown, &o.diagnostics);
+            printed = Some(now);
+        }
+        match &o.rendered {
+            Some(r) => println!(
+                "Built {} and {} in {:.2} s{}",
+                plural(r.pages, "page"),
+                plural(r.labels, "label"),
+                o.elapsed.as_secs_f64(),
+                warnings_suffix(&o.diagnostics)
+            ),
+            None => eprintln!(
+                "The site did not build: the browser shows the errors over the last pages that built. Fix and save to rebuild."
+            ),
+        }
+    };
+    let running = match crate::serve::Serve::start(root, options, report) {
+        Ok(s) => s,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return 2;
+        }
+    };
+    let url = running.url();
+    println!(
+        "Serving the site at {url}\nEdits to site.toml, content/, plugins/, themes/ and certificates.lock rebuild it and reload the page. Ctrl+C to stop."
+    );
+    if open {
+        open_browser(&url);
+    }
+    running.wait();
+    0
+}
+
+/// Opens `url` in the desktop's browser; says so when it cannot (the URL is printed).
+fn open_browser(url: &str) {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let opened = std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = opened {
+        eprintln!("warning: cannot open a browser ({program}: {e}); open {url} yourself");
     }
 }
 

@@ -60,14 +60,8 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
     }
     let mut tera = tera::Tera::new();
     if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
-        diags.push(
-            Diagnostic::error(
-                "template-error",
-                source::relative(root, &templates_dir),
-                e.to_string(),
-            )
-            .config(),
-        );
+        let rel = source::relative(root, &templates_dir);
+        diags.extend(template_error(&rel, &rel, &e));
     }
     for required in REQUIRED {
         if !sources.iter().any(|(n, _)| n == required) {
@@ -100,4 +94,108 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
         static_files,
         warnings: diags,
     })
+}
+
+/// A template problem at its template's file, line and column when tera located it (the
+/// terminal and `serve`'s overlay show the source there); else at `fallback`, with tera's
+/// whole report as the message. Tera reports the unknown filters, tests, functions and
+/// includes of all templates in one message, a located report each: those become one
+/// diagnostic each.
+pub fn template_error(templates_dir: &str, fallback: &str, e: &tera::Error) -> Vec<Diagnostic> {
+    let located = |file: &str, line: usize, column: usize, message: &str| {
+        Diagnostic::error("template-error", format!("{templates_dir}/{file}"), message)
+            .at(line, column)
+            .config()
+    };
+    match e.kind() {
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r)
+            if !r.filename().is_empty() =>
+        {
+            let span = r.span();
+            vec![located(
+                r.filename(),
+                span.start_line,
+                span.start_col + 1,
+                r.message(),
+            )]
+        }
+        _ => {
+            let text = e.to_string();
+            let reports: Vec<Diagnostic> = reports(&text)
+                .into_iter()
+                .map(|(message, file, line, column)| located(file, line, column, message))
+                .collect();
+            if reports.is_empty() {
+                vec![Diagnostic::error("template-error", fallback, text).config()]
+            } else {
+                reports
+            }
+        }
+    }
+}
+
+/// The `error: <message>` lines of tera's reports, each with the `--> file:line:col`
+/// line that follows it.
+fn reports(text: &str) -> Vec<(&str, &str, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .windows(2)
+        .filter_map(|pair| {
+            let message = pair[0].strip_prefix("error: ")?;
+            let place = pair[1].trim_start().strip_prefix("--> ")?;
+            let mut parts = place.rsplitn(3, ':');
+            let column = parts.next()?.trim().parse().ok()?;
+            let line = parts.next()?.parse().ok()?;
+            Some((message, parts.next()?, line, column))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_error(templates: &[(&str, &str)]) -> Vec<Diagnostic> {
+        let mut tera = tera::Tera::new();
+        let e = tera
+            .add_raw_templates(templates.iter().copied())
+            .unwrap_err();
+        template_error("themes/t/templates", "themes/t/templates", &e)
+    }
+
+    #[test]
+    fn syntax_errors_are_located_in_their_template() {
+        let ds = load_error(&[("a.html", "ok"), ("b.html", "line 1\n{{ x }")]);
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert_eq!(ds[0].file, "themes/t/templates/b.html");
+        assert_eq!(
+            (ds[0].line, ds[0].column),
+            (2, 6),
+            "at the lone closing brace"
+        );
+    }
+
+    #[test]
+    fn each_unknown_filter_is_its_own_located_diagnostic() {
+        let ds = load_error(&[
+            ("a.html", "{{ x | nope }}"),
+            ("b.html", "\n\n  {{ y | nada }}"),
+        ]);
+        let found: Vec<(&str, usize, usize)> = ds
+            .iter()
+            .map(|d| (d.file.as_str(), d.line, d.column))
+            .collect();
+        assert!(
+            found.contains(&("themes/t/templates/a.html", 1, 8)),
+            "{ds:?}"
+        );
+        assert!(
+            found.contains(&("themes/t/templates/b.html", 3, 10)),
+            "{ds:?}"
+        );
+        assert!(
+            ds.iter().all(|d| d.message.starts_with("Unknown filter")),
+            "{ds:?}"
+        );
+    }
 }

@@ -2,11 +2,13 @@
 //! real clients normalise paths like `/%2e%2e/x` or `\`, which is exactly what these
 //! tests must send verbatim.
 
+mod common;
+
 use certpress::diagnostic::Diagnostic;
 use certpress::serve::http::{Server, Snapshot};
+use common::http::{Conn, Events, get, request};
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
@@ -42,159 +44,6 @@ fn started() -> Server {
     server
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// One connection of the raw client; `keep_alive` false sends `Connection: close`.
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn open(addr: SocketAddr) -> io::Result<Conn> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-        Ok(Conn {
-            reader: BufReader::new(stream),
-        })
-    }
-
-    fn send(&mut self, method: &str, target: &str, keep_alive: bool) -> io::Result<Reply> {
-        let connection = if keep_alive { "keep-alive" } else { "close" };
-        let request = format!(
-            "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: {connection}\r\n\r\n"
-        );
-        self.reader.get_mut().write_all(request.as_bytes())?;
-        let (status, headers) = read_head(&mut self.reader)?;
-        let mut reply = Reply {
-            status,
-            headers,
-            body: Vec::new(),
-        };
-        if method == "HEAD" {
-            if !keep_alive {
-                // Anything after the head would be a body the server must not send.
-                self.reader.read_to_end(&mut reply.body)?;
-            }
-        } else if reply.header("Transfer-Encoding") == Some("chunked") {
-            while let Some(chunk) = read_chunk(&mut self.reader)? {
-                reply.body.extend(chunk);
-            }
-        } else if let Some(len) = reply.header("Content-Length") {
-            let len: usize = len.parse().map_err(io::Error::other)?;
-            reply.body.resize(len, 0);
-            self.reader.read_exact(&mut reply.body)?;
-        } else {
-            self.reader.read_to_end(&mut reply.body)?;
-        }
-        Ok(reply)
-    }
-}
-
-fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-fn read_head(reader: &mut impl BufRead) -> io::Result<(u16, Vec<(String, String)>)> {
-    let status_line = read_line(reader)?;
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("bad status line {status_line:?}")))?;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?;
-        if line.is_empty() {
-            return Ok((status, headers));
-        }
-        let (k, v) = line
-            .split_once(':')
-            .ok_or_else(|| io::Error::other(line.clone()))?;
-        headers.push((k.trim().to_owned(), v.trim().to_owned()));
-    }
-}
-
-/// `None` at the last (empty) chunk.
-fn read_chunk(reader: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
-    let size_line = read_line(reader)?;
-    let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
-        .map_err(|_| io::Error::other(format!("bad chunk size {size_line:?}")))?;
-    let mut data = vec![0; size];
-    reader.read_exact(&mut data)?;
-    let end = read_line(reader)?;
-    if !end.is_empty() {
-        return Err(io::Error::other("chunk not followed by CRLF"));
-    }
-    Ok((size > 0).then_some(data))
-}
-
-fn get(server: &Server, target: &str) -> Reply {
-    request(server, "GET", target)
-}
-
-fn request(server: &Server, method: &str, target: &str) -> Reply {
-    Conn::open(server.addr())
-        .and_then(|mut c| c.send(method, target, false))
-        .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
-}
-
-/// An open `/__certpress/events` stream, read event by event.
-struct Events {
-    reader: BufReader<TcpStream>,
-    pending: String,
-}
-
-impl Events {
-    fn open(server: &Server) -> Events {
-        let mut conn = Conn::open(server.addr()).unwrap();
-        let request = "GET /__certpress/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-        conn.reader.get_mut().write_all(request.as_bytes()).unwrap();
-        let (status, headers) = read_head(&mut conn.reader).unwrap();
-        assert_eq!(status, 200);
-        assert!(headers.contains(&("Content-Type".into(), "text/event-stream".into())));
-        let mut events = Events {
-            reader: conn.reader,
-            pending: String::new(),
-        };
-        assert!(events.next().unwrap().contains("event: hello"));
-        events
-    }
-
-    /// The next event (up to its blank line); `None` when the server ended the stream.
-    fn next(&mut self) -> Option<String> {
-        loop {
-            if let Some(end) = self.pending.find("\n\n") {
-                let event = self.pending[..end + 2].to_owned();
-                self.pending.drain(..end + 2);
-                return Some(event);
-            }
-            let chunk = read_chunk(&mut self.reader).unwrap()?;
-            self.pending.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-}
-
 #[test]
 fn serves_pages_files_redirects_and_head() {
     let server = started();
@@ -204,7 +53,7 @@ fn serves_pages_files_redirects_and_head() {
         format!("http://127.0.0.1:{}/", server.addr().port())
     );
 
-    let home = get(&server, "/");
+    let home = get(server.addr(), "/");
     assert_eq!(home.status, 200);
     assert_eq!(
         home.header("Content-Type"),
@@ -218,22 +67,22 @@ fn serves_pages_files_redirects_and_head() {
     assert!(text.contains(SCRIPT));
     assert!(!text.contains(OVERLAY));
 
-    let css = get(&server, "/static/style.css");
+    let css = get(server.addr(), "/static/style.css");
     assert_eq!(css.status, 200);
     assert_eq!(css.header("Content-Type"), Some("text/css; charset=utf-8"));
     assert_eq!(css.header("Cache-Control"), Some("no-store"));
     assert_eq!(css.body, CSS.as_bytes());
 
-    let redirect = get(&server, "/products/x");
+    let redirect = get(server.addr(), "/products/x");
     assert_eq!(redirect.status, 301);
     assert_eq!(redirect.header("Location"), Some("/products/x/"));
-    let redirect = get(&server, "/products/x?lang=en");
+    let redirect = get(server.addr(), "/products/x?lang=en");
     assert_eq!(redirect.header("Location"), Some("/products/x/?lang=en"));
-    let product = get(&server, "/products/x/");
+    let product = get(server.addr(), "/products/x/");
     assert_eq!(product.status, 200);
     assert!(product.text().contains("Product X") && product.text().contains(SCRIPT));
 
-    let head = request(&server, "HEAD", "/");
+    let head = request(server.addr(), "HEAD", "/");
     assert_eq!(head.status, 200);
     assert_eq!(
         head.header("Content-Type"),
@@ -251,12 +100,12 @@ fn serves_pages_files_redirects_and_head() {
 #[test]
 fn before_the_first_publish_pages_say_building() {
     let server = Server::start(0).unwrap();
-    let reply = get(&server, "/");
+    let reply = get(server.addr(), "/");
     assert_eq!(reply.status, 503);
     assert!(reply.text().contains("Building"));
     assert!(reply.text().contains(SCRIPT));
     server.publish(snapshot(INDEX, Vec::new()));
-    assert_eq!(get(&server, "/").status, 200);
+    assert_eq!(get(server.addr(), "/").status, 200);
     server.stop();
 }
 
@@ -281,7 +130,7 @@ fn odd_paths_get_the_sites_404_and_other_methods_405() {
         "/__certpress/reload.js",
         "/products/",
     ] {
-        let reply = get(&server, target);
+        let reply = get(server.addr(), target);
         assert_eq!(reply.status, 404, "{target}");
         assert_eq!(
             reply.header("Content-Type"),
@@ -292,7 +141,7 @@ fn odd_paths_get_the_sites_404_and_other_methods_405() {
         assert!(text.contains(SCRIPT), "{target}");
     }
     for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
-        let reply = request(&server, method, "/");
+        let reply = request(server.addr(), method, "/");
         assert_eq!(reply.status, 405, "{method}");
         assert_eq!(reply.header("Allow"), Some("GET, HEAD"));
     }
@@ -305,7 +154,7 @@ fn without_a_site_404_the_built_in_one_answers() {
     let mut site = snapshot(INDEX, Vec::new());
     Arc::make_mut(&mut site.files).remove("404.html");
     server.publish(site);
-    let reply = get(&server, "/missing");
+    let reply = get(server.addr(), "/missing");
     assert_eq!(reply.status, 404);
     assert!(reply.text().contains("Not found") && reply.text().contains(SCRIPT));
     server.stop();
@@ -314,14 +163,14 @@ fn without_a_site_404_the_built_in_one_answers() {
 #[test]
 fn publish_sends_a_reload_event_and_the_new_pages() {
     let server = started();
-    let mut events = Events::open(&server);
+    let mut events = Events::open(server.addr());
     server.publish(snapshot(
         "<html><body>Second build</body></html>",
         Vec::new(),
     ));
     let event = events.next().unwrap();
     assert_eq!(event, "event: reload\ndata: 2\n\n");
-    let home = get(&server, "/");
+    let home = get(server.addr(), "/");
     assert!(home.text().contains("Second build"), "{}", home.text());
     assert!(home.text().contains("const g=\"2\""));
 
@@ -346,26 +195,26 @@ fn a_failed_build_shows_the_overlay_over_the_last_good_pages() {
     server.publish(snapshot(INDEX, vec![error]));
 
     for target in ["/", "/products/x/", "/missing"] {
-        let text = get(&server, target).text();
+        let text = get(server.addr(), target).text();
         assert!(text.contains(OVERLAY), "{target}");
         assert!(text.contains("content/products/x.yaml:4:9"));
         assert!(text.contains("party &lt;script&gt;alert(1)&lt;/script&gt; is not known"));
         assert!(!text.contains("<script>alert(1)"));
         assert!(text.contains("help: add it to content/parties/"));
     }
-    let home = get(&server, "/").text();
+    let home = get(server.addr(), "/").text();
     assert!(
         home.contains("<body class=\"kind-home\"><div id=\"certpress-overlay\""),
         "{home}"
     );
     assert!(home.contains("<h1>Products</h1>"));
-    assert_eq!(get(&server, "/static/style.css").body, CSS.as_bytes());
+    assert_eq!(get(server.addr(), "/static/style.css").body, CSS.as_bytes());
 
     let warning = Diagnostic::warning("old-standard", "content/products/x.yaml", "old");
     server.publish(snapshot(INDEX, vec![warning]));
-    assert!(!get(&server, "/").text().contains(OVERLAY));
+    assert!(!get(server.addr(), "/").text().contains(OVERLAY));
     server.publish(snapshot(INDEX, Vec::new()));
-    assert!(!get(&server, "/").text().contains(OVERLAY));
+    assert!(!get(server.addr(), "/").text().contains(OVERLAY));
     server.stop();
 }
 
@@ -374,7 +223,7 @@ fn a_failed_build_shows_the_overlay_over_the_last_good_pages() {
 #[test]
 fn two_hundred_clients_and_event_streams_at_once() {
     let server = started();
-    let mut streams = [Events::open(&server), Events::open(&server)];
+    let mut streams = [Events::open(server.addr()), Events::open(server.addr())];
     let targets = [
         "/",
         "/static/style.css",
@@ -385,7 +234,7 @@ fn two_hundred_clients_and_event_streams_at_once() {
     let expected: Vec<(u16, Vec<u8>)> = targets
         .iter()
         .map(|t| {
-            let r = get(&server, t);
+            let r = get(server.addr(), t);
             (r.status, r.body)
         })
         .collect();
@@ -450,7 +299,7 @@ fn two_hundred_clients_and_event_streams_at_once() {
 #[test]
 fn stop_ends_open_event_streams_promptly() {
     let server = started();
-    let mut events = Events::open(&server);
+    let mut events = Events::open(server.addr());
     let started = Instant::now();
     server.stop();
     assert!(

@@ -16,7 +16,7 @@
 
 mod memory;
 
-pub use memory::Memory;
+pub use memory::{Files, Memory};
 
 use std::fs;
 use std::io;

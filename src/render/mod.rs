@@ -137,20 +137,16 @@ pub fn render(
     let progress = Progress::new(jobs.len(), "Rendering", "pages");
     let bytes = AtomicU64::new(0);
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
-    let results: Vec<Result<(), Diagnostic>> = jobs
+    let results: Vec<Result<(), Vec<Diagnostic>>> = jobs
         .par_iter()
         .map(|job| {
             let (template, paths, context) = page(site, assessed, &issuance, job);
             let html = tera.render(template, &context).map_err(|e| {
-                Diagnostic::error(
-                    "template-error",
-                    format!("{theme_dir}/templates/{template}"),
-                    e.to_string(),
-                )
-                .config()
+                let templates = format!("{theme_dir}/templates");
+                crate::theme::template_error(&templates, &format!("{templates}/{template}"), &e)
             })?;
             for path in &paths {
-                write(sink, path, html.as_bytes())?;
+                write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
                 bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
             }
             progress.inc();
@@ -158,7 +154,11 @@ pub fn render(
         })
         .collect();
     progress.finish();
-    let mut errors: Vec<Diagnostic> = results.into_iter().filter_map(Result::err).collect();
+    let mut errors: Vec<Diagnostic> = results
+        .into_iter()
+        .filter_map(Result::err)
+        .flatten()
+        .collect();
     errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
     errors.dedup_by(|a, b| a.file == b.file && a.message == b.message);
     if !errors.is_empty() {

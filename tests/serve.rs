@@ -1,0 +1,190 @@
+//! `certpress serve` in-process: the server on a free port over a real site folder, fetched
+//! over HTTP while the test edits the site's files as an author would.
+
+mod common;
+
+use certpress::serve::{Options, Serve};
+use common::http::{Events, Reply, get};
+use std::fs;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const PRODUCT: &str = "/products/good/";
+const RECORD: &str = "content/products/good.yaml";
+const OVERLAY: &str = "certpress: the site did not build";
+
+/// A running preview of the base site (one product, issued) in a temporary folder.
+struct Preview {
+    site: tempfile::TempDir,
+    serve: Serve,
+    addr: SocketAddr,
+}
+
+impl Preview {
+    fn start() -> Preview {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts after `prepare` changed the site.
+    fn start_with(prepare: impl FnOnce(&Path)) -> Preview {
+        let site = common::base_site();
+        prepare(site.path());
+        let serve = Serve::start(site.path(), &Options::default(), |_| {}).unwrap();
+        let addr: SocketAddr = serve
+            .url()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        Preview { site, serve, addr }
+    }
+
+    fn get(&self, target: &str) -> Reply {
+        get(self.addr, target)
+    }
+
+    fn edit(&self, file: &str, change: impl FnOnce(String) -> String) {
+        let path = self.site.path().join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        let changed = change(text.clone());
+        assert_ne!(changed, text, "the edit of {file} changed nothing");
+        fs::write(&path, changed).unwrap();
+    }
+
+    /// Waits for `target` to satisfy `ok` (a rebuild may take a few event batches).
+    fn wait_for(&self, target: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.get(target).text();
+            if ok(&text) {
+                return text;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{target} never showed {what}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The next `reload` event on `events` (a `hello` or ping may come first).
+fn next_reload(events: &mut Events) {
+    loop {
+        let event = events.next().expect("the event stream ended");
+        if event.contains("event: reload") {
+            return;
+        }
+    }
+}
+
+#[test]
+fn an_edit_rebuilds_the_site_and_reloads_open_pages() {
+    let p = Preview::start();
+    assert!(p.serve.url().starts_with("http://127.0.0.1:"));
+    let page = p.get(PRODUCT);
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains("Good Toy"), "{text}");
+    assert!(text.contains("/__certpress/events"), "no reload script");
+    // Links point at the server, not at the published base_url.
+    assert!(!text.contains("certs.example.test/products"), "{text}");
+
+    let mut events = Events::open(p.addr);
+    p.edit(RECORD, |t| t.replace("name: Good Toy", "name: Better Toy"));
+    next_reload(&mut events);
+    p.wait_for(PRODUCT, "the new name", |t| t.contains("Better Toy"));
+    p.wait_for("/", "the new name on the home page", |t| {
+        t.contains("Better Toy")
+    });
+    p.serve.stop();
+}
+
+#[test]
+fn a_bad_edit_shows_its_error_over_the_last_good_page_and_the_fix_recovers() {
+    let p = Preview::start();
+    // (file, how the edit breaks it, where the overlay must point)
+    type Case = (&'static str, fn(String) -> String, &'static str);
+    let cases: [Case; 3] = [
+        (
+            RECORD,
+            |t| t.replace("model: G-1", "model: [G-1"),
+            "content/products/good.yaml:",
+        ),
+        (
+            "themes/default/templates/product.html",
+            |t| t.replacen("{{", "{{ product.name | no_such_filter }} {{", 1),
+            "themes/default/templates/product.html",
+        ),
+        (
+            "plugins/us-cpsc/plugin.yaml",
+            |t| format!("{t}\nunknown_key_here: 1\n"),
+            "plugins/us-cpsc/plugin.yaml",
+        ),
+    ];
+    for (file, breaks, located) in cases {
+        let good = fs::read_to_string(p.site.path().join(file)).unwrap();
+        p.edit(file, breaks);
+        let shown = p.wait_for(PRODUCT, "the overlay", |t| t.contains(OVERLAY));
+        assert!(
+            shown.contains(located),
+            "{file}: overlay lacks {located}:\n{shown}"
+        );
+        // The page under the overlay is the last one that built.
+        assert!(shown.contains("Good Toy"), "{shown}");
+        assert_eq!(p.get(PRODUCT).status, 200);
+        fs::write(p.site.path().join(file), good).unwrap();
+        p.wait_for(PRODUCT, "recovery", |t| !t.contains(OVERLAY));
+    }
+    p.serve.stop();
+}
+
+#[test]
+fn a_ready_certificate_never_issued_is_a_preview_never_valid() {
+    // Without its ledger, the base site's certificate is ready but not issued.
+    let p = Preview::start_with(|site| fs::remove_file(site.join("certificates.lock")).unwrap());
+    let cert = p.get("/certificates/CERT-GOOD-US-CPC/");
+    assert_eq!(cert.status, 200);
+    let text = cert.text();
+    assert!(text.contains("Not issued — preview"), "{text}");
+    assert!(!text.contains("✓ Valid"), "{text}");
+    let product = p.get(PRODUCT).text();
+    assert!(product.contains("(not issued — preview)"), "{product}");
+    assert!(!product.contains("View the certificate"), "{product}");
+    p.serve.stop();
+
+    // A build of the same site publishes no page for it.
+    let out = p.site.path().join("public");
+    let o = common::certpress(&[
+        "build",
+        "--root",
+        p.site.path().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert!(!out.join("certificates/CERT-GOOD-US-CPC").exists());
+    let built = fs::read_to_string(out.join("products/good/index.html")).unwrap();
+    assert!(!built.contains("preview"), "{built}");
+}
+
+#[test]
+fn paths_out_of_the_site_get_its_own_404_page() {
+    let p = Preview::start();
+    for target in [
+        "/../site.toml",
+        "/%2e%2e/site.toml",
+        "/products/%2E%2E/%2E%2E/certificates.lock",
+        "/products\\..\\..\\site.toml",
+        "//etc/passwd",
+        "/etc/passwd",
+    ] {
+        let reply = p.get(target);
+        assert_eq!(reply.status, 404, "{target}");
+        let text = reply.text();
+        assert!(text.contains("Page not found"), "{target}: {text}");
+        assert!(!text.contains("base_url"), "{target} leaked a file");
+    }
+    p.serve.stop();
+}
