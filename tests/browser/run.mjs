@@ -562,10 +562,24 @@ export async function serve(siteDir) {
 
 const CHECK_TIMEOUT_MS = 60_000;
 
-/** Runs `checks` against the built site in `siteDir`; returns the number of failures. */
-export async function runChecks(siteDir, checks = CHECKS, log = console.log) {
+/** Launches the system Chromium (env CHROMIUM, default /usr/bin/chromium), headless; serve.mjs uses it too. */
+export async function launchChromium() {
   const { chromium } = await import("playwright-core");
   const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+  try {
+    return await chromium.launch({
+      executablePath,
+      headless: true,
+      timeout: 60_000,
+      args: ["--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check"],
+    });
+  } catch (e) {
+    throw new Error(`cannot launch Chromium at ${executablePath}: ${e.message}`);
+  }
+}
+
+/** Runs `checks` against the built site in `siteDir`; returns the number of failures. */
+export async function runChecks(siteDir, checks = CHECKS, log = console.log) {
   const { server, base } = await serve(siteDir);
   const stopServer = async () => {
     server.closeAllConnections?.();
@@ -573,15 +587,10 @@ export async function runChecks(siteDir, checks = CHECKS, log = console.log) {
   };
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      timeout: 60_000,
-      args: ["--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check"],
-    });
+    browser = await launchChromium();
   } catch (e) {
     await stopServer();
-    throw new Error(`cannot launch Chromium at ${executablePath}: ${e.message}`);
+    throw e;
   }
   const requests = [];
   let failed = 0;
