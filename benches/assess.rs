@@ -18,19 +18,8 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
     let dir = repo.join(format!("target/bench-sites/assess-{n}"));
-    if std::fs::read_to_string(dir.join(".complete")).unwrap_or_default() != synth::VERSION {
-        if dir.exists() {
-            let aside = repo.join(format!(
-                "target/bench-sites/trash/assess-{n}-{}",
-                std::process::id()
-            ));
-            std::fs::create_dir_all(aside.parent().unwrap()).unwrap();
-            std::fs::rename(&dir, aside).unwrap();
-        }
-        eprintln!("generating a site of {n} products ...");
-        synth::generate(&repo, &dir, n);
-        std::fs::write(dir.join(".complete"), synth::VERSION).unwrap();
-    }
+    let trash = repo.join("target/bench-sites/trash");
+    synth::ensure(&repo, &dir, n, &trash, None);
 
     let mut load = Duration::MAX;
     let mut assess = Duration::MAX;

@@ -13,7 +13,6 @@ mod synth;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 struct Run {
@@ -84,27 +83,7 @@ fn main() {
     let mut per_product: Vec<(usize, f64, f64)> = Vec::new();
     for n in sizes {
         let site = root.join(format!("site-{n}"));
-        let marker = site.join(".complete");
-        if fs::read_to_string(&marker).unwrap_or_default() != synth::VERSION {
-            if site.exists() {
-                fs::rename(
-                    &site,
-                    trash.join(format!("site-{n}-{}", std::process::id())),
-                )
-                .unwrap();
-            }
-            eprintln!("generating a site of {n} products ...");
-            synth::generate(&repo, &site, n);
-            // A real site has its ready certificates issued; their pages are then built.
-            let issued = Command::new(&bin)
-                .args(["issue", "--root", site.to_str().unwrap()])
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(issued.success(), "certpress issue failed");
-            fs::write(&marker, synth::VERSION).unwrap();
-        }
-        synth::refresh(&repo, &site);
+        synth::ensure(&repo, &site, n, &trash, Some(&bin));
         let runs = if n >= 100_000 { 1 } else { 3 };
         let mut best: Option<Run> = None;
         let mut copy = Duration::MAX;

@@ -40,22 +40,7 @@ fn main() {
     let trash = root.join("trash");
     fs::create_dir_all(&scratch).unwrap();
     fs::create_dir_all(&trash).unwrap();
-    let marker = site.join(".complete");
-    if fs::read_to_string(&marker).unwrap_or_default() != synth::VERSION {
-        if site.exists() {
-            fs::rename(
-                &site,
-                trash.join(format!("labels-{products}-{}", std::process::id())),
-            )
-            .unwrap();
-        }
-        eprintln!("generating a site of {products} products ...");
-        synth::generate(repo, &site, products);
-        // A real site has its certificates issued (else every run reports them unissued).
-        run(&bin, &["issue", "--root", site.to_str().unwrap()]);
-        fs::write(&marker, synth::VERSION).unwrap();
-    }
-    synth::refresh(repo, &site);
+    synth::ensure(repo, &site, products, &trash, Some(&bin));
     let site_arg = site.to_str().unwrap();
     let labels = products * 2;
 

@@ -52,6 +52,34 @@ pub fn refresh(repo: &Path, dir: &Path) {
     copy_tree(&repo.join("themes/default"), &dir.join("themes/default"));
 }
 
+/// A site of `n` products at `dir`, generated unless one of this [`VERSION`] is there
+/// (an older one is moved into `trash`: deleting is slow, the caller deletes it after
+/// timing), with the repository's plugins and theme. `issue` (the certpress binary)
+/// issues its ready certificates, as a real site has them.
+#[allow(dead_code)] // used by the benchmarks; tests/synth.rs includes this file too
+pub fn ensure(repo: &Path, dir: &Path, n: usize, trash: &Path, issue: Option<&Path>) {
+    let marker = dir.join(".complete");
+    if fs::read_to_string(&marker).unwrap_or_default() != VERSION {
+        if dir.exists() {
+            fs::create_dir_all(trash).unwrap();
+            let name = dir.file_name().unwrap().to_string_lossy();
+            fs::rename(dir, trash.join(format!("{name}-{}", std::process::id()))).unwrap();
+        }
+        eprintln!("generating a site of {n} products ...");
+        generate(repo, dir, n);
+        if let Some(bin) = issue {
+            let issued = std::process::Command::new(bin)
+                .args(["issue", "--root", dir.to_str().unwrap()])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(issued.success(), "certpress issue failed");
+        }
+        fs::write(&marker, VERSION).unwrap();
+    }
+    refresh(repo, dir);
+}
+
 /// Writes a site of `n` products into `dir` (which must not exist), using the plugins
 /// and theme of the repository at `repo`.
 pub fn generate(repo: &Path, dir: &Path, n: usize) {

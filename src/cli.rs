@@ -319,7 +319,12 @@ fn serve(root: &Path, options: &crate::serve::Options, open: bool) -> u8 {
         }
         match &o.rendered {
             Some(r) => println!(
-                "Built {} and {} in {:.2} s{}",
+                "{} {} and {} in {:.2} s{}",
+                if o.incremental {
+                    "Rebuilt what changed:"
+                } else {
+                    "Built"
+                },
                 plural(r.pages, "page"),
                 plural(r.labels, "label"),
                 o.elapsed.as_secs_f64(),

@@ -106,7 +106,7 @@ pub fn resolver(title: &str, base_url: &str) -> Value {
 /// `_redirects` (Netlify and Cloudflare Pages syntax): the GTIN-8/12/13 forms of each
 /// GTIN, with and without a lot, to the GTIN-14 path. Hosts without redirects still
 /// serve the GTIN-14 paths, which are real pages.
-pub fn redirects(base_path: &str, products: &[Product]) -> String {
+pub fn redirects(base_path: &str, products: &[std::sync::Arc<Product>]) -> String {
     let mut out = String::from(
         "# GS1 Digital Link: shorter GTIN forms to the 14-digit path (written by certpress).\n",
     );

@@ -60,7 +60,7 @@ pub fn record(data: &[u8]) {
         replace_dir(&root.join("content/products/fuzz"));
         write(&root.join(&rel), data);
         let mut diags = Diagnostics::default();
-        let loaded = content::load(&root, &f.site.vocabulary, "/", &[], &mut diags);
+        let loaded = content::load(&root, &f.site.vocabulary, "/", &[], &mut diags, None);
         // The fixed product is the same every time: assess only the input's.
         let products = loaded
             .products
@@ -95,7 +95,7 @@ pub fn party(data: &[u8]) {
         let rel = format!("content/parties/fuzz/{stem}.yaml");
         write(&root.join(&rel), data);
         let mut diags = Diagnostics::default();
-        let loaded = content::load(&root, &f.site.vocabulary, "/", &[], &mut diags);
+        let loaded = content::load(&root, &f.site.vocabulary, "/", &[], &mut diags, None);
         f.site.root = root.clone();
         f.site.content = loaded;
         assess_and_issue(&f.site, &mut diags);
@@ -139,7 +139,14 @@ pub fn guidance(data: &[u8]) {
         let rel = "content/guidance/fuzz/page.md";
         write(&root.join(rel), data);
         let mut diags = Diagnostics::default();
-        let loaded = content::load(&root, &Vocabulary::default(), "/sub/", &[], &mut diags);
+        let loaded = content::load(
+            &root,
+            &Vocabulary::default(),
+            "/sub/",
+            &[],
+            &mut diags,
+            None,
+        );
         for page in &loaded.guidance {
             let html = page.content.to_ascii_lowercase();
             for tag in ["<script", "<iframe", "<object", "<embed", "<style"] {
@@ -177,7 +184,7 @@ pub fn plugin(data: &[u8]) {
             .content
             .products
             .iter()
-            .map(|p| as_resolved_with(p, &vocabulary))
+            .map(|p| std::sync::Arc::new(as_resolved_with(p, &vocabulary)))
             .collect();
         let site = Site {
             root: root.clone(),
@@ -207,14 +214,8 @@ pub fn plugin_response(data: &[u8]) {
                 return;
             }
         };
-        let asked: Vec<&Product> = f.samples.content.products.iter().collect();
-        let answer = match command::answer(
-            "fuzz",
-            "plugins/fuzz/plugin.yaml",
-            response,
-            &asked,
-            &f.samples.root,
-        ) {
+        let asked: Vec<&Product> = f.samples.content.products.iter().map(|p| &**p).collect();
+        let answer = match command::answer("fuzz", "plugins/fuzz/plugin.yaml", response, &asked) {
             Ok(a) => a,
             Err(e) => {
                 let _ = e.to_string();
@@ -228,6 +229,7 @@ pub fn plugin_response(data: &[u8]) {
         let assessed = Assessed {
             by_product,
             diagnostics: answer.diagnostics,
+            failed: Vec::new(),
         };
         let mut diags = Diagnostics::default();
         diags.extend(assessed.diagnostics.iter().cloned());
@@ -686,7 +688,7 @@ impl Fixture {
         fs::create_dir_all(&dirs.ledger).expect("fixture: ledger folder");
 
         let mut ds = Diagnostics::default();
-        let samples = content::load(&dirs.samples, &vocabulary, "/", &[], &mut ds);
+        let samples = content::load(&dirs.samples, &vocabulary, "/", &[], &mut ds, None);
         assert!(
             !ds.has_errors() && samples.products.len() == SAMPLES.len(),
             "fixture: the sample products do not load: {:?}",

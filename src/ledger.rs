@@ -680,11 +680,49 @@ pub fn review(
     assessed: &crate::assess::Assessed,
     ledger: &Ledger,
 ) -> Review {
+    review_again(site, assessed, ledger, None)
+}
+
+/// [`review`], keeping what `earlier` (a review of the same site against the same
+/// ledger, of the products given) found for the products that are the same `Arc` and
+/// whose assessments were kept (`serve` rebuilds).
+pub fn review_again(
+    site: &crate::site::Site,
+    assessed: &crate::assess::Assessed,
+    ledger: &Ledger,
+    earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>])>,
+) -> Review {
     let mut out = Review::default();
+    let (mut ready, standing, same) = match earlier {
+        Some((review, products)) => {
+            let mut ready: std::collections::HashMap<String, Vec<Snapshot>> =
+                std::collections::HashMap::new();
+            for s in review.ready {
+                ready.entry(s.product.id.clone()).or_default().push(s);
+            }
+            let same: std::collections::HashMap<&str, &std::sync::Arc<crate::content::Product>> =
+                products.iter().map(|p| (p.id.as_str(), p)).collect();
+            (ready, review.standing, same)
+        }
+        None => Default::default(),
+    };
     for product in &site.content.products {
         let Some(list) = assessed.by_product.get(&product.id) else {
             continue;
         };
+        let kept = same
+            .get(product.id.as_str())
+            .is_some_and(|p| std::sync::Arc::ptr_eq(p, product));
+        if kept {
+            out.ready
+                .extend(ready.remove(&product.id).unwrap_or_default());
+            for c in list.iter().filter_map(|a| a.certificate.as_ref()) {
+                if let Some(s) = standing.get(&c.number) {
+                    out.standing.insert(c.number.clone(), *s);
+                }
+            }
+            continue;
+        }
         for a in list {
             let Some(cert) = &a.certificate else { continue };
             let plugin = site.plugins.iter().find(|p| p.id == a.plugin);
@@ -723,7 +761,7 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
         .content
         .products
         .iter()
-        .map(|p| (p.id.as_str(), p))
+        .map(|p| (p.id.as_str(), &**p))
         .collect();
     for s in &review.ready {
         let message = match review.standing.get(&s.number) {
@@ -740,7 +778,7 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
         let Some(product) = products.get(s.product.id.as_str()) else {
             continue;
         };
-        let (line, column) = product.id_position(&site.root);
+        let (line, column) = product.id_at;
         let d = if locked {
             Diagnostic::error("unissued", &product.file, message)
         } else {

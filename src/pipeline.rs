@@ -18,7 +18,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ledger::{self, Issued, Ledger, Review};
 use crate::output::{self, Sink, Staging};
 use crate::register::Register;
-use crate::render::Rendered;
+use crate::render::{Only, Rendered};
 use crate::site::{self, Overrides, Site};
 use crate::theme::Theme;
 use std::path::{Path, PathBuf};
@@ -72,6 +72,24 @@ impl Pipeline {
         }
     }
 
+    /// **load** for `serve`: reads again only the records that changed since the load
+    /// that filled `cache`.
+    pub fn load_again(
+        root: &Path,
+        overrides: &Overrides,
+        cache: &mut crate::content::Cache,
+    ) -> Pipeline {
+        let (site, diagnostics) = site::load_cached(root, overrides, Some(cache));
+        Pipeline {
+            root: root.to_path_buf(),
+            site,
+            assessed: None,
+            ledger: Ledger::default(),
+            review: Review::default(),
+            diagnostics,
+        }
+    }
+
     /// Configuration problems (site.toml, plugins, theme) stop the pipeline after load.
     fn configured(&self) -> Option<&Site> {
         self.site
@@ -81,8 +99,14 @@ impl Pipeline {
 
     /// **assess**: every product against every plugin; open requirements are gaps.
     pub fn assess(&mut self) -> &mut Self {
+        self.assess_again(None)
+    }
+
+    /// [`Pipeline::assess`], keeping what `earlier` found for the products that did not
+    /// change (`serve`).
+    pub fn assess_again(&mut self, earlier: Option<crate::assess::Earlier>) -> &mut Self {
         if let Some(site) = self.configured() {
-            let assessed = crate::assess::assess_site(site);
+            let assessed = crate::assess::assess_again(site, earlier);
             let gaps = crate::assess::gap_diagnostics(site, &assessed);
             self.diagnostics
                 .extend(assessed.diagnostics.iter().cloned());
@@ -95,6 +119,16 @@ impl Pipeline {
 
     /// **review**: reads certificates.lock and where each certificate stands against it.
     pub fn review(&mut self, purpose: Purpose) -> &mut Self {
+        self.review_again(purpose, None)
+    }
+
+    /// [`Pipeline::review`], keeping what `earlier` (a review of the products given, whose
+    /// assessments were kept) found for the products that did not change (`serve`).
+    pub fn review_again(
+        &mut self,
+        purpose: Purpose,
+        earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>])>,
+    ) -> &mut Self {
         let (Some(site), Some(assessed)) = (&self.site, &self.assessed) else {
             return self;
         };
@@ -116,7 +150,7 @@ impl Pipeline {
             }
             Err(d) => self.diagnostics.push(d),
         }
-        self.review = ledger::review(site, assessed, &self.ledger);
+        self.review = ledger::review_again(site, assessed, &self.ledger, earlier);
         match purpose {
             Purpose::Issue => {}
             Purpose::Check => {
@@ -186,23 +220,37 @@ impl Pipeline {
         Some((self.site.as_ref()?, self.assessed.as_ref()?))
     }
 
-    /// **render**: pages, JSON twins, the lookup index and the site's files into `sink`.
-    pub fn render(&self, theme: &mut Theme, sink: &dyn Sink) -> Result<Rendered, Vec<Diagnostic>> {
+    /// **render**: pages, JSON twins, the lookup index and the site's files into `sink`;
+    /// with `only`, what changed (`serve`).
+    pub fn render(
+        &self,
+        theme: &mut Theme,
+        sink: &dyn Sink,
+        only: Option<&Only>,
+    ) -> Result<Rendered, Vec<Diagnostic>> {
         let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
-        crate::render::render(site, assessed, &self.register(), theme, sink)
+        crate::render::render(site, assessed, &self.register(), theme, sink, only)
     }
 
     /// **print**: every label in the configured formats, and the configured sheet, into
-    /// `sink`. Returns the number of labels.
-    pub fn print(&self, sink: &dyn Sink) -> Result<usize, Vec<Diagnostic>> {
+    /// `sink` (with `only`, the labels of the products it names). Returns the number of
+    /// labels.
+    pub fn print(&self, sink: &dyn Sink, only: Option<&Only>) -> Result<usize, Vec<Diagnostic>> {
         let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
-        crate::label::print::for_build(site, assessed, &self.register(), sink)
+        let products = only.map(|o| &o.products);
+        crate::label::print::for_build(site, assessed, &self.register(), sink, products)
     }
 
-    /// render and print into `sink`: the whole published site.
-    pub fn publish(&self, theme: &mut Theme, sink: &dyn Sink) -> Result<Rendered, Vec<Diagnostic>> {
-        let mut rendered = self.render(theme, sink)?;
-        rendered.labels = self.print(sink)?;
+    /// render and print into `sink`: the whole published site, or with `only` what
+    /// changed.
+    pub fn publish(
+        &self,
+        theme: &mut Theme,
+        sink: &dyn Sink,
+        only: Option<&Only>,
+    ) -> Result<Rendered, Vec<Diagnostic>> {
+        let mut rendered = self.render(theme, sink, only)?;
+        rendered.labels = self.print(sink, only)?;
         Ok(rendered)
     }
 
@@ -246,7 +294,7 @@ impl Pipeline {
         }
         let failed = |e: std::io::Error| vec![write_error(target, "the output", &e)];
         let staging = Staging::new(target).map_err(failed)?;
-        let rendered = self.publish(&mut theme, &staging)?;
+        let rendered = self.publish(&mut theme, &staging, None)?;
         // What this output publishes, and no swap for a ledger that lost versions the
         // output it replaces publishes (SPEC §7: versions are never removed).
         staging

@@ -231,6 +231,7 @@ mod tests {
                 ],
             )]),
             diagnostics: vec![],
+            failed: vec![],
         };
         let register = Register::new(&ledger, &review);
         // `C` is ready but was never issued: no number on a label (the bug this fixes).

@@ -55,6 +55,16 @@ fn default_as_of() -> Result<Date, String> {
 /// Loads the site at `root`. Returns `None` only when the configuration itself cannot be
 /// read; content errors come back as diagnostics beside a (partial) site.
 pub fn load(root: &Path, overrides: &Overrides) -> (Option<Site>, Diagnostics) {
+    load_cached(root, overrides, None)
+}
+
+/// [`load`], reading again only the records that changed since the load that filled
+/// `cache` (`serve`).
+pub fn load_cached(
+    root: &Path,
+    overrides: &Overrides,
+    cache: Option<&mut content::Cache>,
+) -> (Option<Site>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let config_path = root.join(config::FILE);
     let text = match source::read_text(root, &config_path) {
@@ -107,6 +117,7 @@ pub fn load(root: &Path, overrides: &Overrides) -> (Option<Site>, Diagnostics) {
         config.base_path(),
         &plugin_guidance,
         &mut diags,
+        cache,
     );
     diags.sort();
     (

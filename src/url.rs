@@ -140,6 +140,20 @@ pub fn linkset(gtin14: &str) -> SitePath {
     SitePath(format!("{}linkset.json", digital_link(gtin14, None).0))
 }
 
+/// Every output file that belongs to one product (its pages, lot pages, Digital Link
+/// copies and linkset, JSON twin and labels), by path: what `serve` forgets before it
+/// renders a changed product again, so a lot that was removed leaves no page behind.
+pub fn owned_by_product(path: &str, id: &str, gtin14: Option<&str>) -> bool {
+    let id = encode_segment(id);
+    path.starts_with(&format!("products/{id}/"))
+        || path.starts_with(&format!("labels/{id}/"))
+        || path
+            .strip_prefix(&format!("labels/{id}."))
+            .is_some_and(|ext| !ext.contains(['.', '/']))
+        || path == format!("api/v1/products/{id}.json")
+        || gtin14.is_some_and(|g| path.starts_with(&digital_link(g, None).0))
+}
+
 /// A product's JSON twin.
 pub fn product_json(id: &str) -> SitePath {
     SitePath(format!("api/v1/products/{}.json", encode_segment(id)))
@@ -230,6 +244,37 @@ pub fn outline_sheet(layout: &str) -> SitePath {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_products_files_are_its_own_and_no_one_elses() {
+        let g = "09521234000112";
+        let mine = [
+            product("a.b").file(),
+            lot("a.b", "L 1").file(),
+            product_json("a.b").file(),
+            label("a.b", None, "svg").file(),
+            label("a.b", Some("L 1"), "png").file(),
+            digital_link(g, None).file(),
+            digital_link(g, Some("L 1")).file(),
+            linkset(g).file(),
+        ];
+        for path in &mine {
+            assert!(owned_by_product(path, "a.b", Some(g)), "{path}");
+        }
+        let others = [
+            product("a").file(),
+            product("a.b-c").file(),
+            label("a", None, "svg").file(),
+            label("a.b.c", None, "svg").file(),
+            product_json("a.bc").file(),
+            digital_link("09521234000129", None).file(),
+            certificate("a.b").file(),
+            home().file(),
+        ];
+        for path in &others {
+            assert!(!owned_by_product(path, "a.b", Some(g)), "{path}");
+        }
+    }
+
     use super::*;
 
     const URL: &str = "https://certs.example/sub/";

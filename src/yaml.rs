@@ -278,6 +278,22 @@ struct Place {
     value: Option<(usize, usize)>,
 }
 
+/// Line and column of a record's top-level `id` value. Records write it as a block
+/// mapping's `id: value` line, found by a scan of the lines; anything else (flow style,
+/// the value on the next line) is left to the full [`Locator`], which parses the text.
+pub fn id_position(text: &str) -> (usize, usize) {
+    let quick = text.lines().enumerate().find_map(|(i, line)| {
+        let rest = line.strip_prefix("id:")?;
+        let value = rest.trim_start_matches(' ');
+        if value.is_empty() || value.starts_with(['#', '\t']) || !rest.starts_with(' ') {
+            return None;
+        }
+        let column = line.chars().count() - value.chars().count() + 1;
+        Some((i + 1, column))
+    });
+    quick.unwrap_or_else(|| Locator::new(text).value(&crate::ypath!["id"]))
+}
+
 /// Where each key and value of a YAML document sits.
 #[derive(Debug, Default)]
 pub struct Locator {
@@ -1057,6 +1073,41 @@ impl<'a> Nesting<'a> {
 
 #[cfg(test)]
 mod tests {
+    /// The quick scan finds what the parser finds, on every record in the repository
+    /// and on the ways one may be written.
+    #[test]
+    fn the_quick_id_position_agrees_with_the_locator() {
+        let mut texts: Vec<String> = [
+            "id: x\nname: y\n",
+            "\u{feff}id: x\n",
+            "# a comment\n---\nid:   'quoted'  # trailing\n",
+            "name: y\nid:\ttabbed\n",
+            "{id: flow, name: y}\n",
+            "id:\n  next-line\n",
+            "ids: no\nid: yes\n",
+            "name: \"é\"\nid: ünïcode\n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in ["content", "tests/invalid"] {
+            for e in walkdir::WalkDir::new(repo.join(dir)).into_iter().flatten() {
+                if e.path().extension().is_some_and(|x| x == "yaml") {
+                    texts.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        assert!(texts.len() > 40);
+        for text in &texts {
+            assert_eq!(
+                id_position(text),
+                Locator::new(text).value(&crate::ypath!["id"]),
+                "{text}"
+            );
+        }
+    }
+
     use super::*;
     use serde::Deserialize;
 

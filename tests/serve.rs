@@ -188,3 +188,198 @@ fn paths_out_of_the_site_get_its_own_404_page() {
     }
     p.serve.stop();
 }
+
+/// One edit an author might make: the files it changes, relative to the site root.
+type Edit = fn(&Path, &mut Rng) -> Vec<String>;
+
+/// A small deterministic generator (xorshift), so a failing sequence can be replayed
+/// with `CERTPRESS_EDIT_SEED`.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// The product records of the site, sorted.
+fn records(site: &Path, folder: &str) -> Vec<String> {
+    let mut out: Vec<String> = walkdir::WalkDir::new(site.join(folder))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .map(|e| {
+            e.path()
+                .strip_prefix(site)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn rewrite(site: &Path, file: &str, change: impl FnOnce(String) -> String) -> Vec<String> {
+    let path = site.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, change(text)).unwrap();
+    vec![file.to_string()]
+}
+
+fn pick(site: &Path, folder: &str, rng: &mut Rng) -> String {
+    let all = records(site, folder);
+    all[rng.below(all.len())].clone()
+}
+
+const EDITS: &[(&str, Edit)] = &[
+    ("rename a product", |site, rng| {
+        let file = pick(site, "content/products", rng);
+        let n = rng.below(1000);
+        rewrite(site, &file, |t| {
+            t.replacen("\nname: ", &format!("\nname: Renamed {n} "), 1)
+        })
+    }),
+    ("move a lot's place", |site, rng| {
+        let file = pick(site, "content/products", rng);
+        let n = rng.below(1000);
+        rewrite(site, &file, |t| {
+            t.replacen("place: ", &format!("place: Hall {n}, "), 1)
+        })
+    }),
+    ("fail a test report", |site, rng| {
+        let file = pick(site, "content/products", rng);
+        rewrite(site, &file, |t| {
+            t.replacen("result: pass", "result: fail", 1)
+        })
+    }),
+    ("rename a party", |site, rng| {
+        let file = pick(site, "content/parties", rng);
+        let n = rng.below(1000);
+        rewrite(site, &file, |t| {
+            t.replacen("\nname: ", &format!("\nname: Party {n} "), 1)
+        })
+    }),
+    ("break a record", |site, rng| {
+        let file = pick(site, "content/products", rng);
+        rewrite(site, &file, |t| t.replacen("\nmodel: ", "\nmodel: [", 1))
+    }),
+    ("mend every broken record", |site, _| {
+        let mut changed = Vec::new();
+        for file in records(site, "content/products") {
+            let text = fs::read_to_string(site.join(&file)).unwrap();
+            if text.contains("\nmodel: [") {
+                changed.extend(rewrite(site, &file, |t| {
+                    t.replace("\nmodel: [", "\nmodel: ")
+                }));
+            }
+        }
+        changed
+    }),
+    ("add a product", |site, rng| {
+        let from = pick(site, "content/products", rng);
+        let text = fs::read_to_string(site.join(&from)).unwrap();
+        let id = format!("added-{}", rng.below(100_000));
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("gtin:"))
+            .map(|l| match l.strip_prefix("id: ") {
+                Some(_) => format!("id: {id}\n"),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        let file = format!("content/products/{id}.yaml");
+        fs::write(site.join(&file), text).unwrap();
+        vec![file]
+    }),
+    ("delete a product", |site, rng| {
+        let file = pick(site, "content/products", rng);
+        fs::remove_file(site.join(&file)).unwrap();
+        vec![file]
+    }),
+    ("edit a template", |site, rng| {
+        let file = "themes/default/templates/product.html";
+        let n = rng.below(1000);
+        rewrite(site, file, |t| format!("{t}{{# edit {n} #}}\n"))
+    }),
+    ("edit guidance", |site, rng| {
+        let file = "content/guidance/how-to-read-this-site.md";
+        let n = rng.below(1000);
+        rewrite(site, file, |t| format!("{t}\nEdited {n}.\n"))
+    }),
+];
+
+/// The files a clean build of `site` shows (`None`: it does not build).
+fn clean_build(site: &Path, overrides: &certpress::site::Overrides) -> Option<Files> {
+    let mut fresh = certpress::serve::Preview::new(site, overrides.clone());
+    let outcome = fresh.rebuild(&[]);
+    outcome.rendered.map(|_| (*outcome.snapshot.files).clone())
+}
+
+type Files = std::collections::BTreeMap<String, std::sync::Arc<[u8]>>;
+
+#[test]
+fn after_any_sequence_of_edits_the_preview_equals_a_clean_build() {
+    let seed: u64 = std::env::var("CERTPRESS_EDIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_2026);
+    println!("seed {seed} (set CERTPRESS_EDIT_SEED to replay)");
+    let mut rng = Rng(seed);
+    let site = common::example_copy();
+    let overrides = certpress::site::Overrides {
+        as_of: None,
+        base_url: Some("http://127.0.0.1:9/".into()),
+    };
+    let mut preview = certpress::serve::Preview::new(site.path(), overrides.clone());
+    assert!(preview.rebuild(&[]).rendered.is_some());
+    let mut incremental = 0;
+    for step in 0..14 {
+        let (what, edit) = EDITS[rng.below(EDITS.len())];
+        let changed: Vec<std::path::PathBuf> = edit(site.path(), &mut rng)
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let outcome = preview.rebuild(&changed);
+        incremental += usize::from(outcome.incremental);
+        let shown = (*outcome.snapshot.files).clone();
+        match clean_build(site.path(), &overrides) {
+            Some(clean) => {
+                assert!(
+                    outcome.rendered.is_some(),
+                    "step {step} ({what}): the preview failed"
+                );
+                let differ: Vec<&String> = clean
+                    .keys()
+                    .chain(shown.keys())
+                    .filter(|k| clean.get(*k) != shown.get(*k))
+                    .collect();
+                assert!(
+                    differ.is_empty(),
+                    "step {step} ({what}, {changed:?}): {} files differ from a clean build, first {:?}",
+                    differ.len(),
+                    &differ[..differ.len().min(5)]
+                );
+            }
+            None => assert!(
+                outcome.rendered.is_none(),
+                "step {step} ({what}): the preview built what a clean build refuses"
+            ),
+        }
+        println!(
+            "step {step}: {what}: {}",
+            if outcome.incremental {
+                "incremental"
+            } else {
+                "full"
+            }
+        );
+    }
+    assert!(
+        incremental >= 3,
+        "only {incremental} incremental rebuilds: the sequence tests little"
+    );
+}

@@ -20,7 +20,6 @@ use crate::plugins::{CommandPlugin, Plugin};
 use crate::site::Site;
 use serde::Deserialize;
 use std::io::{Read, Write};
-use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -44,7 +43,7 @@ pub(super) fn assess(
     };
     let asked: Vec<&Product> = products.iter().map(|(p, _)| *p).collect();
     run(command, &request)
-        .and_then(|response| answer(&plugin.id, &plugin.file, response, &asked, &site.root))
+        .and_then(|response| answer(&plugin.id, &plugin.file, response, &asked))
         .map_err(|e| {
             Diagnostic::error(
                 "plugin-failed",
@@ -384,7 +383,6 @@ pub fn answer(
     manifest: &str,
     response: Response,
     asked: &[&Product],
-    root: &Path,
 ) -> Result<Answer, RunError> {
     let find = |id: &str| asked.iter().find(|p| p.id == id).copied();
     let mut assessments = Vec::new();
@@ -436,7 +434,7 @@ pub fn answer(
                         "a diagnostic for product `{id}`, which was not in the request"
                     )));
                 };
-                let (line, column) = product.id_position(root);
+                let (line, column) = product.id_at;
                 Diagnostic {
                     file: product.file.clone(),
                     ..diagnostic

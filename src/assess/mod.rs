@@ -19,11 +19,15 @@ use crate::plugins::{Engine, product_value};
 use crate::site::Site;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// All assessments of a site, by product id, with the problems found evaluating them.
 pub struct Assessed {
     pub by_product: BTreeMap<String, Vec<Assessment>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Plugins whose answer was refused (an error in `diagnostics`): none of their
+    /// assessments is kept.
+    pub failed: Vec<String>,
 }
 
 /// What a plugin answers for its products, whichever its engine.
@@ -36,51 +40,114 @@ pub struct Answer {
 
 /// Assesses every product against every enabled plugin whose markets it is sold in.
 pub fn assess_site(site: &Site) -> Assessed {
-    let values: Vec<ProductVal> = site
-        .content
-        .products
+    assess_again(site, None)
+}
+
+/// What an earlier assessment of the same site (same plugins, configuration and
+/// `as_of`) found, for [`assess_again`] to keep.
+pub struct Earlier {
+    pub assessed: Assessed,
+    /// The products it assessed: those still the same `Arc` are unchanged.
+    pub products: Vec<Arc<Product>>,
+}
+
+/// [`assess_site`], keeping what `earlier` found for the products that did not change
+/// (`serve` rebuilds assess only the records that changed). A rule pack's answer for
+/// one product depends on that product alone; a command plugin answers for all at once,
+/// so it is always asked again.
+pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
+    let products = &site.content.products;
+    // Each product's earlier assessments, by plugin, when the product is the same.
+    let mut kept: Vec<Option<Vec<Assessment>>> = vec![None; products.len()];
+    let mut failed_before: Vec<&str> = Vec::new();
+    if let Some(mut e) = earlier {
+        let same: std::collections::HashMap<&str, &Arc<Product>> =
+            e.products.iter().map(|p| (p.id.as_str(), p)).collect();
+        for (slot, p) in kept.iter_mut().zip(products) {
+            if same.get(p.id.as_str()).is_some_and(|q| Arc::ptr_eq(p, q)) {
+                *slot = e.assessed.by_product.remove(&p.id);
+            }
+        }
+        // A plugin that failed had no answers to keep.
+        failed_before = site
+            .plugins
+            .iter()
+            .filter(|pl| e.assessed.failed.contains(&pl.id))
+            .map(|pl| pl.id.as_str())
+            .collect();
+    }
+    let is_command = |pl: &crate::plugins::Plugin| matches!(pl.engine, Engine::Command(_));
+    let any_command = site.plugins.iter().any(is_command);
+    let values: Vec<Option<ProductVal>> = products
         .par_iter()
-        .map(|p| ProductVal::new(product_value(p, &site.vocabulary)))
+        .zip(&kept)
+        .map(|(p, k)| {
+            (any_command || k.is_none() || !failed_before.is_empty())
+                .then(|| ProductVal::new(product_value(p, &site.vocabulary)))
+        })
         .collect();
-    let mut by_product: BTreeMap<String, Vec<Assessment>> = site
-        .content
-        .products
+    let mut by_product: BTreeMap<String, Vec<Assessment>> = products
         .iter()
         .map(|p| (p.id.clone(), Vec::new()))
         .collect();
     let mut diagnostics = Vec::new();
+    let mut failed = Vec::new();
     for plugin in &site.plugins {
         // A pack without requirements only declares vocabulary.
         if matches!(&plugin.engine, Engine::Rules(rules) if rules.requirements.is_empty()) {
             continue;
         }
-        let products: Vec<(&Product, &ProductVal)> = site
-            .content
-            .products
-            .iter()
-            .zip(&values)
-            .filter(|(p, _)| plugin.markets.iter().any(|m| p.markets.contains(m)))
-            .collect();
-        if products.is_empty() {
+        let again = is_command(plugin) || failed_before.contains(&plugin.id.as_str());
+        let sold = |p: &Product| plugin.markets.iter().any(|m| p.markets.contains(m));
+        let mut keep: Vec<(String, Assessment)> = Vec::new();
+        let mut ask: Vec<(&Product, &ProductVal)> = Vec::new();
+        for ((p, k), v) in products.iter().zip(kept.iter_mut()).zip(&values) {
+            if !sold(p) {
+                continue;
+            }
+            // Moved out, not copied: each is kept once, by its own plugin.
+            let earlier = k.as_mut().filter(|_| !again).and_then(|list| {
+                let i = list.iter().position(|a| a.plugin == plugin.id)?;
+                Some(list.swap_remove(i))
+            });
+            match (earlier, v) {
+                (Some(a), _) => keep.push((p.id.clone(), a)),
+                (None, Some(v)) => ask.push((p, v)),
+                (None, None) => unreachable!("a value is made for every product assessed"),
+            }
+        }
+        if keep.is_empty() && ask.is_empty() {
             continue;
         }
-        let answer = match &plugin.engine {
-            Engine::Rules(rules) => pack::assess(plugin, rules, &products, site),
-            Engine::Command(program) => command::assess(plugin, program, &products, site),
+        let answer = if ask.is_empty() {
+            Ok(Answer {
+                assessments: Vec::new(),
+                diagnostics: Vec::new(),
+            })
+        } else {
+            match &plugin.engine {
+                Engine::Rules(rules) => pack::assess(plugin, rules, &ask, site),
+                Engine::Command(program) => command::assess(plugin, program, &ask, site),
+            }
         };
         match answer {
             Ok(answer) => {
-                for (id, a) in answer.assessments {
+                // Each product's assessments are in plugin order, whichever were kept.
+                for (id, a) in keep.into_iter().chain(answer.assessments) {
                     by_product.entry(id).or_default().push(a);
                 }
                 diagnostics.extend(answer.diagnostics);
             }
-            Err(d) => diagnostics.push(d),
+            Err(d) => {
+                diagnostics.push(d);
+                failed.push(plugin.id.clone());
+            }
         }
     }
     Assessed {
         by_product,
         diagnostics,
+        failed,
     }
 }
 
@@ -134,7 +201,7 @@ pub fn gap_diagnostics(site: &Site, assessed: &Assessed) -> Vec<Diagnostic> {
         if messages.is_empty() {
             continue;
         }
-        let (line, column) = product.id_position(&site.root);
+        let (line, column) = product.id_at;
         out.extend(
             messages
                 .into_iter()

@@ -21,7 +21,7 @@ use crate::yaml;
 use crate::ypath;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,8 +29,9 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Content {
     pub parties: BTreeMap<String, Arc<Party>>,
-    /// Sorted by id.
-    pub products: Vec<Product>,
+    /// Sorted by id. Shared (`Arc`), so a rebuild that reads a record again can tell the
+    /// products that changed from those it kept ([`Cache`]).
+    pub products: Vec<Arc<Product>>,
     /// Sorted by path.
     pub guidance: Vec<GuidancePage>,
 }
@@ -38,6 +39,7 @@ pub struct Content {
 /// One record file after its single pass: read, parsed, resolved, problems located.
 /// The file's text and raw struct are dropped as soon as the pass ends, so a large site
 /// holds only resolved records in memory.
+#[derive(Clone)]
 struct Loaded<M> {
     rel: String,
     /// The id the file claims, even when the rest fails to parse.
@@ -47,61 +49,140 @@ struct Loaded<M> {
     diags: Vec<Diagnostic>,
 }
 
-/// Reads, parses and resolves record files in parallel, in path order.
+/// What a previous load read, kept by `serve`: a rebuild reads again only the record
+/// files that changed since (by size, modification time and inode), and the products
+/// that name a party that changed or that failed to load. Whatever is kept is shared,
+/// so the products a rebuild did not read are the same `Arc`s as before.
+#[derive(Default)]
+pub struct Cache {
+    parties: Files<Party>,
+    products: Files<Product>,
+    /// The parties of the previous load, to tell which changed.
+    last_parties: BTreeMap<String, Arc<Party>>,
+}
+
+/// Each record file read, as it stood when read.
+type Files<M> = HashMap<PathBuf, (Stamp, Loaded<Arc<M>>)>;
+
+/// What tells a file that changed from one that did not, without reading it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            inode: std::os::unix::fs::MetadataExt::ino(&m),
+        })
+    }
+}
+
+/// Reads, parses and resolves record files in parallel, in path order; those `kept`
+/// accepts come from `cache` unread. The cache is updated with what was read.
 fn load_all<T, M, R>(
     root: &Path,
     paths: &[PathBuf],
     claimed: fn(&T) -> &str,
     resolve: R,
-) -> Vec<Loaded<M>>
+    locate: fn(&mut M, &str),
+    cache: Option<&mut Files<M>>,
+    kept: impl Fn(&Loaded<Arc<M>>) -> bool + Sync,
+) -> Vec<Loaded<Arc<M>>>
 where
     T: DeserializeOwned,
-    M: Send,
+    M: Send + Sync,
     R: Fn(T, &str, &str) -> (Option<M>, Vec<Problem>) + Sync,
 {
-    paths
+    let Some(cache) = cache else {
+        return paths
+            .par_iter()
+            .map(|path| load_one(root, path, claimed, &resolve, locate))
+            .collect();
+    };
+    let read: Vec<(Option<Stamp>, Loaded<Arc<M>>)> = paths
         .par_iter()
         .map(|path| {
-            let rel = source::relative(root, path);
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let text = match source::read_text(root, path) {
-                Ok(t) => t,
-                Err(d) => {
-                    return Loaded {
-                        rel,
-                        id: None,
-                        model: None,
-                        diags: vec![d],
-                    };
+            let stamp = Stamp::of(path);
+            match cache.get(path) {
+                Some((was, loaded)) if Some(*was) == stamp && kept(loaded) => {
+                    (None, loaded.clone())
                 }
-            };
-            let raw = match yaml::parse::<T>(&text) {
-                Ok(raw) => raw,
-                Err(e) => {
-                    let d = parse_error(&rel, e);
-                    return Loaded {
-                        rel,
-                        id: claimed_id(&text),
-                        model: None,
-                        diags: vec![d],
-                    };
-                }
-            };
-            let id = Some(claimed(&raw).to_string());
-            let (model, problems) = resolve(raw, &rel, &stem);
-            let model = model.filter(|_| !has_errors(&problems));
-            let diags = problem::locate(&rel, &text, 0, problems);
-            Loaded {
-                rel,
-                id,
-                model,
-                diags,
+                _ => (stamp, load_one(root, path, claimed, &resolve, locate)),
             }
         })
-        .collect()
+        .collect();
+    let listed: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+    cache.retain(|p, _| listed.contains(p));
+    for (path, (stamp, loaded)) in paths.iter().zip(&read) {
+        if let Some(stamp) = stamp {
+            cache.insert(path.clone(), (*stamp, loaded.clone()));
+        }
+    }
+    read.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Reads, parses and resolves one record file; `locate` records in the model the
+/// positions it needs from the text, which is not kept.
+fn load_one<T, M, R>(
+    root: &Path,
+    path: &Path,
+    claimed: fn(&T) -> &str,
+    resolve: &R,
+    locate: fn(&mut M, &str),
+) -> Loaded<Arc<M>>
+where
+    T: DeserializeOwned,
+    R: Fn(T, &str, &str) -> (Option<M>, Vec<Problem>),
+{
+    let rel = source::relative(root, path);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let text = match source::read_text(root, path) {
+        Ok(t) => t,
+        Err(d) => {
+            return Loaded {
+                rel,
+                id: None,
+                model: None,
+                diags: vec![d],
+            };
+        }
+    };
+    let raw = match yaml::parse::<T>(&text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let d = parse_error(&rel, e);
+            return Loaded {
+                rel,
+                id: claimed_id(&text),
+                model: None,
+                diags: vec![d],
+            };
+        }
+    };
+    let id = Some(claimed(&raw).to_string());
+    let (model, problems) = resolve(raw, &rel, &stem);
+    let model = model.filter(|_| !has_errors(&problems)).map(|mut m| {
+        locate(&mut m, &text);
+        Arc::new(m)
+    });
+    let diags = problem::locate(&rel, &text, 0, problems);
+    Loaded {
+        rel,
+        id,
+        model,
+        diags,
+    }
 }
 
 fn parse_error(rel: &str, e: yaml::YamlError) -> Diagnostic {
@@ -185,12 +266,14 @@ fn locate_in_file(root: &Path, rel: &str, problem: Problem) -> Vec<Diagnostic> {
 
 /// `plugin_guidance`: each enabled plugin's `guidance/` folder (that exists), in
 /// plugin order.
+/// `cache`: what the previous load read (`serve`), updated with what this one reads.
 pub fn load(
     root: &Path,
     vocabulary: &Vocabulary,
     base_path: &str,
     plugin_guidance: &[PathBuf],
     diags: &mut Diagnostics,
+    mut cache: Option<&mut Cache>,
 ) -> Content {
     let content_dir = root.join("content");
     let yaml_exts: &[&str] = &["yaml", "yml"];
@@ -216,11 +299,29 @@ pub fn load(
         &party_paths,
         |p: &raw::RawParty| &p.id,
         party::resolve,
+        |_, _| {},
+        cache.as_deref_mut().map(|c| &mut c.parties),
+        |_| true,
     );
     let (kept, broken_parties) = first_of_each_id(root, "party", loaded, diags);
-    let parties: BTreeMap<String, Arc<Party>> =
-        kept.into_iter().map(|(id, p)| (id, Arc::new(p))).collect();
-
+    let parties: BTreeMap<String, Arc<Party>> = kept.into_iter().collect();
+    // The parties that changed since the previous load: products naming one, and those
+    // that failed (they may name one that now exists), are read again.
+    let changed_parties: BTreeSet<String> = match &mut cache {
+        Some(c) => {
+            let last = std::mem::replace(&mut c.last_parties, parties.clone());
+            let differs = |a: &BTreeMap<String, Arc<Party>>, b: &BTreeMap<String, Arc<Party>>| {
+                a.iter()
+                    .filter(|(id, p)| b.get(*id).is_none_or(|q| !Arc::ptr_eq(p, q)))
+                    .map(|(id, _)| id.clone())
+                    .collect::<Vec<_>>()
+            };
+            let mut ids = differs(&parties, &last);
+            ids.extend(differs(&last, &parties));
+            ids.into_iter().collect()
+        }
+        None => BTreeSet::new(),
+    };
     let cx = product::Context {
         parties: &parties,
         broken_parties: &broken_parties,
@@ -232,6 +333,15 @@ pub fn load(
         &product_paths,
         |p: &raw::RawProduct| &p.id,
         |raw, rel, stem| product::resolve(raw, rel, stem, &cx),
+        |p, text| p.id_at = yaml::id_position(text),
+        cache.map(|c| &mut c.products),
+        |loaded| {
+            changed_parties.is_empty()
+                || loaded
+                    .model
+                    .as_ref()
+                    .is_some_and(|p| p.party_ids().all(|id| !changed_parties.contains(id)))
+        },
     );
     let (kept, _) = first_of_each_id(root, "product", loaded, diags);
     let mut products = Vec::with_capacity(kept.len());

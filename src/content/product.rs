@@ -41,14 +41,30 @@ pub struct Product {
     pub status: Status,
     /// The record's file, relative to the site root.
     pub file: String,
+    /// Line and column of the record's `id` value, found when the file was read: where
+    /// findings about the whole product (gaps, unissued certificates) point.
+    pub id_at: (usize, usize),
 }
 
 impl Product {
-    /// Line and column of the record's `id` value: where assessment findings about the
-    /// whole product (gaps, unissued certificates) point.
-    pub fn id_position(&self, root: &Path) -> (usize, usize) {
-        let text = source::read_text(root, &root.join(&self.file)).unwrap_or_default();
-        crate::yaml::Locator::new(&text).value(&ypath!["id"])
+    /// The product's labels (SPEC §8): one per lot, or one for a product without lots.
+    pub fn labelled_lots(&self) -> Vec<Option<&Lot>> {
+        if self.lots.is_empty() {
+            vec![None]
+        } else {
+            self.lots.iter().map(Some).collect()
+        }
+    }
+
+    /// Every party the record names (manufacturer, importers, records custodian,
+    /// factories, labs).
+    pub fn party_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&self.manufacturer)
+            .chain(self.importers.values())
+            .chain(&self.records_custodian)
+            .chain(self.lots.iter().filter_map(|l| l.factory.as_ref()))
+            .chain(self.evidence.iter().map(|e| &e.lab))
+            .map(|p| p.id.as_str())
     }
 }
 
@@ -543,6 +559,7 @@ pub fn resolve(
             declarations: raw.declarations,
             status: raw.status,
             file: file.to_string(),
+            id_at: (0, 0),
         }),
         _ => None,
     };

@@ -3,7 +3,6 @@
 //! to PNG, PDF and sheets from that same SVG, and to ZPL from the same data.
 
 pub mod font;
-pub mod layout;
 pub mod output;
 pub mod pdf;
 pub mod print;
@@ -13,13 +12,13 @@ pub mod text;
 pub mod zpl;
 
 use crate::assess::Assessed;
+use crate::config::sheets::{self, Layout};
 use crate::config::{LabelFormat, QrLevel};
 use crate::content::{Lot, Product};
 use crate::diagnostic::Diagnostic;
 use crate::register::Register;
 use crate::site::Site;
 use font::Fonts;
-use layout::Layout;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,7 +50,7 @@ impl Options {
     /// From site.toml, with an unknown sheet reported against it.
     pub fn from_config(site: &Site) -> Result<Options, Diagnostic> {
         let c = &site.config.labels;
-        let layout = layout::find(&c.sheet).ok_or_else(|| unknown_sheet(&c.sheet))?;
+        let layout = sheets::find(&c.sheet).ok_or_else(|| unknown_sheet(&c.sheet))?;
         Ok(Options {
             template: c.template.clone(),
             layout,
@@ -68,7 +67,7 @@ pub fn unknown_sheet(name: &str) -> Diagnostic {
         crate::config::FILE,
         format!("no sheet layout `{name}`"),
     )
-    .with_help(format!("layouts: {}", layout::names()))
+    .with_help(format!("layouts: {}", sheets::names()))
     .config()
 }
 
@@ -156,25 +155,19 @@ pub fn jobs<'a>(site: &'a Site, product: Option<&str>, lot: Option<&str>) -> Vec
 pub fn product_jobs<'a>(site: &Site, p: &'a Product) -> Vec<Job<'a>> {
     let base_url = site.config.base_url.as_str();
     let gtin = p.gtin.map(|g| g.as_gtin14());
-    if p.lots.is_empty() {
-        return vec![Job {
+    p.labelled_lots()
+        .into_iter()
+        .map(|lot| Job {
             product: p,
-            lot: None,
-            url: match &gtin {
-                Some(g) => crate::url::digital_link_uri(base_url, g, None),
-                None => crate::url::product(&p.id).under(base_url),
-            },
-        }];
-    }
-    p.lots
-        .iter()
-        .map(|l| Job {
-            product: p,
-            lot: Some(l),
-            // SPEC §8: the GS1 Digital Link URI when there is a GTIN, else the lot page.
-            url: match &gtin {
-                Some(g) => crate::url::digital_link_uri(base_url, g, Some(&l.lot)),
-                None => crate::url::lot(&p.id, &l.lot).under(base_url),
+            lot,
+            // SPEC §8: the GS1 Digital Link URI when there is a GTIN, else the lot's (or
+            // the product's) page.
+            url: match (&gtin, lot) {
+                (Some(g), _) => {
+                    crate::url::digital_link_uri(base_url, g, lot.map(|l| l.lot.as_str()))
+                }
+                (None, Some(l)) => crate::url::lot(&p.id, &l.lot).under(base_url),
+                (None, None) => crate::url::product(&p.id).under(base_url),
             },
         })
         .collect()

@@ -3,8 +3,8 @@
 //! subsets; viewers are asked not to scale it (labels.md §2).
 
 use super::font::{Face, Fonts};
-use super::sheet::Calibration;
 use super::text::Run;
+use crate::config::Calibration;
 use crate::progress::Progress;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};

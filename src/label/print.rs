@@ -2,10 +2,11 @@
 
 use super::output;
 use super::pdf;
-use super::sheet::{self, Calibration};
+use super::sheet;
 use super::text::{self, Lettered};
 use super::{Job, Printer, zpl};
 use crate::assess::Assessed;
+use crate::config::Calibration;
 use crate::config::LabelFormat;
 use crate::diagnostic::Diagnostic;
 use crate::output::Sink;
@@ -27,7 +28,6 @@ pub struct SheetRequest {
 /// nothing); then each label's files are rendered and written as they are made, so
 /// memory holds SVGs, not every label's PNG and PDF.
 pub fn print(
-    site: &Site,
     assessed: &Assessed,
     register: &Register,
     printer: &Printer,
@@ -42,7 +42,7 @@ pub fn print(
             Some(l) => format!("the label for lot {} of `{}`", l.lot, job.product.id),
             None => format!("the label for `{}`", job.product.id),
         };
-        let (line, column) = job.product.id_position(&site.root);
+        let (line, column) = job.product.id_at;
         Diagnostic::error("label", &job.product.file, format!("{what}: {m}")).at(line, column)
     };
     let failed = |mut errors: Vec<Diagnostic>| {
@@ -191,12 +191,14 @@ fn zpl_data<'a>(
 
 /// What `build` prints into its output: every label in the configured formats,
 /// and the configured sheet (when PDF is among them) laid out for the default printer.
-/// Returns the number of labels.
+/// `only` (`serve`, after an edit): the labels of these products alone, unless there is
+/// a sheet, which needs every label. Returns the number of labels printed.
 pub fn for_build(
     site: &Site,
     assessed: &Assessed,
     register: &Register,
     sink: &dyn Sink,
+    only: Option<&std::collections::HashSet<String>>,
 ) -> Result<usize, Vec<Diagnostic>> {
     let options = super::Options::from_config(site).map_err(|d| vec![d])?;
     let calibration = site
@@ -213,16 +215,11 @@ pub fn for_build(
             path: crate::url::sheet(options.layout.name, None, None).file(),
         });
     let printer = Printer::load(site, options).map_err(|d| vec![d])?;
-    let jobs = super::jobs(site, None, None);
-    print(
-        site,
-        assessed,
-        register,
-        &printer,
-        &jobs,
-        sheet.as_ref(),
-        sink,
-    )?;
+    let mut jobs = super::jobs(site, None, None);
+    if let (Some(only), None) = (only, &sheet) {
+        jobs.retain(|j| only.contains(&j.product.id));
+    }
+    print(assessed, register, &printer, &jobs, sheet.as_ref(), sink)?;
     Ok(jobs.len())
 }
 
@@ -266,7 +263,7 @@ pub fn run(
     let mut options = super::Options::from_config(site).map_err(|d| vec![d])?;
     if let Some(name) = &request.sheet {
         options.layout =
-            super::layout::find(name).ok_or_else(|| vec![super::unknown_sheet(name)])?;
+            crate::config::sheets::find(name).ok_or_else(|| vec![super::unknown_sheet(name)])?;
     }
     if let Some(t) = &request.template {
         options.template = t.clone();
@@ -320,7 +317,6 @@ pub fn run(
             .file(),
         };
         print(
-            site,
             assessed,
             register,
             &printer,

@@ -3,31 +3,10 @@
 //! test page that shows where a printer puts each label on plain paper.
 
 use super::font::Fonts;
-use super::layout::Layout;
 use super::pdf::Page;
 use super::text::{self, Lettered, Run};
-
-/// A printer's correction (site.toml `[labels.printers.<name>]`): content moves by the
-/// offsets (mm, right and down) and scales about the page's top-left corner.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Calibration {
-    pub x_offset_mm: f32,
-    pub y_offset_mm: f32,
-    pub x_scale: f32,
-    pub y_scale: f32,
-}
-
-impl Default for Calibration {
-    fn default() -> Self {
-        Calibration {
-            x_offset_mm: 0.0,
-            y_offset_mm: 0.0,
-            x_scale: 1.0,
-            y_scale: 1.0,
-        }
-    }
-}
+use crate::config::Calibration;
+use crate::config::sheets::Layout;
 
 /// A label SVG made placeable: its root `<svg>` with the given position and size in the
 /// page's units (mm), replacing its own width and height (which carry `mm` units).
@@ -153,7 +132,7 @@ pub fn outline(l: &Layout, cal: &Calibration, fonts: &Fonts) -> Page {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::label::layout::find;
+    use crate::config::sheets::find;
 
     #[test]
     fn start_at_skips_used_positions_and_pages_fill_up() {

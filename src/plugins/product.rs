@@ -348,6 +348,7 @@ pub(crate) mod fixture {
             declarations: [("tracking-label".to_string(), true)].into(),
             status: Status::Active,
             file: "content/products/full.yaml".into(),
+            id_at: (1, 5),
         }
     }
 }

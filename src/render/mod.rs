@@ -67,7 +67,7 @@ struct Issuance<'a> {
     product_ids: std::collections::HashSet<&'a str>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Rendered {
     pub pages: usize,
     /// JSON twins, index shards, linksets, sitemap and the like.
@@ -76,14 +76,40 @@ pub struct Rendered {
     pub labels: usize,
     pub files_copied: usize,
     pub bytes: u64,
+    /// The data files drawn from every product (lookup index, sitemap, redirects, ...):
+    /// a partial render writes them all again, and forgets those it no longer makes.
+    pub shared: Vec<String>,
 }
 
+/// What a partial render (`serve`, after an edit) makes again: the pages, twins and
+/// linksets of these products, the pages of these certificates, and what is drawn from
+/// every product (home page, lookup index, sitemap). The rest of the output stays.
+#[derive(Debug, Default)]
+pub struct Only {
+    pub products: std::collections::HashSet<String>,
+    pub certificates: std::collections::HashSet<String>,
+}
+
+impl Only {
+    fn keeps(&self, job: &Job) -> bool {
+        match job {
+            Job::Home => true,
+            Job::Product(p) | Job::Lot(p, _) => self.products.contains(&p.id),
+            Job::Certificate { number, .. } => self.certificates.contains(*number),
+            Job::GuidanceIndex | Job::Guidance(_) | Job::NotFound => false,
+        }
+    }
+}
+
+/// Renders the site's pages and data files into `sink`, and copies its static files;
+/// with `only`, what it names and what every product feeds.
 pub fn render(
     site: &Site,
     assessed: &crate::assess::Assessed,
     register: &crate::register::Register,
     theme: &mut Theme,
     sink: &dyn Sink,
+    only: Option<&Only>,
 ) -> Result<Rendered, Vec<Diagnostic>> {
     let base = site.config.base_path();
     {
@@ -100,7 +126,7 @@ pub fn render(
     let tera = &theme.tera;
 
     let mut jobs = vec![Job::Home, Job::GuidanceIndex, Job::NotFound];
-    jobs.extend(site.content.products.iter().map(Job::Product));
+    jobs.extend(site.content.products.iter().map(|p| Job::Product(p)));
     jobs.extend(
         site.content
             .products
@@ -134,12 +160,17 @@ pub fn render(
         product_ids,
     };
 
+    let all_jobs = jobs;
+    let jobs: Vec<&Job> = match only {
+        Some(o) => all_jobs.iter().filter(|j| o.keeps(j)).collect(),
+        None => all_jobs.iter().collect(),
+    };
     let progress = Progress::new(jobs.len(), "Rendering", "pages");
     let bytes = AtomicU64::new(0);
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
     let results: Vec<Result<(), Vec<Diagnostic>>> = jobs
         .par_iter()
-        .map(|job| {
+        .map(|&job| {
             let (template, paths, context) = page(site, assessed, &issuance, job);
             let html = tera.render(template, &context).map_err(|e| {
                 let templates = format!("{theme_dir}/templates");
@@ -165,20 +196,26 @@ pub fn render(
         return Err(errors);
     }
 
-    let data = data_files(site, assessed, &issuance, &jobs);
-    let data_bytes = data
+    let (owned, shared) = data_files(site, assessed, &issuance, &all_jobs, only);
+    let data_bytes = owned
         .par_iter()
+        .chain(shared.par_iter())
         .map(|(path, body)| write(sink, path, body).map(|()| body.len() as u64))
         .collect::<Result<Vec<u64>, Diagnostic>>()
         .map_err(|e| vec![e])?;
 
-    let copied = copy_files(site, theme, sink)?;
+    // Static files do not change with records.
+    let copied = match only {
+        Some(_) => 0,
+        None => copy_files(site, theme, sink)?,
+    };
     Ok(Rendered {
         pages: jobs.len(),
-        data_files: data.len(),
+        data_files: owned.len() + shared.len(),
         labels: 0,
         files_copied: copied,
         bytes: bytes.into_inner() + data_bytes.iter().sum::<u64>(),
+        shared: shared.into_iter().map(|(path, _)| path).collect(),
     })
 }
 
@@ -188,19 +225,26 @@ fn write(sink: &dyn Sink, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
     })
 }
 
+/// Files made of bytes, by output path.
+type DataFiles = Vec<(String, Vec<u8>)>;
+
 /// Everything that is not a page: JSON twins and the lookup index, the GS1 Digital Link
 /// files, sitemap and robots.txt. Built in parallel where there is one per product.
+/// Returns those that belong to one product (with `only`, to the products it names),
+/// and those drawn from all.
 fn data_files(
     site: &Site,
     assessed: &crate::assess::Assessed,
     issuance: &Issuance,
     jobs: &[Job],
-) -> Vec<(String, Vec<u8>)> {
+    only: Option<&Only>,
+) -> (DataFiles, DataFiles) {
     let base_url = site.config.base_url.as_str();
     let base_path = site.config.base_path();
     let products = &site.content.products;
-    let mut files: Vec<(String, Vec<u8>)> = products
+    let owned: DataFiles = products
         .par_iter()
+        .filter(|p| only.is_none_or(|o| o.products.contains(&p.id)))
         .flat_map_iter(|p| {
             let twin = api::product(site, p, assessed, &issuance.register);
             let mut out = vec![(url::product_json(&p.id).file(), api::to_bytes(&twin))];
@@ -214,7 +258,7 @@ fn data_files(
             out
         })
         .collect();
-    files.extend(api::index(site, assessed, &issuance.register));
+    let mut files = api::index(site, assessed, &issuance.register);
     files.extend(search::files(site, assessed, &issuance.register));
     files.extend(api::schemas(base_url));
     files.push((
@@ -230,7 +274,7 @@ fn data_files(
         .filter_map(|j| canonical(site, &issuance.register, j))
         .collect();
     files.extend(sitemap::files(base_url, &urls));
-    files
+    (owned, files)
 }
 
 /// The absolute URL a page is listed under in the sitemap: pages that are their own

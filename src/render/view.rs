@@ -455,10 +455,11 @@ pub fn labels(site: &Site, p: &Product) -> Vec<LabelLink> {
     let base = site.config.base_path();
     let formats = &site.config.labels.formats;
     // This product's labels only: scanning every product here is quadratic.
-    crate::label::product_jobs(site, p)
+    p.labelled_lots()
         .into_iter()
-        .map(|job| {
-            let href = |ext: &str| job.file(ext).under(base);
+        .map(|lot| {
+            let lot_code = lot.map(|l| l.lot.as_str());
+            let href = |ext: &str| crate::url::label(&p.id, lot_code, ext).under(base);
             let files: Vec<(&'static str, String)> = formats
                 .iter()
                 .map(|f| {
@@ -475,7 +476,7 @@ pub fn labels(site: &Site, p: &Product) -> Vec<LabelLink> {
                 .iter()
                 .find_map(|e| files.iter().find(|(x, _)| x == e).map(|(_, u)| u.clone()));
             LabelLink {
-                lot: job.lot.map(|l| l.lot.clone()),
+                lot: lot_code.map(String::from),
                 image_url,
                 files,
             }

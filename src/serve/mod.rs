@@ -4,10 +4,10 @@
 
 pub mod http;
 pub mod overlay;
-mod preview;
+pub mod preview;
 mod watch;
 
-pub use preview::Outcome;
+pub use preview::{Outcome, Preview};
 
 use crate::site::Overrides;
 use std::path::Path;
@@ -51,13 +51,13 @@ impl Serve {
             base_url: Some(server.url()),
         };
         let mut preview = preview::Preview::new(root, overrides);
-        let outcome = preview.rebuild();
+        let outcome = preview.rebuild(&[]);
         report(&outcome);
         server.publish(outcome.snapshot);
         let shown = Arc::clone(&server);
         let rebuilder = std::thread::spawn(move || {
-            while watch.next().is_some() {
-                let outcome = preview.rebuild();
+            while let Some(changed) = watch.next() {
+                let outcome = preview.rebuild(&changed);
                 report(&outcome);
                 shown.publish(outcome.snapshot);
             }

@@ -1,5 +1,7 @@
 //! `site.toml`: raw structs that mirror the file, resolved into a validated [`Config`].
 
+pub mod sheets;
+
 use crate::date::RecordDate;
 use crate::diagnostic::{Diagnostic, line_col};
 use serde::Deserialize;
@@ -9,6 +11,28 @@ use toml::Spanned;
 use url::Url;
 
 pub const FILE: &str = "site.toml";
+
+/// A printer's correction (site.toml `[labels.printers.<name>]`): content moves by the
+/// offsets (mm, right and down) and scales about the page's top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Calibration {
+    pub x_offset_mm: f32,
+    pub y_offset_mm: f32,
+    pub x_scale: f32,
+    pub y_scale: f32,
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration {
+            x_offset_mm: 0.0,
+            y_offset_mm: 0.0,
+            x_scale: 1.0,
+            y_scale: 1.0,
+        }
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +101,7 @@ struct RawLabels {
     qr_error_correction: QrLevel,
     /// The printer whose calibration sheets use by default.
     printer: Option<Spanned<String>>,
-    printers: std::collections::BTreeMap<String, crate::label::sheet::Calibration>,
+    printers: std::collections::BTreeMap<String, Calibration>,
 }
 
 impl Default for RawLabels {
@@ -108,15 +132,12 @@ pub struct Labels {
     /// The default printer (a key of `printers`).
     pub printer: Option<String>,
     /// Per-printer calibration: `[labels.printers.<name>]`.
-    pub printers: std::collections::BTreeMap<String, crate::label::sheet::Calibration>,
+    pub printers: std::collections::BTreeMap<String, Calibration>,
 }
 
 impl Labels {
     /// The calibration of `name` (or the default printer); none is the identity.
-    pub fn calibration(
-        &self,
-        name: Option<&str>,
-    ) -> Result<crate::label::sheet::Calibration, String> {
+    pub fn calibration(&self, name: Option<&str>) -> Result<Calibration, String> {
         match name.or(self.printer.as_deref()) {
             None => Ok(Default::default()),
             Some(n) => self.printers.get(n).copied().ok_or_else(|| {
@@ -371,14 +392,14 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
     }
     // (A sheet that is not even a name is reported below, once.)
     if crate::ident::is_valid_id(raw.labels.sheet.get_ref())
-        && crate::label::layout::find(raw.labels.sheet.get_ref()).is_none()
+        && sheets::find(raw.labels.sheet.get_ref()).is_none()
     {
         problem(
             raw.labels.sheet.span(),
             format!(
                 "labels.sheet `{}` is not a known layout ({})",
                 raw.labels.sheet.get_ref(),
-                crate::label::layout::names()
+                sheets::names()
             ),
         );
     }
