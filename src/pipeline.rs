@@ -123,16 +123,21 @@ impl Pipeline {
     }
 
     /// [`Pipeline::review`], keeping what `earlier` (a review of the products given, whose
-    /// assessments were kept) found for the products that did not change (`serve`).
+    /// assessments were kept, against the ledger given, read from certificates.lock as it
+    /// still is) found for the products that did not change (`serve`).
     pub fn review_again(
         &mut self,
         purpose: Purpose,
-        earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>])>,
+        earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>], Ledger)>,
     ) -> &mut Self {
         let (Some(site), Some(assessed)) = (&self.site, &self.assessed) else {
             return self;
         };
-        match Ledger::load(&site.root) {
+        let (earlier, known) = match earlier {
+            Some((review, products, ledger)) => (Some((review, products)), Some(ledger)),
+            None => (None, None),
+        };
+        match known.map_or_else(|| Ledger::load(&site.root), Ok) {
             Ok(l) => {
                 self.ledger = l;
                 // Every version the configured output publishes must still be in the

@@ -140,18 +140,45 @@ pub fn linkset(gtin14: &str) -> SitePath {
     SitePath(format!("{}linkset.json", digital_link(gtin14, None).0))
 }
 
-/// Every output file that belongs to one product (its pages, lot pages, Digital Link
-/// copies and linkset, JSON twin and labels), by path: what `serve` forgets before it
-/// renders a changed product again, so a lot that was removed leaves no page behind.
-pub fn owned_by_product(path: &str, id: &str, gtin14: Option<&str>) -> bool {
-    let id = encode_segment(id);
-    path.starts_with(&format!("products/{id}/"))
-        || path.starts_with(&format!("labels/{id}/"))
-        || path
-            .strip_prefix(&format!("labels/{id}."))
-            .is_some_and(|ext| !ext.contains(['.', '/']))
-        || path == format!("api/v1/products/{id}.json")
-        || gtin14.is_some_and(|g| path.starts_with(&digital_link(g, None).0))
+/// Whose an output file is, when it belongs to one product or certificate: a product's
+/// pages and lot pages, JSON twin and labels (by id as the path spells it, encoded), its
+/// GTIN's Digital Link copies and linkset, a certificate's pages (by number, encoded).
+/// `serve` forgets a changed product's files before it renders them again, so a lot
+/// that was removed leaves no page behind; one lookup per file, however many changed.
+#[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
+pub enum Owner<'a> {
+    Product(&'a str),
+    Gtin(&'a str),
+    Certificate(&'a str),
+}
+
+pub fn owner(path: &str) -> Option<Owner<'_>> {
+    fn folder(rest: &str) -> Option<&str> {
+        rest.split_once('/').map(|(seg, _)| seg)
+    }
+    if let Some(rest) = path.strip_prefix("products/") {
+        return folder(rest).map(Owner::Product);
+    }
+    if let Some(rest) = path.strip_prefix("certificates/") {
+        return folder(rest).map(Owner::Certificate);
+    }
+    if let Some(rest) = path.strip_prefix("01/") {
+        return folder(rest).map(Owner::Gtin);
+    }
+    if let Some(rest) = path.strip_prefix("api/v1/products/") {
+        return rest
+            .strip_suffix(".json")
+            .filter(|id| !id.contains('/'))
+            .map(Owner::Product);
+    }
+    if let Some(rest) = path.strip_prefix("labels/") {
+        return match rest.split_once('/') {
+            Some((id, _)) => Some(Owner::Product(id)),
+            // `labels/<id>.<ext>`: ids may hold dots, extensions do not.
+            None => rest.rsplit_once('.').map(|(id, _)| Owner::Product(id)),
+        };
+    }
+    None
 }
 
 /// A product's JSON twin.
@@ -245,34 +272,40 @@ pub fn outline_sheet(layout: &str) -> SitePath {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_products_files_are_its_own_and_no_one_elses() {
+    fn every_file_of_a_product_or_certificate_has_it_as_owner() {
         let g = "09521234000112";
+        let id = encode_segment("a.b");
         let mine = [
             product("a.b").file(),
             lot("a.b", "L 1").file(),
             product_json("a.b").file(),
             label("a.b", None, "svg").file(),
             label("a.b", Some("L 1"), "png").file(),
+        ];
+        for path in &mine {
+            assert_eq!(owner(path), Some(Owner::Product(&id)), "{path}");
+        }
+        for path in [
             digital_link(g, None).file(),
             digital_link(g, Some("L 1")).file(),
             linkset(g).file(),
-        ];
-        for path in &mine {
-            assert!(owned_by_product(path, "a.b", Some(g)), "{path}");
+        ] {
+            assert_eq!(owner(&path), Some(Owner::Gtin(g)), "{path}");
         }
-        let others = [
-            product("a").file(),
-            product("a.b-c").file(),
-            label("a", None, "svg").file(),
-            label("a.b.c", None, "svg").file(),
-            product_json("a.bc").file(),
-            digital_link("09521234000129", None).file(),
-            certificate("a.b").file(),
-            home().file(),
-        ];
-        for path in &others {
-            assert!(!owned_by_product(path, "a.b", Some(g)), "{path}");
+        for path in [
+            certificate("C/1").file(),
+            certificate_version("C/1", 2).file(),
+        ] {
+            assert_eq!(
+                owner(&path),
+                Some(Owner::Certificate(&encode_segment("C/1"))),
+                "{path}"
+            );
         }
+        for path in [home().file(), label("a.b.c", None, "svg").file()] {
+            assert_ne!(owner(&path), Some(Owner::Product(&id)), "{path}");
+        }
+        assert_eq!(owner(&home().file()), None);
     }
 
     use super::*;

@@ -168,22 +168,28 @@ pub fn render(
     let progress = Progress::new(jobs.len(), "Rendering", "pages");
     let bytes = AtomicU64::new(0);
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
-    let results: Vec<Result<(), Vec<Diagnostic>>> = jobs
-        .par_iter()
-        .map(|&job| {
-            let (template, paths, context) = page(site, assessed, &issuance, job);
-            let html = tera.render(template, &context).map_err(|e| {
-                let templates = format!("{theme_dir}/templates");
-                crate::theme::template_error(&templates, &format!("{templates}/{template}"), &e)
-            })?;
-            for path in &paths {
-                write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
-                bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
-            }
-            progress.inc();
-            Ok(())
-        })
-        .collect();
+    // The data files drawn from every product are made while the pages render: after an
+    // edit (`serve`) the lookup index and the home page are most of the work.
+    let render_pages = || -> Vec<Result<(), Vec<Diagnostic>>> {
+        jobs.par_iter()
+            .map(|&job| {
+                let (template, paths, context) = page(site, assessed, &issuance, job);
+                let html = tera.render(template, &context).map_err(|e| {
+                    let templates = format!("{theme_dir}/templates");
+                    crate::theme::template_error(&templates, &format!("{templates}/{template}"), &e)
+                })?;
+                for path in &paths {
+                    write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
+                    bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
+                }
+                progress.inc();
+                Ok(())
+            })
+            .collect()
+    };
+    let (results, (owned, shared)) = rayon::join(render_pages, || {
+        data_files(site, assessed, &issuance, &all_jobs, only)
+    });
     progress.finish();
     let mut errors: Vec<Diagnostic> = results
         .into_iter()
@@ -196,7 +202,6 @@ pub fn render(
         return Err(errors);
     }
 
-    let (owned, shared) = data_files(site, assessed, &issuance, &all_jobs, only);
     let data_bytes = owned
         .par_iter()
         .chain(shared.par_iter())
@@ -258,8 +263,21 @@ fn data_files(
             out
         })
         .collect();
-    let mut files = api::index(site, assessed, &issuance.register);
-    files.extend(search::files(site, assessed, &issuance.register));
+    let urls = || -> Vec<String> {
+        jobs.iter()
+            .filter_map(|j| canonical(site, &issuance.register, j))
+            .collect()
+    };
+    let (mut files, (search, sitemap)) = rayon::join(
+        || api::index(site, assessed, &issuance.register),
+        || {
+            rayon::join(
+                || search::files(site, assessed, &issuance.register),
+                || sitemap::files(base_url, &urls()),
+            )
+        },
+    );
+    files.extend(search);
     files.extend(api::schemas(base_url));
     files.push((
         url::resolver().file(),
@@ -269,11 +287,7 @@ fn data_files(
         url::redirects().file(),
         crate::digital_link::redirects(base_path, products).into_bytes(),
     ));
-    let urls: Vec<String> = jobs
-        .iter()
-        .filter_map(|j| canonical(site, &issuance.register, j))
-        .collect();
-    files.extend(sitemap::files(base_url, &urls));
+    files.extend(sitemap);
     (owned, files)
 }
 

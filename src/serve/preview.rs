@@ -13,12 +13,12 @@ use super::http::Snapshot;
 use crate::assess::{Assessed, Earlier};
 use crate::content::Product;
 use crate::diagnostic::Diagnostics;
-use crate::ledger::{Review, Standing};
+use crate::ledger::{Ledger, Review, Standing};
 use crate::output::{Files, Memory};
 use crate::pipeline::{Pipeline, Purpose};
 use crate::render::{Only, Rendered};
 use crate::site::Overrides;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,10 +34,18 @@ pub struct Preview {
 #[derive(Default)]
 struct Memo {
     content: crate::content::Cache,
-    /// The products, assessments and review of the previous run.
-    earlier: Option<(Vec<Arc<Product>>, Assessed, Review)>,
+    earlier: Option<LastRun>,
     /// What the files shown were rendered from.
     shown: Option<Shown>,
+}
+
+/// The products, assessments and review of the previous run, and the ledger it read
+/// (when it read without error): what the next one keeps for unchanged products.
+struct LastRun {
+    products: Vec<Arc<Product>>,
+    assessed: Assessed,
+    review: Review,
+    ledger: Option<Ledger>,
 }
 
 /// The inputs of the files shown, to tell what an edit changed.
@@ -84,25 +92,37 @@ impl Preview {
             self.memo = Some(Memo::default());
         }
         let memo = self.memo.as_mut().expect("set above");
+        let mut laps = Laps::new();
         let mut p = Pipeline::load_again(&self.root, &self.overrides, &mut memo.content);
+        laps.lap("load");
         let (earlier_assessed, earlier_review) = match memo.earlier.take() {
-            Some((products, assessed, review)) => (
+            Some(LastRun {
+                products,
+                assessed,
+                review,
+                ledger,
+            }) => (
                 Some(Earlier {
                     assessed,
                     products: products.clone(),
                 }),
-                Some((review, products)),
+                ledger.map(|l| (review, products, l)),
             ),
             None => (None, None),
         };
         p.assess_again(earlier_assessed);
+        laps.lap("assess");
         let purpose = Purpose::Publish { locked: false };
         match earlier_review {
-            Some((review, products)) => p.review_again(purpose, Some((review, &products))),
+            Some((review, products, ledger)) => {
+                p.review_again(purpose, Some((review, &products, ledger)))
+            }
             None => p.review_again(purpose, None),
         };
         p.preview();
+        laps.lap("review");
         let theme = p.theme();
+        laps.lap("theme");
         let products: Vec<Arc<Product>> = p
             .site
             .as_ref()
@@ -116,14 +136,15 @@ impl Preview {
                 .as_ref()
                 .and_then(|shown| changes(shown, &p, &products))
             {
-                Some((only, forget)) => {
+                Some((only, stale)) => {
                     let memory = Memory::new((*self.good).clone());
-                    memory.retain(|path| !forget(path));
+                    memory.retain(|path| !stale.covers(path));
                     incremental = true;
                     (Some(only), memory)
                 }
                 None => (None, Memory::default()),
             };
+            laps.lap("changes");
             match p.publish(&mut theme, &memory, only.as_ref()) {
                 Ok(r) => {
                     self.good = Arc::new(memory.into_files());
@@ -141,8 +162,21 @@ impl Preview {
                 }
             }
         }
+        laps.lap("render and print");
+        laps.report();
         if let Some(assessed) = p.assessed.take() {
-            memo.earlier = Some((products, assessed, std::mem::take(&mut p.review)));
+            // A ledger that did not read is read again next time, to report it again.
+            let ledger_read = !p
+                .diagnostics
+                .iter()
+                .any(|d| d.file == crate::ledger::FILE && d.is_error());
+            let ledger = ledger_read.then(|| std::mem::take(&mut p.ledger));
+            memo.earlier = Some(LastRun {
+                products,
+                assessed,
+                review: std::mem::take(&mut p.review),
+                ledger,
+            });
         }
         Outcome {
             snapshot: Snapshot {
@@ -161,15 +195,35 @@ impl Preview {
     }
 }
 
+/// The shown files a partial render makes again (or that are gone): forgotten first.
+#[derive(Default)]
+struct Stale {
+    /// Files drawn from every product.
+    shared: HashSet<String>,
+    /// Encoded ids, GTIN-14s and encoded numbers ([`crate::url::owner`]).
+    products: HashSet<String>,
+    gtins: HashSet<String>,
+    certificates: HashSet<String>,
+}
+
+impl Stale {
+    fn covers(&self, path: &str) -> bool {
+        use crate::url::Owner;
+        self.shared.contains(path)
+            || match crate::url::owner(path) {
+                Some(Owner::Product(id)) => self.products.contains(id),
+                Some(Owner::Gtin(g)) => self.gtins.contains(g),
+                Some(Owner::Certificate(n)) => self.certificates.contains(n),
+                None => false,
+            }
+    }
+}
+
 /// What changed since the files shown were rendered: what to render again, and which of
 /// the shown files to forget first. `None` when products were added or removed (every
 /// certificate page says whether its product exists): then everything is rendered.
-#[allow(clippy::type_complexity)]
-fn changes<'a>(
-    shown: &'a Shown,
-    p: &'a Pipeline,
-    products: &'a [Arc<Product>],
-) -> Option<(Only, Box<dyn Fn(&str) -> bool + 'a>)> {
+fn changes(shown: &Shown, p: &Pipeline, products: &[Arc<Product>]) -> Option<(Only, Stale)> {
+    use crate::url::encode_segment;
     if products.len() != shown.products.len()
         || products.iter().any(|x| !shown.products.contains_key(&x.id))
     {
@@ -177,20 +231,27 @@ fn changes<'a>(
     }
     let assessed = p.assessed.as_ref()?;
     let mut only = Only::default();
+    let mut stale = Stale {
+        shared: shown.shared.iter().cloned().collect(),
+        ..Stale::default()
+    };
     // Products edited, or naming a party that was.
-    let mut gone: Vec<(&str, Option<String>)> = Vec::new();
     for x in products {
         let before = &shown.products[&x.id];
-        if !Arc::ptr_eq(before, x) {
-            only.products.insert(x.id.clone());
-            for g in [before.gtin, x.gtin].into_iter().flatten() {
-                gone.push((x.id.as_str(), Some(g.as_gtin14())));
-            }
-            gone.push((x.id.as_str(), None));
-            for a in assessed.by_product.get(&x.id).into_iter().flatten() {
-                if let Some(c) = &a.certificate {
-                    only.certificates.insert(c.number.clone());
-                }
+        if Arc::ptr_eq(before, x) {
+            continue;
+        }
+        only.products.insert(x.id.clone());
+        stale.products.insert(encode_segment(&x.id));
+        stale.gtins.extend(
+            [before.gtin, x.gtin]
+                .into_iter()
+                .flatten()
+                .map(|g| g.as_gtin14()),
+        );
+        for a in assessed.by_product.get(&x.id).into_iter().flatten() {
+            if let Some(c) = &a.certificate {
+                only.certificates.insert(c.number.clone());
             }
         }
     }
@@ -212,19 +273,46 @@ fn changes<'a>(
             only.certificates.insert(number.clone());
         }
     }
-    let certificates: Vec<String> = only
+    stale.certificates = only
         .certificates
         .iter()
-        .map(|n| crate::url::certificate(n).file())
-        .map(|f| f.trim_end_matches("index.html").to_string())
+        .map(|n| encode_segment(n))
         .collect();
-    let shared: std::collections::HashSet<&str> = shown.shared.iter().map(String::as_str).collect();
-    let forget = move |path: &str| {
-        shared.contains(path)
-            || certificates.iter().any(|c| path.starts_with(c.as_str()))
-            || gone
+    Some((only, stale))
+}
+
+/// Where a rebuild's time goes, printed to stderr when `CERTPRESS_TIMINGS` is set (for
+/// the people who make certpress faster).
+struct Laps {
+    on: bool,
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Laps {
+    fn new() -> Laps {
+        Laps {
+            on: std::env::var_os("CERTPRESS_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, what: &'static str) {
+        if self.on {
+            self.laps.push((what, self.last.elapsed()));
+            self.last = std::time::Instant::now();
+        }
+    }
+
+    fn report(&self) {
+        if self.on {
+            let parts: Vec<String> = self
+                .laps
                 .iter()
-                .any(|(id, g)| crate::url::owned_by_product(path, id, g.as_deref()))
-    };
-    Some((only, Box::new(forget)))
+                .map(|(what, d)| format!("{what} {:.1} ms", d.as_secs_f64() * 1000.0))
+                .collect();
+            eprintln!("timings: {}", parts.join(", "));
+        }
+    }
 }

@@ -41,6 +41,8 @@ impl Stopper {
 
 impl Watch {
     pub fn new(root: &Path) -> notify::Result<Watch> {
+        // Events name absolute paths; a root given as `--root site` must compare.
+        let root = &root.canonicalize()?;
         let (sender, events) = channel();
         let forward = sender.clone();
         let mut debouncer = new_debouncer(SETTLE, None, move |r| {
