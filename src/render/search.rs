@@ -12,6 +12,7 @@ use crate::assess::Assessed;
 use crate::register::Register;
 use crate::site::Site;
 use crate::url;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -118,22 +119,53 @@ struct Manifest {
     exact: Vec<String>,
 }
 
-/// Every (term, hit) of the site, sorted by term.
+/// Every (term, hit) of the site, sorted by term. Each product's terms are found in
+/// parallel, then gathered.
 fn postings(site: &Site, assessed: &Assessed, register: &Register) -> BTreeMap<String, Vec<Hit>> {
     let base = site.config.base_path();
+    let per_product: Vec<Vec<(String, Hit)>> = site
+        .content
+        .products
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| product_postings(i, p, base, assessed, register))
+        .collect();
     let mut map: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
-    for (i, p) in site.content.products.iter().enumerate() {
+    for (term, hit) in per_product.into_iter().flatten() {
+        map.entry(term).or_default().push(hit);
+    }
+    for hits in map.values_mut() {
+        // A product's name may repeat a word; one hit per product and field is enough.
+        hits.sort();
+        hits.dedup_by(|a, b| a.product == b.product && a.field == b.field && a.value == b.value);
+    }
+    map
+}
+
+/// The (term, hit) pairs of product number `i`.
+fn product_postings(
+    i: usize,
+    p: &crate::content::Product,
+    base: &str,
+    assessed: &Assessed,
+    register: &Register,
+) -> Vec<(String, Hit)> {
+    let mut out = Vec::new();
+    {
         let mut add = |term: String, field: Field, value: Option<(&str, String)>| {
             if term.is_empty() {
                 return;
             }
             let (value, url) = value.map_or((None, None), |(v, u)| (Some(v.to_string()), Some(u)));
-            map.entry(term).or_default().push(Hit {
-                product: i,
-                field,
-                value,
-                url,
-            });
+            out.push((
+                term,
+                Hit {
+                    product: i,
+                    field,
+                    value,
+                    url,
+                },
+            ));
         };
         for w in words(&p.name) {
             add(w, Field::Name, None);
@@ -157,12 +189,7 @@ fn postings(site: &Site, assessed: &Assessed, register: &Register) -> BTreeMap<S
             add(normalise(n), Field::Certificate, Some((n, href)));
         }
     }
-    for hits in map.values_mut() {
-        // A product's name may repeat a word; one hit per product and field is enough.
-        hits.sort();
-        hits.dedup_by(|a, b| a.product == b.product && a.field == b.field && a.value == b.value);
-    }
-    map
+    out
 }
 
 /// Terms with their hits, sorted by term.
@@ -217,54 +244,59 @@ pub fn files(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(Stri
     let mut leaves = Vec::new();
     split(String::new(), &sorted, SHARD_HITS, &mut leaves);
 
-    let mut files = Vec::new();
     let (mut shards, mut exacts) = (Vec::new(), Vec::new());
-    for (prefix, exact, terms) in &leaves {
-        let name = file_name(prefix, *exact);
-        let path = url::search_file(&name).file();
+    for (prefix, exact, _) in &leaves {
         if *exact { &mut exacts } else { &mut shards }.push(prefix.clone());
-        // Products this shard mentions, numbered locally in order of first mention.
-        let mut local: BTreeMap<usize, usize> = BTreeMap::new();
-        let mut products = Vec::new();
-        let terms = terms
-            .iter()
-            .map(|(term, hits)| Term {
-                term,
-                more: hits.len() > TERM_HITS,
-                hits: hits
-                    .iter()
-                    .take(TERM_HITS)
-                    .map(|h| {
-                        let next = local.len();
-                        let n = *local.entry(h.product).or_insert_with(|| {
-                            let p = &site.content.products[h.product];
-                            products.push(ProductRef {
-                                id: &p.id,
-                                name: &p.name,
-                                brand: p.brand.as_deref(),
-                                model: &p.model,
-                                gtin: p.gtin.map(|g| g.as_gtin14()),
-                                url: url::product(&p.id).under(base),
-                            });
-                            next
-                        });
-                        Hit {
-                            product: n,
-                            ..h.clone()
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
-        let shard = Shard {
-            schema: schema.clone(),
-            prefix,
-            exact: *exact,
-            products,
-            terms,
-        };
-        files.push((path, serde_json::to_vec(&shard).expect("plain data")));
     }
+    // Shards are independent: written in parallel, listed in order.
+    let mut files: Vec<(String, Vec<u8>)> = leaves
+        .par_iter()
+        .map(|(prefix, exact, terms)| {
+            let name = file_name(prefix, *exact);
+            let path = url::search_file(&name).file();
+            // Products this shard mentions, numbered locally in order of first mention.
+            let mut local: BTreeMap<usize, usize> = BTreeMap::new();
+            let mut products = Vec::new();
+            let terms = terms
+                .iter()
+                .map(|(term, hits)| Term {
+                    term,
+                    more: hits.len() > TERM_HITS,
+                    hits: hits
+                        .iter()
+                        .take(TERM_HITS)
+                        .map(|h| {
+                            let next = local.len();
+                            let n = *local.entry(h.product).or_insert_with(|| {
+                                let p = &site.content.products[h.product];
+                                products.push(ProductRef {
+                                    id: &p.id,
+                                    name: &p.name,
+                                    brand: p.brand.as_deref(),
+                                    model: &p.model,
+                                    gtin: p.gtin.map(|g| g.as_gtin14()),
+                                    url: url::product(&p.id).under(base),
+                                });
+                                next
+                            });
+                            Hit {
+                                product: n,
+                                ..h.clone()
+                            }
+                        })
+                        .collect(),
+                })
+                .collect();
+            let shard = Shard {
+                schema: schema.clone(),
+                prefix,
+                exact: *exact,
+                products,
+                terms,
+            };
+            (path, serde_json::to_vec(&shard).expect("plain data"))
+        })
+        .collect();
     let manifest = Manifest {
         schema,
         term_hits: TERM_HITS,
