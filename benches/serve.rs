@@ -76,7 +76,7 @@ fn main() {
 
     // The baseline: a full build of the same site by the release binary.
     let out = root.join("scratch/serve-baseline");
-    let full = child::run(
+    let measured = child::run(
         &bin,
         &[
             "build",
@@ -85,8 +85,8 @@ fn main() {
             "--output",
             out.to_str().unwrap(),
         ],
-    )
-    .wall;
+    );
+    let (full, build_rss) = (measured.wall, measured.peak_rss_kb);
     fs::create_dir_all(&trash).unwrap();
     fs::rename(
         &out,
@@ -97,12 +97,7 @@ fn main() {
     let started = Instant::now();
     let serve = Serve::start(&site, &Options::default(), |_| {}).unwrap();
     let first = started.elapsed();
-    let addr: SocketAddr = serve
-        .url()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr = serve.addr();
 
     // product-5 is a toy in folder 000 (synth: category by i % 5, folder by i / 1000).
     let product = site.join("content/products/toy/000/product-5.yaml");
@@ -125,6 +120,17 @@ fn main() {
         ms(full)
     );
     println!("serve's first build into memory: {:.0} ms", ms(first));
+    // This process is the server: its peak is what serve holds (the whole site's files
+    // in memory, and the pipeline's model).
+    // SAFETY: rusage is plain data; getrusage fills it for this process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to the struct above.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    println!(
+        "serve's peak memory: {:.0} MB (the release build's: {:.0} MB)",
+        usage.ru_maxrss as f64 / 1024.0,
+        build_rss as f64 / 1024.0
+    );
     println!(
         "{:<44} {:>10} {:>10} {:>14}",
         "edit → page served", "median ms", "max ms", "build/median"

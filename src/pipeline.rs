@@ -61,15 +61,7 @@ pub struct Built {
 impl Pipeline {
     /// **load**: site.toml, plugins and content (with `overrides` from the command line).
     pub fn load(root: &Path, overrides: &Overrides) -> Pipeline {
-        let (site, diagnostics) = site::load(root, overrides);
-        Pipeline {
-            root: root.to_path_buf(),
-            site,
-            assessed: None,
-            ledger: Ledger::default(),
-            review: Review::default(),
-            diagnostics,
-        }
+        Self::loaded(root, site::load(root, overrides))
     }
 
     /// **load** for `serve`: reads again only the records that changed since the load
@@ -79,7 +71,10 @@ impl Pipeline {
         overrides: &Overrides,
         cache: &mut crate::content::Cache,
     ) -> Pipeline {
-        let (site, diagnostics) = site::load_cached(root, overrides, Some(cache));
+        Self::loaded(root, site::load_cached(root, overrides, Some(cache)))
+    }
+
+    fn loaded(root: &Path, (site, diagnostics): (Option<Site>, Diagnostics)) -> Pipeline {
         Pipeline {
             root: root.to_path_buf(),
             site,

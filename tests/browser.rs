@@ -52,6 +52,18 @@ fn missing(chromium: &Path) -> Vec<String> {
 
 /// The Chromium to use, or `None` when the browser tests cannot run here and may be skipped
 /// (said on stderr). Panics instead under `CERTPRESS_BROWSER_TESTS=required`.
+/// Runs `node tests/browser/<script> <args>` with `chromium`, from the repository.
+fn node(script: &str, args: &[&std::ffi::OsStr], chromium: &Path) -> std::process::Output {
+    Command::new("node")
+        .arg(repo().join("tests/browser").join(script))
+        .args(args)
+        .env("CHROMIUM", chromium)
+        .env("FORCE_COLOR", "0")
+        .current_dir(repo())
+        .output()
+        .expect("run node")
+}
+
 fn chromium_or_skip() -> Option<PathBuf> {
     let chromium = std::env::var_os("CHROMIUM")
         .filter(|v| !v.is_empty())
@@ -80,14 +92,7 @@ fn example_site_in_a_real_browser() {
     };
     let (_dir, out) = build_example();
     let start = Instant::now();
-    let o = Command::new("node")
-        .arg(repo().join("tests/browser/run.mjs"))
-        .arg(&out)
-        .env("CHROMIUM", &chromium)
-        .env("FORCE_COLOR", "0")
-        .current_dir(repo())
-        .output()
-        .expect("run node");
+    let o = node("run.mjs", &[out.as_os_str()], &chromium);
     let log = format!("{}{}", stdout(&o), stderr(&o));
     assert!(
         o.status.success(),
@@ -189,15 +194,11 @@ fn serve_reloads_the_open_tab_after_an_edit() {
     let site = example_copy();
     let start = Instant::now();
     let server = Server::start(site.path());
-    let o = Command::new("node")
-        .arg(repo().join("tests/browser/serve.mjs"))
-        .arg(&server.url)
-        .arg(site.path())
-        .env("CHROMIUM", &chromium)
-        .env("FORCE_COLOR", "0")
-        .current_dir(repo())
-        .output()
-        .expect("run node");
+    let o = node(
+        "serve.mjs",
+        &[server.url.as_ref(), site.path().as_os_str()],
+        &chromium,
+    );
     let log = format!("{}{}", stdout(&o), stderr(&o));
     assert!(
         o.status.success(),

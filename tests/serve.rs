@@ -31,12 +31,7 @@ impl Preview {
         let site = common::base_site();
         prepare(site.path());
         let serve = Serve::start(site.path(), &Options::default(), |_| {}).unwrap();
-        let addr: SocketAddr = serve
-            .url()
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .unwrap();
+        let addr = serve.addr();
         Preview { site, serve, addr }
     }
 

@@ -74,6 +74,11 @@ impl Serve {
         self.server.url()
     }
 
+    /// The address served: 127.0.0.1 and the port.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr()
+    }
+
     /// Waits until the rebuilding thread ends (it does not, unless stopped).
     pub fn wait(self) {
         let _ = self.rebuilder.join();
