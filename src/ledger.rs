@@ -693,16 +693,27 @@ pub fn review_again(
     earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>])>,
 ) -> Review {
     let mut out = Review::default();
-    let (mut ready, standing, same) = match earlier {
+    let (standing, same) = match earlier {
         Some((review, products)) => {
-            let mut ready: std::collections::HashMap<String, Vec<Snapshot>> =
-                std::collections::HashMap::new();
-            for s in review.ready {
-                ready.entry(s.product.id.clone()).or_default().push(s);
-            }
             let same: std::collections::HashMap<&str, &std::sync::Arc<crate::content::Product>> =
                 products.iter().map(|p| (p.id.as_str(), p)).collect();
-            (ready, review.standing, same)
+            let kept = |id: &str| {
+                site.content
+                    .products
+                    .binary_search_by(|p| p.id.as_str().cmp(id))
+                    .is_ok_and(|i| {
+                        same.get(id)
+                            .is_some_and(|q| std::sync::Arc::ptr_eq(q, &site.content.products[i]))
+                    })
+            };
+            // Kept products' ready certificates stay (in no particular order among the
+            // new ones: `serve` never issues from this review).
+            out.ready = review
+                .ready
+                .into_iter()
+                .filter(|s| kept(&s.product.id))
+                .collect();
+            (review.standing, same)
         }
         None => Default::default(),
     };
@@ -714,8 +725,6 @@ pub fn review_again(
             .get(product.id.as_str())
             .is_some_and(|p| std::sync::Arc::ptr_eq(p, product));
         if kept {
-            out.ready
-                .extend(ready.remove(&product.id).unwrap_or_default());
             for c in list.iter().filter_map(|a| a.certificate.as_ref()) {
                 if let Some(s) = standing.get(&c.number) {
                     out.standing.insert(c.number.clone(), *s);

@@ -54,42 +54,42 @@ pub struct Earlier {
 /// [`assess_site`], keeping what `earlier` found for the products that did not change
 /// (`serve` rebuilds assess only the records that changed). A rule pack's answer for
 /// one product depends on that product alone; a command plugin answers for all at once,
-/// so it is always asked again.
+/// so with one enabled, or when a plugin failed, everything is assessed again.
 pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
     let products = &site.content.products;
-    // Each product's earlier assessments, by plugin, when the product is the same.
-    let mut kept: Vec<Option<Vec<Assessment>>> = vec![None; products.len()];
-    let mut failed_before: Vec<&str> = Vec::new();
-    if let Some(mut e) = earlier {
-        let same: std::collections::HashMap<&str, &Arc<Product>> =
-            e.products.iter().map(|p| (p.id.as_str(), p)).collect();
-        for (slot, p) in kept.iter_mut().zip(products) {
-            if same.get(p.id.as_str()).is_some_and(|q| Arc::ptr_eq(p, q)) {
-                *slot = e.assessed.by_product.remove(&p.id);
+    let any_command = site
+        .plugins
+        .iter()
+        .any(|pl| matches!(pl.engine, Engine::Command(_)));
+    let mut by_product: BTreeMap<String, Vec<Assessment>> = BTreeMap::new();
+    let mut fresh: Vec<&Product> = Vec::new();
+    match earlier {
+        Some(mut e) if !any_command && e.assessed.failed.is_empty() => {
+            let same: std::collections::HashMap<&str, &Arc<Product>> =
+                e.products.iter().map(|p| (p.id.as_str(), p)).collect();
+            for p in products {
+                let kept = same
+                    .get(p.id.as_str())
+                    .filter(|q| Arc::ptr_eq(p, q))
+                    .and_then(|_| e.assessed.by_product.remove_entry(&p.id));
+                match kept {
+                    Some((id, list)) => {
+                        by_product.insert(id, list);
+                    }
+                    None => fresh.push(p),
+                }
             }
         }
-        // A plugin that failed had no answers to keep.
-        failed_before = site
-            .plugins
-            .iter()
-            .filter(|pl| e.assessed.failed.contains(&pl.id))
-            .map(|pl| pl.id.as_str())
-            .collect();
+        _ => fresh.extend(products.iter().map(|p| &**p)),
     }
-    let is_command = |pl: &crate::plugins::Plugin| matches!(pl.engine, Engine::Command(_));
-    let any_command = site.plugins.iter().any(is_command);
-    let values: Vec<Option<ProductVal>> = products
+    let partial = fresh.len() < products.len();
+    let values: Vec<ProductVal> = fresh
         .par_iter()
-        .zip(&kept)
-        .map(|(p, k)| {
-            (any_command || k.is_none() || !failed_before.is_empty())
-                .then(|| ProductVal::new(product_value(p, &site.vocabulary)))
-        })
+        .map(|p| ProductVal::new(product_value(p, &site.vocabulary)))
         .collect();
-    let mut by_product: BTreeMap<String, Vec<Assessment>> = products
-        .iter()
-        .map(|p| (p.id.clone(), Vec::new()))
-        .collect();
+    for p in &fresh {
+        by_product.insert(p.id.clone(), Vec::new());
+    }
     let mut diagnostics = Vec::new();
     let mut failed = Vec::new();
     for plugin in &site.plugins {
@@ -97,47 +97,29 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
         if matches!(&plugin.engine, Engine::Rules(rules) if rules.requirements.is_empty()) {
             continue;
         }
-        let again = is_command(plugin) || failed_before.contains(&plugin.id.as_str());
-        let sold = |p: &Product| plugin.markets.iter().any(|m| p.markets.contains(m));
-        let mut keep: Vec<(String, Assessment)> = Vec::new();
-        let mut ask: Vec<(&Product, &ProductVal)> = Vec::new();
-        for ((p, k), v) in products.iter().zip(kept.iter_mut()).zip(&values) {
-            if !sold(p) {
-                continue;
-            }
-            // Moved out, not copied: each is kept once, by its own plugin.
-            let earlier = k.as_mut().filter(|_| !again).and_then(|list| {
-                let i = list.iter().position(|a| a.plugin == plugin.id)?;
-                Some(list.swap_remove(i))
-            });
-            match (earlier, v) {
-                (Some(a), _) => keep.push((p.id.clone(), a)),
-                (None, Some(v)) => ask.push((p, v)),
-                (None, None) => unreachable!("a value is made for every product assessed"),
-            }
-        }
-        if keep.is_empty() && ask.is_empty() {
+        let ask: Vec<(&Product, &ProductVal)> = fresh
+            .iter()
+            .copied()
+            .zip(&values)
+            .filter(|(p, _)| plugin.markets.iter().any(|m| p.markets.contains(m)))
+            .collect();
+        if ask.is_empty() {
             continue;
         }
-        let answer = if ask.is_empty() {
-            Ok(Answer {
-                assessments: Vec::new(),
-                diagnostics: Vec::new(),
-            })
-        } else {
-            match &plugin.engine {
-                Engine::Rules(rules) => pack::assess(plugin, rules, &ask, site),
-                Engine::Command(program) => command::assess(plugin, program, &ask, site),
-            }
+        let answer = match &plugin.engine {
+            Engine::Rules(rules) => pack::assess(plugin, rules, &ask, site),
+            Engine::Command(program) => command::assess(plugin, program, &ask, site),
         };
         match answer {
             Ok(answer) => {
-                // Each product's assessments are in plugin order, whichever were kept.
-                for (id, a) in keep.into_iter().chain(answer.assessments) {
+                for (id, a) in answer.assessments {
                     by_product.entry(id).or_default().push(a);
                 }
                 diagnostics.extend(answer.diagnostics);
             }
+            // A plugin that fails for one product answers for none: the kept answers
+            // must go too, as a first assessment would have none.
+            Err(_) if partial => return assess_again(site, None),
             Err(d) => {
                 diagnostics.push(d);
                 failed.push(plugin.id.clone());

@@ -33,6 +33,9 @@ pub struct Preview {
 
 #[derive(Default)]
 struct Memo {
+    /// The date assessments were judged on: a preview left running past midnight (no
+    /// `as_of` set) judges again from scratch.
+    as_of: Option<time::Date>,
     content: crate::content::Cache,
     earlier: Option<LastRun>,
     /// What the files shown were rendered from.
@@ -94,6 +97,12 @@ impl Preview {
         let memo = self.memo.as_mut().expect("set above");
         let mut laps = Laps::new();
         let mut p = Pipeline::load_again(&self.root, &self.overrides, &mut memo.content);
+        let as_of = p.site.as_ref().map(|s| s.as_of);
+        if memo.as_of != as_of {
+            memo.earlier = None;
+            memo.shown = None;
+            memo.as_of = as_of;
+        }
         laps.lap("load");
         let (earlier_assessed, earlier_review) = match memo.earlier.take() {
             Some(LastRun {
@@ -112,6 +121,14 @@ impl Preview {
         };
         p.assess_again(earlier_assessed);
         laps.lap("assess");
+        // A command plugin may answer differently for a product that did not change:
+        // then every certificate is reviewed again.
+        let pure = p.site.as_ref().is_some_and(|s| {
+            s.plugins
+                .iter()
+                .all(|pl| matches!(pl.engine, crate::plugins::Engine::Rules(_)))
+        });
+        let earlier_review = earlier_review.filter(|_| pure);
         let purpose = Purpose::Publish { locked: false };
         match earlier_review {
             Some((review, products, ledger)) => {
