@@ -46,6 +46,8 @@ struct Loaded<M> {
     id: Option<String>,
     /// The resolved record, when it has no errors.
     model: Option<M>,
+    /// The parties the record names, as written (products only).
+    refs: Vec<String>,
     diags: Vec<Diagnostic>,
 }
 
@@ -57,8 +59,21 @@ struct Loaded<M> {
 pub struct Cache {
     parties: Files<Party>,
     products: Files<Product>,
-    /// The parties of the previous load, to tell which changed.
+    /// The parties of the previous load, and the ids of those that failed, to tell which
+    /// changed.
     last_parties: BTreeMap<String, Arc<Party>>,
+    last_broken: BTreeSet<String>,
+}
+
+impl Cache {
+    /// Forgets what was read from `paths`, so they are read again whatever their stamp
+    /// says (a save within one tick of the clock, of the same size, keeps both).
+    pub fn forget(&mut self, paths: &[PathBuf]) {
+        for p in paths {
+            self.parties.remove(p);
+            self.products.remove(p);
+        }
+    }
 }
 
 /// Each record file read, as it stood when read.
@@ -85,14 +100,23 @@ impl Stamp {
     }
 }
 
+/// How one kind of record file (`T` as written, `M` resolved) is read.
+struct Reader<T, M, R> {
+    /// The id the record claims.
+    claimed: fn(&T) -> &str,
+    resolve: R,
+    /// Records in the model the positions it needs from the text, which is not kept.
+    locate: fn(&mut M, &str),
+    /// The parties the record names, as written.
+    refs: fn(&T) -> Vec<String>,
+}
+
 /// Reads, parses and resolves record files in parallel, in path order; those `kept`
 /// accepts come from `cache` unread. The cache is updated with what was read.
 fn load_all<T, M, R>(
     root: &Path,
     paths: &[PathBuf],
-    claimed: fn(&T) -> &str,
-    resolve: R,
-    locate: fn(&mut M, &str),
+    reader: &Reader<T, M, R>,
     cache: Option<&mut Files<M>>,
     kept: impl Fn(&Loaded<Arc<M>>) -> bool + Sync,
 ) -> Vec<Loaded<Arc<M>>>
@@ -104,7 +128,7 @@ where
     let Some(cache) = cache else {
         return paths
             .par_iter()
-            .map(|path| load_one(root, path, claimed, &resolve, locate))
+            .map(|path| load_one(root, path, reader))
             .collect();
     };
     let read: Vec<(Option<Stamp>, Loaded<Arc<M>>)> = paths
@@ -115,7 +139,7 @@ where
                 Some((was, loaded)) if Some(*was) == stamp && kept(loaded) => {
                     (None, loaded.clone())
                 }
-                _ => (stamp, load_one(root, path, claimed, &resolve, locate)),
+                _ => (stamp, load_one(root, path, reader)),
             }
         })
         .collect();
@@ -129,15 +153,8 @@ where
     read.into_iter().map(|(_, l)| l).collect()
 }
 
-/// Reads, parses and resolves one record file; `locate` records in the model the
-/// positions it needs from the text, which is not kept.
-fn load_one<T, M, R>(
-    root: &Path,
-    path: &Path,
-    claimed: fn(&T) -> &str,
-    resolve: &R,
-    locate: fn(&mut M, &str),
-) -> Loaded<Arc<M>>
+/// Reads, parses and resolves one record file.
+fn load_one<T, M, R>(root: &Path, path: &Path, reader: &Reader<T, M, R>) -> Loaded<Arc<M>>
 where
     T: DeserializeOwned,
     R: Fn(T, &str, &str) -> (Option<M>, Vec<Problem>),
@@ -154,6 +171,7 @@ where
                 rel,
                 id: None,
                 model: None,
+                refs: Vec::new(),
                 diags: vec![d],
             };
         }
@@ -166,14 +184,16 @@ where
                 rel,
                 id: claimed_id(&text),
                 model: None,
+                refs: Vec::new(),
                 diags: vec![d],
             };
         }
     };
-    let id = Some(claimed(&raw).to_string());
-    let (model, problems) = resolve(raw, &rel, &stem);
+    let id = Some((reader.claimed)(&raw).to_string());
+    let named = (reader.refs)(&raw);
+    let (model, problems) = (reader.resolve)(raw, &rel, &stem);
     let model = model.filter(|_| !has_errors(&problems)).map(|mut m| {
-        locate(&mut m, &text);
+        (reader.locate)(&mut m, &text);
         Arc::new(m)
     });
     let diags = problem::locate(&rel, &text, 0, problems);
@@ -181,6 +201,7 @@ where
         rel,
         id,
         model,
+        refs: named,
         diags,
     }
 }
@@ -233,6 +254,7 @@ fn first_of_each_id<M>(
         id,
         model,
         diags: ds,
+        ..
     } in records
     {
         diags.extend(ds);
@@ -294,12 +316,16 @@ pub fn load(
     diags.extend(asset_diags.into_iter().flatten());
 
     // Parties first: products refer to them.
+    let parties_reader = Reader {
+        claimed: |p: &raw::RawParty| &p.id,
+        resolve: party::resolve,
+        locate: |_, _| {},
+        refs: |_| Vec::new(),
+    };
     let loaded = load_all(
         root,
         &party_paths,
-        |p: &raw::RawParty| &p.id,
-        party::resolve,
-        |_, _| {},
+        &parties_reader,
         cache.as_deref_mut().map(|c| &mut c.parties),
         |_| true,
     );
@@ -310,6 +336,7 @@ pub fn load(
     let changed_parties: BTreeSet<String> = match &mut cache {
         Some(c) => {
             let last = std::mem::replace(&mut c.last_parties, parties.clone());
+            let last_broken = std::mem::replace(&mut c.last_broken, broken_parties.clone());
             let differs = |a: &BTreeMap<String, Arc<Party>>, b: &BTreeMap<String, Arc<Party>>| {
                 a.iter()
                     .filter(|(id, p)| b.get(*id).is_none_or(|q| !Arc::ptr_eq(p, q)))
@@ -318,6 +345,9 @@ pub fn load(
             };
             let mut ids = differs(&parties, &last);
             ids.extend(differs(&last, &parties));
+            // A party that failed is named by products that dropped it without a word:
+            // they are read again when it fails, mends or goes.
+            ids.extend(last_broken.symmetric_difference(&broken_parties).cloned());
             ids.into_iter().collect()
         }
         None => BTreeSet::new(),
@@ -328,19 +358,21 @@ pub fn load(
         vocabulary,
         content_dir: &content_dir,
     };
+    let products_reader = Reader {
+        claimed: |p: &raw::RawProduct| &p.id,
+        resolve: |raw, rel: &str, stem: &str| product::resolve(raw, rel, stem, &cx),
+        locate: |p: &mut Product, text| p.id_at = yaml::id_position(text),
+        refs: raw::RawProduct::party_refs,
+    };
     let loaded = load_all(
         root,
         &product_paths,
-        |p: &raw::RawProduct| &p.id,
-        |raw, rel, stem| product::resolve(raw, rel, stem, &cx),
-        |p, text| p.id_at = yaml::id_position(text),
+        &products_reader,
         cache.map(|c| &mut c.products),
         |loaded| {
             changed_parties.is_empty()
-                || loaded
-                    .model
-                    .as_ref()
-                    .is_some_and(|p| p.party_ids().all(|id| !changed_parties.contains(id)))
+                || (loaded.model.is_some()
+                    && loaded.refs.iter().all(|id| !changed_parties.contains(id)))
         },
     );
     let (kept, _) = first_of_each_id(root, "product", loaded, diags);

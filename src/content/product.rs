@@ -55,17 +55,6 @@ impl Product {
             self.lots.iter().map(Some).collect()
         }
     }
-
-    /// Every party the record names (manufacturer, importers, records custodian,
-    /// factories, labs).
-    pub fn party_ids(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(&self.manufacturer)
-            .chain(self.importers.values())
-            .chain(&self.records_custodian)
-            .chain(self.lots.iter().filter_map(|l| l.factory.as_ref()))
-            .chain(self.evidence.iter().map(|e| &e.lab))
-            .map(|p| p.id.as_str())
-    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

@@ -152,3 +152,16 @@ fn gtin_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error
     }
     d.deserialize_any(V)
 }
+
+impl RawProduct {
+    /// Every party id the record names, as written (resolved or not).
+    pub fn party_refs(&self) -> Vec<String> {
+        std::iter::once(&self.manufacturer)
+            .chain(self.importers.values())
+            .chain(&self.records_custodian)
+            .chain(self.lots.iter().filter_map(|l| l.factory.as_ref()))
+            .chain(self.evidence.iter().map(|e| &e.lab))
+            .cloned()
+            .collect()
+    }
+}

@@ -95,6 +95,9 @@ impl Preview {
             self.memo = Some(Memo::default());
         }
         let memo = self.memo.as_mut().expect("set above");
+        // The watcher saw these change: read them again whatever their stamps say.
+        let paths: Vec<PathBuf> = changed.iter().map(|p| self.root.join(p)).collect();
+        memo.content.forget(&paths);
         let mut laps = Laps::new();
         let mut p = Pipeline::load_again(&self.root, &self.overrides, &mut memo.content);
         let as_of = p.site.as_ref().map(|s| s.as_of);
@@ -129,6 +132,10 @@ impl Preview {
                 .all(|pl| matches!(pl.engine, crate::plugins::Engine::Rules(_)))
         });
         let earlier_review = earlier_review.filter(|_| pure);
+        if !pure {
+            // Its answer for one product may change with another's edit: render all.
+            memo.shown = None;
+        }
         let purpose = Purpose::Publish { locked: false };
         match earlier_review {
             Some((review, products, ledger)) => {

@@ -25,8 +25,9 @@ pub struct Watch {
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
     events: Receiver<Message>,
     sender: Sender<Message>,
-    /// The source folders watched so far (one created later is added when it appears).
-    watched: Vec<&'static str>,
+    /// The source folders watched, with the inode each had: one created later, or
+    /// deleted and made again (a branch switch, a restore), is watched anew.
+    watched: Vec<(&'static str, u64)>,
 }
 
 /// Ends a [`Watch::next`] wait from another thread.
@@ -69,10 +70,19 @@ impl Watch {
     fn watch_folders(&mut self) -> notify::Result<()> {
         for folder in FOLDERS {
             let dir = self.root.join(folder);
-            if !self.watched.contains(&folder) && dir.is_dir() {
-                self.debouncer.watch(&dir, RecursiveMode::Recursive)?;
-                self.watched.push(folder);
+            let Some(inode) = identity(&dir) else {
+                continue;
+            };
+            if self.watched.contains(&(folder, inode)) {
+                continue;
             }
+            if self.watched.iter().any(|(f, _)| *f == folder) {
+                // The old folder's watch died with it; this may say so.
+                let _ = self.debouncer.unwatch(&dir);
+                self.watched.retain(|(f, _)| *f != folder);
+            }
+            self.debouncer.watch(&dir, RecursiveMode::Recursive)?;
+            self.watched.push((folder, inode));
         }
         Ok(())
     }
@@ -85,6 +95,11 @@ impl Watch {
         loop {
             let mut changed = match self.events.recv().ok()? {
                 Message::Stop => return None,
+                // Events were lost (the kernel's queue overflowed): anything may have
+                // changed.
+                Message::Changed(Ok(events)) if events.iter().any(|e| e.need_rescan()) => {
+                    vec![PathBuf::from(crate::config::FILE)]
+                }
                 Message::Changed(Ok(events)) => events
                     .iter()
                     // Reading a file (as every rebuild does) is an event too.
@@ -120,5 +135,19 @@ impl Watch {
             FOLDERS.contains(&first)
         };
         is_source.then(|| rel.to_path_buf())
+    }
+}
+
+/// What tells a folder from another made at the same path (its inode on Unix).
+fn identity(dir: &Path) -> Option<u64> {
+    let m = std::fs::metadata(dir).ok().filter(|m| m.is_dir())?;
+    #[cfg(unix)]
+    {
+        Some(std::os::unix::fs::MetadataExt::ino(&m))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        Some(0)
     }
 }
