@@ -39,45 +39,43 @@ pub fn describe(plugins: &[Plugin], vocabulary: &Vocabulary) -> String {
             markets.join(", "),
             p.file
         );
-        // A command plugin has no pack: its line reads "none" and zeros, as a pack's
-        // would with no rules, and the next line names its program.
-        let empty = rules::Rules::default();
-        let r = p.rules().unwrap_or(&empty);
-        let certs: Vec<&str> = r.certificates.iter().map(|c| c.raw.id.as_str()).collect();
-        let confirmed = r
-            .requirements
-            .iter()
-            .filter(|q| q.raw.confidence == Some(Confidence::C))
-            .count();
-        let secondary = r
-            .requirements
-            .iter()
-            .filter(|q| q.raw.confidence == Some(Confidence::S))
-            .count();
-        let marks: Vec<&str> = r.marks.iter().map(|m| m.raw.id.as_str()).collect();
-        let _ = writeln!(
-            out,
-            "  certificates: {}; requirements: {} ({confirmed} confirmed, {secondary} secondary sources only); marks: {}; defines: {}",
-            if certs.is_empty() {
-                "none".to_string()
-            } else {
-                certs.join(", ")
-            },
-            r.requirements.len(),
-            if marks.is_empty() {
-                "none".to_string()
-            } else {
-                marks.join(", ")
-            },
-            r.defines.len()
-        );
-        if let Engine::Command(c) = &p.engine {
-            let _ = writeln!(
-                out,
-                "  command plugin: runs {} (timeout {} s)",
-                c.program.display(),
-                c.timeout.as_secs()
-            );
+        match &p.engine {
+            Engine::Rules(r) => {
+                let certs: Vec<&str> = r.certificates.iter().map(|c| c.raw.id.as_str()).collect();
+                let count = |c: Confidence| {
+                    r.requirements
+                        .iter()
+                        .filter(|q| q.raw.confidence == Some(c))
+                        .count()
+                };
+                let marks: Vec<&str> = r.marks.iter().map(|m| m.raw.id.as_str()).collect();
+                let list = |ids: &[&str]| {
+                    if ids.is_empty() {
+                        "none".to_string()
+                    } else {
+                        ids.join(", ")
+                    }
+                };
+                let _ = writeln!(
+                    out,
+                    "  certificates: {}; requirements: {} ({} confirmed, {} secondary sources only); marks: {}; defines: {}",
+                    list(&certs),
+                    r.requirements.len(),
+                    count(Confidence::C),
+                    count(Confidence::S),
+                    list(&marks),
+                    r.defines.len()
+                );
+            }
+            // A command plugin's requirements are its program's to know.
+            Engine::Command(c) => {
+                let _ = writeln!(
+                    out,
+                    "  command plugin: runs {} (timeout {} s)",
+                    c.program.display(),
+                    c.timeout.as_secs()
+                );
+            }
         }
         let v = &p.vocabulary;
         let _ = writeln!(
