@@ -486,7 +486,7 @@ fn explain_product(p: &Pipeline, id: &str) -> u8 {
         report::human(&p.root, &p.diagnostics);
         return 2;
     };
-    let Some(product) = site.content.products.iter().find(|x| x.id == id) else {
+    let Some(product) = site.content.product(id) else {
         let known: Vec<&str> = site
             .content
             .products

@@ -699,12 +699,8 @@ pub fn review_again(
                 products.iter().map(|p| (p.id.as_str(), p)).collect();
             let kept = |id: &str| {
                 site.content
-                    .products
-                    .binary_search_by(|p| p.id.as_str().cmp(id))
-                    .is_ok_and(|i| {
-                        same.get(id)
-                            .is_some_and(|q| std::sync::Arc::ptr_eq(q, &site.content.products[i]))
-                    })
+                    .product(id)
+                    .is_some_and(|p| same.get(id).is_some_and(|q| std::sync::Arc::ptr_eq(q, p)))
             };
             // Kept products' ready certificates stay (in no particular order among the
             // new ones: `serve` never issues from this review).
@@ -766,12 +762,6 @@ pub fn review_again(
 /// hold as issued, at the product's `id` line.
 pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let products: std::collections::HashMap<&str, &crate::content::Product> = site
-        .content
-        .products
-        .iter()
-        .map(|p| (p.id.as_str(), &**p))
-        .collect();
     for s in &review.ready {
         let message = match review.standing.get(&s.number) {
             Some(Standing::Unissued) => format!(
@@ -784,7 +774,7 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
             ),
             _ => continue,
         };
-        let Some(product) = products.get(s.product.id.as_str()) else {
+        let Some(product) = site.content.product(&s.product.id) else {
             continue;
         };
         let (line, column) = product.id_at;

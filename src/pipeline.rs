@@ -278,16 +278,7 @@ impl Pipeline {
 
     fn write(&mut self, target: &Path, strict: bool) -> Result<Rendered, Vec<Diagnostic>> {
         let root = self.root.clone();
-        let _claim = output::claim(&root, target, || {
-            eprintln!(
-                "Waiting for another certpress run writing {} to finish…",
-                target.display()
-            )
-        })
-        .map_err(|d| vec![d])?;
-        // Old output from earlier runs is deleted while this one renders; only once the
-        // target is known to be ours, so nothing beside a refused folder is touched.
-        let _sweeper = output::sweep_trash(target);
+        let _claim = claim(&root, target)?;
         let mut theme = self.theme().ok_or_else(Vec::new)?;
         if strict && !self.diagnostics.is_empty() {
             return Err(Vec::new());
@@ -314,14 +305,7 @@ impl Pipeline {
         target: &Path,
     ) -> Result<String, Vec<Diagnostic>> {
         let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
-        let _claim = output::claim(&site.root, target, || {
-            eprintln!(
-                "Waiting for another certpress run writing {} to finish…",
-                target.display()
-            )
-        })
-        .map_err(|d| vec![d])?;
-        let _sweeper = output::sweep_trash(target);
+        let _claim = claim(&site.root, target)?;
         let failed = |e: std::io::Error| vec![write_error(target, "the labels", &e)];
         let staging = Staging::subtree(target, "labels").map_err(failed)?;
         let summary =
@@ -329,6 +313,24 @@ impl Pipeline {
         staging.commit().map_err(failed)?;
         Ok(summary)
     }
+}
+
+/// Takes `target` for this run (waiting, and saying so, while another run writes it),
+/// and deletes what earlier runs left beside it while this one works: only once the
+/// target is known to be ours, so nothing beside a refused folder is touched. Both
+/// last as long as the returned pair.
+fn claim(
+    root: &Path,
+    target: &Path,
+) -> Result<(output::TargetLock, std::thread::JoinHandle<()>), Vec<Diagnostic>> {
+    let lock = output::claim(root, target, || {
+        eprintln!(
+            "Waiting for another certpress run writing {} to finish…",
+            target.display()
+        )
+    })
+    .map_err(|d| vec![d])?;
+    Ok((lock, output::sweep_trash(target)))
 }
 
 fn write_error(target: &Path, what: &str, e: &std::io::Error) -> Diagnostic {

@@ -36,6 +36,17 @@ pub struct Content {
     pub guidance: Vec<GuidancePage>,
 }
 
+impl Content {
+    /// The product with this id (products are sorted by id).
+    pub fn product(&self, id: &str) -> Option<&Arc<Product>> {
+        let i = self
+            .products
+            .binary_search_by(|p| p.id.as_str().cmp(id))
+            .ok()?;
+        Some(&self.products[i])
+    }
+}
+
 /// One record file after its single pass: read, parsed, resolved, problems located.
 /// The file's text and raw struct are dropped as soon as the pass ends, so a large site
 /// holds only resolved records in memory.
