@@ -82,6 +82,11 @@ pub fn ensure(repo: &Path, dir: &Path, n: usize, trash: &Path, issue: Option<&Pa
 
 /// Writes a site of `n` products into `dir` (which must not exist), using the plugins
 /// and theme of the repository at `repo`.
+/// The category (and folder under `content/products/`) of product number `i`.
+pub fn category(i: usize) -> &'static str {
+    CATEGORIES[i % CATEGORIES.len()].0
+}
+
 pub fn generate(repo: &Path, dir: &Path, n: usize) {
     fs::create_dir_all(dir.join("content/parties")).unwrap();
     copy_tree(&repo.join("plugins"), &dir.join("plugins"));
@@ -140,7 +145,7 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
     .unwrap();
 
     for i in 0..n {
-        let (category, attributes) = CATEGORIES[i % CATEGORIES.len()];
+        let (category, attributes) = (category(i), CATEGORIES[i % CATEGORIES.len()].1);
         let folder = dir.join(format!("content/products/{category}/{:03}", i / 1000));
         if i % 1000 < CATEGORIES.len() {
             fs::create_dir_all(&folder).unwrap();

@@ -221,15 +221,17 @@ impl Pipeline {
     }
 
     /// **render**: pages, JSON twins, the lookup index and the site's files into `sink`;
-    /// with `only`, what changed (`serve`).
+    /// with `only`, what changed (`serve`, which keeps a `memo` from one render to the
+    /// next).
     pub fn render(
         &self,
         theme: &mut Theme,
         sink: &dyn Sink,
         only: Option<&Only>,
+        memo: Option<&mut crate::render::Memo>,
     ) -> Result<Rendered, Vec<Diagnostic>> {
         let (site, assessed) = self.publishable(false).ok_or_else(Vec::new)?;
-        crate::render::render(site, assessed, &self.register(), theme, sink, only)
+        crate::render::render(site, assessed, &self.register(), theme, sink, only, memo)
     }
 
     /// **print**: every label in the configured formats, and the configured sheet, into
@@ -242,15 +244,27 @@ impl Pipeline {
     }
 
     /// render and print into `sink`: the whole published site, or with `only` what
-    /// changed.
+    /// changed (and the `memo` of the previous render).
     pub fn publish(
         &self,
         theme: &mut Theme,
         sink: &dyn Sink,
         only: Option<&Only>,
+        memo: Option<&mut crate::render::Memo>,
     ) -> Result<Rendered, Vec<Diagnostic>> {
-        let mut rendered = self.render(theme, sink, only)?;
-        rendered.labels = self.print(sink, only)?;
+        if only.is_none() {
+            // One after the other, so each shows its own progress bar.
+            let mut rendered = self.render(theme, sink, None, memo)?;
+            rendered.labels = self.print(sink, None)?;
+            return Ok(rendered);
+        }
+        // After an edit both are small: side by side, the edit shows sooner.
+        let (rendered, labels) = rayon::join(
+            || self.render(theme, sink, only, memo),
+            || self.print(sink, only),
+        );
+        let mut rendered = rendered?;
+        rendered.labels = labels?;
         Ok(rendered)
     }
 
@@ -285,7 +299,7 @@ impl Pipeline {
         }
         let failed = |e: std::io::Error| vec![write_error(target, "the output", &e)];
         let staging = Staging::new(target).map_err(failed)?;
-        let rendered = self.publish(&mut theme, &staging, None)?;
+        let rendered = self.publish(&mut theme, &staging, None, None)?;
         // What this output publishes, and no swap for a ledger that lost versions the
         // output it replaces publishes (SPEC §7: versions are never removed).
         staging

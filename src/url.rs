@@ -67,6 +67,15 @@ pub fn home() -> SitePath {
     SitePath(String::new())
 }
 
+/// Page `n` (from 1) of the home page's product list: the home page itself, then
+/// `/page/2/`, `/page/3/`, ... (as Hugo and Zola number list pages).
+pub fn home_page(n: usize) -> SitePath {
+    match n {
+        0 | 1 => home(),
+        n => SitePath(format!("page/{n}/")),
+    }
+}
+
 pub fn not_found() -> SitePath {
     SitePath("404.html".into())
 }

@@ -448,6 +448,32 @@ fn a_large_site_shards_its_index() {
     }
     assert_eq!(listed, 1_200);
 
+    // The home page's list is paged: every list page is small, and following the page
+    // links from the home page reaches every product, each once.
+    let (mut todo, mut seen_pages) = (vec!["/".to_string()], BTreeSet::new());
+    let mut products: Vec<String> = Vec::new();
+    while let Some(href) = todo.pop() {
+        if !seen_pages.insert(href.clone()) {
+            continue;
+        }
+        let file = file_for(&out, &href);
+        let size = fs::metadata(&file).unwrap().len();
+        assert!(size < 200_000, "{href}: {size} bytes");
+        let html = Html::parse_document(&fs::read_to_string(&file).unwrap());
+        products.extend(
+            html.select(&sel("table.products tbody th a"))
+                .map(|a| a.attr("href").unwrap().to_string()),
+        );
+        todo.extend(
+            html.select(&sel("nav.pager a"))
+                .map(|a| a.attr("href").unwrap().to_string()),
+        );
+    }
+    assert_eq!(seen_pages.len(), 12, "{seen_pages:?}");
+    assert_eq!(products.len(), 1_200);
+    assert_eq!(products.iter().collect::<BTreeSet<_>>().len(), 1_200);
+    assert!(products.iter().all(|p| file_for(&out, p).is_file()));
+
     // The lookup is sharded, and no shard is large.
     let manifest = json(&out.join("api/v1/search/shards.json"));
     let files = all_shards(&out, &manifest);

@@ -2,6 +2,8 @@
 //! over HTTP while the test edits the site's files as an author would.
 
 mod common;
+#[path = "../benches/synth.rs"]
+mod synth;
 
 use certpress::serve::{Options, Serve};
 use common::http::{Events, Reply, get};
@@ -373,6 +375,62 @@ const EDITS: &[(&str, Edit)] = &[
         rewrite(site, file, |t| format!("{t}\nEdited {n}.\n"))
     }),
 ];
+
+#[test]
+fn on_a_site_of_many_list_and_index_pages_edits_equal_a_clean_build() {
+    // 1,100 products: the home list, the API index and the lookup index each span many
+    // files, so each edit tests what a partial render keeps of them.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    synth::generate(&common::repo(), &site, 1_100);
+    let overrides = certpress::site::Overrides {
+        as_of: None,
+        base_url: Some("http://127.0.0.1:9/".into()),
+    };
+    let mut preview = certpress::serve::Preview::new(&site, overrides.clone());
+    assert!(preview.rebuild(&[]).rendered.is_some());
+    let product = |i: usize| {
+        format!(
+            "content/products/{}/{:03}/product-{i}.yaml",
+            synth::category(i),
+            i / 1000
+        )
+    };
+    type Change = fn(String) -> String;
+    let edits: [(&str, String, Change); 5] = [
+        // To the top of the list: every list page before its old place shifts.
+        ("rename a product", product(505), |t| {
+            t.replace("name: Synthetic product 505", "name: Aardvark")
+        }),
+        (
+            "rename a lab 550 products name",
+            "content/parties/lab-1.yaml".into(),
+            |t| t.replace("name: Testing Lab 1", "name: Renamed Lab"),
+        ),
+        (
+            "change a model on the second API index page",
+            product(1_050),
+            |t| t.replace("model: BB-001050", "model: XQ-77"),
+        ),
+        ("add a lot", product(7), |t| {
+            t.replace(
+                "evidence:\n",
+                "  - { lot: \"L7-new\", made: 2026-05, place: \"Ningbo, China\", factory: maker-1 }\nevidence:\n",
+            )
+        }),
+        ("fail a test report", product(9), |t| {
+            t.replacen("result: pass", "result: fail", 1)
+        }),
+    ];
+    for (what, file, change) in edits {
+        let before = fs::read_to_string(site.join(&file)).unwrap();
+        let after = change(before.clone());
+        assert_ne!(before, after, "{what}: the edit changes nothing");
+        fs::write(site.join(&file), after).unwrap();
+        let incremental = step_and_compare(&mut preview, &site, &overrides, &[file], what);
+        assert_eq!(incremental, 1, "{what}: not incremental");
+    }
+}
 
 /// The files a clean build of `site` shows (`None`: it does not build).
 fn clean_build(site: &Path, overrides: &certpress::site::Overrides) -> Option<Files> {

@@ -49,6 +49,11 @@ impl Sink for Memory {
         Ok(())
     }
 
+    fn write_shared(&self, rel: &str, bytes: &Arc<[u8]>) -> io::Result<()> {
+        self.lock().insert(rel.to_string(), Arc::clone(bytes));
+        Ok(())
+    }
+
     fn copy(&self, from: &Path, rel: &str) -> io::Result<()> {
         let bytes = std::fs::read(from)?;
         self.lock().insert(rel.to_string(), Arc::from(bytes));

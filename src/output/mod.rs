@@ -28,6 +28,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub trait Sink: Sync {
     /// Writes `bytes` at `rel`, a `/`-separated path inside the output.
     fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()>;
+    /// [`Sink::write`] for bytes kept elsewhere too (memory keeps them without a copy).
+    fn write_shared(&self, rel: &str, bytes: &std::sync::Arc<[u8]>) -> io::Result<()> {
+        self.write(rel, bytes)
+    }
     /// Publishes the site file `from` at `rel`.
     fn copy(&self, from: &Path, rel: &str) -> io::Result<()>;
 }

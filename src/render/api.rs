@@ -10,8 +10,10 @@ use crate::ledger::Standing;
 use crate::register::Register;
 use crate::site::Site;
 use crate::url;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Products per index page: a page stays around 300 KB however large the site.
 pub const INDEX_PAGE: usize = 1000;
@@ -361,55 +363,93 @@ struct IndexPage<'a> {
     products: &'a [Entry<'a>],
 }
 
+fn entry<'a>(
+    p: &'a Product,
+    base_url: &str,
+    assessed: &'a Assessed,
+    register: &'a Register,
+) -> Entry<'a> {
+    Entry {
+        id: &p.id,
+        name: &p.name,
+        brand: p.brand.as_deref(),
+        model: &p.model,
+        gtin: p.gtin.map(|g| g.as_gtin14()),
+        sku: p.sku.as_deref(),
+        status: p.status,
+        markets: p.markets.iter().map(|m| m.code()).collect(),
+        lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
+        certificates: register.numbers_in_force(assessed, &p.id),
+        url: url::product(&p.id).under(base_url),
+        json: url::product_json(&p.id).under(base_url),
+    }
+}
+
+/// The API index's pages as last made, kept by `serve`: an edit makes again only the
+/// pages listing a product it changed.
+#[derive(Default)]
+pub struct IndexMemo {
+    pages: Vec<Arc<[u8]>>,
+}
+
 /// `/api/v1/index.json`, plus `/api/v1/index/<n>.json` pages on a large site.
-pub fn index(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(String, Vec<u8>)> {
+/// `changed`: the products whose entries may differ from those `memo` holds (`None`:
+/// every product's).
+pub fn index(
+    site: &Site,
+    assessed: &Assessed,
+    register: &Register,
+    memo: &mut IndexMemo,
+    changed: Option<&std::collections::HashSet<String>>,
+) -> Vec<(String, Arc<[u8]>)> {
     let base_url = site.config.base_url.as_str();
-    let entries: Vec<Entry> = site
-        .content
-        .products
-        .iter()
-        .map(|p| Entry {
-            id: &p.id,
-            name: &p.name,
-            brand: p.brand.as_deref(),
-            model: &p.model,
-            gtin: p.gtin.map(|g| g.as_gtin14()),
-            sku: p.sku.as_deref(),
-            status: p.status,
-            markets: p.markets.iter().map(|m| m.code()).collect(),
-            lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
-            certificates: register.numbers_in_force(assessed, &p.id),
-            url: url::product(&p.id).under(base_url),
-            json: url::product_json(&p.id).under(base_url),
-        })
-        .collect();
+    let products = &site.content.products;
+    let entry = |p| entry(p, base_url, assessed, register);
     let schema = schema_url(base_url, "index.schema.json");
     let mut files = Vec::new();
-    let one_page = entries.len() <= INDEX_PAGE;
+    let one_page = products.len() <= INDEX_PAGE;
     let mut pages = Vec::new();
-    if !one_page {
-        for (i, chunk) in entries.chunks(INDEX_PAGE).enumerate() {
+    let entries: Vec<Entry> = if one_page {
+        memo.pages.clear();
+        products.iter().map(|p| entry(p)).collect()
+    } else {
+        let count = products.len().div_ceil(INDEX_PAGE);
+        let changed = changed.filter(|_| memo.pages.len() == count);
+        let made: Vec<Arc<[u8]>> = products
+            .par_chunks(INDEX_PAGE)
+            .enumerate()
+            .map(|(i, chunk)| match changed {
+                Some(c) if !chunk.iter().any(|p| c.contains(&p.id)) => Arc::clone(&memo.pages[i]),
+                _ => {
+                    let entries: Vec<Entry> = chunk.iter().map(|p| entry(p)).collect();
+                    let page = IndexPage {
+                        schema: schema.clone(),
+                        page: i + 1,
+                        products: &entries,
+                    };
+                    Arc::from(to_bytes(&page))
+                }
+            })
+            .collect();
+        for (i, bytes) in made.iter().enumerate() {
             let path = url::index_page(i + 1);
             pages.push(path.under(base_url));
-            let page = IndexPage {
-                schema: schema.clone(),
-                page: i + 1,
-                products: chunk,
-            };
-            files.push((path.file(), to_bytes(&page)));
+            files.push((path.file(), Arc::clone(bytes)));
         }
-    }
+        memo.pages = made;
+        Vec::new()
+    };
     let index = Index {
         schema,
         generator: format!("certpress {}", env!("CARGO_PKG_VERSION")),
         title: &site.config.title,
         base_url,
         as_of: iso(site.as_of),
-        count: entries.len(),
+        count: products.len(),
         products: one_page.then_some(&entries[..]),
         pages,
         search: url::search_manifest().under(base_url),
     };
-    files.push((url::index_json().file(), to_bytes(&index)));
+    files.push((url::index_json().file(), Arc::from(to_bytes(&index))));
     files
 }

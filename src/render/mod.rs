@@ -17,13 +17,25 @@ use crate::theme::Theme;
 use crate::url::{self, SitePath};
 use rayon::prelude::*;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tera::Context;
 use view::{GuidanceView, NavView, PageView, ProductSummary, ProductView, SiteView};
 
+/// Products per page of the home page's list: a page stays small (about 40 KB) however
+/// large the catalogue, and every product is a few links from the home page.
+pub const HOME_PAGE: usize = 100;
+
 /// One page to render.
 enum Job<'a> {
-    Home,
+    /// A page of the product list (`page` from 1, the home page; of `pages`), showing
+    /// `products`.
+    Home {
+        page: usize,
+        pages: usize,
+        products: &'a [&'a Product],
+        total: usize,
+    },
     Product(&'a Product),
     Lot(&'a Product, &'a crate::content::Lot),
     GuidanceIndex,
@@ -41,7 +53,7 @@ impl Job<'_> {
     /// Where the page is published.
     fn path(&self) -> SitePath {
         match self {
-            Job::Home => url::home(),
+            Job::Home { page, .. } => url::home_page(*page),
             Job::Product(p) => url::product(&p.id),
             Job::Lot(p, l) => url::lot(&p.id, &l.lot),
             Job::GuidanceIndex => url::guidance_index(),
@@ -93,7 +105,7 @@ pub struct Only {
 impl Only {
     fn keeps(&self, job: &Job) -> bool {
         match job {
-            Job::Home => true,
+            Job::Home { .. } => true,
             Job::Product(p) | Job::Lot(p, _) => self.products.contains(&p.id),
             Job::Certificate { number, .. } => self.certificates.contains(*number),
             Job::GuidanceIndex | Job::Guidance(_) | Job::NotFound => false,
@@ -101,8 +113,22 @@ impl Only {
     }
 }
 
+/// What a render made from every product, kept by `serve` between renders: a partial
+/// render makes again only the parts of the lookup index, API index, sitemap and home
+/// list that show a product it names. A full render fills it; after a failed render it
+/// must be dropped.
+#[derive(Default)]
+pub struct Memo {
+    search: search::Memo,
+    index: api::IndexMemo,
+    sitemap: sitemap::Memo,
+    /// The ids each page of the home list showed.
+    home: Vec<Vec<String>>,
+}
+
 /// Renders the site's pages and data files into `sink`, and copies its static files;
-/// with `only`, what it names and what every product feeds.
+/// with `only`, what it names and what every product feeds (what of that did not
+/// change is taken from `memo`, which must be the one the previous render filled).
 pub fn render(
     site: &Site,
     assessed: &crate::assess::Assessed,
@@ -110,7 +136,10 @@ pub fn render(
     theme: &mut Theme,
     sink: &dyn Sink,
     only: Option<&Only>,
+    memo: Option<&mut Memo>,
 ) -> Result<Rendered, Vec<Diagnostic>> {
+    let mut own = Memo::default();
+    let memo = memo.unwrap_or(&mut own);
     let base = site.config.base_path();
     {
         let globals = theme.tera.global_context();
@@ -125,7 +154,41 @@ pub fn render(
     }
     let tera = &theme.tera;
 
-    let mut jobs = vec![Job::Home, Job::GuidanceIndex, Job::NotFound];
+    // People scan a list by name; the id breaks ties so the order is total.
+    let mut listing: Vec<&Product> = site.content.products.iter().map(|p| &**p).collect();
+    listing.par_sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let pages = listing.len().div_ceil(HOME_PAGE).max(1);
+    let mut jobs: Vec<Job> = (0..pages)
+        .map(|i| Job::Home {
+            page: i + 1,
+            pages,
+            products: &listing
+                [(i * HOME_PAGE).min(listing.len())..((i + 1) * HOME_PAGE).min(listing.len())],
+            total: listing.len(),
+        })
+        .collect();
+    // A list page shows the same products as before, none of them changed: it stays.
+    let changed = only.map(|o| &o.products);
+    let home_kept: Vec<bool> = jobs
+        .iter()
+        .map(|j| match (j, changed) {
+            (Job::Home { page, products, .. }, Some(c)) => {
+                memo.home.get(page - 1).is_some_and(|ids| {
+                    ids.len() == products.len()
+                        && ids.iter().zip(products.iter()).all(|(id, p)| *id == p.id)
+                }) && !products.iter().any(|p| c.contains(&p.id))
+            }
+            _ => false,
+        })
+        .collect();
+    memo.home = jobs
+        .iter()
+        .map(|j| match j {
+            Job::Home { products, .. } => products.iter().map(|p| p.id.clone()).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    jobs.extend([Job::GuidanceIndex, Job::NotFound]);
     jobs.extend(site.content.products.iter().map(|p| Job::Product(p)));
     jobs.extend(
         site.content
@@ -162,7 +225,13 @@ pub fn render(
 
     let all_jobs = jobs;
     let jobs: Vec<&Job> = match only {
-        Some(o) => all_jobs.iter().filter(|j| o.keeps(j)).collect(),
+        Some(o) => all_jobs
+            .iter()
+            .filter(|j| match j {
+                Job::Home { page, .. } => !home_kept[page - 1],
+                _ => o.keeps(j),
+            })
+            .collect(),
         None => all_jobs.iter().collect(),
     };
     let progress = Progress::new(jobs.len(), "Rendering", "pages");
@@ -188,7 +257,7 @@ pub fn render(
             .collect()
     };
     let (results, (owned, shared)) = rayon::join(render_pages, || {
-        data_files(site, assessed, &issuance, &all_jobs, only)
+        data_files(site, assessed, &issuance, &all_jobs, only, memo)
     });
     progress.finish();
     let mut errors: Vec<Diagnostic> = results
@@ -204,8 +273,12 @@ pub fn render(
 
     let data_bytes = owned
         .par_iter()
-        .chain(shared.par_iter())
         .map(|(path, body)| write(sink, path, body).map(|()| body.len() as u64))
+        .chain(shared.par_iter().map(|(path, body)| {
+            sink.write_shared(path, body)
+                .map(|()| body.len() as u64)
+                .map_err(|e| write_failed(path, e))
+        }))
         .collect::<Result<Vec<u64>, Diagnostic>>()
         .map_err(|e| vec![e])?;
 
@@ -225,13 +298,18 @@ pub fn render(
 }
 
 fn write(sink: &dyn Sink, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
-    sink.write(path, body).map_err(|e| {
-        Diagnostic::error("write-failed", path, format!("cannot write output: {e}")).config()
-    })
+    sink.write(path, body).map_err(|e| write_failed(path, e))
+}
+
+fn write_failed(path: &str, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error("write-failed", path, format!("cannot write output: {e}")).config()
 }
 
 /// Files made of bytes, by output path.
 type DataFiles = Vec<(String, Vec<u8>)>;
+
+/// Files drawn from every product, by output path, shared with the memo that keeps them.
+type SharedFiles = Vec<(String, Arc<[u8]>)>;
 
 /// Everything that is not a page: JSON twins and the lookup index, the GS1 Digital Link
 /// files, sitemap and robots.txt. Built in parallel where there is one per product.
@@ -243,7 +321,8 @@ fn data_files(
     issuance: &Issuance,
     jobs: &[Job],
     only: Option<&Only>,
-) -> (DataFiles, DataFiles) {
+    memo: &mut Memo,
+) -> (DataFiles, SharedFiles) {
     let base_url = site.config.base_url.as_str();
     let base_path = site.config.base_path();
     let products = &site.content.products;
@@ -263,29 +342,42 @@ fn data_files(
             out
         })
         .collect();
+    let changed = only.map(|o| &o.products);
+    let Memo {
+        search: search_memo,
+        index: index_memo,
+        sitemap: sitemap_memo,
+        ..
+    } = memo;
     let urls = || -> Vec<String> {
-        jobs.iter()
+        jobs.par_iter()
             .filter_map(|j| canonical(site, &issuance.register, j))
             .collect()
     };
     let (mut files, (search, sitemap)) = rayon::join(
-        || api::index(site, assessed, &issuance.register),
+        || api::index(site, assessed, &issuance.register, index_memo, changed),
         || {
             rayon::join(
-                || search::files(site, assessed, &issuance.register),
-                || sitemap::files(base_url, &urls()),
+                || search::files(site, assessed, &issuance.register, search_memo, changed),
+                || sitemap::files(base_url, urls(), sitemap_memo),
             )
         },
     );
     files.extend(search);
-    files.extend(api::schemas(base_url));
+    files.extend(
+        api::schemas(base_url)
+            .into_iter()
+            .map(|(path, bytes)| (path, bytes.into())),
+    );
     files.push((
         url::resolver().file(),
-        api::to_bytes(&crate::digital_link::resolver(&site.config.title, base_url)),
+        api::to_bytes(&crate::digital_link::resolver(&site.config.title, base_url)).into(),
     ));
     files.push((
         url::redirects().file(),
-        crate::digital_link::redirects(base_path, products).into_bytes(),
+        crate::digital_link::redirects(base_path, products)
+            .into_bytes()
+            .into(),
     ));
     files.extend(sitemap);
     (owned, files)
@@ -316,20 +408,27 @@ fn page<'a>(
     let mut cx = Context::new();
     let mut paths = vec![path.file()];
     let template = match job {
-        Job::Home => {
-            cx.insert(
-                "page",
-                &PageView::new(site, "home", &site.config.title, &path),
-            );
-            let mut products: Vec<ProductSummary> = site
-                .content
-                .products
+        Job::Home {
+            page,
+            pages,
+            products,
+            total,
+        } => {
+            let title = match page {
+                1 => site.config.title.clone(),
+                n => format!("{} — products, page {n} of {pages}", site.config.title),
+            };
+            cx.insert("page", &PageView::new(site, "home", title, &path));
+            let summaries: Vec<ProductSummary> = products
                 .iter()
                 .map(|p| ProductSummary::new(p, base))
                 .collect();
-            // People scan a list by name; the id breaks ties so the order is total.
-            products.sort_by(|a, b| (a.name, a.id).cmp(&(b.name, b.id)));
-            cx.insert("products", &products);
+            cx.insert("products", &summaries);
+            cx.insert("product_count", total);
+            cx.insert(
+                "pager",
+                &view::PagerView::new(*page, *pages, HOME_PAGE, *total, base),
+            );
             cx.insert("index_url", &url::search_manifest().under(base));
             "index.html"
         }

@@ -14,7 +14,8 @@ use crate::site::Site;
 use crate::url;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Hits in one shard before it splits.
 const SHARD_HITS: usize = 500;
@@ -119,31 +120,83 @@ struct Manifest {
     exact: Vec<String>,
 }
 
-/// Every term of the site with its hits, sorted by term, each term's hits sorted. Each
-/// product's terms are found in parallel, then sorted together in parallel (a map of
-/// every term, filled one by one, took most of the index's time on a large site).
-fn postings(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(String, Vec<Hit>)> {
-    let base = site.config.base_path();
-    let mut all: Vec<(String, Hit)> = site
-        .content
-        .products
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, p)| product_postings(i, p, base, assessed, register))
-        .collect();
-    all.par_sort_unstable();
-    let mut terms: Vec<(String, Vec<Hit>)> = Vec::new();
-    for (term, hit) in all {
-        match terms.last_mut() {
-            Some((t, hits)) if *t == term => hits.push(hit),
-            _ => terms.push((term, vec![hit])),
+/// What the index was last made from, kept by `serve`: after an edit only the edited
+/// products' terms are found again, and only the shards holding a term whose hits
+/// changed are encoded again (a 10,000-product site has about 500 shards; an edit
+/// touches a handful).
+#[derive(Default)]
+pub struct Memo {
+    /// Each product's (term, hit) pairs, sorted and deduplicated, in the order of the
+    /// site's products.
+    postings: Vec<Vec<(String, Hit)>>,
+    /// Every term's hits, sorted.
+    terms: BTreeMap<String, Vec<Hit>>,
+    /// Each shard's file as last encoded, by prefix and exactness.
+    shards: HashMap<(String, bool), Arc<[u8]>>,
+}
+
+impl Memo {
+    /// Finds the terms again: every product's (`changed: None`), or only those of the
+    /// products named. Returns the terms whose hits may differ from the last call's
+    /// (`None`: all of them).
+    fn update(
+        &mut self,
+        site: &Site,
+        assessed: &Assessed,
+        register: &Register,
+        changed: Option<&HashSet<String>>,
+    ) -> Option<BTreeSet<String>> {
+        let base = site.config.base_path();
+        let products = &site.content.products;
+        let changed = changed.filter(|_| self.postings.len() == products.len());
+        let Some(changed) = changed else {
+            self.postings = products
+                .par_iter()
+                .enumerate()
+                .map(|(i, p)| product_postings(i, p, base, assessed, register))
+                .collect();
+            let mut all: Vec<(String, Hit)> = self.postings.par_iter().flatten().cloned().collect();
+            // One parallel sort of every pair (a map of every term, filled one by one,
+            // took most of the index's time on a large site).
+            all.par_sort_unstable();
+            let mut terms: Vec<(String, Vec<Hit>)> = Vec::new();
+            for (term, hit) in all {
+                match terms.last_mut() {
+                    Some((t, hits)) if *t == term => hits.push(hit),
+                    _ => terms.push((term, vec![hit])),
+                }
+            }
+            self.terms = terms.into_iter().collect();
+            self.shards.clear();
+            return None;
+        };
+        let mut dirty = BTreeSet::new();
+        for (i, p) in products.iter().enumerate() {
+            if !changed.contains(&p.id) {
+                continue;
+            }
+            let new = product_postings(i, p, base, assessed, register);
+            for (term, hit) in std::mem::replace(&mut self.postings[i], new) {
+                if let Some(hits) = self.terms.get_mut(&term) {
+                    if let Ok(at) = hits.binary_search(&hit) {
+                        hits.remove(at);
+                    }
+                    if hits.is_empty() {
+                        self.terms.remove(&term);
+                    }
+                }
+                dirty.insert(term);
+            }
+            for (term, hit) in &self.postings[i] {
+                let hits = self.terms.entry(term.clone()).or_default();
+                if let Err(at) = hits.binary_search(hit) {
+                    hits.insert(at, hit.clone());
+                }
+                dirty.insert(term.clone());
+            }
         }
+        Some(dirty)
     }
-    for (_, hits) in &mut terms {
-        // A product's name may repeat a word; one hit per product and field is enough.
-        hits.dedup_by(|a, b| a.product == b.product && a.field == b.field && a.value == b.value);
-    }
-    terms
 }
 
 /// The (term, hit) pairs of product number `i`.
@@ -193,6 +246,11 @@ fn product_postings(
             add(normalise(n), Field::Certificate, Some((n, href)));
         }
     }
+    out.sort_unstable();
+    // A product's name may repeat a word; one hit per term, field and value is enough.
+    out.dedup_by(|a, b| {
+        a.0 == b.0 && a.1.product == b.1.product && a.1.field == b.1.field && a.1.value == b.1.value
+    });
     out
 }
 
@@ -238,26 +296,51 @@ fn file_name(prefix: &str, exact: bool) -> String {
     format!("s{hex}{}.json", if exact { "-exact" } else { "" })
 }
 
-/// The manifest and every shard.
-pub fn files(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(String, Vec<u8>)> {
+/// The manifest and every shard. `changed`: the products whose terms may differ from
+/// those `memo` holds (`None`: find every product's).
+pub fn files(
+    site: &Site,
+    assessed: &Assessed,
+    register: &Register,
+    memo: &mut Memo,
+    changed: Option<&HashSet<String>>,
+) -> Vec<(String, Arc<[u8]>)> {
     let base_url = site.config.base_url.as_str();
     let base = site.config.base_path();
     let schema = url::schema("search.schema.json").under(base_url);
-    let terms = postings(site, assessed, register);
-    let sorted: Vec<(&String, &Vec<Hit>)> = terms.iter().map(|(t, h)| (t, h)).collect();
+    let dirty = memo.update(site, assessed, register, changed);
+    let sorted: Vec<(&String, &Vec<Hit>)> = memo.terms.iter().collect();
     let mut leaves = Vec::new();
     split(String::new(), &sorted, SHARD_HITS, &mut leaves);
+    // A shard holds every term under its prefix (or, exact, the one equal to it): one
+    // whose prefix covers no term whose hits changed is the same file as before.
+    let touched = |prefix: &str, exact: bool| {
+        dirty.as_ref().is_none_or(|d| {
+            d.range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|t| t.starts_with(prefix))
+            .any(|t| !exact || t.as_str() == prefix)
+        })
+    };
 
     let (mut shards, mut exacts) = (Vec::new(), Vec::new());
     for (prefix, exact, _) in &leaves {
         if *exact { &mut exacts } else { &mut shards }.push(prefix.clone());
     }
     // Shards are independent: written in parallel, listed in order.
-    let mut files: Vec<(String, Vec<u8>)> = leaves
+    let kept = &memo.shards;
+    let mut files: Vec<(String, Arc<[u8]>)> = leaves
         .par_iter()
         .map(|(prefix, exact, terms)| {
             let name = file_name(prefix, *exact);
             let path = url::search_file(&name).file();
+            if !touched(prefix, *exact)
+                && let Some(bytes) = kept.get(&(prefix.clone(), *exact))
+            {
+                return (path, Arc::clone(bytes));
+            }
             // Products this shard mentions, numbered locally in order of first mention.
             let mut local: BTreeMap<usize, usize> = BTreeMap::new();
             let mut products = Vec::new();
@@ -298,8 +381,16 @@ pub fn files(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(Stri
                 products,
                 terms,
             };
-            (path, serde_json::to_vec(&shard).expect("plain data"))
+            (
+                path,
+                Arc::from(serde_json::to_vec(&shard).expect("plain data")),
+            )
         })
+        .collect();
+    memo.shards = leaves
+        .iter()
+        .zip(&files)
+        .map(|((prefix, exact, _), (_, bytes))| ((prefix.clone(), *exact), Arc::clone(bytes)))
         .collect();
     let manifest = Manifest {
         schema,
@@ -310,7 +401,7 @@ pub fn files(site: &Site, assessed: &Assessed, register: &Register) -> Vec<(Stri
     };
     files.push((
         url::search_manifest().file(),
-        serde_json::to_vec(&manifest).expect("plain data"),
+        Arc::from(serde_json::to_vec(&manifest).expect("plain data")),
     ));
     files
 }

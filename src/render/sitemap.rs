@@ -2,16 +2,22 @@
 //! limit per file) and `robots.txt` pointing at it.
 
 use crate::url;
+use rayon::prelude::*;
+use std::sync::Arc;
 
 /// URLs per sitemap file (sitemaps.org protocol).
 const PER_FILE: usize = 50_000;
 
-fn escape(url: &str) -> String {
+fn escape(url: &str) -> std::borrow::Cow<'_, str> {
+    if !url.contains(['&', '<', '>', '"', '\'']) {
+        return url.into();
+    }
     url.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&apos;")
+        .into()
 }
 
 fn urlset(urls: &[String]) -> Vec<u8> {
@@ -27,15 +33,30 @@ fn urlset(urls: &[String]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The sitemap as last made, kept by `serve`: most edits change no page's URL, and then
+/// the files are the same.
+#[derive(Default)]
+pub struct Memo {
+    urls: Vec<String>,
+    files: Vec<(String, Arc<[u8]>)>,
+}
+
 /// `urls` are absolute; they are written sorted, so the files do not depend on the
 /// order pages were listed in.
-pub fn files(base_url: &str, urls: &[String]) -> Vec<(String, Vec<u8>)> {
-    let mut urls = urls.to_vec();
-    urls.sort();
+pub fn files(base_url: &str, mut urls: Vec<String>, memo: &mut Memo) -> Vec<(String, Arc<[u8]>)> {
+    urls.par_sort_unstable();
     urls.dedup();
-    let mut files = Vec::new();
+    if urls != memo.urls || memo.files.is_empty() {
+        memo.files = make(base_url, &urls);
+        memo.urls = urls;
+    }
+    memo.files.clone()
+}
+
+fn make(base_url: &str, urls: &[String]) -> Vec<(String, Arc<[u8]>)> {
+    let mut files: Vec<(String, Arc<[u8]>)> = Vec::new();
     if urls.len() <= PER_FILE {
-        files.push((url::sitemap().file(), urlset(&urls)));
+        files.push((url::sitemap().file(), urlset(urls).into()));
     } else {
         let mut index = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
@@ -46,10 +67,10 @@ pub fn files(base_url: &str, urls: &[String]) -> Vec<(String, Vec<u8>)> {
                 "  <sitemap><loc>{}</loc></sitemap>\n",
                 escape(&page.under(base_url))
             ));
-            files.push((page.file(), urlset(chunk)));
+            files.push((page.file(), urlset(chunk).into()));
         }
         index.push_str("</sitemapindex>\n");
-        files.push((url::sitemap().file(), index.into_bytes()));
+        files.push((url::sitemap().file(), index.into_bytes().into()));
     }
     files.push((
         url::robots().file(),
@@ -57,7 +78,8 @@ pub fn files(base_url: &str, urls: &[String]) -> Vec<(String, Vec<u8>)> {
             "User-agent: *\nAllow: /\n\nSitemap: {}\n",
             url::sitemap().under(base_url)
         )
-        .into_bytes(),
+        .into_bytes()
+        .into(),
     ));
     files
 }
@@ -71,7 +93,7 @@ mod tests {
         let urls: Vec<String> = (0..PER_FILE + 1)
             .map(|i| format!("https://x.example/p/{i}/"))
             .collect();
-        let files = files("https://x.example/", &urls);
+        let files = files("https://x.example/", urls, &mut Memo::default());
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -82,7 +104,7 @@ mod tests {
                 "robots.txt"
             ]
         );
-        let index = String::from_utf8(files[2].1.clone()).unwrap();
+        let index = String::from_utf8(files[2].1.to_vec()).unwrap();
         assert!(index.contains("<loc>https://x.example/sitemap-2.xml</loc>"));
     }
 }

@@ -53,6 +53,71 @@ impl PageView {
     }
 }
 
+/// Where a page of the home list sits among the others (`None` on a one-page list).
+#[derive(Serialize)]
+pub struct PagerView {
+    pub page: usize,
+    pub pages: usize,
+    /// The places (from 1) in the whole list of the first and last product shown.
+    pub first: usize,
+    pub last: usize,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    /// The first and last pages and those near this one, in order; `None` stands for
+    /// the pages skipped between two of them.
+    pub links: Vec<Option<PageLink>>,
+}
+
+#[derive(Serialize)]
+pub struct PageLink {
+    pub number: usize,
+    pub url: String,
+    pub current: bool,
+}
+
+impl PagerView {
+    /// Pages this close to the current one are linked.
+    const NEAR: usize = 2;
+
+    pub fn new(
+        page: usize,
+        pages: usize,
+        per_page: usize,
+        total: usize,
+        base: &str,
+    ) -> Option<Self> {
+        if pages <= 1 {
+            return None;
+        }
+        let link = |n: usize| url::home_page(n).under(base);
+        let mut links = Vec::new();
+        let mut last_shown = 0;
+        for n in 1..=pages {
+            let near = n.abs_diff(page) <= Self::NEAR;
+            if n == 1 || n == pages || near {
+                if n > last_shown + 1 {
+                    links.push(None);
+                }
+                links.push(Some(PageLink {
+                    number: n,
+                    url: link(n),
+                    current: n == page,
+                }));
+                last_shown = n;
+            }
+        }
+        Some(PagerView {
+            page,
+            pages,
+            first: (page - 1) * per_page + 1,
+            last: (page * per_page).min(total),
+            prev_url: (page > 1).then(|| link(page - 1)),
+            next_url: (page < pages).then(|| link(page + 1)),
+            links,
+        })
+    }
+}
+
 #[derive(Serialize)]
 pub struct NavView {
     pub home_url: String,

@@ -40,6 +40,8 @@ struct Memo {
     earlier: Option<LastRun>,
     /// What the files shown were rendered from.
     shown: Option<Shown>,
+    /// What their render kept for the next one.
+    render: crate::render::Memo,
 }
 
 /// The products, assessments and review of the previous run, and the ledger it read
@@ -169,8 +171,10 @@ impl Preview {
                 None => (None, Memory::default()),
             };
             laps.lap("changes");
-            match p.publish(&mut theme, &memory, only.as_ref()) {
+            let mut render_memo = std::mem::take(&mut memo.render);
+            match p.publish(&mut theme, &memory, only.as_ref(), Some(&mut render_memo)) {
                 Ok(r) => {
+                    memo.render = render_memo;
                     self.good = Arc::new(memory.into_files());
                     memo.shown = Some(Shown {
                         products: products.iter().map(|x| (x.id.clone(), x.clone())).collect(),
