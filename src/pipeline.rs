@@ -74,6 +74,18 @@ impl Pipeline {
         Self::loaded(root, site::load_cached(root, overrides, Some(cache)))
     }
 
+    /// [`Pipeline::load_again`] after an edit to records only, keeping the rest of
+    /// `site` ([`site::reload_records`]).
+    pub fn reload_records(
+        site: Site,
+        overrides: &Overrides,
+        kept: &[Diagnostic],
+        cache: &mut crate::content::Cache,
+    ) -> Pipeline {
+        let root = site.root.clone();
+        Self::loaded(&root, site::reload_records(site, overrides, kept, cache))
+    }
+
     fn loaded(root: &Path, (site, diagnostics): (Option<Site>, Diagnostics)) -> Pipeline {
         Pipeline {
             root: root.to_path_buf(),

@@ -58,6 +58,34 @@ pub fn load(root: &Path, overrides: &Overrides) -> (Option<Site>, Diagnostics) {
     load_cached(root, overrides, None)
 }
 
+/// [`load_cached`] after an edit to records only (`serve`): the configuration, plugins,
+/// assets and guidance of `site` are kept, with `kept` (what the load that made `site`
+/// found wrong outside the records), and only the records are read again, through
+/// `cache`. `as_of` is worked out again: a preview left running past midnight moves on.
+pub fn reload_records(
+    mut site: Site,
+    overrides: &Overrides,
+    kept: &[Diagnostic],
+    cache: &mut content::Cache,
+) -> (Option<Site>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    diags.extend(kept.iter().cloned());
+    if let Ok(d) = overrides
+        .as_of
+        .or(site.config.as_of)
+        .map(Ok)
+        .unwrap_or_else(default_as_of)
+    {
+        site.as_of = d;
+    }
+    let (parties, products) =
+        content::load_records(&site.root, &site.vocabulary, &mut diags, Some(cache));
+    site.content.parties = parties;
+    site.content.products = products;
+    diags.sort();
+    (Some(site), diags)
+}
+
 /// [`load`], reading again only the records that changed since the load that filled
 /// `cache` (`serve`).
 pub fn load_cached(

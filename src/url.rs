@@ -190,6 +190,21 @@ pub fn owner(path: &str) -> Option<Owner<'_>> {
     None
 }
 
+/// The prefixes under which every file [`owner`] gives to `who` lies (others may lie
+/// there too: `labels/a.b.` holds the labels of a product `a.b.c`).
+pub fn owned_prefixes(who: Owner) -> Vec<String> {
+    match who {
+        Owner::Product(id) => vec![
+            format!("products/{id}/"),
+            format!("api/v1/products/{id}.json"),
+            format!("labels/{id}/"),
+            format!("labels/{id}."),
+        ],
+        Owner::Gtin(g) => vec![format!("01/{g}/")],
+        Owner::Certificate(n) => vec![format!("certificates/{n}/")],
+    }
+}
+
 /// A product's JSON twin.
 pub fn product_json(id: &str) -> SitePath {
     SitePath(format!("api/v1/products/{}.json", encode_segment(id)))
@@ -291,8 +306,14 @@ mod tests {
             label("a.b", None, "svg").file(),
             label("a.b", Some("L 1"), "png").file(),
         ];
+        let under = |path: &str, who: Owner| {
+            owned_prefixes(who)
+                .iter()
+                .any(|p| path.starts_with(p.as_str()))
+        };
         for path in &mine {
             assert_eq!(owner(path), Some(Owner::Product(&id)), "{path}");
+            assert!(under(path, Owner::Product(&id)), "{path}");
         }
         for path in [
             digital_link(g, None).file(),
@@ -300,16 +321,15 @@ mod tests {
             linkset(g).file(),
         ] {
             assert_eq!(owner(&path), Some(Owner::Gtin(g)), "{path}");
+            assert!(under(&path, Owner::Gtin(g)), "{path}");
         }
         for path in [
             certificate("C/1").file(),
             certificate_version("C/1", 2).file(),
         ] {
-            assert_eq!(
-                owner(&path),
-                Some(Owner::Certificate(&encode_segment("C/1"))),
-                "{path}"
-            );
+            let n = encode_segment("C/1");
+            assert_eq!(owner(&path), Some(Owner::Certificate(&n)), "{path}");
+            assert!(under(&path, Owner::Certificate(&n)), "{path}");
         }
         for path in [home().file(), label("a.b.c", None, "svg").file()] {
             assert_ne!(owner(&path), Some(Owner::Product(&id)), "{path}");

@@ -439,7 +439,7 @@ fn clean_build(site: &Path, overrides: &certpress::site::Overrides) -> Option<Fi
     outcome.rendered.map(|_| (*outcome.snapshot.files).clone())
 }
 
-type Files = std::collections::BTreeMap<String, std::sync::Arc<[u8]>>;
+type Files = certpress::output::Files;
 
 /// The files shown equal a clean build's, or the first few that differ are named.
 fn assert_same(clean: &Files, shown: &Files, when: &str) {

@@ -7,7 +7,6 @@ mod common;
 use certpress::diagnostic::Diagnostic;
 use certpress::serve::http::{Server, Snapshot};
 use common::http::{Conn, Events, get, request};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,14 +22,14 @@ const SCRIPT: &str = "new EventSource('/__certpress/events')";
 const OVERLAY: &str = "certpress: the site did not build";
 
 fn snapshot(index: &str, problems: Vec<Diagnostic>) -> Snapshot {
-    let files: BTreeMap<String, Arc<[u8]>> = [
+    let files: certpress::output::Files = [
         ("index.html", index),
         ("404.html", NOT_FOUND),
         ("static/style.css", CSS),
         ("products/x/index.html", PRODUCT),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), Arc::from(v.as_bytes())))
+    .map(|(k, v)| (k.to_owned(), Arc::<[u8]>::from(v.as_bytes())))
     .collect();
     Snapshot {
         files: Arc::new(files),

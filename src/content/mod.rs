@@ -306,16 +306,9 @@ pub fn load(
     base_path: &str,
     plugin_guidance: &[PathBuf],
     diags: &mut Diagnostics,
-    mut cache: Option<&mut Cache>,
+    cache: Option<&mut Cache>,
 ) -> Content {
     let content_dir = root.join("content");
-    let yaml_exts: &[&str] = &["yaml", "yml"];
-    let (party_paths, walk_diags) =
-        source::walk(root, &content_dir.join("parties"), Some(yaml_exts));
-    diags.extend(walk_diags);
-    let (product_paths, walk_diags) =
-        source::walk(root, &content_dir.join("products"), Some(yaml_exts));
-    diags.extend(walk_diags);
     // Assets are published as they are; what the walk skips is reported here, and
     // what would run in a browser is refused.
     let (asset_paths, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
@@ -325,6 +318,31 @@ pub fn load(
         .map(|p| asset::check(root, p))
         .collect();
     diags.extend(asset_diags.into_iter().flatten());
+    let (parties, products) = load_records(root, vocabulary, diags, cache);
+    let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
+    Content {
+        parties,
+        products,
+        guidance,
+    }
+}
+
+/// The records alone: parties, then the products that name them (`serve`, after an
+/// edit to records only, keeps the rest of what [`load`] read).
+pub fn load_records(
+    root: &Path,
+    vocabulary: &Vocabulary,
+    diags: &mut Diagnostics,
+    mut cache: Option<&mut Cache>,
+) -> (BTreeMap<String, Arc<Party>>, Vec<Arc<Product>>) {
+    let content_dir = root.join("content");
+    let yaml_exts: &[&str] = &["yaml", "yml"];
+    let (party_paths, walk_diags) =
+        source::walk(root, &content_dir.join("parties"), Some(yaml_exts));
+    diags.extend(walk_diags);
+    let (product_paths, walk_diags) =
+        source::walk(root, &content_dir.join("products"), Some(yaml_exts));
+    diags.extend(walk_diags);
 
     // Parties first: products refer to them.
     let parties_reader = Reader {
@@ -407,13 +425,13 @@ pub fn load(
         products.push(p);
     }
     products.sort_by(|a, b| a.id.cmp(&b.id));
+    (parties, products)
+}
 
-    let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
-    Content {
-        parties,
-        products,
-        guidance,
-    }
+/// Whether a diagnostic's file (relative to the site root) is a record's, or the
+/// records' folders.
+pub fn is_record(file: &str) -> bool {
+    file.starts_with("content/products") || file.starts_with("content/parties")
 }
 
 /// Guidance from `content/guidance` and from plugins' `guidance/` folders, in one URL

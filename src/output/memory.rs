@@ -2,14 +2,14 @@
 //! touches the output folder and a rebuild replaces pages without writing a file.
 
 use super::Sink;
-use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Output files by path (`index.html`, `products/x/index.html`), shared without copying
-/// with whoever serves them.
-pub type Files = BTreeMap<String, Arc<[u8]>>;
+/// Output files by path (`index.html`, `products/x/index.html`), sorted, shared without
+/// copying with whoever serves them; a clone is cheap and shares every file and most of
+/// the map.
+pub type Files = imbl::OrdMap<String, Arc<[u8]>>;
 
 #[derive(Debug, Default)]
 pub struct Memory {
@@ -25,10 +25,24 @@ impl Memory {
         }
     }
 
-    /// Keeps only the files `keep` accepts (a partial run forgets what no longer
-    /// exists before it writes what it makes again).
-    pub fn retain(&self, keep: impl Fn(&str) -> bool) {
-        self.lock().retain(|path, _| keep(path));
+    /// Forgets the files under `prefix` that `whose` accepts (a partial run forgets what
+    /// it makes again first, so what it no longer makes is gone). Only the files under
+    /// the prefix are looked at, however many there are in all.
+    pub fn forget(&self, prefix: &str, whose: impl Fn(&str) -> bool) {
+        let mut files = self.lock();
+        let under: Vec<String> = files
+            .range::<_, str>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .map(|(path, _)| path)
+            .take_while(|path| path.starts_with(prefix))
+            .filter(|path| whose(path))
+            .cloned()
+            .collect();
+        for path in under {
+            files.remove(&path);
+        }
     }
 
     pub fn into_files(self) -> Files {
@@ -66,14 +80,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn later_writes_replace_earlier_ones_and_retain_forgets() {
+    fn later_writes_replace_earlier_ones_and_forget_looks_under_its_prefix() {
         let m = Memory::default();
         m.write("a/index.html", b"one").unwrap();
         m.write("a/index.html", b"two").unwrap();
         m.write("b.css", b"x").unwrap();
-        m.retain(|p| p != "b.css");
+        m.write("a/b/index.html", b"x").unwrap();
+        m.write("ab.css", b"x").unwrap();
+        m.forget("b.css", |_| true);
+        m.forget("a/", |p| p != "a/index.html");
         let files = m.into_files();
-        assert_eq!(files.len(), 1);
+        let paths: Vec<&String> = files.keys().collect();
+        assert_eq!(paths, ["a/index.html", "ab.css"]);
         assert_eq!(&*files["a/index.html"], b"two");
     }
 }

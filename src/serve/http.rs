@@ -8,7 +8,6 @@
 
 use super::overlay;
 use crate::diagnostic::Diagnostic;
-use std::collections::BTreeMap;
 use std::io::{self, Cursor, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -22,7 +21,7 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// The site's files by output path: "index.html", "products/x/index.html", "static/style.css", "404.html".
-    pub files: Arc<BTreeMap<String, Arc<[u8]>>>,
+    pub files: Arc<crate::output::Files>,
     /// Problems of the latest build attempt that failed (errors and warnings); empty when it succeeded.
     pub problems: Vec<Diagnostic>,
 }

@@ -42,6 +42,9 @@ struct Memo {
     shown: Option<Shown>,
     /// What their render kept for the next one.
     render: crate::render::Memo,
+    /// The site the last run loaded, and what its load found wrong outside the records:
+    /// kept after an edit to records only.
+    site: Option<(crate::site::Site, Vec<crate::diagnostic::Diagnostic>)>,
 }
 
 /// The products, assessments and review of the previous run, and the ledger it read
@@ -101,7 +104,18 @@ impl Preview {
         let paths: Vec<PathBuf> = changed.iter().map(|p| self.root.join(p)).collect();
         memo.content.forget(&paths);
         let mut laps = Laps::new();
-        let mut p = Pipeline::load_again(&self.root, &self.overrides, &mut memo.content);
+        let mut p = match memo.site.take() {
+            Some((site, kept)) => {
+                Pipeline::reload_records(site, &self.overrides, &kept, &mut memo.content)
+            }
+            None => Pipeline::load_again(&self.root, &self.overrides, &mut memo.content),
+        };
+        let kept: Vec<crate::diagnostic::Diagnostic> = p
+            .diagnostics
+            .iter()
+            .filter(|d| !crate::content::is_record(&d.file))
+            .cloned()
+            .collect();
         let as_of = p.site.as_ref().map(|s| s.as_of);
         if memo.as_of != as_of {
             memo.earlier = None;
@@ -163,8 +177,8 @@ impl Preview {
                 .and_then(|shown| changes(shown, &p, &products))
             {
                 Some((only, stale)) => {
-                    let memory = Memory::new((*self.good).clone());
-                    memory.retain(|path| !stale.covers(path));
+                    let memory = Memory::new(Files::clone(&self.good));
+                    stale.forget_in(&memory);
                     incremental = true;
                     (Some(only), memory)
                 }
@@ -192,6 +206,10 @@ impl Preview {
         }
         laps.lap("render and print");
         laps.report();
+        // A site whose configuration failed is loaded again in full.
+        if p.assessed.is_some() {
+            memo.site = p.site.take().map(|s| (s, kept));
+        }
         if let Some(assessed) = p.assessed.take() {
             // A ledger that did not read is read again next time, to report it again.
             let ledger_read = !p
@@ -235,15 +253,20 @@ struct Stale {
 }
 
 impl Stale {
-    fn covers(&self, path: &str) -> bool {
+    /// Forgets the stale files, looking only where they lie.
+    fn forget_in(&self, memory: &Memory) {
         use crate::url::Owner;
-        self.shared.contains(path)
-            || match crate::url::owner(path) {
-                Some(Owner::Product(id)) => self.products.contains(id),
-                Some(Owner::Gtin(g)) => self.gtins.contains(g),
-                Some(Owner::Certificate(n)) => self.certificates.contains(n),
-                None => false,
+        for path in &self.shared {
+            memory.forget(path, |p| p == path);
+        }
+        let owners = (self.products.iter().map(|id| Owner::Product(id)))
+            .chain(self.gtins.iter().map(|g| Owner::Gtin(g)))
+            .chain(self.certificates.iter().map(|n| Owner::Certificate(n)));
+        for who in owners {
+            for prefix in crate::url::owned_prefixes(who) {
+                memory.forget(&prefix, |p| crate::url::owner(p) == Some(who));
             }
+        }
     }
 }
 
