@@ -653,6 +653,9 @@ pub struct Review {
     /// first version would be if issued as of today. Shown marked "not issued —
     /// preview", never as valid; `build` leaves this empty.
     pub previews: BTreeMap<String, Version>,
+    /// Each product's certificate numbers assessed now, so a review carried over an
+    /// edit ([`review_again`]) forgets what a changed product no longer has.
+    pub numbers: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Review {
@@ -692,42 +695,54 @@ pub fn review_again(
     ledger: &Ledger,
     earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>])>,
 ) -> Review {
+    use std::sync::Arc;
     let mut out = Review::default();
-    let (standing, same) = match earlier {
-        Some((review, products)) => {
-            let same: std::collections::HashMap<&str, &std::sync::Arc<crate::content::Product>> =
+    // The products to review, and the numbers that may now be only in the ledger.
+    let mut redo: Vec<&Arc<crate::content::Product>> = Vec::new();
+    let mut dropped: Vec<String> = Vec::new();
+    match earlier {
+        Some((mut review, products)) => {
+            let same: std::collections::HashMap<&str, &Arc<crate::content::Product>> =
                 products.iter().map(|p| (p.id.as_str(), p)).collect();
-            let kept = |id: &str| {
-                site.content
-                    .product(id)
-                    .is_some_and(|p| same.get(id).is_some_and(|q| std::sync::Arc::ptr_eq(q, p)))
-            };
-            // Kept products' ready certificates stay (in no particular order among the
-            // new ones: `serve` never issues from this review).
-            out.ready = review
-                .ready
-                .into_iter()
-                .filter(|s| kept(&s.product.id))
+            // The products that are the same `Arc` as before, looked up once each.
+            let kept: std::collections::HashSet<&str> = site
+                .content
+                .products
+                .iter()
+                .filter(|p| same.get(p.id.as_str()).is_some_and(|q| Arc::ptr_eq(q, p)))
+                .map(|p| p.id.as_str())
                 .collect();
-            (review.standing, same)
+            // Kept products' ready certificates and standings stay (in no particular
+            // order among the new ones: `serve` never issues from this review); those
+            // of products that changed or went are forgotten.
+            review
+                .ready
+                .retain(|s| kept.contains(s.product.id.as_str()));
+            out.ready = review.ready;
+            out.standing = review.standing;
+            out.numbers = review.numbers;
+            for p in products.iter().filter(|p| !kept.contains(p.id.as_str())) {
+                for number in out.numbers.remove(&p.id).unwrap_or_default() {
+                    out.standing.remove(&number);
+                    dropped.push(number);
+                }
+            }
+            redo.extend(
+                site.content
+                    .products
+                    .iter()
+                    .filter(|p| !kept.contains(p.id.as_str())),
+            );
         }
-        None => Default::default(),
-    };
-    for product in &site.content.products {
+        None => {
+            redo.extend(&site.content.products);
+            dropped.extend(ledger.certificates.keys().cloned());
+        }
+    }
+    for product in redo {
         let Some(list) = assessed.by_product.get(&product.id) else {
             continue;
         };
-        let kept = same
-            .get(product.id.as_str())
-            .is_some_and(|p| std::sync::Arc::ptr_eq(p, product));
-        if kept {
-            for c in list.iter().filter_map(|a| a.certificate.as_ref()) {
-                if let Some(s) = standing.get(&c.number) {
-                    out.standing.insert(c.number.clone(), *s);
-                }
-            }
-            continue;
-        }
         for a in list {
             let Some(cert) = &a.certificate else { continue };
             let plugin = site.plugins.iter().find(|p| p.id == a.plugin);
@@ -748,12 +763,17 @@ pub fn review_again(
                 }
             };
             out.standing.insert(cert.number.clone(), standing);
+            out.numbers
+                .entry(product.id.clone())
+                .or_default()
+                .push(cert.number.clone());
         }
     }
-    for number in ledger.certificates.keys() {
-        out.standing
-            .entry(number.clone())
-            .or_insert(Standing::Retired);
+    // A number the ledger holds that no product is assessed for now is retired.
+    for number in dropped {
+        if ledger.certificates.contains_key(&number) {
+            out.standing.entry(number).or_insert(Standing::Retired);
+        }
     }
     out
 }

@@ -146,7 +146,7 @@ mod tests {
                 .iter()
                 .map(|(n, s)| (n.to_string(), *s))
                 .collect::<BTreeMap<_, _>>(),
-            previews: BTreeMap::new(),
+            ..Review::default()
         };
         (ledger, review)
     }

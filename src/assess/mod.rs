@@ -64,20 +64,20 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
     let mut by_product: BTreeMap<String, Vec<Assessment>> = BTreeMap::new();
     let mut fresh: Vec<&Product> = Vec::new();
     match earlier {
-        Some(mut e) if !any_command && e.assessed.failed.is_empty() => {
+        Some(e) if !any_command && e.assessed.failed.is_empty() => {
             let same: std::collections::HashMap<&str, &Arc<Product>> =
                 e.products.iter().map(|p| (p.id.as_str(), p)).collect();
+            // The earlier map, less the products that changed: one entry per product.
+            by_product = e.assessed.by_product;
             for p in products {
-                let kept = same
-                    .get(p.id.as_str())
-                    .filter(|q| Arc::ptr_eq(p, q))
-                    .and_then(|_| e.assessed.by_product.remove_entry(&p.id));
-                match kept {
-                    Some((id, list)) => {
-                        by_product.insert(id, list);
-                    }
-                    None => fresh.push(p),
+                if !same.get(p.id.as_str()).is_some_and(|q| Arc::ptr_eq(p, q)) {
+                    by_product.remove(&p.id);
+                    fresh.push(p);
                 }
+            }
+            if by_product.len() + fresh.len() != products.len() {
+                // Products that are gone.
+                by_product.retain(|id, _| site.content.product(id).is_some());
             }
         }
         _ => fresh.extend(products.iter().map(|p| &**p)),
@@ -154,41 +154,44 @@ impl cel::context::VariableResolver for ProductVal {
 /// Every unsatisfied requirement as a `gap` warning at the product's `id` line (errors
 /// under `--strict`): certpress reports gaps and never certifies over them.
 pub fn gap_diagnostics(site: &Site, assessed: &Assessed) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for product in &site.content.products {
-        let Some(assessments) = assessed.by_product.get(&product.id) else {
-            continue;
-        };
-        let mut messages = Vec::new();
-        for a in assessments {
-            let what = match &a.certificate {
-                Some(c) => format!("{} {} is blocked", c.title, c.number),
-                None => format!("{} requirements are not met", a.market),
-            };
-            for gap in a.gaps() {
-                let detail = gap.detail.as_deref().unwrap_or("not satisfied");
-                let status = serde_json::to_value(gap.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from));
-                messages.push(format!(
-                    "{} ({}): {what}: `{}` ({}) {}: {detail}",
-                    a.market,
-                    a.plugin,
-                    gap.id,
-                    gap.cite,
-                    status.unwrap_or_default()
-                ));
+    site.content
+        .products
+        .par_iter()
+        .flat_map_iter(|product| {
+            let assessments = assessed
+                .by_product
+                .get(&product.id)
+                .map_or(&[][..], Vec::as_slice);
+            let mut messages = Vec::new();
+            for a in assessments {
+                // Most assessments have no gap: their wording is made only when needed.
+                let mut gaps = a.gaps().peekable();
+                if gaps.peek().is_none() {
+                    continue;
+                }
+                let what = match &a.certificate {
+                    Some(c) => format!("{} {} is blocked", c.title, c.number),
+                    None => format!("{} requirements are not met", a.market),
+                };
+                for gap in gaps {
+                    let detail = gap.detail.as_deref().unwrap_or("not satisfied");
+                    let status = serde_json::to_value(gap.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from));
+                    messages.push(format!(
+                        "{} ({}): {what}: `{}` ({}) {}: {detail}",
+                        a.market,
+                        a.plugin,
+                        gap.id,
+                        gap.cite,
+                        status.unwrap_or_default()
+                    ));
+                }
             }
-        }
-        if messages.is_empty() {
-            continue;
-        }
-        let (line, column) = product.id_at;
-        out.extend(
+            let (line, column) = product.id_at;
             messages
                 .into_iter()
-                .map(|m| Diagnostic::warning("gap", &product.file, m).at(line, column)),
-        );
-    }
-    out
+                .map(move |m| Diagnostic::warning("gap", &product.file, m).at(line, column))
+        })
+        .collect()
 }
