@@ -88,7 +88,10 @@ impl Cache {
 }
 
 /// Each record file read, as it stood when read.
-type Files<M> = HashMap<PathBuf, (Stamp, Loaded<Arc<M>>)>;
+type Files<M> = HashMap<PathBuf, (Stamp, Shared<M>)>;
+
+/// A record as loaded, shared between the cache and a load.
+type Shared<M> = Arc<Loaded<Arc<M>>>;
 
 /// What tells a file that changed from one that did not, without reading it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -130,7 +133,7 @@ fn load_all<T, M, R>(
     reader: &Reader<T, M, R>,
     cache: Option<&mut Files<M>>,
     kept: impl Fn(&Loaded<Arc<M>>) -> bool + Sync,
-) -> Vec<Loaded<Arc<M>>>
+) -> Vec<Shared<M>>
 where
     T: DeserializeOwned,
     M: Send + Sync,
@@ -139,18 +142,19 @@ where
     let Some(cache) = cache else {
         return paths
             .par_iter()
-            .map(|path| load_one(root, path, reader))
+            .map(|path| Arc::new(load_one(root, path, reader)))
             .collect();
     };
-    let read: Vec<(Option<Stamp>, Loaded<Arc<M>>)> = paths
+    // What is kept is shared with the cache, not copied.
+    let read: Vec<(Option<Stamp>, Shared<M>)> = paths
         .par_iter()
         .map(|path| {
             let stamp = Stamp::of(path);
             match cache.get(path) {
                 Some((was, loaded)) if Some(*was) == stamp && kept(loaded) => {
-                    (None, loaded.clone())
+                    (None, Arc::clone(loaded))
                 }
-                _ => (stamp, load_one(root, path, reader)),
+                _ => (stamp, Arc::new(load_one(root, path, reader))),
             }
         })
         .collect();
@@ -158,7 +162,7 @@ where
     cache.retain(|p, _| listed.contains(p));
     for (path, (stamp, loaded)) in paths.iter().zip(&read) {
         if let Some(stamp) = stamp {
-            cache.insert(path.clone(), (*stamp, loaded.clone()));
+            cache.insert(path.clone(), (*stamp, Arc::clone(loaded)));
         }
     }
     read.into_iter().map(|(_, l)| l).collect()
@@ -251,40 +255,41 @@ fn has_errors(problems: &[Problem]) -> bool {
 /// Keeps the first record (in path order) of each id; a later one is an error at its
 /// `id` line naming the first file. Returns (id, model) pairs and the ids whose first
 /// record failed (known, but broken: references to them are not reported again).
-fn first_of_each_id<M>(
+fn first_of_each_id<'r, M>(
     root: &Path,
     kind: &str,
-    records: Vec<Loaded<M>>,
+    records: &'r [Arc<Loaded<M>>],
     diags: &mut Diagnostics,
-) -> (Vec<(String, M)>, BTreeSet<String>) {
-    let mut first: BTreeMap<String, String> = BTreeMap::new();
-    let mut kept = Vec::new();
+) -> (Vec<(&'r str, &'r M)>, BTreeSet<String>) {
+    // Borrowed from the records: a large site's ids are not copied on every load.
+    let mut first: HashMap<&str, &str> = HashMap::with_capacity(records.len());
+    let mut kept = Vec::with_capacity(records.len());
     let mut broken = BTreeSet::new();
-    for Loaded {
-        rel,
-        id,
-        model,
-        diags: ds,
-        ..
-    } in records
-    {
-        diags.extend(ds);
+    for loaded in records {
+        let Loaded {
+            rel,
+            id,
+            model,
+            diags: ds,
+            ..
+        } = &**loaded;
+        diags.extend(ds.iter().cloned());
         let Some(id) = id else { continue };
-        if let Some(owner) = first.get(&id) {
+        if let Some(owner) = first.get(id.as_str()) {
             let problem = Problem::error(
                 "duplicate-id",
                 ypath!["id"],
                 format!("{kind} id `{id}` is already used by {owner}"),
             )
             .help("ids are unique across all subfolders");
-            diags.extend(locate_in_file(root, &rel, problem));
+            diags.extend(locate_in_file(root, rel, problem));
             continue;
         }
-        first.insert(id.clone(), rel);
+        first.insert(id, rel);
         match model {
-            Some(m) => kept.push((id, m)),
+            Some(m) => kept.push((id.as_str(), m)),
             None => {
-                broken.insert(id);
+                broken.insert(id.clone());
             }
         }
     }
@@ -358,8 +363,11 @@ pub fn load_records(
         cache.as_deref_mut().map(|c| &mut c.parties),
         |_| true,
     );
-    let (kept, broken_parties) = first_of_each_id(root, "party", loaded, diags);
-    let parties: BTreeMap<String, Arc<Party>> = kept.into_iter().collect();
+    let (kept, broken_parties) = first_of_each_id(root, "party", &loaded, diags);
+    let parties: BTreeMap<String, Arc<Party>> = kept
+        .into_iter()
+        .map(|(id, p)| (id.to_string(), Arc::clone(p)))
+        .collect();
     // The parties that changed since the previous load: products naming one, and those
     // that failed (they may name one that now exists), are read again.
     let changed_parties: BTreeSet<String> = match &mut cache {
@@ -404,9 +412,9 @@ pub fn load_records(
                     && loaded.refs.iter().all(|id| !changed_parties.contains(id)))
         },
     );
-    let (kept, _) = first_of_each_id(root, "product", loaded, diags);
+    let (kept, _) = first_of_each_id(root, "product", &loaded, diags);
     let mut products = Vec::with_capacity(kept.len());
-    let mut gtin_owner: BTreeMap<crate::gtin::Gtin, String> = BTreeMap::new();
+    let mut gtin_owner: HashMap<crate::gtin::Gtin, &str> = HashMap::with_capacity(kept.len());
     for (_, p) in kept {
         // Two products with one GTIN would share a GS1 Digital Link path.
         if let Some(g) = p.gtin {
@@ -420,11 +428,11 @@ pub fn load_records(
                 diags.extend(locate_in_file(root, &p.file, problem));
                 continue;
             }
-            gtin_owner.insert(g, p.file.clone());
+            gtin_owner.insert(g, &p.file);
         }
-        products.push(p);
+        products.push(Arc::clone(p));
     }
-    products.sort_by(|a, b| a.id.cmp(&b.id));
+    products.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
     (parties, products)
 }
 
