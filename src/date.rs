@@ -64,6 +64,16 @@ impl RecordDate {
         }
     }
 
+    /// The first day the date covers (the 1st of a month given as `2026-03`).
+    pub fn first_day(&self) -> Date {
+        match *self {
+            RecordDate::Month { year, month } => {
+                Date::from_calendar_date(year, month, 1).expect("every month has a 1st")
+            }
+            RecordDate::Day(d) => d,
+        }
+    }
+
     /// Human form: "March 2026" or "11 March 2026".
     pub fn display(&self) -> String {
         match *self {

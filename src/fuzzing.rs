@@ -60,7 +60,15 @@ pub fn record(data: &[u8]) {
         replace_dir(&root.join("content/products/fuzz"));
         write(&root.join(&rel), data);
         let mut diags = Diagnostics::default();
-        let loaded = content::load(&root, &f.site.vocabulary, "/", &[], &mut diags, None);
+        let loaded = content::load(
+            &root,
+            &f.site.vocabulary,
+            f.site.as_of,
+            "/",
+            &[],
+            &mut diags,
+            None,
+        );
         // The fixed product is the same every time: assess only the input's.
         let products = loaded
             .products
@@ -95,7 +103,15 @@ pub fn party(data: &[u8]) {
         let rel = format!("content/parties/fuzz/{stem}.yaml");
         write(&root.join(&rel), data);
         let mut diags = Diagnostics::default();
-        let loaded = content::load(&root, &f.site.vocabulary, "/", &[], &mut diags, None);
+        let loaded = content::load(
+            &root,
+            &f.site.vocabulary,
+            f.site.as_of,
+            "/",
+            &[],
+            &mut diags,
+            None,
+        );
         f.site.root = root.clone();
         f.site.content = loaded;
         assess_and_issue(&f.site, &mut diags);
@@ -142,6 +158,7 @@ pub fn guidance(data: &[u8]) {
         let loaded = content::load(
             &root,
             &Vocabulary::default(),
+            time::macros::date!(2026 - 11 - 23),
             "/sub/",
             &[],
             &mut diags,
@@ -688,7 +705,15 @@ impl Fixture {
         fs::create_dir_all(&dirs.ledger).expect("fixture: ledger folder");
 
         let mut ds = Diagnostics::default();
-        let samples = content::load(&dirs.samples, &vocabulary, "/", &[], &mut ds, None);
+        let samples = content::load(
+            &dirs.samples,
+            &vocabulary,
+            time::macros::date!(2026 - 11 - 23),
+            "/",
+            &[],
+            &mut ds,
+            None,
+        );
         assert!(
             !ds.has_errors() && samples.products.len() == SAMPLES.len(),
             "fixture: the sample products do not load: {:?}",

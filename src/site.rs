@@ -78,8 +78,13 @@ pub fn reload_records(
     {
         site.as_of = d;
     }
-    let (parties, products) =
-        content::load_records(&site.root, &site.vocabulary, &mut diags, Some(cache));
+    let (parties, products) = content::load_records(
+        &site.root,
+        &site.vocabulary,
+        site.as_of,
+        &mut diags,
+        Some(cache),
+    );
     site.content.parties = parties;
     site.content.products = products;
     diags.sort();
@@ -142,6 +147,7 @@ pub fn load_cached(
     let content = content::load(
         root,
         &vocabulary,
+        as_of,
         config.base_path(),
         &plugin_guidance,
         &mut diags,

@@ -405,7 +405,7 @@ fn explain_shows_conditions_values_and_evidence() {
     // The open requirement, why it applies, the value read and the verdict.
     assert!(
         text.contains(
-            "✗ lead-paint (16 CFR 1303) applies: `childrens && product.attributes.painted` is true"
+            "✗ lead-paint (16 CFR 1303) applies: `(childrens || toy) && product.attributes.painted` is true"
         ),
         "{text}"
     );
@@ -455,4 +455,170 @@ fn a_site_with_one_short_pack_and_one_product() {
     assert_eq!(a.as_array().unwrap().len(), 1, "{a:#}");
     assert_eq!(a[0]["plugin"], "zz-one");
     assert_eq!(a[0]["requirements"][0]["status"], "satisfied");
+}
+
+/// The diagnostics of `json` with `code`, as (file, line, column, message).
+fn diagnostics(json: &Value, code: &str) -> Vec<(String, u64, u64, String)> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The 1-based line and column where `needle` starts in `text`.
+fn line_col(text: &str, needle: &str) -> (u64, u64) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in {text}"));
+    let line = text[..at].matches('\n').count() as u64 + 1;
+    let column = text[..at].rsplit('\n').next().unwrap().chars().count() as u64 + 1;
+    (line, column)
+}
+
+/// The US pack's requirement `id` for product `product`.
+fn us_requirement(json: &Value, product: &str, id: &str) -> Value {
+    let p = json["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == product)
+        .unwrap_or_else(|| panic!("{product} not assessed: {json:#}"));
+    let a = p["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["plugin"] == "us-cpsc")
+        .unwrap();
+    a["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn nothing_rests_on_a_test_or_a_lot_after_the_as_of_date() {
+    // As of 2026-11-23: a report dated 2062 (a typo in the year) and a lot made next
+    // year. The report must not satisfy the rule (it would never expire), and both dates
+    // are warnings at their lines.
+    let yaml = "id: duck\nname: Duck\nmodel: D-1\ncategories: [toy]\nage: { min_months: 36 }\nmarkets: [US]\nmanufacturer: maker\nimporters: { US: importer }\nlots:\n  - { lot: L1, made: 2026-03, place: \"Ningbo, China\" }\n  - { lot: L2, made: 2027-02, place: \"Ningbo, China\" }\nevidence:\n  - report: R-FUTURE\n    lab: lab\n    date: 2062-01-20\n    covers: [\"15 U.S.C. 1278a\"]\n    result: pass\n";
+    let json = SiteTest::new()
+        .with_shipped_plugins()
+        .product("duck", yaml)
+        .check_clean();
+    let lead = us_requirement(&json, "duck", "lead-substrate");
+    assert_eq!(lead["status"], "missing", "{lead:#}");
+    let detail = lead["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("R-FUTURE") && detail.contains("2062-01-20"),
+        "{detail}"
+    );
+    let file = "content/products/duck.yaml".to_string();
+    let future = diagnostics(&json, "future-date");
+    let (line, column) = line_col(yaml, "2062-01-20");
+    assert!(
+        future
+            .iter()
+            .any(|d| d.0 == file && (d.1, d.2) == (line, column) && d.3.contains("R-FUTURE")),
+        "{future:?}"
+    );
+    let (line, column) = line_col(yaml, "2027-02");
+    assert!(
+        future
+            .iter()
+            .any(|d| d.0 == file && (d.1, d.2) == (line, column) && d.3.contains("L2")),
+        "{future:?}"
+    );
+    assert_eq!(future.len(), 2, "{future:?}");
+}
+
+#[test]
+fn ages_as_sellers_write_them() {
+    let product = |id: &str, age: &str| {
+        format!(
+            "id: {id}\nname: {id}\nmodel: M-{id}\ncategories: [toy]\n{age}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\n"
+        )
+    };
+    let upto = product("upto", "age: { max_months: 24 }");
+    let empty = product("empty", "age: {}");
+    let negative = product("negative", "age: { min_months: -3 }");
+    let checked = SiteTest::new()
+        .with_shipped_plugins()
+        .product("upto", &upto)
+        .product("empty", &empty)
+        .product("negative", &negative)
+        .check();
+    let json = &checked.json;
+    // Only a maximum: the minimum is 0 (SPEC §4.1), a children's product in the US.
+    let upto_us = json["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "upto")
+        .unwrap()["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["plugin"] == "us-cpsc")
+        .unwrap()
+        .clone();
+    assert_eq!(upto_us["certificate"]["id"], "us-cpc", "{upto_us:#}");
+    let bad = diagnostics(json, "bad-age");
+    let (line, column) = line_col(&empty, "{}");
+    assert!(
+        bad.iter().any(|d| d.0.ends_with("empty.yaml")
+            && (d.1, d.2) == (line, column)
+            && d.3.contains("neither `min_months` nor `max_months`")),
+        "{bad:?}"
+    );
+    let (line, column) = line_col(&negative, "-3");
+    assert!(
+        bad.iter().any(|d| d.0.ends_with("negative.yaml")
+            && (d.1, d.2) == (line, column)
+            && d.3.contains("0 or more")),
+        "{bad:?}"
+    );
+    // Plain words, never the YAML type.
+    assert!(!checked.human.contains("u32"), "{}", checked.human);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+}
+
+#[test]
+fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_a_warning_naming_age() {
+    let yaml = "id: ageless\nname: Painted top\nmodel: T-1\ncategories: [toy]\nattributes: { painted: true }\nmarkets: [US]\nmanufacturer: maker\nimporters: { US: importer }\n";
+    let json = SiteTest::new()
+        .with_shipped_plugins()
+        .product("ageless", yaml)
+        .check_clean();
+    // 16 CFR 1303 covers toys whatever their age; the children's product rules wait on
+    // the age grade.
+    assert_eq!(
+        us_requirement(&json, "ageless", "lead-paint")["cite"],
+        "16 CFR 1303"
+    );
+    assert_eq!(
+        us_requirement(&json, "ageless", "lead-substrate"),
+        Value::Null
+    );
+    let warned = diagnostics(&json, "pack-warning");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    let (file, line, column, message) = &warned[0];
+    assert_eq!(file, "content/products/ageless.yaml");
+    assert_eq!((*line, *column), line_col(yaml, "ageless"));
+    assert!(
+        message.contains("US (us-cpsc)") && message.contains("`age`"),
+        "{message}"
+    );
 }

@@ -63,6 +63,7 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
         .any(|pl| matches!(pl.engine, Engine::Command(_)));
     let mut by_product: BTreeMap<String, Vec<Assessment>> = BTreeMap::new();
     let mut fresh: Vec<&Product> = Vec::new();
+    let mut kept_diagnostics = Vec::new();
     match earlier {
         Some(e) if !any_command && e.assessed.failed.is_empty() => {
             let same: std::collections::HashMap<&str, &Arc<Product>> =
@@ -79,6 +80,17 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
                 // Products that are gone.
                 by_product.retain(|id, _| site.content.product(id).is_some());
             }
+            // What the packs said about the products kept (their warnings) stays.
+            if !e.assessed.diagnostics.is_empty() {
+                let fresh_files: std::collections::HashSet<&str> =
+                    fresh.iter().map(|p| p.file.as_str()).collect();
+                let files: std::collections::HashSet<&str> =
+                    products.iter().map(|p| p.file.as_str()).collect();
+                kept_diagnostics = e.assessed.diagnostics;
+                kept_diagnostics.retain(|d| {
+                    files.contains(d.file.as_str()) && !fresh_files.contains(d.file.as_str())
+                });
+            }
         }
         _ => fresh.extend(products.iter().map(|p| &**p)),
     }
@@ -90,11 +102,13 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
     for p in &fresh {
         by_product.insert(p.id.clone(), Vec::new());
     }
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = kept_diagnostics;
     let mut failed = Vec::new();
     for plugin in &site.plugins {
-        // A pack without requirements only declares vocabulary.
-        if matches!(&plugin.engine, Engine::Rules(rules) if rules.requirements.is_empty()) {
+        // A pack without requirements or warnings only declares vocabulary.
+        if matches!(&plugin.engine, Engine::Rules(rules)
+            if rules.requirements.is_empty() && rules.warnings.is_empty())
+        {
             continue;
         }
         let ask: Vec<(&Product, &ProductVal)> = fresh

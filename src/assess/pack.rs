@@ -16,6 +16,9 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use time::{Date, Month};
 
+/// One product's assessment (by product id) and the pack's warnings about it.
+type Judged = ((String, Assessment), Vec<Diagnostic>);
+
 /// Assesses `products` by the pack `rules` of `plugin`.
 pub(super) fn assess(
     plugin: &Plugin,
@@ -45,7 +48,7 @@ pub(super) fn assess(
         cx
     };
     let known: Vec<&str> = constants.iter().map(|(n, _)| *n).collect();
-    let results: Vec<Result<(String, Assessment), Diagnostic>> = products
+    let results: Vec<Result<Judged, Diagnostic>> = products
         .par_iter()
         .map_init(root, |root, (product, value)| {
             let market = plugin
@@ -60,16 +63,19 @@ pub(super) fn assess(
             assess_one(
                 &given, value, product, plugin, rules, market, site.as_of, prefix,
             )
-            .map(|a| (product.id.clone(), a))
+            .map(|(a, warnings)| ((product.id.clone(), a), warnings))
         })
         .collect();
-    results
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map(|assessments| Answer {
-            assessments,
-            diagnostics: Vec::new(),
-        })
+    let mut answer = Answer {
+        assessments: Vec::with_capacity(results.len()),
+        diagnostics: Vec::new(),
+    };
+    for r in results {
+        let (assessment, warnings) = r?;
+        answer.assessments.push(assessment);
+        answer.diagnostics.extend(warnings);
+    }
+    Ok(answer)
 }
 
 fn evaluation_error(product: &Product, plugin: &Plugin, what: &str, e: &str) -> Diagnostic {
@@ -92,7 +98,7 @@ struct Given<'a> {
     constants: &'a [&'a str],
 }
 
-/// Assesses one product in one plugin's market.
+/// Assesses one product in one plugin's market; with the pack's warnings about it.
 #[allow(clippy::too_many_arguments)]
 fn assess_one(
     given: &Given,
@@ -103,7 +109,7 @@ fn assess_one(
     market: &Market,
     as_of: Date,
     prefix: &str,
-) -> Result<Assessment, Diagnostic> {
+) -> Result<(Assessment, Vec<Diagnostic>), Diagnostic> {
     let mut cx = given.root.new_inner_scope();
     cx.set_variable_resolver(value);
     for (name, cond) in &rules.defines {
@@ -178,6 +184,23 @@ fn assess_one(
             marks.push(m.raw.id.clone());
         }
     }
+    let mut warnings = Vec::new();
+    for w in &rules.warnings {
+        let holds = w.when.holds(&cx).map_err(|e| {
+            evaluation_error(product, plugin, &format!("warning `{}`", w.raw.id), &e)
+        })?;
+        if holds {
+            let (line, column) = product.id_at;
+            warnings.push(
+                Diagnostic::warning(
+                    "pack-warning",
+                    &product.file,
+                    format!("{} ({}): {}", market.code(), plugin.id, w.raw.message),
+                )
+                .at(line, column),
+            );
+        }
+    }
     let certificate = certificate.map(|c| CertificateStatus {
         id: c.raw.id.clone(),
         title: c.raw.title.clone(),
@@ -188,14 +211,15 @@ fn assess_one(
             Readiness::Blocked
         },
     });
-    Ok(Assessment {
+    let assessment = Assessment {
         plugin: plugin.id.clone(),
         market: market.code().to_string(),
         certificate,
         requirements,
         labels,
         marks,
-    })
+    };
+    Ok((assessment, warnings))
 }
 
 /// `as_of` minus `months`, keeping the day (clamped to the month's length).
@@ -255,16 +279,26 @@ fn test_status(
     retest: Option<u32>,
     as_of: Date,
 ) {
-    let covering = newest_first(
-        product
-            .evidence
-            .iter()
-            .filter(|e| e.covers.iter().any(|k| r.covered_by(k)))
-            .collect(),
-    );
+    let (covering, future): (Vec<&Evidence>, Vec<&Evidence>) = product
+        .evidence
+        .iter()
+        .filter(|e| e.covers.iter().any(|k| r.covered_by(k)))
+        .partition(|e| e.date <= as_of);
+    // A report dated after `as_of` has not happened: it backs nothing (a typo in its
+    // year would otherwise make a certificate valid that never expires).
+    let covering = newest_first(covering);
     let Some(newest) = covering.first() else {
         s.status = Status::Missing;
-        s.detail = Some(format!("no test report covers {}", r.raw.cite));
+        s.detail = Some(match future.first() {
+            Some(f) => format!(
+                "the only report covering {}, {}, is dated {}, after {}",
+                r.raw.cite,
+                f.report,
+                crate::date::iso(f.date),
+                crate::date::iso(as_of)
+            ),
+            None => format!("no test report covers {}", r.raw.cite),
+        });
         return;
     };
     if newest.result == TestResult::Fail {

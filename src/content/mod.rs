@@ -74,6 +74,8 @@ pub struct Cache {
     /// changed.
     last_parties: BTreeMap<String, Arc<Party>>,
     last_broken: BTreeSet<String>,
+    /// The date the records read were judged on.
+    as_of: Option<time::Date>,
 }
 
 impl Cache {
@@ -308,6 +310,7 @@ fn locate_in_file(root: &Path, rel: &str, problem: Problem) -> Vec<Diagnostic> {
 pub fn load(
     root: &Path,
     vocabulary: &Vocabulary,
+    as_of: time::Date,
     base_path: &str,
     plugin_guidance: &[PathBuf],
     diags: &mut Diagnostics,
@@ -323,7 +326,7 @@ pub fn load(
         .map(|p| asset::check(root, p))
         .collect();
     diags.extend(asset_diags.into_iter().flatten());
-    let (parties, products) = load_records(root, vocabulary, diags, cache);
+    let (parties, products) = load_records(root, vocabulary, as_of, diags, cache);
     let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
     Content {
         parties,
@@ -337,9 +340,20 @@ pub fn load(
 pub fn load_records(
     root: &Path,
     vocabulary: &Vocabulary,
+    as_of: time::Date,
     diags: &mut Diagnostics,
     mut cache: Option<&mut Cache>,
 ) -> (BTreeMap<String, Arc<Party>>, Vec<Arc<Product>>) {
+    // Records are judged on `as_of` (dates after it are warned about): a cache filled on
+    // another day is read again.
+    if let Some(c) = cache.as_deref_mut()
+        && c.as_of != Some(as_of)
+    {
+        *c = Cache {
+            as_of: Some(as_of),
+            ..Cache::default()
+        };
+    }
     let content_dir = root.join("content");
     let yaml_exts: &[&str] = &["yaml", "yml"];
     let (party_paths, walk_diags) =
@@ -394,6 +408,7 @@ pub fn load_records(
         broken_parties: &broken_parties,
         vocabulary,
         content_dir: &content_dir,
+        as_of,
     };
     let products_reader = Reader {
         claimed: |p: &raw::RawProduct| &p.id,

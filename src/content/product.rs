@@ -114,6 +114,8 @@ pub struct Context<'a> {
     pub broken_parties: &'a BTreeSet<String>,
     pub vocabulary: &'a Vocabulary,
     pub content_dir: &'a Path,
+    /// The date the site is judged on: a report or lot dated after it has not happened.
+    pub as_of: time::Date,
 }
 
 impl Context<'_> {
@@ -215,6 +217,56 @@ fn strsim(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The intended age (SPEC §4.1: either bound may be left out; the minimum defaults
+/// to 0), or problems worded for sellers rather than for YAML types.
+fn age(raw: RawAge, problems: &mut Vec<Problem>) -> Option<Age> {
+    if raw.min_months.is_none() && raw.max_months.is_none() {
+        problems.push(
+            Problem::error(
+                "bad-age",
+                ypath!["age"],
+                "`age` gives neither `min_months` nor `max_months`",
+            )
+            .help("give the intended ages in months, e.g. `age: { min_months: 36 }` for 3 years and up; leave `age` out for a general-use product"),
+        );
+        return None;
+    }
+    let mut months = |key: &'static str, v: Option<i64>| -> Result<Option<u32>, ()> {
+        match v {
+            None => Ok(None),
+            Some(m) => u32::try_from(m).map(Some).map_err(|_| {
+                problems.push(
+                    Problem::error(
+                        "bad-age",
+                        ypath!["age", key],
+                        format!("`{key}` is {m}: an age in months is 0 or more"),
+                    )
+                    .help("e.g. 36 for 3 years; 0 from birth"),
+                )
+            }),
+        }
+    };
+    let min = months("min_months", raw.min_months);
+    let max = months("max_months", raw.max_months);
+    let (Ok(min), Ok(max_months)) = (min, max) else {
+        return None;
+    };
+    let min_months = min.unwrap_or(0);
+    if let Some(max) = max_months
+        && max < min_months
+    {
+        problems.push(Problem::error(
+            "bad-age",
+            ypath!["age", "max_months"],
+            format!("max_months {max} is below min_months {min_months}"),
+        ));
+    }
+    Some(Age {
+        min_months,
+        max_months,
+    })
+}
+
 /// Resolves a product record. Returns the product only when it has no errors.
 pub fn resolve(
     raw: RawProduct,
@@ -277,26 +329,7 @@ pub fn resolve(
         }
     }
 
-    let age = raw.age.map(
-        |RawAge {
-             min_months,
-             max_months,
-         }| {
-            if let Some(max) = max_months
-                && max < min_months
-            {
-                problems.push(Problem::error(
-                    "bad-age",
-                    ypath!["age", "max_months"],
-                    format!("max_months {max} is below min_months {min_months}"),
-                ));
-            }
-            Age {
-                min_months,
-                max_months,
-            }
-        },
-    );
+    let age = raw.age.and_then(|a| age(a, &mut problems));
 
     let mut attributes = BTreeMap::new();
     for (name, value) in &raw.attributes {
@@ -424,6 +457,22 @@ pub fn resolve(
         let made = RecordDate::parse(&l.made)
             .map_err(|e| problems.push(Problem::error("bad-date", at("made"), e.to_string())))
             .ok();
+        if let Some(m) = made
+            && m.first_day() > cx.as_of
+        {
+            problems.push(
+                Problem::warning(
+                    "future-date",
+                    at("made"),
+                    format!(
+                        "lot `{}` is made {m}, after the as-of date {}: a lot not yet made",
+                        l.lot,
+                        crate::date::iso(cx.as_of)
+                    ),
+                )
+                .help("check the year and month; reports cannot cover a lot before it is made"),
+            );
+        }
         if l.place.trim().is_empty() {
             let message = "place of manufacture must not be empty";
             problems.push(Problem::error("empty-field", at("place"), message));
@@ -461,6 +510,22 @@ pub fn resolve(
             &mut problems,
         );
         let date = match RecordDate::parse_day(&e.date) {
+            Ok(d) if d > cx.as_of => {
+                problems.push(
+                    Problem::warning(
+                        "future-date",
+                        ypath!["evidence", i, "date"],
+                        format!(
+                            "report `{}` is dated {}, after the as-of date {}: a test that has not happened backs nothing",
+                            e.report,
+                            crate::date::iso(d),
+                            crate::date::iso(cx.as_of)
+                        ),
+                    )
+                    .help("check the date (a typo in the year is common); the report counts from that day on"),
+                );
+                Some(d)
+            }
             Ok(d) => Some(d),
             Err(err) => {
                 problems.push(Problem::error(

@@ -40,8 +40,9 @@ pub struct RawProduct {
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RawAge {
-    pub min_months: u32,
-    pub max_months: Option<u32>,
+    /// Signed, so a negative age is a plain error about ages, not a type error.
+    pub min_months: Option<i64>,
+    pub max_months: Option<i64>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -1,7 +1,7 @@
 //! Reading `plugin.yaml`: protocol check first, then the manifest itself.
 
 use super::command::CommandPlugin;
-use super::rules::{self, RawCertificate, RawMark, RawRequirement, RawRules, Rules};
+use super::rules::{self, RawCertificate, RawMark, RawRequirement, RawRules, RawWarning, Rules};
 use super::vocabulary::{RawVocabulary, Vocabulary};
 use crate::diagnostic::Diagnostic;
 use crate::ident::Market;
@@ -34,6 +34,8 @@ struct RawPlugin {
     requirements: Vec<RawRequirement>,
     #[serde(default)]
     marks: Vec<RawMark>,
+    #[serde(default)]
+    warnings: Vec<RawWarning>,
     /// A command plugin's program, relative to the plugin's folder.
     command: Option<String>,
     timeout_seconds: Option<u64>,
@@ -230,7 +232,8 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Manifest, Vec<Diag
     let has_rules = !(raw.define.is_empty()
         && raw.certificates.is_empty()
         && raw.requirements.is_empty()
-        && raw.marks.is_empty());
+        && raw.marks.is_empty()
+        && raw.warnings.is_empty());
     let command = match &raw.command {
         None => None,
         Some(_) if has_rules => {
@@ -266,6 +269,7 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Manifest, Vec<Diag
             certificates: raw.certificates,
             requirements: raw.requirements,
             marks: raw.marks,
+            warnings: raw.warnings,
         }),
     };
     Ok(Manifest {

@@ -56,14 +56,16 @@ pub fn describe(plugins: &[Plugin], vocabulary: &Vocabulary) -> String {
                         ids.join(", ")
                     }
                 };
+                let warnings: Vec<&str> = r.warnings.iter().map(|w| w.raw.id.as_str()).collect();
                 let _ = writeln!(
                     out,
-                    "  certificates: {}; requirements: {} ({} confirmed, {} secondary sources only); marks: {}; defines: {}",
+                    "  certificates: {}; requirements: {} ({} confirmed, {} secondary sources only); marks: {}; warnings: {}; defines: {}",
                     list(&certs),
                     r.requirements.len(),
                     count(Confidence::C),
                     count(Confidence::S),
                     list(&marks),
+                    list(&warnings),
                     r.defines.len()
                 );
             }

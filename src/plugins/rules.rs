@@ -98,6 +98,21 @@ pub struct RawMark {
     pub title: Option<String>,
 }
 
+/// Advice a pack gives about a record, reported as a warning: it blocks nothing (that is
+/// what requirements do), but tells the seller what the record leaves undecided, e.g.
+/// that a toy's age grade decides which rules apply.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawWarning {
+    pub id: String,
+    pub when: String,
+    /// What the seller reads: which field to give or change, and why.
+    pub message: String,
+    /// Where the advice is confirmed (regulations.md section and source).
+    pub source: Option<String>,
+    pub confidence: Option<Confidence>,
+}
+
 /// The rule sections of `plugin.yaml`, as written.
 #[derive(Debug, Clone, Default)]
 pub struct RawRules {
@@ -105,6 +120,7 @@ pub struct RawRules {
     pub certificates: Vec<RawCertificate>,
     pub requirements: Vec<RawRequirement>,
     pub marks: Vec<RawMark>,
+    pub warnings: Vec<RawWarning>,
 }
 
 #[derive(Debug)]
@@ -138,6 +154,12 @@ pub struct Mark {
     pub when: Condition,
 }
 
+#[derive(Debug)]
+pub struct Warning {
+    pub raw: RawWarning,
+    pub when: Condition,
+}
+
 /// A compiled rule pack.
 #[derive(Debug, Default)]
 pub struct Rules {
@@ -145,6 +167,7 @@ pub struct Rules {
     pub certificates: Vec<Certificate>,
     pub requirements: Vec<Requirement>,
     pub marks: Vec<Mark>,
+    pub warnings: Vec<Warning>,
 }
 
 impl Rules {
@@ -260,6 +283,16 @@ pub fn compile(raw: &RawRules, vocabulary: &Vocabulary) -> Result<Rules, Vec<Com
         if let Some(when) = compile_bool(&m.when, ypath!["marks", i, "when"], &scope, &mut errors) {
             rules.marks.push(Mark {
                 raw: m.clone(),
+                when,
+            });
+        }
+    }
+    for (i, w) in raw.warnings.iter().enumerate() {
+        if let Some(when) =
+            compile_bool(&w.when, ypath!["warnings", i, "when"], &scope, &mut errors)
+        {
+            rules.warnings.push(Warning {
+                raw: w.clone(),
                 when,
             });
         }
