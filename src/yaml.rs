@@ -294,6 +294,43 @@ pub fn id_position(text: &str) -> (usize, usize) {
     quick.unwrap_or_else(|| Locator::new(text).value(&crate::ypath!["id"]))
 }
 
+/// Line and column (column 1) of each of `keys` written as a top-level block mapping key
+/// (`evidence:` at the start of a line): where a fix naming the key points. A quick scan
+/// of the lines, done when the file is read, so nothing is parsed again to report.
+pub fn top_level_keys(text: &str, keys: &[&'static str]) -> Vec<(&'static str, (usize, usize))> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(&key) = keys.iter().find(|k| {
+            line.strip_prefix(**k)
+                .is_some_and(|rest| rest.starts_with(':'))
+        }) && !found.iter().any(|(k, _)| *k == key)
+        {
+            found.push((key, (i + 1, 1)));
+        }
+    }
+    found
+}
+
+/// Line and column of the value `value` of a `key: value` entry anywhere in `text`
+/// (`report: R-1` in a list of reports, block or flow style), found by a scan of the
+/// lines; `None` when it is written some other way.
+pub fn entry_value(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
+    let needles = [format!("{key}: {value}"), format!("{key}: \"{value}\"")];
+    text.lines().enumerate().find_map(|(i, line)| {
+        needles.iter().find_map(|n| {
+            let at = line.find(n.as_str())?;
+            let end = at + n.len();
+            // Not a longer value that starts the same (`R-1` in `R-12`).
+            let next = line[end..].chars().next();
+            if next.is_some_and(|c| !matches!(c, ',' | '}' | ' ' | '#')) {
+                return None;
+            }
+            let column = line[..at + key.len() + 2].chars().count() + 1;
+            Some((i + 1, column))
+        })
+    })
+}
+
 /// Where each key and value of a YAML document sits.
 #[derive(Debug, Default)]
 pub struct Locator {

@@ -137,7 +137,8 @@ fn every_status() {
         "CERT-GOOD-US-CPC"
     );
     assert_eq!(us(&json, "ok")["certificate"]["status"], "blocked");
-    // Every gap is a warning at the product's id line.
+    // Every gap is a warning at the field to change (the failed report's section),
+    // saying what to change.
     let gaps: Vec<&Value> = json["diagnostics"]
         .as_array()
         .unwrap()
@@ -145,10 +146,9 @@ fn every_status() {
         .filter(|d| d["code"] == "gap" && d["file"] == "content/products/failed.yaml")
         .collect();
     assert!(!gaps.is_empty());
-    assert!(
-        gaps.iter()
-            .all(|d| d["severity"] == "warning" && d["line"] == 1)
-    );
+    assert!(gaps.iter().all(|d| d["severity"] == "warning"
+        && d["line"].as_u64() > Some(1)
+        && d["help"].is_string()));
 }
 
 #[test]
@@ -596,14 +596,15 @@ fn ages_as_sellers_write_them() {
 }
 
 #[test]
-fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_a_warning_naming_age() {
+fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_no_certificate_until_it_has_one() {
     let yaml = "id: ageless\nname: Painted top\nmodel: T-1\ncategories: [toy]\nattributes: { painted: true }\nmarkets: [US]\nmanufacturer: maker\nimporters: { US: importer }\n";
     let json = SiteTest::new()
         .with_shipped_plugins()
         .product("ageless", yaml)
         .check_clean();
     // 16 CFR 1303 covers toys whatever their age; the children's product rules wait on
-    // the age grade.
+    // the age grade, and so does any certificate (a GCC is for products that are not
+    // children's products).
     assert_eq!(
         us_requirement(&json, "ageless", "lead-paint")["cite"],
         "16 CFR 1303"
@@ -612,13 +613,118 @@ fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_a_warning_naming_age() 
         us_requirement(&json, "ageless", "lead-substrate"),
         Value::Null
     );
+    let age = us_requirement(&json, "ageless", "age-grade");
+    assert_eq!(age["status"], "missing", "{age:#}");
+    assert_eq!(age["detail"], "needs the toy's age grade");
+    let us = &json["products"][0]["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["plugin"] == "us-cpsc")
+        .unwrap()
+        .clone();
+    assert!(us["certificate"].is_null(), "{us:#}");
+    // The warning names the field to add, at the record's id (the field is absent).
+    let gaps: Vec<&Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "gap" && d["message"].as_str().unwrap().contains("age-grade"))
+        .collect();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    let (line, column) = line_col(yaml, "ageless");
+    assert_eq!(
+        (gaps[0]["line"].as_u64(), gaps[0]["column"].as_u64()),
+        (Some(line), Some(column))
+    );
+    assert!(
+        gaps[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("`age: { min_months: N }`"),
+        "{:#}",
+        gaps[0]
+    );
+}
+
+#[test]
+fn a_pack_warning_blocks_nothing_and_points_at_the_record() {
+    let json = SiteTest::new()
+        .plugin(
+            "zz-advice",
+            "id: zz-advice\nname: Advice\nprotocol: 1\nversion: 0.0.1\nmarkets: [US]\nrequirements:\n  - id: has-model\n    cite: X\n    title: Has a model number\n    evidence: record\n    satisfied_when: \"size(product.model) > 0\"\nwarnings:\n  - id: no-brand\n    when: \"!has(product.brand)\"\n    message: \"no `brand`: marketplaces ask for one\"\n",
+        )
+        .product(
+            "duck",
+            "id: duck\nname: Duck\nmodel: M-1\nmarkets: [US]\nmanufacturer: maker\n",
+        )
+        .product(
+            "branded",
+            "id: branded\nname: Branded\nbrand: Oak\nmodel: M-2\nmarkets: [US]\nmanufacturer: maker\n",
+        )
+        .check_clean();
     let warned = diagnostics(&json, "pack-warning");
     assert_eq!(warned.len(), 1, "{warned:?}");
-    let (file, line, column, message) = &warned[0];
-    assert_eq!(file, "content/products/ageless.yaml");
-    assert_eq!((*line, *column), line_col(yaml, "ageless"));
+    assert_eq!(warned[0].0, "content/products/duck.yaml");
+    assert_eq!((warned[0].1, warned[0].2), (1, 5));
+    assert_eq!(
+        warned[0].3,
+        "US (zz-advice): no `brand`: marketplaces ask for one"
+    );
+}
+
+#[test]
+fn gaps_point_at_the_field_to_change_and_say_what_to_add() {
+    // A painted toy for 3+ whose only report (from an accepted lab) covers lead in
+    // substrate but not paint; no image for the EU declaration; no EU importer.
+    let yaml = "id: duck\nname: Duck\nmodel: D-1\ncategories: [toy]\nage: { min_months: 36 }\nattributes: { painted: true }\nmarkets: [US, EU]\nmanufacturer: maker\nimporters: { US: importer }\nevidence:\n  - report: R-1\n    lab: lab\n    date: 2026-10-01\n    covers: [\"15 U.S.C. 1278a\"]\n    result: pass\n";
+    let json = SiteTest::new()
+        .with_shipped_plugins()
+        .product("duck", yaml)
+        .check_clean();
+    let gap = |id: &str| -> Value {
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| {
+                d["code"] == "gap" && d["message"].as_str().unwrap().contains(&format!("`{id}`"))
+            })
+            .unwrap_or_else(|| panic!("no gap {id}: {json:#}"))
+            .clone()
+    };
+    let at = |d: &Value| (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap());
+    let paint = gap("lead-paint");
+    assert_eq!(at(&paint), line_col(yaml, "R-1"));
     assert!(
-        message.contains("US (us-cpsc)") && message.contains("`age`"),
-        "{message}"
+        paint["help"]
+            .as_str()
+            .unwrap()
+            .contains("add `16 CFR 1303` to its `covers`"),
+        "{paint:#}"
+    );
+    let image = gap("colour-image");
+    assert!(
+        image["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs a colour image of the toy"),
+        "{image:#}"
+    );
+    assert!(
+        image["help"]
+            .as_str()
+            .unwrap()
+            .contains("`image: assets/<file>`"),
+        "{image:#}"
+    );
+    let operator = gap("eu-operator");
+    assert_eq!(at(&operator), line_col(yaml, "importers:"));
+    assert!(
+        operator["help"]
+            .as_str()
+            .unwrap()
+            .contains("`EU: <party id>` under `importers`"),
+        "{operator:#}"
     );
 }

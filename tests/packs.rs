@@ -66,11 +66,30 @@ const CASES: &[Case] = &[
         "categories: [toy]\nage: { min_months: 36 }\nattributes: { painted: true }",
         "categories: [toy]\nage: { min_months: 36 }\nattributes: { painted: false }",
     ),
+    // Children's articles up to 12 years; toys whatever their age grade, or none.
     case(
         "us-cpsc",
         "lead-paint",
-        "categories: [toy]\nage: { min_months: 155 }\nattributes: { painted: true }",
+        "categories: [childrens-apparel]\nage: { min_months: 155 }\nattributes: { painted: true }",
+        "categories: [childrens-apparel]\nage: { min_months: 156 }\nattributes: { painted: true }",
+    ),
+    case(
+        "us-cpsc",
+        "lead-paint",
         "categories: [toy]\nage: { min_months: 156 }\nattributes: { painted: true }",
+        "categories: [general]\nage: { min_months: 156 }\nattributes: { painted: true }",
+    ),
+    case(
+        "us-cpsc",
+        "lead-paint",
+        "categories: [toy]\nattributes: { painted: true }",
+        "categories: [toy]\nattributes: { painted: false }",
+    ),
+    case(
+        "us-cpsc",
+        "age-grade",
+        "categories: [toy]",
+        "categories: [toy]\nage: { min_months: 36 }",
     ),
     case(
         "us-cpsc",

@@ -71,6 +71,26 @@ pub struct RequirementStatus {
     /// For tested rules: which current report covers each lot.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lots: BTreeMap<String, String>,
+    /// What the seller changes to satisfy it, and where: `check` prints it under the gap.
+    /// Not part of the published JSON (it speaks to the seller, not to the public).
+    #[serde(skip)]
+    pub fix: Option<Fix>,
+}
+
+/// How to close a gap, for the seller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    pub at: FixAt,
+    pub text: String,
+}
+
+/// Where in the product record a fix is made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixAt {
+    /// A top-level key (`evidence`, `importers`, `image`, ...).
+    Key(String),
+    /// One test report, by its `report` id.
+    Report(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -8,6 +8,7 @@ pub mod command;
 mod pack;
 pub mod wire;
 
+use assessment::FixAt;
 pub use assessment::{
     Assessment, CertificateStatus, LabelText, Readiness, RequirementStatus, Status,
 };
@@ -176,7 +177,7 @@ pub fn gap_diagnostics(site: &Site, assessed: &Assessed) -> Vec<Diagnostic> {
                 .by_product
                 .get(&product.id)
                 .map_or(&[][..], Vec::as_slice);
-            let mut messages = Vec::new();
+            let mut found = Vec::new();
             for a in assessments {
                 // Most assessments have no gap: their wording is made only when needed.
                 let mut gaps = a.gaps().peekable();
@@ -192,20 +193,28 @@ pub fn gap_diagnostics(site: &Site, assessed: &Assessed) -> Vec<Diagnostic> {
                     let status = serde_json::to_value(gap.status)
                         .ok()
                         .and_then(|v| v.as_str().map(String::from));
-                    messages.push(format!(
+                    let message = format!(
                         "{} ({}): {what}: `{}` ({}) {}: {detail}",
                         a.market,
                         a.plugin,
                         gap.id,
                         gap.cite,
                         status.unwrap_or_default()
-                    ));
+                    );
+                    // At the field to change, with what to change, when the rule says.
+                    let (line, column) = match gap.fix.as_ref().map(|f| &f.at) {
+                        Some(FixAt::Key(key)) => product.key_at(key),
+                        Some(FixAt::Report(report)) => product.report_at(report),
+                        None => product.id_at,
+                    };
+                    let mut d = Diagnostic::warning("gap", &product.file, message).at(line, column);
+                    if let Some(f) = &gap.fix {
+                        d = d.with_help(f.text.clone());
+                    }
+                    found.push(d);
                 }
             }
-            let (line, column) = product.id_at;
-            messages
-                .into_iter()
-                .map(move |m| Diagnostic::warning("gap", &product.file, m).at(line, column))
+            found
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! that apply.
 
 use super::assessment::{
-    Assessment, CertificateStatus, LabelText, Readiness, RequirementStatus, Status,
+    Assessment, CertificateStatus, Fix, FixAt, LabelText, Readiness, RequirementStatus, Status,
 };
 use super::{Answer, ProductVal};
 use crate::content::{Evidence, Product, TestResult};
@@ -159,7 +159,14 @@ fn assess_one(
                 status.evidence = Some("the record".into());
             } else {
                 status.status = Status::Missing;
-                status.detail = Some(format!("the record does not show this: {}", r.raw.title));
+                status.detail = Some(match &r.raw.needs {
+                    Some(needs) => format!("needs {needs}"),
+                    None => format!("not shown by the record: {}", r.raw.title),
+                });
+                status.fix = r.raw.fix.as_ref().map(|text| Fix {
+                    at: FixAt::Key(r.raw.field.clone().unwrap_or_else(|| "id".into())),
+                    text: text.clone(),
+                });
             }
         }
         requirements.push(status);
@@ -247,6 +254,7 @@ fn requirement_status(
         evidence: None,
         detail: None,
         lots: BTreeMap::new(),
+        fix: None,
     };
     match r.raw.evidence {
         // Record evidence is judged by its `satisfied_when` condition, by the caller.
@@ -257,7 +265,11 @@ fn requirement_status(
                 s.evidence = Some(format!("declaration: {key}"));
             } else {
                 s.status = Status::Missing;
-                s.detail = Some(format!("the record does not declare `{key}: true`"));
+                s.detail = Some(format!("not declared: {}", r.raw.title));
+                s.fix = Some(fix(
+                    FixAt::Key("declarations".into()),
+                    format!("once it holds, add `{key}: true` under `declarations`"),
+                ));
             }
         }
         EvidenceKind::Test => test_status(&mut s, r, product, lab_rule, retest, as_of),
@@ -279,7 +291,7 @@ fn test_status(
     retest: Option<u32>,
     as_of: Date,
 ) {
-    let (covering, future): (Vec<&Evidence>, Vec<&Evidence>) = product
+    let (covering, mut future): (Vec<&Evidence>, Vec<&Evidence>) = product
         .evidence
         .iter()
         .filter(|e| e.covers.iter().any(|k| r.covered_by(k)))
@@ -289,16 +301,29 @@ fn test_status(
     let covering = newest_first(covering);
     let Some(newest) = covering.first() else {
         s.status = Status::Missing;
-        s.detail = Some(match future.first() {
-            Some(f) => format!(
-                "the only report covering {}, {}, is dated {}, after {}",
-                r.raw.cite,
-                f.report,
-                crate::date::iso(f.date),
-                crate::date::iso(as_of)
-            ),
-            None => format!("no test report covers {}", r.raw.cite),
-        });
+        future.sort_by(|a, b| (a.date, &a.report).cmp(&(b.date, &b.report)));
+        match future.first() {
+            Some(f) => {
+                s.detail = Some(format!(
+                    "no report dated on or before {} covers {}; the earliest that does, {}, is dated {}",
+                    crate::date::iso(as_of),
+                    r.raw.cite,
+                    f.report,
+                    crate::date::iso(f.date)
+                ));
+                s.fix = Some(fix(
+                    FixAt::Report(f.report.clone()),
+                    format!(
+                        "check the `date` of report {}: a report counts from the day it is dated",
+                        f.report
+                    ),
+                ));
+            }
+            None => {
+                s.detail = Some(format!("no test report covers {}", r.raw.cite));
+                s.fix = Some(missing_fix(product, r, lab_rule, as_of));
+            }
+        }
         return;
     };
     if newest.result == TestResult::Fail {
@@ -308,6 +333,13 @@ fn test_status(
             "report {} ({}) failed",
             newest.report,
             crate::date::iso(newest.date)
+        ));
+        s.fix = Some(fix(
+            FixAt::Key("evidence".into()),
+            format!(
+                "the newest report covering {} failed: once the product is put right, add a passing report under `evidence`",
+                r.raw.cite
+            ),
         ));
         return;
     }
@@ -326,8 +358,18 @@ fn test_status(
         s.status = Status::LabNotAccepted;
         s.evidence = Some(e.report.clone());
         s.detail = Some(format!(
-            "report {} is from {}, which has no `{lab_rule}` accreditation",
-            e.report, e.lab.name
+            "report {} is from {}, which is not {}",
+            e.report,
+            e.lab.name,
+            lab_phrase(lab_rule)
+        ));
+        s.fix = Some(fix(
+            FixAt::Report(e.report.clone()),
+            format!(
+                "use a report from {}; if {} is one, add its `{lab_rule}` id under `accreditations` in its party record",
+                lab_phrase(lab_rule),
+                e.lab.name
+            ),
         ));
         return;
     };
@@ -347,12 +389,40 @@ fn test_status(
             retest.unwrap_or_default(),
             crate::date::iso(as_of)
         ));
+        s.fix = Some(fix(
+            FixAt::Key("evidence".into()),
+            format!(
+                "add a report dated {} or later that covers {} (this rule is retested every {} months)",
+                crate::date::iso(cutoff.unwrap_or(as_of)),
+                r.raw.cite,
+                retest.unwrap_or_default()
+            ),
+        ));
         return;
     }
     s.evidence = Some(current[0].report.clone());
     // Every lot needs a current report: one that lists it, or lists no lots (all lots).
+    // A lot made after `as_of` has not been made: no report can have tested it.
+    let (made, unmade): (Vec<&crate::content::Lot>, Vec<&crate::content::Lot>) = product
+        .lots
+        .iter()
+        .partition(|l| l.made.first_day() <= as_of);
+    if let Some(l) = unmade.first() {
+        s.status = Status::Missing;
+        s.detail = Some(format!(
+            "lot {} is made {}, after {}",
+            l.lot,
+            l.made,
+            crate::date::iso(as_of)
+        ));
+        s.fix = Some(fix(
+            FixAt::Key("lots".into()),
+            format!("check the `made` date of lot {}", l.lot),
+        ));
+        return;
+    }
     let mut uncovered = Vec::new();
-    for lot in &product.lots {
+    for lot in made {
         match current
             .iter()
             .find(|e| e.lots.is_empty() || e.lots.contains(&lot.lot))
@@ -369,6 +439,63 @@ fn test_status(
             "no current report covers lot {}",
             uncovered.join(", ")
         ));
+        s.fix = Some(fix(
+            FixAt::Key("evidence".into()),
+            format!(
+                "add lot {} to the `lots` of a current report covering {} (a report without `lots` covers every lot)",
+                uncovered.join(", "),
+                r.raw.cite
+            ),
+        ));
+    }
+}
+
+fn fix(at: FixAt, text: String) -> Fix {
+    Fix { at, text }
+}
+
+/// A lab meeting `rule`, in words.
+fn lab_phrase(rule: &str) -> String {
+    match rule {
+        "any" => "a testing lab".into(),
+        "cpsc" => "a CPSC-accepted lab".into(),
+        "iso17025" => "an ISO/IEC 17025 accredited lab".into(),
+        other => format!("a lab with a `{other}` accreditation"),
+    }
+}
+
+/// How to add the report no report gives: name the report that most likely tested it
+/// (the newest passing one from an acceptable lab, already dated), else ask for one.
+fn missing_fix(product: &Product, r: &Requirement, lab_rule: &str, as_of: Date) -> Fix {
+    let candidate = newest_first(
+        product
+            .evidence
+            .iter()
+            .filter(|e| {
+                e.result == TestResult::Pass
+                    && e.date <= as_of
+                    && (lab_rule == "any" || e.lab.accreditations.contains_key(lab_rule))
+            })
+            .collect(),
+    );
+    match candidate.first() {
+        Some(e) => fix(
+            FixAt::Report(e.report.clone()),
+            format!(
+                "if report {} tested it, add `{}` to its `covers`; otherwise add a report under `evidence` that covers it, from {}",
+                e.report,
+                r.raw.cite,
+                lab_phrase(lab_rule)
+            ),
+        ),
+        None => fix(
+            FixAt::Key("evidence".into()),
+            format!(
+                "add a report under `evidence` that covers `{}`, from {}",
+                r.raw.cite,
+                lab_phrase(lab_rule)
+            ),
+        ),
     }
 }
 

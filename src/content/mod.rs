@@ -413,7 +413,13 @@ pub fn load_records(
     let products_reader = Reader {
         claimed: |p: &raw::RawProduct| &p.id,
         resolve: |raw, rel: &str, stem: &str| product::resolve(raw, rel, stem, &cx),
-        locate: |p: &mut Product, text| p.id_at = yaml::id_position(text),
+        locate: |p: &mut Product, text| {
+            p.id_at = yaml::id_position(text);
+            p.keys_at = yaml::top_level_keys(text, product::FIX_KEYS);
+            for e in &mut p.evidence {
+                e.at = yaml::entry_value(text, "report", &e.report);
+            }
+        },
         refs: raw::RawProduct::party_refs,
     };
     let loaded = load_all(

@@ -16,6 +16,20 @@ use std::path::Path;
 use std::sync::Arc;
 use time::Date;
 
+/// The top-level keys of a product record that gaps and pack warnings point at.
+pub const FIX_KEYS: &[&str] = &[
+    "evidence",
+    "declarations",
+    "image",
+    "importers",
+    "lots",
+    "age",
+    "categories",
+    "attributes",
+    "markets",
+    "manufacturer",
+];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
     pub id: String,
@@ -44,10 +58,32 @@ pub struct Product {
     /// Line and column of the record's `id` value, found when the file was read: where
     /// findings about the whole product (gaps, unissued certificates) point.
     pub id_at: (usize, usize),
+    /// Where the top-level keys a fix may name (`evidence`, `importers`, `image`, ...)
+    /// start, found when the file was read; keys the record leaves out are absent.
+    #[serde(skip)]
+    pub keys_at: Vec<(&'static str, (usize, usize))>,
 }
 
 impl Product {
     /// The product's labels (SPEC §8): one per lot, or one for a product without lots.
+    /// Where a fix at the record's top-level `key` points: the key, or the `id` line when
+    /// the record leaves the key out.
+    pub fn key_at(&self, key: &str) -> (usize, usize) {
+        self.keys_at
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(self.id_at, |(_, at)| *at)
+    }
+
+    /// Where report `report` is, or the `evidence` key.
+    pub fn report_at(&self, report: &str) -> (usize, usize) {
+        self.evidence
+            .iter()
+            .find(|e| e.report == report)
+            .and_then(|e| e.at)
+            .unwrap_or_else(|| self.key_at("evidence"))
+    }
+
     pub fn labelled_lots(&self) -> Vec<Option<&Lot>> {
         if self.lots.is_empty() {
             vec![None]
@@ -101,6 +137,9 @@ pub struct Evidence {
     pub lots: Vec<String>,
     /// Relative to `content/`; verified to exist.
     pub file: Option<String>,
+    /// Line and column of its `report` value, found when the file was read.
+    #[serde(skip)]
+    pub at: Option<(usize, usize)>,
 }
 
 fn iso_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
@@ -234,16 +273,24 @@ fn age(raw: RawAge, problems: &mut Vec<Problem>) -> Option<Age> {
     let mut months = |key: &'static str, v: Option<i64>| -> Result<Option<u32>, ()> {
         match v {
             None => Ok(None),
-            Some(m) => u32::try_from(m).map(Some).map_err(|_| {
+            // Ages in months up to 150 years: anything else is a slip of the keyboard.
+            Some(m) if (0..=1800).contains(&m) => Ok(Some(m as u32)),
+            Some(m) => {
+                let why = if m < 0 {
+                    "an age in months is 0 or more"
+                } else {
+                    "that is over 150 years"
+                };
                 problems.push(
                     Problem::error(
                         "bad-age",
                         ypath!["age", key],
-                        format!("`{key}` is {m}: an age in months is 0 or more"),
+                        format!("`{key}` is {m}: {why}"),
                     )
-                    .help("e.g. 36 for 3 years; 0 from birth"),
-                )
-            }),
+                    .help("ages are in months: e.g. 36 for 3 years, 0 from birth"),
+                );
+                Err(())
+            }
         }
     };
     let min = months("min_months", raw.min_months);
@@ -575,6 +622,7 @@ pub fn resolve(
                 result: e.result,
                 lots: e.lots.clone(),
                 file: file_ref,
+                at: None,
             });
         }
     }
@@ -614,6 +662,7 @@ pub fn resolve(
             status: raw.status,
             file: file.to_string(),
             id_at: (0, 0),
+            keys_at: Vec::new(),
         }),
         _ => None,
     };

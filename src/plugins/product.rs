@@ -349,6 +349,7 @@ pub(crate) mod fixture {
             status: Status::Active,
             file: "content/products/full.yaml".into(),
             id_at: (1, 5),
+            keys_at: Vec::new(),
         }
     }
 }

@@ -67,6 +67,13 @@ pub struct RawRequirement {
     pub source: Option<String>,
     /// regulations.md's confidence tag for the rule: `C` (confirmed) or `S` (secondary).
     pub confidence: Option<Confidence>,
+    /// For `evidence: record`: what the product lacks, as the public pages say it
+    /// ("needs <this>", e.g. "a colour image of the toy").
+    pub needs: Option<String>,
+    /// For `evidence: record`: what the seller adds or changes, and the record's
+    /// top-level key where (`image`, `importers`): `check` prints it under the gap.
+    pub fix: Option<String>,
+    pub field: Option<String>,
 }
 
 fn always() -> String {
