@@ -297,7 +297,7 @@ fn each_label_sits_where_the_layout_says_from_start_at() {
             "--sheet",
             "avery-l7160",
             "--template",
-            "compact",
+            "tracking",
             "--format",
             "svg",
             "--start-at",
@@ -584,6 +584,53 @@ fn a_label_too_small_for_its_code_is_an_error_that_says_what_fits() {
     assert!(e.contains("needs 20.5 mm square"), "{e}");
     assert!(e.contains("at least 23.9 mm tall"), "{e}");
     assert!(!out.join("labels/rainbow-stacker").exists());
+}
+
+#[test]
+fn a_template_that_cannot_show_what_a_market_requires_says_so_per_product() {
+    // The compact template has no room for warning statements: the felt ball set needs
+    // the US small-ball warning, so its label is refused, naming the statement and the
+    // template that shows it; nothing is written.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = certpress(&[
+        "labels",
+        "--root",
+        repo().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--template",
+        "compact",
+        "--product",
+        "felt-ball-catch-set",
+        "--format",
+        "svg",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("felt-ball-catch-set`: the `compact` label template leaves off what the product's markets require: the statement “WARNING: CHOKING HAZARD—Toy contains a small ball."),
+        "{e}"
+    );
+    assert!(e.contains("(this theme also has `tracking`)"), "{e}");
+    assert!(!out.join("labels/felt-ball-catch-set").exists());
+    // A product whose markets require only marks prints with them.
+    let o = certpress(&[
+        "labels",
+        "--root",
+        repo().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--template",
+        "compact",
+        "--product",
+        "rainbow-stacker",
+        "--format",
+        "svg",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = fs::read_to_string(out.join("labels/rainbow-stacker/2026-03A.svg")).unwrap();
+    assert!(svg.contains("data-mark=\"ce\""), "{svg}");
 }
 
 #[test]

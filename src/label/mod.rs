@@ -180,6 +180,8 @@ pub struct Printer {
     marks: BTreeMap<String, Mark>,
     pub options: Options,
     usvg: resvg::usvg::Options<'static>,
+    /// Every label template of the theme, by name: what an error may suggest instead.
+    templates: Vec<String>,
 }
 
 fn theme_error(file: String, message: impl Into<String>) -> Diagnostic {
@@ -217,6 +219,12 @@ impl Printer {
         }
         let text =
             crate::source::read_text(&site.root, &template_file).map_err(Diagnostic::config)?;
+        let (svgs, _) = crate::source::walk(&site.root, &dir, Some(&["svg"]));
+        let templates: Vec<String> = svgs
+            .iter()
+            .filter(|p| p.parent() == Some(dir.as_path()))
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
         let stack_fonts = fonts.clone();
         tera.register_function("stack", move |kwargs: tera::Kwargs, _: &tera::State| {
             #[derive(serde::Deserialize)]
@@ -264,7 +272,63 @@ impl Printer {
             marks,
             options,
             usvg,
+            templates,
         })
+    }
+
+    /// Checks that a label's `svg` shows every mark (`data-mark`) and warning text the
+    /// product's markets require. A template that leaves one off (the `compact` one
+    /// prints no warnings or marks) is an error naming what is missing, never a label
+    /// that silently drops what the law asks of it.
+    pub fn check_shows(&self, assessed: &Assessed, job: &Job, svg: &str) -> Result<(), String> {
+        let (marks, warnings) = self.requirements(assessed, job.product)?;
+        if marks.is_empty() && warnings.is_empty() {
+            return Ok(());
+        }
+        let doc = roxmltree::Document::parse(svg)
+            .map_err(|e| format!("the label template made SVG that does not parse: {e}"))?;
+        let shown: std::collections::HashSet<&str> = doc
+            .descendants()
+            .filter_map(|n| n.attribute("data-mark"))
+            .collect();
+        // Text is wrapped into lines: compared without its white space.
+        let squash = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let text: String = doc
+            .descendants()
+            .filter(|n| n.is_text())
+            .filter_map(|n| n.text())
+            .map(squash)
+            .collect();
+        let mut missing: Vec<String> = warnings
+            .iter()
+            .filter(|w| !text.contains(&squash(w.text)))
+            .map(|w| format!("the statement “{}” ({})", w.text, w.cite))
+            .collect();
+        missing.extend(
+            marks
+                .iter()
+                .filter(|m| !shown.contains(m.id.as_str()))
+                .map(|m| format!("the mark `{}`", m.id)),
+        );
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let others: Vec<String> = self
+            .templates
+            .iter()
+            .filter(|t| **t != self.options.template)
+            .map(|t| format!("`{t}`"))
+            .collect();
+        Err(format!(
+            "the `{}` label template leaves off what the product's markets require: {}; choose a template that shows them in `[labels] template` of site.toml{}",
+            self.options.template,
+            missing.join(", "),
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (this theme also has {})", others.join(", "))
+            }
+        ))
     }
 
     pub fn usvg_options(&self) -> &resvg::usvg::Options<'static> {

@@ -57,6 +57,9 @@ pub fn print(
             let svg = printer
                 .svg(assessed, register, job)
                 .map_err(|m| fail(job, m))?;
+            printer
+                .check_shows(assessed, job, &svg)
+                .map_err(|m| fail(job, m))?;
             let lettered = text::split(&svg, &printer.fonts, w, h).map_err(|m| fail(job, m))?;
             Ok((svg, lettered))
         })
