@@ -38,7 +38,17 @@ impl Market {
             _ if upper != code && Market::parse(&upper).is_ok() => {
                 format!(" (did you mean `{upper}`?)")
             }
-            _ => String::new(),
+            // A country's three-letter code or its name: the two-letter code is meant.
+            _ => rust_iso3166::from_alpha3(&upper)
+                .or_else(|| {
+                    rust_iso3166::ALL
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(code.trim()))
+                        .copied()
+                })
+                .map_or(String::new(), |c| {
+                    format!(" (did you mean `{}`?)", c.alpha2)
+                }),
         };
         Err(format!(
             "`{code}` is not an ISO 3166-1 alpha-2 country code or `EU`{hint}"
@@ -118,6 +128,16 @@ mod tests {
             Market::parse("us")
                 .unwrap_err()
                 .contains("did you mean `US`")
+        );
+        assert!(
+            Market::parse("USA")
+                .unwrap_err()
+                .contains("did you mean `US`")
+        );
+        assert!(
+            Market::parse("Germany")
+                .unwrap_err()
+                .contains("did you mean `DE`")
         );
         assert!(Market::parse("XX").is_err());
         assert!(is_country("CN") && !is_country("EU"));

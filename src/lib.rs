@@ -39,6 +39,7 @@ pub mod scaffold;
 pub mod serve;
 pub mod site;
 pub mod source;
+pub mod suggest;
 pub mod theme;
 pub mod url;
 pub mod yaml;

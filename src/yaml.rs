@@ -163,15 +163,240 @@ pub struct YamlError {
     /// 1-based line and column; (0, 0) when serde_yaml gave none and none could be found.
     pub line: usize,
     pub column: usize,
+    /// How to fix it, when that is known (the valid names, the indentation to use).
+    pub help: Option<String>,
+}
+
+impl YamlError {
+    /// As a diagnostic in `file`, `line_offset` lines below the file's start (for YAML
+    /// embedded in a larger file, such as front matter).
+    pub fn diagnostic(self, file: &str, line_offset: usize) -> crate::diagnostic::Diagnostic {
+        let mut d = crate::diagnostic::Diagnostic::error(self.code, file, self.message)
+            .at(self.line + line_offset, self.column);
+        d.help = self.help;
+        d
+    }
 }
 
 /// Deserialises `text`. On failure the error carries a diagnostic code and a position.
 ///
 /// A document nested deeper than [`MAX_NESTING`] is refused before serde_yaml reads it
 /// (see [`check_nesting`]).
+///
+/// When the error comes from a line indented unlike its siblings (YAML then reads another
+/// structure, and serde says "missing field" or "invalid type" somewhere else), the error
+/// is reported as that line's indentation instead ([`misindented`]).
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     check_nesting(text)?;
-    serde_yaml::from_str(text).map_err(|e| classify(text, &e))
+    serde_yaml::from_str(text).map_err(|e| {
+        let error = classify(text, &e);
+        misindented::<T>(text, &error).unwrap_or(error)
+    })
+}
+
+/// The largest document, and the most re-indented readings, [`misindented`] tries:
+/// records are a few kilobytes, and this bounds the work on hostile input.
+const INDENT_TEXT_MAX: usize = 16 * 1024;
+const INDENT_TRIES_MAX: usize = 60;
+
+/// One line of a document as [`misindented`] sees it.
+struct IndentLine<'a> {
+    /// Leading spaces.
+    indent: usize,
+    /// The line after them.
+    rest: &'a str,
+    /// `key:` (with any `- ` before it), when the line starts a mapping entry.
+    key: Option<&'a str>,
+    /// The key's column (0-based): the indentation, plus any `- ` before the key.
+    key_column: usize,
+    /// Whether the key has a value on its line (so nothing can sit under it).
+    has_value: bool,
+}
+
+fn indent_lines(text: &str) -> Vec<IndentLine<'_>> {
+    let mut out = Vec::new();
+    // Inside a block scalar (`description: |`), lines deeper than its key are text.
+    let mut scalar_under: Option<usize> = None;
+    for line in text.split('\n') {
+        let rest = line.trim_start_matches(' ');
+        let indent = line.len() - rest.len();
+        let blank = rest.trim().is_empty();
+        if let Some(under) = scalar_under {
+            if blank || indent > under {
+                out.push(IndentLine {
+                    indent,
+                    rest,
+                    key: None,
+                    key_column: indent,
+                    has_value: false,
+                });
+                continue;
+            }
+            scalar_under = None;
+        }
+        let mut entry = rest;
+        while let Some(r) = entry.strip_prefix("- ") {
+            entry = r.trim_start_matches(' ');
+        }
+        let key_len = entry
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+            .unwrap_or(entry.len());
+        let after = &entry[key_len..];
+        let key = (key_len > 0
+            && after.starts_with(':')
+            && (after.len() == 1 || after[1..].starts_with([' ', '\r'])))
+        .then(|| &rest[..rest.len() - entry.len() + key_len + 1]);
+        let mut has_value = false;
+        if key.is_some() {
+            let value = after[1..].trim();
+            if value.starts_with(['|', '>']) {
+                scalar_under = Some(indent);
+            }
+            has_value = !value.is_empty() && !value.starts_with('#');
+        }
+        out.push(IndentLine {
+            indent,
+            rest,
+            key,
+            key_column: indent + rest.len() - entry.len(),
+            has_value,
+        });
+    }
+    out
+}
+
+/// Finds the line whose indentation made a document fail: a mapping key that, moved to
+/// the indentation of other keys around it (alone, or with the lines under it), makes
+/// the whole document read as `T`. Returns an error at that line saying so, or `None`
+/// when no single re-indented line mends the document (the error is something else).
+///
+/// Trying readings, rather than guessing from the text, means a line is blamed only when
+/// its indentation is the whole problem. Lines whose indentation matches no other key,
+/// or that sit deeper under a key that already has a value, are tried first.
+fn misindented<T: DeserializeOwned>(text: &str, error: &YamlError) -> Option<YamlError> {
+    if text.len() > INDENT_TEXT_MAX
+        || !matches!(
+            error.code,
+            "missing-key" | "wrong-type" | "unknown-key" | "wrong-value" | "yaml-syntax"
+        )
+    {
+        return None;
+    }
+    let lines = indent_lines(text);
+    let keys: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].key.is_some())
+        .collect();
+    // The indentations a line may be moved to: those of the keys, and of keys after a
+    // `- ` (the next keys of that sequence item sit there).
+    let mut levels: Vec<usize> = keys
+        .iter()
+        .flat_map(|&i| [lines[i].indent, lines[i].key_column])
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
+    if levels.len() < 2 {
+        return None;
+    }
+    // Odd lines first: an indentation no other key has, or deeper than the key above
+    // when that key has a value of its own (so nothing can sit under it).
+    let odd = |n: usize, i: usize| {
+        let l = &lines[i];
+        let alone = keys.iter().all(|&j| j == i || lines[j].indent != l.indent);
+        let under_value = n > 0 && {
+            let p = &lines[keys[n - 1]];
+            p.has_value && l.indent > p.key_column
+        };
+        alone || under_value
+    };
+    // Only lines that can be the cause are tried: for a missing or unknown field, the
+    // lines with that key (moved into or out of the mapping serde read); otherwise the
+    // odd lines and those near the error.
+    let named = matches!(error.code, "missing-key" | "unknown-key")
+        .then(|| error.message.split('`').nth(1))
+        .flatten();
+    let candidate = |n: usize, i: usize| match named {
+        Some(name) => lines[i]
+            .key
+            .is_some_and(|k| k.trim_start_matches(['-', ' ']).strip_suffix(':') == Some(name)),
+        None => odd(n, i) || (i + 1).abs_diff(error.line) <= 3,
+    };
+    // Then keys before sequence items (`- key:`, which can often move with the same
+    // effect, but are rarely what was mistyped), nearest the error first.
+    let mut order: Vec<(bool, bool, usize, usize)> = keys
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|&(n, &i)| candidate(n, i))
+        .map(|(n, &i)| {
+            let item = lines[i].rest.starts_with("- ");
+            (!odd(n, i), item, (i + 1).abs_diff(error.line), i)
+        })
+        .collect();
+    order.sort_unstable();
+    let mut tries = 0;
+    for (_, _, _, i) in order {
+        let from = lines[i].indent;
+        let mut targets: Vec<usize> = levels.iter().copied().filter(|&t| t != from).collect();
+        targets.sort_by_key(|&t| t.abs_diff(from));
+        // Whether lines sit under this one, to move with it.
+        let has_block = lines.get(i + 1).is_some_and(|l| l.indent > from);
+        for to in targets {
+            for with_block in [false, true] {
+                if with_block && !has_block {
+                    continue;
+                }
+                tries += 1;
+                if tries > INDENT_TRIES_MAX {
+                    return None;
+                }
+                let mut out = String::with_capacity(text.len() + 16);
+                let mut in_block = true;
+                for (j, l) in lines.iter().enumerate() {
+                    if j > 0 {
+                        out.push('\n');
+                    }
+                    let shift = if j == i {
+                        true
+                    } else if j > i && with_block && in_block {
+                        let deeper = l.rest.trim().is_empty() || l.indent > from;
+                        in_block = deeper;
+                        deeper
+                    } else {
+                        false
+                    };
+                    let indent = if shift {
+                        (l.indent + to).saturating_sub(from)
+                    } else {
+                        l.indent
+                    };
+                    out.extend(std::iter::repeat_n(' ', indent));
+                    out.push_str(l.rest);
+                }
+                if serde_yaml::from_str::<T>(&out).is_ok() {
+                    let key = lines[i].key.unwrap_or_default();
+                    let spaces = |n: usize| match n {
+                        1 => "1 space".to_string(),
+                        n => format!("{n} spaces"),
+                    };
+                    return Some(YamlError {
+                        code: "bad-indent",
+                        message: format!(
+                            "`{key}` is indented {} where its siblings use {to}",
+                            spaces(from)
+                        ),
+                        line: i + 1,
+                        column: from + 1,
+                        help: Some(format!(
+                            "move `{key}` to column {}, in line with the other keys of its mapping (YAML reads indentation as structure: as written, {})",
+                            to + 1,
+                            error.message
+                        )),
+                    });
+                }
+            }
+        }
+    }
+    None
 }
 
 /// How deep a YAML document may nest collections: flow `[`/`{` and block (indented)
@@ -209,6 +434,7 @@ fn nesting(text: &str, libyaml: bool) -> Result<(), YamlError> {
             message: format!("nesting deeper than {MAX_NESTING} levels"),
             line,
             column,
+            help: None,
         }),
     }
 }
@@ -259,16 +485,26 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
             (line, column) = locator.first_node.unwrap_or((1, 1));
         }
     }
-    let message = if code == "yaml-too-complex" {
-        format!("the YAML's aliases or nesting expand too far to read safely ({message})")
+    let mut help = None;
+    let (code, message) = if code == "yaml-too-complex" {
+        (
+            code,
+            format!("the YAML's aliases or nesting expand too far to read safely ({message})"),
+        )
+    } else if let Some((code, message, h)) = crate::suggest::retell(&message) {
+        // An unknown key names the nearest valid one; a value outside a closed set
+        // (`result: passed`) is a wrong value, with the choices.
+        help = Some(h);
+        (code, message)
     } else {
-        message
+        (code, message)
     };
     YamlError {
         code,
         message,
         line,
         column,
+        help,
     }
 }
 
@@ -1186,7 +1422,7 @@ mod tests {
         let e = parse::<Rec>("id: x\nnn: 3\n").unwrap_err();
         assert_eq!(e.code, "unknown-key");
         assert_eq!((e.line, e.column), (2, 1));
-        assert!(e.message.contains("expected `id` or `n`"), "{}", e.message);
+        assert_eq!(e.message, "unknown field `nn`; valid fields: `id`, `n`");
 
         let e = parse::<Rec>("id: x\nn: many\n").unwrap_err();
         assert_eq!(e.code, "wrong-type");
@@ -1203,6 +1439,61 @@ mod tests {
         let e = parse::<Rec>("id: x\nn: 1: 2\n").unwrap_err();
         assert_eq!(e.code, "yaml-syntax");
         assert!(e.line >= 1);
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        lot: String,
+        made: String,
+        place: Option<String>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        id: String,
+        model: String,
+        age: Option<BTreeMap<String, u32>>,
+        #[serde(default)]
+        lots: Vec<Item>,
+    }
+
+    #[test]
+    fn a_misindented_line_is_reported_as_indentation() {
+        // One space too many: YAML reads `model:` inside `id`'s value (a syntax error).
+        let e = parse::<Nested>("id: x\n model: M\n").unwrap_err();
+        assert_eq!((e.code, e.line, e.column), ("bad-indent", 2, 2), "{e:?}");
+        assert_eq!(
+            e.message,
+            "`model:` is indented 1 space where its siblings use 0"
+        );
+        // Under a mapping it does not belong to: serde says unknown field in `age`.
+        let e = parse::<Nested>("id: x\nage:\n  min: 1\n  model: M\n").unwrap_err();
+        assert_eq!((e.code, e.line, e.column), ("bad-indent", 4, 3), "{e:?}");
+        assert_eq!(
+            e.message,
+            "`model:` is indented 2 spaces where its siblings use 0"
+        );
+        // One space too few in a sequence item.
+        let text = "id: x\nmodel: M\nlots:\n  - lot: A\n   made: 2026-03\n";
+        let e = parse::<Nested>(text).unwrap_err();
+        assert_eq!((e.code, e.line), ("bad-indent", 5), "{e:?}");
+        assert_eq!(
+            e.message,
+            "`made:` is indented 3 spaces where its siblings use 4"
+        );
+        // An item's key out at the sequence's level: serde says `made` is missing.
+        let text = "id: x\nmodel: M\nlots:\n  - lot: A\n  made: 2026-03\n";
+        let e = parse::<Nested>(text).unwrap_err();
+        assert_eq!((e.code, e.line), ("bad-indent", 5), "{e:?}");
+        // A missing field or a wrong value that indentation cannot mend stays as it is.
+        let e = parse::<Nested>("id: x\nage:\n  min: 1\n").unwrap_err();
+        assert_eq!(e.code, "missing-key");
+        let e = parse::<Nested>("id: x\nmodel: M\nage:\n  min: many\n").unwrap_err();
+        assert_eq!(e.code, "wrong-type");
     }
 
     #[derive(Deserialize, Debug)]

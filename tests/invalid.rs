@@ -1,6 +1,7 @@
 //! Every defect SPEC §10 lists, one site each under tests/invalid/<case>/: the shared
 //! `_base` site with the case's files laid over it. Each case's expect.json names the
-//! exit code and the diagnostics (code, file, line, and column where given) that
+//! exit code and the diagnostics (code, file, line, and column where given, and text the
+//! message or help must hold: `message_contains`, `help_contains`) that
 //! `check --json` must report. The cases are checked in-process (tests/common/site_test.rs);
 //! one test runs a few of them through the binary and expects the same answers.
 
@@ -128,6 +129,8 @@ fn every_invalid_case_reports_its_diagnostic() {
                     && d["severity"] == "error"
                     && want.get("line").is_none_or(|l| d["line"] == *l)
                     && want.get("column").is_none_or(|c| d["column"] == *c)
+                    && contains(d, "message", want)
+                    && contains(d, "help", want)
             });
             if !found {
                 failures.push(format!("{name}: no diagnostic like {want}; got {got:#?}"));
@@ -143,6 +146,19 @@ fn every_invalid_case_reports_its_diagnostic() {
         assert!(!human.contains("panicked"), "{name} panicked:\n{human}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Whether diagnostic `d`'s `field` (message or help) holds every text `want` lists under
+/// `<field>_contains` (one string or several).
+fn contains(d: &Value, field: &str, want: &Value) -> bool {
+    let Some(texts) = want.get(format!("{field}_contains")) else {
+        return true;
+    };
+    let have = d[field].as_str().unwrap_or_default();
+    match texts {
+        Value::Array(all) => all.iter().all(|t| have.contains(t.as_str().unwrap())),
+        t => have.contains(t.as_str().unwrap()),
+    }
 }
 
 #[test]

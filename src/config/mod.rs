@@ -264,15 +264,24 @@ fn is_contained(path: &Path) -> bool {
 pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
-        let code = if e.message().contains("unknown field") {
-            "unknown-key"
-        } else if e.message().contains("missing field") {
+        let message = e.message().trim();
+        // An unknown key names the nearest valid one (and all of them); a value outside
+        // a closed set is a wrong value, with the choices.
+        if let Some((code, message, help)) = crate::suggest::retell(message) {
+            return vec![
+                Diagnostic::error(code, FILE, message)
+                    .at(line, column)
+                    .with_help(help)
+                    .config(),
+            ];
+        }
+        let code = if message.contains("missing field") {
             "missing-key"
         } else {
             "bad-config"
         };
         vec![
-            Diagnostic::error(code, FILE, e.message().trim().to_string())
+            Diagnostic::error(code, FILE, message.to_string())
                 .at(line, column)
                 .config(),
         ]
@@ -477,9 +486,18 @@ mod tests {
         let e = parse(&format!("{MINIMAL}titel = \"x\"\n")).unwrap_err();
         assert_eq!(e[0].code, "unknown-key");
         assert_eq!(e[0].line, 3);
-        assert!(e[0].message.contains("base_url"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("did you mean `title`?"),
+            "{}",
+            e[0].message
+        );
+        let help = e[0].help.as_deref().unwrap_or_default();
+        assert!(help.contains("`base_url`"), "{help}");
         let e = parse(&format!("{MINIMAL}[build]\nouptut = \"x\"\n")).unwrap_err();
         assert!(e[0].message.contains("output"), "{}", e[0].message);
+        let e = parse(&format!("{MINIMAL}[build]\nzzz = \"x\"\n")).unwrap_err();
+        assert!(e[0].message.contains("valid fields: "), "{}", e[0].message);
+        assert!(e[0].message.contains("`output`"), "{}", e[0].message);
     }
 
     #[test]

@@ -125,8 +125,7 @@ pub fn draft(rel: &str, under: &Path, text: String) -> Result<Draft, Vec<Diagnos
         ]);
     };
     // The YAML starts on line 2 of the file.
-    let front: FrontMatter = yaml::parse(yaml_text)
-        .map_err(|e| vec![Diagnostic::error(e.code, rel, e.message).at(e.line + 1, e.column)])?;
+    let front: FrontMatter = yaml::parse(yaml_text).map_err(|e| vec![e.diagnostic(rel, 1)])?;
     let mut problems = Vec::new();
     let updated = front.updated.as_deref().and_then(|u| {
         RecordDate::parse(u)

@@ -224,7 +224,7 @@ where
 }
 
 fn parse_error(rel: &str, e: yaml::YamlError) -> Diagnostic {
-    let d = Diagnostic::error(e.code, rel, e.message).at(e.line, e.column);
+    let d = e.diagnostic(rel, 0);
     let scalar = [
         "invalid type: integer",
         "invalid type: floating point",

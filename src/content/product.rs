@@ -187,7 +187,7 @@ impl Context<'_> {
             None if self.broken_parties.contains(id) => None,
             None => {
                 let mut p = Problem::error("unknown-party", at, format!("no party with id `{id}`"));
-                if let Some(close) = closest(id, self.parties.keys()) {
+                if let Some(close) = crate::suggest::closest(id, self.parties.keys()) {
                     p = p.help(format!("did you mean `{close}`?"));
                 } else {
                     p = p.help(format!("add content/parties/{id}.yaml"));
@@ -216,44 +216,11 @@ fn unknown_term<'a>(
     known: impl Iterator<Item = &'a String> + Clone,
 ) -> Problem {
     let declared = Vocabulary::one_of(known.clone());
-    let help = match closest(name, known) {
+    let help = match crate::suggest::closest(name, known) {
         Some(close) => format!("did you mean `{close}`? {declared}"),
         None => declared,
     };
     Problem::error(code, at, format!("unknown {what} `{name}`")).help(help)
-}
-
-/// The known name nearest to `name`, if it is close enough to be a likely typo.
-fn closest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<&'a String> {
-    // Only id-sized words are worth a suggestion, and only names of a similar length
-    // can be within two edits: both keep this cheap on large sites and hostile input.
-    if name.len() > 64 {
-        return None;
-    }
-    known
-        .filter(|k| k.len().abs_diff(name.len()) <= 2)
-        .map(|k| (strsim(name, k), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| k)
-}
-
-/// Levenshtein distance (small inputs only: ids and vocabulary terms).
-fn strsim(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The intended age (SPEC §4.1: either bound may be left out; the minimum defaults
@@ -676,8 +643,9 @@ mod tests {
     #[test]
     fn typo_suggestions() {
         let known = ["little-oak-ltd".to_string(), "sgs-shenzhen".to_string()];
-        assert_eq!(closest("little-oak-lt", known.iter()), Some(&known[0]));
-        assert_eq!(closest("nobody", known.iter()), None);
+        let closest = |name| crate::suggest::closest(name, known.iter());
+        assert_eq!(closest("little-oak-lt"), Some("little-oak-ltd"));
+        assert_eq!(closest("nobody"), None);
     }
 
     #[test]

@@ -198,13 +198,7 @@ fn load_one(root: &Path, path: &Path, folder: &str) -> Result<Manifest, Vec<Diag
         )]);
     }
 
-    let raw: RawPlugin = yaml::parse(&text).map_err(|e| {
-        vec![
-            Diagnostic::error(e.code, &rel, e.message)
-                .at(e.line, e.column)
-                .config(),
-        ]
-    })?;
+    let raw: RawPlugin = yaml::parse(&text).map_err(|e| vec![e.diagnostic(&rel, 0).config()])?;
     let mut problems = Vec::new();
     if raw.id != folder {
         problems.push(located(
