@@ -281,6 +281,14 @@ fn labels(
     judge: &Judge,
 ) -> u8 {
     let mut p = Pipeline::load(root, &judge.overrides());
+    // A product, lot, sheet, template or printer that does not exist is a mistake in the
+    // command (exit 2), said before anything else, with what does exist.
+    if let Some(site) = &p.site
+        && let Some(usage) = request.usage_error(site, p.diagnostics.has_errors())
+    {
+        eprintln!("{}", report::terminal_safe(&usage.to_string()));
+        return 2;
+    }
     p.assess().review(Purpose::Publish { locked: false });
     let strict = judge.strict(&p);
     report::human(root, &p.diagnostics);

@@ -586,6 +586,101 @@ fn a_label_too_small_for_its_code_is_an_error_that_says_what_fits() {
     assert!(!out.join("labels/rainbow-stacker").exists());
 }
 
+/// `certpress labels ARGS` on the example site: the exit code and the error's message and
+/// help lines (`error: …` and `  = help: …`).
+fn labels_mistake(out: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let root = repo();
+    let mut all = vec![
+        "labels",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let o = certpress(&all);
+    let e = stderr(&o);
+    let line = |prefix: &str| {
+        e.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{args:?}: no `{prefix}` line in\n{e}"))
+            .to_string()
+    };
+    // A mistake in the command, said first and alone: not blamed on site.toml, and
+    // not after the site's own warnings.
+    assert!(e.starts_with("error: "), "{args:?}:\n{e}");
+    assert!(!e.contains("site.toml:"), "{args:?}:\n{e}");
+    (o.status.code(), line("error: "), line("  = help: "))
+}
+
+#[test]
+fn a_mistake_in_the_labels_command_is_a_usage_error_that_says_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cases: [(&[&str], &str, &[&str]); 7] = [
+        (
+            &["--product", "knight-castle"],
+            "no product `knight-castle`",
+            &[
+                "products: `acorn-necklace`, `bath-boats`",
+                "`rainbow-stacker`",
+            ],
+        ),
+        (
+            &["--product", "rainbow-stacke"],
+            "no product `rainbow-stacke`",
+            &["did you mean `rainbow-stacker`? products: "],
+        ),
+        (
+            &["--sheet", "avery-9999"],
+            "no sheet layout `avery-9999`",
+            &["layouts: `avery-5160`, `avery-5163`", "`roll-2x1`"],
+        ),
+        (
+            &["--sheet", "avery-516"],
+            "no sheet layout `avery-516`",
+            &["did you mean `avery-5160`? layouts: "],
+        ),
+        (
+            &["--product", "rainbow-stacker", "--lot", "2026-03"],
+            "product `rainbow-stacker` has no lot `2026-03`",
+            &["did you mean `2026-03A`? its lots: `2026-03A`, `2026-07B`"],
+        ),
+        (
+            &["--template", "compac"],
+            "the theme `default` has no label template `compac`",
+            &["did you mean `compact`? templates: `compact`, `tracking`"],
+        ),
+        (
+            &["--printer", "zebra"],
+            "no printer `zebra`",
+            &["site.toml sets up no printers: add [labels.printers.zebra]"],
+        ),
+    ];
+    for (args, message, help) in cases {
+        let (code, got, got_help) = labels_mistake(&out, args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert_eq!(got, message, "{args:?}");
+        for h in help {
+            assert!(
+                got_help.contains(h),
+                "{args:?}: help lacks {h:?}: {got_help}"
+            );
+        }
+    }
+    assert!(!out.join("labels").exists(), "a usage error writes nothing");
+    // `--lot` needs `--product`: clap says so, as a usage error too.
+    let o = certpress(&[
+        "labels",
+        "--root",
+        repo().to_str().unwrap(),
+        "--lot",
+        "2026-03A",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--product <ID>"), "{}", stderr(&o));
+}
+
 #[test]
 fn a_template_that_cannot_show_what_a_market_requires_says_so_per_product() {
     // The compact template has no room for warning statements: the felt ball set needs

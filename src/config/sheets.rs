@@ -195,6 +195,11 @@ pub fn find(name: &str) -> Option<&'static Layout> {
     LAYOUTS.iter().find(|l| l.name == name)
 }
 
+/// The layouts' names, in the order labels.md lists them.
+pub fn all() -> impl Iterator<Item = &'static str> + Clone {
+    LAYOUTS.iter().map(|l| l.name)
+}
+
 pub fn names() -> String {
     LAYOUTS
         .iter()

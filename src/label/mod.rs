@@ -67,7 +67,10 @@ pub fn unknown_sheet(name: &str) -> Diagnostic {
         crate::config::FILE,
         format!("no sheet layout `{name}`"),
     )
-    .with_help(format!("layouts: {}", sheets::names()))
+    .with_help(match crate::suggest::closest(name, sheets::all()) {
+        Some(close) => format!("did you mean `{close}`? layouts: {}", sheets::names()),
+        None => format!("layouts: {}", sheets::names()),
+    })
     .config()
 }
 

@@ -250,6 +250,127 @@ pub struct Request {
     pub outline: bool,
 }
 
+/// A mistake on the command line (SPEC §9: exit 2): something `labels` was asked for
+/// does not exist. Not the configuration's fault, so not reported against site.toml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// What is wrong, e.g. "no product `knight-castle`".
+    pub message: String,
+    /// What exists, and the one likely meant.
+    pub help: String,
+}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "error: {}\n  = help: {}", self.message, self.help)
+    }
+}
+
+/// "did you mean `x`? products: a, b, c": the likely one (when close) and what exists,
+/// at most 20 names of a long list.
+fn choices<'a>(asked: &str, what: &str, names: impl Iterator<Item = &'a str> + Clone) -> String {
+    const SHOWN: usize = 20;
+    let total = names.clone().count();
+    let mut list = crate::suggest::quoted(names.clone().take(SHOWN));
+    if total > SHOWN {
+        list.push_str(&format!(" and {} more", total - SHOWN));
+    }
+    if total == 0 {
+        list = "none".to_string();
+    }
+    match crate::suggest::closest(asked, names) {
+        Some(close) => format!("did you mean `{close}`? {what}: {list}"),
+        None => format!("{what}: {list}"),
+    }
+}
+
+impl Request {
+    /// Checks that the product, lot, sheet, template and printer asked for exist, and
+    /// says what does when one does not. `content_errors`: some records failed to load
+    /// (a product missing from the site may be one of them, so that is not called a
+    /// usage error: the content errors say what is wrong).
+    pub fn usage_error(&self, site: &Site, content_errors: bool) -> Option<Usage> {
+        if let Some(id) = &self.product {
+            match site.content.product(id) {
+                None if content_errors => return None,
+                None => {
+                    let ids = site.content.products.iter().map(|p| p.id.as_str());
+                    return Some(Usage {
+                        message: format!("no product `{id}`"),
+                        help: choices(id, "products", ids),
+                    });
+                }
+                Some(p) => {
+                    if let Some(lot) = &self.lot
+                        && !p.lots.iter().any(|l| &l.lot == lot)
+                    {
+                        let help = if p.lots.is_empty() {
+                            format!("`{id}` has no lots: leave out --lot to print its one label")
+                        } else {
+                            choices(lot, "its lots", p.lots.iter().map(|l| l.lot.as_str()))
+                        };
+                        return Some(Usage {
+                            message: format!("product `{id}` has no lot `{lot}`"),
+                            help,
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(name) = &self.sheet
+            && crate::config::sheets::find(name).is_none()
+        {
+            return Some(Usage {
+                message: format!("no sheet layout `{name}`"),
+                help: choices(name, "layouts", crate::config::sheets::all()),
+            });
+        }
+        if let Some(name) = &self.template {
+            let dir = site
+                .root
+                .join("themes")
+                .join(&site.config.theme)
+                .join("labels");
+            let file = dir.join(format!("{name}.svg"));
+            if name.contains(['/', '\\']) || std::fs::symlink_metadata(&file).is_err() {
+                let mut names: Vec<String> = std::fs::read_dir(&dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| {
+                        let n = e.ok()?.file_name().into_string().ok()?;
+                        n.strip_suffix(".svg").map(str::to_string)
+                    })
+                    .collect();
+                names.sort();
+                return Some(Usage {
+                    message: format!(
+                        "the theme `{}` has no label template `{name}`",
+                        site.config.theme
+                    ),
+                    help: choices(name, "templates", names.iter().map(String::as_str)),
+                });
+            }
+        }
+        if let Some(name) = &self.printer
+            && !site.config.labels.printers.contains_key(name)
+        {
+            let known = site.config.labels.printers.keys().map(String::as_str);
+            let setup = format!(
+                "[labels.printers.{name}] in site.toml, with x_offset_mm, y_offset_mm, x_scale, y_scale"
+            );
+            return Some(Usage {
+                message: format!("no printer `{name}`"),
+                help: if site.config.labels.printers.is_empty() {
+                    format!("site.toml sets up no printers: add {setup}")
+                } else {
+                    format!("{}; a new one is {setup}", choices(name, "printers", known))
+                },
+            });
+        }
+        None
+    }
+}
+
 fn config_error(message: String) -> Vec<Diagnostic> {
     vec![Diagnostic::error("bad-labels", crate::config::FILE, message).config()]
 }
