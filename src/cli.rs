@@ -501,9 +501,14 @@ fn explain_product(p: &Pipeline, id: &str) -> u8 {
             .iter()
             .map(|x| x.id.as_str())
             .collect();
+        let likely = crate::suggest::closest(id, known.iter().copied())
+            .map_or(String::new(), |c| format!("did you mean `{c}`? "));
         eprintln!(
-            "error: no product `{id}` (or its record has errors); products: {}",
-            known.join(", ")
+            "{}",
+            report::terminal_safe(&format!(
+                "error: no product `{id}` (or its record has errors)\n  = help: {likely}products: {}",
+                known.join(", ")
+            ))
         );
         return 2;
     };

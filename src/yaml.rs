@@ -494,7 +494,7 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
     } else if let Some((code, message, h)) = crate::suggest::retell(&message) {
         // An unknown key names the nearest valid one; a value outside a closed set
         // (`result: passed`) is a wrong value, with the choices.
-        help = Some(h);
+        help = h;
         (code, message)
     } else {
         (code, message)

@@ -425,6 +425,14 @@ fn explain_shows_conditions_values_and_evidence() {
         stderr(&o).contains("wooden-pull-duck"),
         "lists the products"
     );
+    // A near miss names the product likely meant.
+    let o = certpress(&["check", "--explain", "wooden-pull-dock", "--root", root]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("  = help: did you mean `wooden-pull-duck`? products: "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -268,12 +268,11 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         // An unknown key names the nearest valid one (and all of them); a value outside
         // a closed set is a wrong value, with the choices.
         if let Some((code, message, help)) = crate::suggest::retell(message) {
-            return vec![
-                Diagnostic::error(code, FILE, message)
-                    .at(line, column)
-                    .with_help(help)
-                    .config(),
-            ];
+            let mut d = Diagnostic::error(code, FILE, message)
+                .at(line, column)
+                .config();
+            d.help = help;
+            return vec![d];
         }
         let code = if message.contains("missing field") {
             "missing-key"
