@@ -426,8 +426,9 @@ pub struct LabelsArgs {
     /// Only this product's labels.
     #[arg(long, value_name = "ID")]
     pub product: Option<String>,
-    /// Only this lot's label (with --product).
-    #[arg(long, value_name = "LOT", requires = "product")]
+    /// Only this lot's label (with --product: without it, the products with this lot
+    /// are listed).
+    #[arg(long, value_name = "LOT")]
     pub lot: Option<String>,
     /// Formats to write (repeatable; default: labels.formats in site.toml).
     #[arg(long = "format", value_enum, value_name = "FORMAT")]

@@ -3,7 +3,8 @@
 
 /// The known name nearest to `name`, if it is close enough to be a likely typo: at most
 /// two edits (a swap of two letters is one), and at most a third of the longer name
-/// (so `id` is not offered for `n`). Case is ignored; ties go to the first in `known`.
+/// (so `id` is not offered for `n`), and only when no other name is as close (a lot
+/// `2026-03Z` could be `2026-03A` or `2026-03B`: neither is offered). Case is ignored.
 pub fn closest<'a, S: AsRef<str> + ?Sized + 'a>(
     name: &str,
     known: impl IntoIterator<Item = &'a S>,
@@ -14,6 +15,7 @@ pub fn closest<'a, S: AsRef<str> + ?Sized + 'a>(
     }
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
+    let mut tied = false;
     for k in known {
         let k = k.as_ref();
         if k.len().abs_diff(name.len()) > 2 || k.len() > 64 {
@@ -21,11 +23,19 @@ pub fn closest<'a, S: AsRef<str> + ?Sized + 'a>(
         }
         let d = strsim::damerau_levenshtein(&lower, &k.to_lowercase());
         let longer = k.chars().count().max(name.chars().count());
-        if d <= 2 && d * 3 <= longer && best.is_none_or(|(b, _)| d < b) {
-            best = Some((d, k));
+        if d > 2 || d * 3 > longer {
+            continue;
+        }
+        match best {
+            Some((b, other)) if d == b => tied |= !other.eq_ignore_ascii_case(k),
+            Some((b, _)) if d > b => {}
+            _ => {
+                best = Some((d, k));
+                tied = false;
+            }
         }
     }
-    best.map(|(_, k)| k)
+    best.filter(|_| !tied).map(|(_, k)| k)
 }
 
 /// `` `a`, `b`, `c` ``: a list of names as messages quote them.
@@ -109,6 +119,10 @@ mod tests {
             closest("labb", ["manufacturer", "lab"].iter().copied()),
             Some("lab")
         );
+        // Two as close: neither.
+        let lots = ["2026-03A", "2026-03B", "2026-04A"];
+        assert_eq!(closest("2026-03Z", lots.iter().copied()), None);
+        assert_eq!(closest("2026-3A", lots.iter().copied()), Some("2026-03A"));
     }
 
     #[test]

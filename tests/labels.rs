@@ -637,8 +637,8 @@ fn a_mistake_in_the_labels_command_is_a_usage_error_that_says_what_exists() {
             &["layouts: `avery-5160`, `avery-5163`", "`roll-2x1`"],
         ),
         (
-            &["--sheet", "avery-516"],
-            "no sheet layout `avery-516`",
+            &["--sheet", "avery5160"],
+            "no sheet layout `avery5160`",
             &["did you mean `avery-5160`? layouts: "],
         ),
         (
@@ -669,16 +669,26 @@ fn a_mistake_in_the_labels_command_is_a_usage_error_that_says_what_exists() {
         }
     }
     assert!(!out.join("labels").exists(), "a usage error writes nothing");
-    // `--lot` needs `--product`: clap says so, as a usage error too.
-    let o = certpress(&[
-        "labels",
-        "--root",
-        repo().to_str().unwrap(),
-        "--lot",
-        "2026-03A",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--product <ID>"), "{}", stderr(&o));
+    // `--lot` needs `--product`: the error names the products with that lot, or the lots.
+    let (code, message, help) = labels_mistake(&out, &["--lot", "2026-03A"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        message,
+        "--lot needs --product: a lot code names a lot within one product"
+    );
+    assert!(
+        help.starts_with("lot `2026-03A` is a lot of `")
+            && help.contains("`rainbow-stacker`")
+            && help.contains(": add e.g. --product "),
+        "{help}"
+    );
+    let (code, _, help) = labels_mistake(&out, &["--lot", "2026-03Z"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        help.starts_with("no product has lot `2026-03Z`; lots: `2025-09A`, "),
+        "{help}"
+    );
+    assert!(!out.join("labels").exists(), "a usage error writes nothing");
 }
 
 #[test]

@@ -290,6 +290,41 @@ impl Request {
     /// (a product missing from the site may be one of them, so that is not called a
     /// usage error: the content errors say what is wrong).
     pub fn usage_error(&self, site: &Site, content_errors: bool) -> Option<Usage> {
+        // A lot code is unique only within its product: say which products have it.
+        if let (None, Some(lot)) = (&self.product, &self.lot) {
+            let owners: Vec<&str> = site
+                .content
+                .products
+                .iter()
+                .filter(|p| p.lots.iter().any(|l| &l.lot == lot))
+                .map(|p| p.id.as_str())
+                .collect();
+            let help = match owners.first() {
+                Some(first) => format!(
+                    "lot `{lot}` is a lot of {}: add e.g. --product {first}",
+                    crate::suggest::quoted(&owners)
+                ),
+                None => {
+                    let mut lots: Vec<&str> = site
+                        .content
+                        .products
+                        .iter()
+                        .flat_map(|p| p.lots.iter().map(|l| l.lot.as_str()))
+                        .collect();
+                    lots.sort_unstable();
+                    lots.dedup();
+                    format!(
+                        "no product has lot `{lot}`; {}",
+                        choices(lot, "lots", lots.iter().copied())
+                    )
+                }
+            };
+            return Some(Usage {
+                message: "--lot needs --product: a lot code names a lot within one product"
+                    .to_string(),
+                help,
+            });
+        }
         if let Some(id) = &self.product {
             match site.content.product(id) {
                 None if content_errors => return None,
