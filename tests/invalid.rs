@@ -209,3 +209,107 @@ fn all_problems_are_reported_in_one_run() {
         assert!(codes.contains(&want), "missing {want:?} in {codes:?}");
     }
 }
+
+/// Codes serde reports while it reads a record: one of them still stops the reading (a
+/// field it cannot read says nothing of the rest), so only the other cases are asked to
+/// report a missing field beside their own problem.
+const READING_CODES: &[&str] = &[
+    "yaml-syntax",
+    "wrong-type",
+    "unknown-key",
+    "wrong-value",
+    "duplicate-key",
+    "bad-indent",
+    "not-utf8",
+    "yaml-too-complex",
+    "missing-key",
+    "file-too-large",
+];
+
+#[test]
+fn a_missing_required_field_hides_no_other_problem() {
+    // Every invalid case whose problem is in a product record, with that record's
+    // `manufacturer` line taken out: the case's own problems are still reported, and so
+    // is the missing field, in the same run.
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    let mut cases: Vec<_> = fs::read_dir(repo().join("tests/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expect.json").is_file())
+        .collect();
+    cases.sort();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let expect: Value =
+            serde_json::from_str(&fs::read_to_string(case.join("expect.json")).unwrap()).unwrap();
+        let wants: Vec<&Value> = expect["diagnostics"].as_array().unwrap().iter().collect();
+        // Problems in product records that are not about the manufacturer itself.
+        let in_products = |w: &&Value| {
+            w["file"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("content/products/"))
+        };
+        // Two records sharing a GTIN are compared once both are read whole: not this.
+        let cross_record = wants.iter().any(|w| w["code"] == "duplicate-gtin");
+        if wants.is_empty() || !wants.iter().all(in_products) || cross_record {
+            continue;
+        }
+        let mut site = case_test(case);
+        let mut changed = Vec::new();
+        for w in &wants {
+            let file = w["file"].as_str().unwrap();
+            let Ok(text) = fs::read_to_string(case.join(file)) else {
+                continue;
+            };
+            let Some(line) = text.lines().find(|l| l.starts_with("manufacturer:")) else {
+                continue;
+            };
+            if changed.contains(&file) || line.contains("nobody") || name.contains("party") {
+                continue;
+            }
+            let without: String = text
+                .lines()
+                .filter(|l| !l.starts_with("manufacturer:"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            site = site.file(file, without);
+            changed.push(file);
+        }
+        if changed.is_empty() {
+            continue;
+        }
+        tried += 1;
+        let Checked { json, .. } = site.check();
+        let got = json["diagnostics"].as_array().unwrap();
+        let has = |code: &str, file: &str| {
+            got.iter()
+                .any(|d| d["code"] == code && d["file"] == file && d["severity"] == "error")
+        };
+        for w in &wants {
+            let (code, file) = (w["code"].as_str().unwrap(), w["file"].as_str().unwrap());
+            if !has(code, file) {
+                failures.push(format!(
+                    "{name} without manufacturer: no {code} in {file}: {got:#?}"
+                ));
+            }
+        }
+        let reading = wants
+            .iter()
+            .any(|w| READING_CODES.contains(&w["code"].as_str().unwrap()));
+        for file in &changed {
+            let missing = got.iter().any(|d| {
+                d["code"] == "missing-key"
+                    && d["file"] == *file
+                    && d["message"].as_str().unwrap().contains("`manufacturer`")
+            });
+            if !reading && !missing {
+                failures.push(format!(
+                    "{name}: {file} lacks `manufacturer`, not reported: {got:#?}"
+                ));
+            }
+        }
+    }
+    assert!(tried >= 8, "only {tried} cases tried");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -3,6 +3,7 @@
 
 pub mod asset;
 pub mod guidance;
+mod missing;
 pub mod party;
 mod problem;
 pub mod product;
@@ -195,6 +196,32 @@ where
     };
     let raw = match yaml::parse::<T>(&text) {
         Ok(raw) => raw,
+        // A missing field hides nothing else: the record is read again with stand-ins
+        // for what is missing, and its other problems are reported beside it.
+        Err(e)
+            if e.code == "missing-key"
+                && let Some(filled) = missing::fill::<T>(&text, &e) =>
+        {
+            let id = Some((reader.claimed)(&filled.raw).to_string()).filter(|id| !id.is_empty());
+            let (_, problems) = (reader.resolve)(filled.raw, &rel, &stem);
+            let problems: Vec<Problem> = problems
+                .into_iter()
+                .filter(|p| !missing::about_stand_in(&p.path, &filled.stand_ins))
+                .collect();
+            let mut diags: Vec<Diagnostic> = filled
+                .errors
+                .into_iter()
+                .map(|e| parse_error(&rel, e))
+                .collect();
+            diags.extend(problem::locate(&rel, &text, 0, problems));
+            return Loaded {
+                rel,
+                id: id.or_else(|| claimed_id(&text)),
+                model: None,
+                refs: Vec::new(),
+                diags,
+            };
+        }
         Err(e) => {
             let d = parse_error(&rel, e);
             return Loaded {
