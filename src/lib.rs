@@ -12,6 +12,7 @@
 //! write   a staging folder or memory       → swapped in atomically            (output)
 //! ```
 
+pub mod address;
 pub mod assess;
 pub mod certificate;
 pub mod cli;

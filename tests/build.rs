@@ -513,3 +513,56 @@ fn gaps_are_warnings_and_errors_under_strict() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!out.exists(), "a strict build with gaps writes nothing");
 }
+
+#[test]
+fn public_pages_name_marks_accreditations_and_evidence_in_words() {
+    let (_dir, out) = build_example();
+    let visible = |rel: &str| {
+        let html = page(&out, rel);
+        html.select(&sel("main"))
+            .flat_map(|m| m.text())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let product = visible("products/rainbow-stacker/index.html");
+    for s in [
+        "CPSC-accepted lab no. 9901",
+        "ISO/IEC 17025 accreditation L9901-EX",
+        "CE marking (at least 5 mm high)",
+        "CE marking (accepted in Great Britain)",
+        "Stated in the record",
+        "Shown in the record",
+    ] {
+        assert!(product.contains(s), "product page lacks {s:?}");
+    }
+    let lot = visible("products/rainbow-stacker/lots/2026-03A/index.html");
+    assert!(lot.contains("CE marking (at least 5 mm high)"), "{lot}");
+    let cpc = visible("certificates/LO-RAINBOW-STACKER-US-CPC/index.html");
+    assert!(cpc.contains("CPSC-accepted lab no. 9901"), "{cpc}");
+    // A toy for the under-3s sold in the EU: the age pictogram by name.
+    let under3 = fs::read_dir(out.join("products"))
+        .unwrap()
+        .map(|e| {
+            visible(&format!(
+                "products/{}/index.html",
+                e.unwrap().file_name().to_string_lossy()
+            ))
+        })
+        .find(|t| t.contains("Age warning symbol"));
+    assert!(under3.is_some(), "no page names the age-0-3 mark");
+    // The ids are gone from what people read.
+    for page_text in [&product, &lot, &cpc] {
+        for id in [
+            "declaration: tracking-label",
+            "Accreditation (cpsc)",
+            "cpsc 9901",
+            "iso17025",
+            "Marks required: ce",
+        ] {
+            assert!(!page_text.contains(id), "{id:?} shown");
+        }
+    }
+}

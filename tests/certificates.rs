@@ -300,3 +300,142 @@ fn a_hand_edited_ledger_is_an_error_at_its_line() {
     );
     assert!(stderr(&o).contains("certificates.lock:"), "{}", stderr(&o));
 }
+
+/// The lines of the `<p class="party-block">` (certificate) or `<address>` (product page)
+/// elements under `scope`, each block as its text lines.
+fn address_blocks(html: &Html, selector: &str) -> Vec<Vec<String>> {
+    html.select(&sel(selector))
+        .map(|el| {
+            el.text()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_party_states_its_full_mailing_address_with_the_country() {
+    // `certpress new` writes parties whose address lines leave the country to `country:`;
+    // give its lot the factory too, so every kind of party is on the certificate.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    assert!(certpress(&["new", site.to_str().unwrap()]).status.success());
+    let record = site.join("content/products/wooden-blocks.yaml");
+    let text = fs::read_to_string(&record).unwrap();
+    let text = text.replace(
+        "    place: Ningbo, Zhejiang, China\n",
+        "    place: Ningbo, Zhejiang, China\n    factory: my-factory\n",
+    );
+    assert!(text.contains("factory: my-factory"));
+    fs::write(&record, text).unwrap();
+    let root = site.to_str().unwrap();
+    let o = certpress(&["issue", "--root", root]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = site.join("public");
+    let o = build(&site, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The certificate: certifier, custodian and lab end with their country's name; the
+    // factory's address in the lots table too.
+    let cpc = page(&out, "certificates/CERT-WOODEN-BLOCKS-US-CPC/index.html");
+    let blocks = address_blocks(&cpc, "p.party-block");
+    let ends = |name: &str, country: &str| {
+        let b = blocks
+            .iter()
+            .find(|b| b[0] == name)
+            .unwrap_or_else(|| panic!("no block for {name}: {blocks:?}"));
+        let street_end = b.iter().position(|l| l.contains(':')).unwrap_or(b.len());
+        assert_eq!(b[street_end - 1], country, "{b:?}");
+    };
+    ends("My Brand Imports LLC", "United States");
+    ends("Alex Example", "United States");
+    ends("Example Testing Laboratory", "China");
+    let made = element(&cpc, "manufacture");
+    assert!(
+        made.contains("My Factory Co., Ltd., 1 Example Road, Ningbo, Zhejiang 315000, China"),
+        "{made}"
+    );
+
+    // The product page's party cards, the lot page's factory.
+    let product = page(&out, "products/wooden-blocks/index.html");
+    let cards = address_blocks(&product, "article.party address");
+    assert!(cards.len() >= 5, "{cards:?}"); // maker, importer, custodian, lab, factory
+    for card in &cards {
+        let street_end = card
+            .iter()
+            .position(|l| l.contains(':'))
+            .unwrap_or(card.len());
+        let last = &card[street_end - 1];
+        assert!(last == "United States" || last == "China", "{card:?}");
+        assert!(!card.iter().any(|l| l == "US" || l == "CN"), "{card:?}");
+    }
+    let lot = page(&out, "products/wooden-blocks/lots/2026-01A/index.html");
+    let lot_text = lot.root_element().text().collect::<String>();
+    assert!(
+        lot_text.contains("1 Example Road, Ningbo, Zhejiang 315000, China"),
+        "{lot_text}"
+    );
+
+    // The JSON twin keeps `address` as written and adds the full address.
+    let twin: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(out.join("api/v1/products/wooden-blocks.json")).unwrap(),
+    )
+    .unwrap();
+    let importer = &twin["importers"]["US"];
+    assert_eq!(importer["country"], "US");
+    assert_eq!(importer["country_name"], "United States");
+    assert_eq!(
+        importer["address"],
+        serde_json::json!(["100 Example Street", "Portland, OR 97201"])
+    );
+    assert_eq!(
+        importer["mailing_address"],
+        serde_json::json!(["100 Example Street", "Portland, OR 97201", "United States"])
+    );
+    assert_eq!(
+        twin["lots"][0]["factory"]["mailing_address"][2], "China",
+        "{}",
+        twin["lots"][0]
+    );
+}
+
+#[test]
+fn an_address_that_already_ends_with_its_country_is_not_given_it_twice() {
+    // The example site's parties write the country as their last line ("China",
+    // "United States"): it is printed once.
+    let (_dir, out) = build_example();
+    let cpc = page(&out, "certificates/LO-RAINBOW-STACKER-US-CPC/index.html");
+    for b in address_blocks(&cpc, "p.party-block") {
+        let countries = b
+            .iter()
+            .filter(|l| ["China", "United States", "India"].contains(&l.as_str()))
+            .count();
+        assert_eq!(countries, 1, "{b:?}");
+    }
+    let product = page(&out, "products/rainbow-stacker/index.html");
+    for card in address_blocks(&product, "article.party address") {
+        assert!(
+            !card
+                .iter()
+                .any(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_uppercase())),
+            "a bare country code: {card:?}"
+        );
+        let countries = card
+            .iter()
+            .filter(|l| {
+                [
+                    "China",
+                    "United States",
+                    "India",
+                    "Germany",
+                    "United Kingdom",
+                    "Canada",
+                ]
+                .contains(&l.as_str())
+            })
+            .count();
+        assert_eq!(countries, 1, "{card:?}");
+    }
+}

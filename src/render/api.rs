@@ -60,6 +60,11 @@ pub struct PartyJson<'a> {
     pub name: &'a str,
     pub address: &'a [String],
     pub country: Option<&'a str>,
+    /// The country's English name ("China"), when `country` is given.
+    pub country_name: Option<&'static str>,
+    /// The full mailing address (16 CFR 1110.11): `address`, then the country's name
+    /// unless the last line already names it.
+    pub mailing_address: Vec<String>,
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub accreditations: &'a BTreeMap<String, String>,
@@ -73,6 +78,8 @@ impl<'a> PartyJson<'a> {
             name: &p.name,
             address: &p.address,
             country: p.country.as_deref(),
+            country_name: p.country.as_deref().and_then(crate::address::country_name),
+            mailing_address: crate::address::mailing_lines(&p.address, p.country.as_deref()),
             email: p.email.as_deref(),
             phone: p.phone.as_deref(),
             accreditations: &p.accreditations,

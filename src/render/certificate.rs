@@ -19,13 +19,48 @@ pub struct VersionLink {
     pub shown: bool,
 }
 
+/// A party as the issued version recorded it, with its full mailing address and its
+/// accreditations in words.
+#[derive(Serialize)]
+pub struct PartyLines<'a> {
+    pub name: &'a str,
+    pub address: &'a [String],
+    pub country: Option<&'a str>,
+    /// The country's English name ("China"), when `country` is given.
+    pub country_name: Option<&'static str>,
+    /// `address`, then the country's name unless the last line already names it.
+    pub mailing_address: Vec<String>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub accreditations: Vec<super::view::Accreditation<'a>>,
+}
+
+impl<'a> PartyLines<'a> {
+    fn new(p: &'a PartySnap) -> Self {
+        PartyLines {
+            name: &p.name,
+            address: &p.address,
+            country: p.country.as_deref(),
+            country_name: p.country.as_deref().and_then(crate::address::country_name),
+            mailing_address: crate::address::mailing_lines(&p.address, p.country.as_deref()),
+            email: p.email.as_deref(),
+            phone: p.phone.as_deref(),
+            accreditations: p
+                .accreditations
+                .iter()
+                .map(|(scheme, id)| super::view::Accreditation::new(scheme, id))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct LotLine<'a> {
     pub lot: &'a str,
     pub made: String,
     pub made_iso: &'a str,
     pub place: &'a str,
-    pub factory: Option<&'a PartySnap>,
+    pub factory: Option<PartyLines<'a>>,
 }
 
 #[derive(Serialize)]
@@ -34,7 +69,7 @@ pub struct TestLine<'a> {
     pub date: String,
     pub date_iso: &'a str,
     pub place: Option<&'a str>,
-    pub lab: &'a PartySnap,
+    pub lab: PartyLines<'a>,
     pub covers: &'a [String],
     pub lots: &'a [String],
 }
@@ -75,9 +110,9 @@ pub struct CertificateView<'a> {
     pub rules: &'a [crate::certificate::Rule],
     pub standards: &'a [String],
     pub certifier_role: &'a str,
-    pub certifier: &'a PartySnap,
-    pub manufacturer: &'a PartySnap,
-    pub records_custodian: Option<&'a PartySnap>,
+    pub certifier: PartyLines<'a>,
+    pub manufacturer: PartyLines<'a>,
+    pub records_custodian: Option<PartyLines<'a>>,
     pub lots: Vec<LotLine<'a>>,
     pub tests: Vec<TestLine<'a>>,
 }
@@ -92,7 +127,7 @@ fn lot(l: &LotSnap) -> LotLine<'_> {
         made: day(&l.made),
         made_iso: &l.made,
         place: &l.place,
-        factory: l.factory.as_ref(),
+        factory: l.factory.as_ref().map(PartyLines::new),
     }
 }
 
@@ -102,7 +137,7 @@ fn test(t: &TestSnap) -> TestLine<'_> {
         date: day(&t.date),
         date_iso: &t.date,
         place: t.place.as_deref(),
-        lab: &t.lab,
+        lab: PartyLines::new(&t.lab),
         covers: &t.covers,
         lots: &t.lots,
     }
@@ -180,9 +215,9 @@ pub fn view<'a>(
         rules: &s.rules,
         standards: &s.standards,
         certifier_role: &s.certifier_role,
-        certifier: &s.certifier,
-        manufacturer: &s.manufacturer,
-        records_custodian: s.records_custodian.as_ref(),
+        certifier: PartyLines::new(&s.certifier),
+        manufacturer: PartyLines::new(&s.manufacturer),
+        records_custodian: s.records_custodian.as_ref().map(PartyLines::new),
         lots: s.lots.iter().map(lot).collect(),
         tests: s.tests.iter().map(test).collect(),
     }

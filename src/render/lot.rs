@@ -44,7 +44,7 @@ pub struct LotMarket<'a> {
     pub gaps: Vec<&'a RequirementStatus>,
     pub tests: Vec<LotTest<'a>>,
     pub labels: &'a [LabelText],
-    pub marks: &'a [String],
+    pub marks: Vec<super::names::MarkView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +87,7 @@ pub fn view<'a>(
     lot: &'a Lot,
     assessments: &'a [Assessment],
     register: &Register,
+    plugins: &[crate::plugins::Plugin],
     base_url: &str,
     base_path: &str,
 ) -> LotView<'a> {
@@ -112,7 +113,7 @@ pub fn view<'a>(
                 })
                 .collect(),
             labels: &a.labels,
-            marks: &a.marks,
+            marks: super::names::marks(plugins, &a.plugin, &a.marks),
         })
         .collect();
     LotView {

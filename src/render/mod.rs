@@ -4,6 +4,7 @@
 pub mod api;
 pub mod certificate;
 pub mod lot;
+pub mod names;
 pub mod search;
 pub mod sitemap;
 pub mod view;
@@ -494,6 +495,7 @@ fn page<'a>(
                     l,
                     assessments,
                     &issuance.register,
+                    &site.plugins,
                     site.config.base_url.as_str(),
                     base,
                 ),

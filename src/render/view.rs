@@ -191,6 +191,18 @@ pub struct MarketView<'a> {
 pub struct Accreditation<'a> {
     pub scheme: &'a str,
     pub id: &'a str,
+    /// As people read it: "CPSC-accepted lab no. 1234".
+    pub text: String,
+}
+
+impl<'a> Accreditation<'a> {
+    pub fn new(scheme: &'a str, id: &'a str) -> Self {
+        Accreditation {
+            scheme,
+            id,
+            text: super::names::accreditation(scheme, id),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -200,6 +212,11 @@ pub struct PartyView<'a> {
     pub name: &'a str,
     pub address: &'a [String],
     pub country: Option<&'a str>,
+    /// The country's English name ("China"), when `country` is given.
+    pub country_name: Option<&'static str>,
+    /// The full mailing address: `address`, then the country's name unless the last line
+    /// already names it.
+    pub mailing_address: Vec<String>,
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub accreditations: Vec<Accreditation<'a>>,
@@ -214,12 +231,14 @@ impl<'a> PartyView<'a> {
             name: &p.name,
             address: &p.address,
             country: p.country.as_deref(),
+            country_name: p.country.as_deref().and_then(crate::address::country_name),
+            mailing_address: crate::address::mailing_lines(&p.address, p.country.as_deref()),
             email: p.email.as_deref(),
             phone: p.phone.as_deref(),
             accreditations: p
                 .accreditations
                 .iter()
-                .map(|(scheme, id)| Accreditation { scheme, id })
+                .map(|(scheme, id)| Accreditation::new(scheme, id))
                 .collect(),
             certifications: &p.certifications,
         }
@@ -474,11 +493,32 @@ pub struct AssessmentView<'a> {
     pub market: &'a str,
     pub market_name: &'static str,
     pub certificate: Option<&'a crate::assess::CertificateStatus>,
-    pub requirements: &'a [crate::assess::RequirementStatus],
+    pub requirements: Vec<RequirementView<'a>>,
     pub labels: &'a [crate::assess::LabelText],
-    pub marks: &'a [String],
+    pub marks: Vec<super::names::MarkView<'a>>,
     /// True when every applicable requirement is satisfied.
     pub complete: bool,
+}
+
+/// A requirement's status, with what backs it in words when that is not a test report.
+#[derive(Serialize)]
+pub struct RequirementView<'a> {
+    #[serde(flatten)]
+    pub status: &'a crate::assess::RequirementStatus,
+    /// "stated in the record" for a declaration, "shown in the record" for a fact of the
+    /// record; `None` for a test (its report number is `evidence`) or when nothing backs it.
+    pub evidence_text: Option<&'static str>,
+}
+
+impl<'a> RequirementView<'a> {
+    pub fn new(r: &'a crate::assess::RequirementStatus) -> Self {
+        use crate::plugins::rules::EvidenceKind;
+        RequirementView {
+            status: r,
+            evidence_text: (r.evidence.is_some() && r.kind != EvidenceKind::Test)
+                .then(|| super::names::evidence(r.kind)),
+        }
+    }
 }
 
 pub fn assessments<'a>(
@@ -495,9 +535,9 @@ pub fn assessments<'a>(
             market: &a.market,
             market_name: crate::ident::Market::parse(&a.market).map_or("", |m| m.name()),
             certificate: a.certificate.as_ref(),
-            requirements: &a.requirements,
+            requirements: a.requirements.iter().map(RequirementView::new).collect(),
             labels: &a.labels,
-            marks: &a.marks,
+            marks: super::names::marks(plugins, &a.plugin, &a.marks),
             complete: a.gaps().next().is_none(),
         })
         .collect()
