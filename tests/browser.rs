@@ -3,7 +3,9 @@
 //! - `example_site_in_a_real_browser` builds the example site with the debug binary, then
 //!   runs `node tests/browser/run.mjs <site>`, which serves it on 127.0.0.1: clean page
 //!   loads, no serious accessibility violations (axe-core), no horizontal scrolling on a
-//!   phone, no request to another host, a real 404 page. The checks live in run.mjs.
+//!   phone, no request to another host, a real 404 page; at 390 px no word of a product
+//!   name split across lines and every compliance table's status cell in view without
+//!   scrolling. The checks live in run.mjs.
 //! - `serve_reloads_the_open_tab_after_an_edit` starts `certpress serve` on a copy of the
 //!   example site and runs `node tests/browser/serve.mjs <url> <copy>`: with a tab open on a
 //!   product page, renaming the product reloads the tab by itself, breaking its record lays

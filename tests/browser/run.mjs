@@ -65,6 +65,34 @@ export const CHECKS = [
   { name: "axe: lot page", run: (ctx) => noSeriousAxeViolations(ctx, LOT) },
   { name: "390px: lot page has no horizontal scroll", run: (ctx) => noHorizontalScroll(ctx, LOT, PHONE) },
   {
+    // Every page that names a product: the home list, each product page and its lots'
+    // pages, each certificate page.
+    name: "390px: product names do not break mid-word",
+    run: async (ctx) => {
+      const names = productNames(ctx.siteDir);
+      const { page } = await ctx.open(null, { viewport: PHONE });
+      const problems = [];
+      for (const rel of await namePages(ctx.siteDir)) {
+        await ctx.goto(page, rel);
+        problems.push(...(await namesBroken(page, names)));
+      }
+      if (problems.length) ctx.fail(`${problems.length} word(s) of product names broken`, problems.slice(0, 30));
+    },
+  },
+  {
+    name: "390px: every compliance table shows its status column without scrolling",
+    run: async (ctx) => {
+      const pages = (await namePages(ctx.siteDir)).filter((p) => p.startsWith("/products/"));
+      const { page } = await ctx.open(null, { viewport: PHONE });
+      const problems = [];
+      for (const rel of pages) {
+        await ctx.goto(page, rel);
+        problems.push(...(await statusOutOfView(page)));
+      }
+      if (problems.length) ctx.fail(`${problems.length} status cell(s) out of view`, problems.slice(0, 30));
+    },
+  },
+  {
     name: "lookup finds a product by GTIN-13 as you type",
     run: (ctx) => looksUp(ctx, GTIN13, `a.lookup-name[href="/products/rainbow-stacker/"]`),
   },
@@ -233,6 +261,87 @@ export async function axeOn(ctx, page) {
     }
     ctx.fail(`${bad.length} serious/critical violation(s): ${bad.map((v) => v.id).join(", ")}`, lines);
   }
+}
+
+/** The product names of the site, from its API index. */
+function productNames(siteDir) {
+  const index = JSON.parse(readFileSync(path.join(siteDir, "api/v1/index.json"), "utf8"));
+  return index.products.map((p) => p.name);
+}
+
+/** The home page, every product page and lot page, every certificate page in force. */
+async function namePages(siteDir) {
+  const pages = ["/"];
+  for (const id of readdirSync(path.join(siteDir, "products")).sort()) {
+    pages.push(`/products/${id}/`);
+    const lots = path.join(siteDir, "products", id, "lots");
+    if (existsSync(lots)) for (const lot of readdirSync(lots).sort()) pages.push(`/products/${id}/lots/${lot}/`);
+  }
+  for (const n of readdirSync(path.join(siteDir, "certificates")).sort()) pages.push(`/certificates/${n}/`);
+  return pages;
+}
+
+/** In the loaded `page`, wherever it shows one of `names`, each word of it (split at spaces,
+ * hyphens and dashes, where a line may break) should sit on one line (its client rects share one
+ * line): lists the words that do not. */
+export async function namesBroken(page, names) {
+  const broken = await page.evaluate((names) => {
+    const found = [];
+    const walker = document.createTreeWalker(document.querySelector("main") ?? document.body, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode()); ) {
+      const text = node.textContent;
+      for (const name of names) {
+        for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + name.length)) {
+          for (const m of name.matchAll(/[^\s\-\u2010-\u2014]+/g)) {
+            const range = document.createRange();
+            range.setStart(node, at + m.index);
+            range.setEnd(node, at + m.index + m[0].length);
+            const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+            if (!rects.length) continue; // not shown (e.g. a visually hidden span)
+            const top = rects[0].top;
+            if (rects.some((r) => Math.abs(r.top - top) > 2)) {
+              const el = node.parentElement;
+              found.push(`${location.pathname}: "${m[0]}" of "${name}" in ${el.localName}${el.className ? "." + el.className : ""} is split over ${rects.length} lines`);
+            }
+          }
+        }
+      }
+    }
+    return found;
+  }, names);
+  return broken;
+}
+
+/** In the loaded `page`, without scrolling anything sideways, every compliance table's status
+ * column (its `.status` header and cells) should lie inside the window and inside the
+ * table's scrolling wrapper: lists the cells that do not, and tables without one. */
+export async function statusOutOfView(page) {
+  const out = await page.evaluate(() => {
+    const problems = [];
+    const tables = [...document.querySelectorAll(".compliance table")];
+    for (const t of tables) {
+      const caption = location.pathname + " " + t.caption?.textContent.trim().replace(/\s+/g, " ") ?? "a table";
+      if (!t.querySelector("thead th.status")) problems.push(`${caption}: no status column`);
+      const rows = [...t.tBodies].flatMap((b) => [...b.rows]);
+      const wrap = t.closest(".table-wrap") ?? t.parentElement;
+      const box = wrap.getBoundingClientRect();
+      for (const row of rows) {
+        const cell = row.querySelector(".status");
+        if (!cell) {
+          problems.push(`${caption}: a row has no status cell`);
+          continue;
+        }
+        const r = cell.getBoundingClientRect();
+        const right = Math.min(window.innerWidth, box.right) + 0.5;
+        if (r.left < Math.max(0, box.left) - 0.5 || r.right > right) {
+          const rule = row.querySelector("th")?.textContent.trim() ?? "";
+          problems.push(`${caption}: the status of ${rule} spans ${Math.round(r.left)}–${Math.round(r.right)}px, outside 0–${Math.round(right)}px`);
+        }
+      }
+    }
+    return problems;
+  });
+  return out;
 }
 
 /** At `viewport`, the document is no wider than the window. Lists the elements that stick out. */
