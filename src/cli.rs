@@ -291,6 +291,7 @@ fn labels(
     }
     p.assess().review(Purpose::Publish { locked: false });
     let strict = judge.strict(&p);
+    p.placeholder_base_url(strict);
     report::human(root, &p.diagnostics);
     let Some(site) = &p.site else {
         return exit_code(&p.diagnostics, strict).max(1);
@@ -396,6 +397,7 @@ fn build(
     let mut p = Pipeline::load(root, &overrides);
     p.assess().review(Purpose::Publish { locked });
     let strict = judge.strict(&p);
+    p.placeholder_base_url(strict);
     let built = p.build(output, strict);
     report::human(root, &p.diagnostics);
     match built {

@@ -178,6 +178,37 @@ impl Pipeline {
         self
     }
 
+    /// `build` and `labels`: a warning (an error when `strict`) when `base_url` is a
+    /// placeholder (`example.com`, `.example`, `.test`, `localhost`, ...), so no label is
+    /// printed with a QR code that leads nowhere by accident. `serve` serves at its own
+    /// address and does not ask.
+    pub fn placeholder_base_url(&mut self, strict: bool) -> &mut Self {
+        let Some(site) = self.configured() else {
+            return self;
+        };
+        let url = &site.config.base_url;
+        let Some(why) = crate::config::placeholder(url) else {
+            return self;
+        };
+        let (file, (line, column), name) = match site.config.base_url_at {
+            Some(at) => (crate::config::FILE, at, "base_url"),
+            None => ("--base-url", (0, 0), "the base URL"),
+        };
+        let message = format!(
+            "{name} `{url}` is a placeholder ({why}): the site's links and the QR codes on its labels would point at it"
+        );
+        let d = if strict {
+            Diagnostic::error("placeholder-base-url", file, message)
+        } else {
+            Diagnostic::warning("placeholder-base-url", file, message)
+        };
+        self.diagnostics.push(d.at(line, column).with_help(
+            "set base_url in site.toml (or pass --base-url) to the address the site will be published at",
+        ));
+        self.diagnostics.sort();
+        self
+    }
+
     /// `serve`: the ready certificates never issued get pages marked "not issued —
     /// preview" (a build publishes nothing for them).
     pub fn preview(&mut self) -> &mut Self {

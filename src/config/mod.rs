@@ -197,6 +197,8 @@ pub struct Config {
     pub title: String,
     /// Absolute, ending with `/`.
     pub base_url: Url,
+    /// Where site.toml sets `base_url` (line, column); `None` once `--base-url` replaced it.
+    pub base_url_at: Option<(usize, usize)>,
     pub theme: String,
     pub language: String,
     /// Upper-cased; starts every certificate number.
@@ -222,8 +224,39 @@ impl Config {
     /// Replaces the base URL (from `--base-url`).
     pub fn set_base_url(&mut self, text: &str) -> Result<(), String> {
         self.base_url = parse_base_url(text)?;
+        self.base_url_at = None;
         Ok(())
     }
+}
+
+/// Why `url` is a placeholder and not the address of a published site, if it is: a host
+/// reserved for examples and tests (RFC 2606, RFC 6761) or this machine. Labels printed
+/// with such a URL carry QR codes that lead nowhere.
+pub fn placeholder(url: &Url) -> Option<String> {
+    let host = match url.host()? {
+        url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
+        url::Host::Ipv4(ip) if ip.is_loopback() || ip.is_unspecified() => {
+            return Some(format!("{ip} is this computer"));
+        }
+        url::Host::Ipv6(ip) if ip.is_loopback() || ip.is_unspecified() => {
+            return Some(format!("{ip} is this computer"));
+        }
+        _ => return None,
+    };
+    let under = |name: &str| host == name || host.ends_with(&format!(".{name}"));
+    if let Some(name) = ["example.com", "example.org", "example.net"]
+        .into_iter()
+        .find(|n| under(n))
+    {
+        return Some(format!("{name} is reserved for examples"));
+    }
+    if under("localhost") {
+        return Some(format!("{host} is this computer"));
+    }
+    ["example", "test", "invalid"]
+        .into_iter()
+        .find(|tld| under(tld))
+        .map(|tld| format!("`.{tld}` is a domain reserved for examples and tests"))
 }
 
 fn parse_base_url(text: &str) -> Result<Url, String> {
@@ -300,6 +333,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         );
     };
 
+    let base_url_at = Some(line_col(text, raw.base_url.span().start));
     let base_url = parse_base_url(raw.base_url.get_ref()).unwrap_or_else(|m| {
         problem(raw.base_url.span(), format!("base_url: {m}"));
         Url::parse("http://localhost/").expect("static URL")
@@ -441,6 +475,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
     Ok(Config {
         title: raw.title,
         base_url,
+        base_url_at,
         theme,
         language: raw.language,
         certificate_prefix,
@@ -513,6 +548,37 @@ mod tests {
             e.iter()
                 .all(|d| d.origin == crate::diagnostic::Origin::Config)
         );
+    }
+
+    #[test]
+    fn placeholder_hosts_are_told_from_real_ones() {
+        let is = |u: &str| placeholder(&parse_base_url(u).unwrap());
+        for u in [
+            "https://certificates.example.com",
+            "https://EXAMPLE.org/certs",
+            "https://example.net.",
+            "https://certs.littleoak.example",
+            "https://certs.example.test",
+            "http://x.invalid",
+            "http://localhost:8080",
+            "http://app.localhost",
+            "http://127.0.0.1:3000",
+            "http://[::1]/",
+        ] {
+            assert!(is(u).is_some(), "{u}");
+        }
+        for u in [
+            "https://certs.littleoak.com",
+            "https://myexample.com",
+            "https://example.com.au",
+            "https://testing.io",
+            "http://192.168.1.10",
+        ] {
+            assert_eq!(is(u), None, "{u}");
+        }
+        assert!(is("https://x.example.com").unwrap().contains("example.com"));
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.base_url_at, Some((2, 12)));
     }
 
     #[test]
