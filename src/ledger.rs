@@ -812,6 +812,42 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
     out
 }
 
+/// `check`: a warning for every certificate in the ledger whose product has no record
+/// any more. (While product records have errors,
+/// a product that failed to load is not one that was removed: nothing is said then.)
+pub fn removed_products(
+    site: &crate::site::Site,
+    ledger: &Ledger,
+    records_have_errors: bool,
+) -> Vec<Diagnostic> {
+    if records_have_errors {
+        return Vec::new();
+    }
+    ledger
+        .certificates
+        .iter()
+        .filter_map(|(number, versions)| {
+            let latest = versions.last()?;
+            let product = &latest.snapshot.product;
+            if site.content.product(&product.id).is_some() {
+                return None;
+            }
+            let d = Diagnostic::warning(
+                "removed-product",
+                FILE,
+                format!(
+                    "{} {number} was issued for `{}` ({}), whose product record was removed from content/products/: its pages stay published, marked not in force",
+                    latest.snapshot.title, product.id, product.name
+                ),
+            )
+            .with_help(format!(
+                "if the product is no longer sold, restore its record with `status: withdrawn` to keep its page; issued versions stay in {FILE} either way"
+            ));
+            Some(d)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -167,7 +167,16 @@ impl Pipeline {
             Purpose::Issue => {}
             Purpose::Check => {
                 self.diagnostics
-                    .extend(ledger::diagnostics(site, &self.review, false))
+                    .extend(ledger::diagnostics(site, &self.review, false));
+                let records_have_errors = self
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.is_error() && d.file.starts_with("content/products/"));
+                self.diagnostics.extend(ledger::removed_products(
+                    site,
+                    &self.ledger,
+                    records_have_errors,
+                ));
             }
             Purpose::Publish { locked } => {
                 self.diagnostics

@@ -1,9 +1,10 @@
 //! A site that starts right and stays right: a placeholder base_url is flagged where it
-//! would be printed.
+//! would be printed, and a certificate whose product record is gone says so.
 
 mod common;
 
 use common::*;
+use scraper::{Html, Selector};
 use std::fs;
 use std::path::Path;
 
@@ -107,4 +108,58 @@ fn a_placeholder_base_url_is_a_warning_on_build_and_labels_and_an_error_under_st
     let w = placeholder_warnings(&o);
     assert_eq!(w.len(), 1, "{}", stderr(&o));
     assert!(w[0].contains("`.example`"), "{}", w[0]);
+}
+
+#[test]
+fn a_certificate_whose_product_record_is_gone_says_so() {
+    let (_dir, site) = new_site();
+    fs::remove_file(site.join("content/products/wooden-blocks.yaml")).unwrap();
+    let o = certpress(&["check", "--json", "--root", root(&site)]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let removed: Vec<&serde_json::Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "removed-product")
+        .collect();
+    assert_eq!(removed.len(), 1, "{json:#}");
+    assert_eq!(removed[0]["severity"], "warning");
+    assert_eq!(removed[0]["file"], "certificates.lock");
+    let message = removed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("CERT-WOODEN-BLOCKS-US-CPC")
+            && message.contains("product record was removed"),
+        "{message}"
+    );
+
+    let o = certpress(&[
+        "build",
+        "--base-url",
+        "https://certs.mybrand.com",
+        "--root",
+        root(&site),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html =
+        fs::read_to_string(site.join("public/certificates/CERT-WOODEN-BLOCKS-US-CPC/index.html"))
+            .unwrap();
+    let html = Html::parse_document(&html);
+    let status: String = html
+        .select(&Selector::parse("[data-field=status]").unwrap())
+        .next()
+        .expect("a status")
+        .text()
+        .collect();
+    assert!(status.contains("Not in force"), "{status}");
+    assert!(status.contains("record was removed"), "{status}");
+    assert!(!status.contains("no longer needs"), "{status}");
+
+    // A record that fails to load is not a removed one.
+    fs::write(
+        site.join("content/products/wooden-blocks.yaml"),
+        "id: wooden-blocks\nname: [\n",
+    )
+    .unwrap();
+    let o = certpress(&["check", "--root", root(&site)]);
+    assert!(!stderr(&o).contains("removed-product"), "{}", stderr(&o));
 }

@@ -105,6 +105,8 @@ pub struct CertificateView<'a> {
     /// When blocked: the requirements open today.
     pub gaps: Vec<&'a RequirementStatus>,
     pub product: &'a crate::certificate::ProductId,
+    /// The product's record is no longer in the site (its certificate is retired).
+    pub product_removed: bool,
     pub product_url: Option<String>,
     pub image_url: Option<String>,
     pub rules: &'a [crate::certificate::Rule],
@@ -206,6 +208,7 @@ pub fn view<'a>(
         preview: entry.versions.is_empty(),
         gaps,
         product: &s.product,
+        product_removed: !product_exists,
         product_url: product_exists.then(|| url::product(&s.product.id).under(base_path)),
         image_url: s
             .product
