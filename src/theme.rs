@@ -18,6 +18,10 @@ pub struct Theme {
     pub dir: PathBuf,
     /// Static files: (absolute path, path relative to `static/`).
     pub static_files: Vec<(PathBuf, String)>,
+    /// The site's own `static/` folder (not the theme's), published at the output root
+    /// (`CNAME`, `favicon.ico`, `_headers`): (absolute path, path relative to `static/`).
+    /// Loaded with the theme, so `check` reports its problems as `build` does.
+    pub root_files: Vec<(PathBuf, String)>,
     /// What loading skipped and said so (symbolic links, ...), for the command to report.
     pub warnings: Vec<Diagnostic>,
 }
@@ -78,20 +82,30 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
     let static_dir = dir.join("static");
     let (static_paths, walk_diags) = source::walk(root, &static_dir, None);
     diags.extend(walk_diags.into_iter().map(Diagnostic::config));
+    // The site's static/ folder, walked as content/assets is: no link followed, nothing
+    // outside the site read.
+    let root_dir = root.join("static");
+    let (root_paths, walk_diags) = source::walk(root, &root_dir, None);
+    diags.extend(walk_diags.into_iter().map(Diagnostic::config));
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let static_files = static_paths
-        .into_iter()
-        .map(|p| {
-            let rel = source::relative(&static_dir, &p);
-            (p, rel)
-        })
-        .collect();
+    let relative_to = |dir: &Path, paths: Vec<PathBuf>| -> Vec<(PathBuf, String)> {
+        paths
+            .into_iter()
+            .map(|p| {
+                let rel = source::relative(dir, &p);
+                (p, rel)
+            })
+            .collect()
+    };
+    let static_files = relative_to(&static_dir, static_paths);
+    let root_files = relative_to(&root_dir, root_paths);
     Ok(Theme {
         tera,
         dir,
         static_files,
+        root_files,
         warnings: diags,
     })
 }

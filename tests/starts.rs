@@ -1,5 +1,6 @@
 //! A site that starts right and stays right: a placeholder base_url is flagged where it
-//! would be printed, and a certificate whose product record is gone says so.
+//! would be printed, a certificate whose product record is gone says so, and the site's
+//! `static/` folder is published at the output root.
 
 mod common;
 
@@ -162,4 +163,79 @@ fn a_certificate_whose_product_record_is_gone_says_so() {
     .unwrap();
     let o = certpress(&["check", "--root", root(&site)]);
     assert!(!stderr(&o).contains("removed-product"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_sites_static_folder_is_published_at_the_root_and_may_not_replace_generated_files() {
+    let (_dir, site) = new_site();
+    let out = site.join("public");
+    fs::create_dir(site.join("static")).unwrap();
+    fs::write(site.join("static/CNAME"), "certs.mybrand.com\n").unwrap();
+    fs::write(
+        site.join("static/_headers"),
+        "/*\n  X-Frame-Options: DENY\n",
+    )
+    .unwrap();
+    fs::create_dir_all(site.join("static/docs")).unwrap();
+    fs::write(site.join("static/docs/manual.txt"), "hello").unwrap();
+    let o = certpress(&["build", "--root", root(&site)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(out.join("CNAME")).unwrap(),
+        "certs.mybrand.com\n"
+    );
+    assert!(out.join("_headers").is_file());
+    assert_eq!(
+        fs::read_to_string(out.join("docs/manual.txt")).unwrap(),
+        "hello"
+    );
+    // The default theme's favicon, linked from every page.
+    assert!(out.join("static/favicon.svg").is_file());
+    let home = Html::parse_document(&fs::read_to_string(out.join("index.html")).unwrap());
+    let icon = home
+        .select(&Selector::parse("link[rel=icon]").unwrap())
+        .next()
+        .expect("a favicon link");
+    assert_eq!(icon.value().attr("href"), Some("/static/favicon.svg"));
+
+    // Collisions with what certpress generates: errors naming both, and the output kept.
+    let before = read_tree(&out);
+    fs::write(site.join("static/sitemap.xml"), "<urlset/>").unwrap();
+    fs::write(site.join("static/index.html"), "mine").unwrap();
+    let o = certpress(&["build", "--root", root(&site)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for (file, generated) in [
+        ("static/sitemap.xml", "sitemap.xml"),
+        ("static/index.html", "index.html"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with(&format!(
+                "error[static-collision]: {file}: `{file}` would be published as `{generated}`"
+            ))),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        read_tree(&out),
+        before,
+        "a failed build left the output as it was"
+    );
+    fs::remove_file(site.join("static/sitemap.xml")).unwrap();
+    fs::remove_file(site.join("static/index.html")).unwrap();
+
+    // A link is refused as content/assets refuses one, by check as by build.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/hostname", site.join("static/host")).unwrap();
+        for command in ["check", "build"] {
+            let o = certpress(&[command, "--root", root(&site)]);
+            assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains("error[path-escape]: static/host"),
+                "{}",
+                stderr(&o)
+            );
+        }
+    }
 }

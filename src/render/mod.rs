@@ -240,7 +240,7 @@ pub fn render(
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
     // The data files drawn from every product are made while the pages render: after an
     // edit (`serve`) the lookup index and the home page are most of the work.
-    let render_pages = || -> Vec<Result<(), Vec<Diagnostic>>> {
+    let render_pages = || -> Vec<Result<Vec<String>, Vec<Diagnostic>>> {
         jobs.par_iter()
             .map(|&job| {
                 let (template, paths, context) = page(site, assessed, &issuance, job);
@@ -253,7 +253,7 @@ pub fn render(
                     bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
                 }
                 progress.inc();
-                Ok(())
+                Ok(paths)
             })
             .collect()
     };
@@ -261,11 +261,14 @@ pub fn render(
         data_files(site, assessed, &issuance, &all_jobs, only, memo)
     });
     progress.finish();
-    let mut errors: Vec<Diagnostic> = results
-        .into_iter()
-        .filter_map(Result::err)
-        .flatten()
-        .collect();
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let mut generated: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for r in results {
+        match r {
+            Ok(paths) => generated.extend(paths),
+            Err(ds) => errors.extend(ds),
+        }
+    }
     errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
     errors.dedup_by(|a, b| a.file == b.file && a.message == b.message);
     if !errors.is_empty() {
@@ -286,7 +289,11 @@ pub fn render(
     // Static files do not change with records.
     let copied = match only {
         Some(_) => 0,
-        None => copy_files(site, theme, sink)?,
+        None => {
+            generated.extend(owned.iter().map(|(path, _)| path.clone()));
+            generated.extend(shared.iter().map(|(path, _)| path.clone()));
+            copy_files(site, theme, sink, generated)?
+        }
     };
     Ok(Rendered {
         pages: jobs.len(),
@@ -554,8 +561,17 @@ fn page<'a>(
     (template, paths, cx)
 }
 
-/// Copies the theme's static files to `/static/` and `content/assets/` to `/assets/`.
-fn copy_files(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<usize, Vec<Diagnostic>> {
+/// Copies the theme's static files to `/static/`, `content/assets/` to `/assets/` and
+/// the site's `static/` folder to the output root. A file of the site's `static/` whose
+/// output path is one certpress writes (`generated`, the pages and data files already
+/// written, those copied here, labels and the output's own bookkeeping) is an error that
+/// names both, and nothing is copied.
+fn copy_files(
+    site: &Site,
+    theme: &Theme,
+    sink: &dyn Sink,
+    mut generated: std::collections::HashSet<String>,
+) -> Result<usize, Vec<Diagnostic>> {
     let mut files: Vec<(PathBuf, String)> = theme
         .static_files
         .iter()
@@ -569,6 +585,37 @@ fn copy_files(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<usize, Vec<
         let reference = crate::source::relative(&content, &p);
         (p, url::asset(&reference).file())
     }));
+    generated.extend(files.iter().map(|(_, to)| to.clone()));
+    let collisions: Vec<Diagnostic> = theme
+        .root_files
+        .iter()
+        .filter_map(|(from, to)| {
+            let reserved = [crate::output::MARKER, crate::ledger::MANIFEST].contains(&to.as_str())
+                || to.starts_with("labels/");
+            (reserved || generated.contains(to)).then(|| {
+                let file = crate::source::relative(&site.root, from);
+                Diagnostic::error(
+                    "static-collision",
+                    &file,
+                    if to.starts_with("labels/") {
+                        format!(
+                            "`{file}` would be published as `{to}`, in the labels/ folder certpress writes the labels into"
+                        )
+                    } else {
+                        format!(
+                            "`{file}` would be published as `{to}`, which certpress generates itself: one would replace the other"
+                        )
+                    },
+                )
+                .with_help(format!("rename or remove `{file}`"))
+                .config()
+            })
+        })
+        .collect();
+    if !collisions.is_empty() {
+        return Err(collisions);
+    }
+    files.extend(theme.root_files.iter().cloned());
     let errors: Vec<Diagnostic> = files
         .par_iter()
         .filter_map(|(from, to)| {
