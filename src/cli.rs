@@ -1,4 +1,4 @@
-//! The command line (SPEC §9). Exit codes: 0 success; 1 content errors, or any
+//! The command line. Exit codes: 0 success; 1 content errors, or any
 //! diagnostic under `--strict`; 2 usage or configuration errors.
 
 use crate::config::LabelFormat;
@@ -83,7 +83,9 @@ enum Command {
     },
     /// Check the site and report every problem, without writing anything.
     Check {
-        /// Print one JSON document (SPEC §9) instead of human-readable diagnostics.
+        /// Print one JSON document instead of human-readable diagnostics: `as_of`, each
+        /// product's assessments (requirements, certificate, labels, marks) and
+        /// `diagnostics` (severity, code, file, line, column, message).
         #[arg(long, conflicts_with = "explain")]
         json: bool,
         /// Show, for each plugin, why each requirement applies to PRODUCT or not: the

@@ -1,26 +1,67 @@
 //! `certpress new <dir>`: a site that builds straight away. The default theme and the
 //! rule packs are embedded in the binary, so `new` works anywhere.
+//!
+//! The sample's dates are written relative to the day `new` runs (SOURCE_DATE_EPOCH when
+//! set, as for `as_of`): its test report is [`REPORT_AGE_DAYS`] days old and its lot was
+//! made the month before, so the new site checks clean that day and for most of the
+//! shipped packs' retest interval (12 months) after.
 
 use include_dir::{Dir, include_dir};
 use std::fs;
 use std::path::Path;
+use time::Date;
 
 static THEME: Dir = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 static PLUGINS: Dir = include_dir!("$CARGO_MANIFEST_DIR/plugins");
 static STARTER: Dir = include_dir!("$CARGO_MANIFEST_DIR/src/scaffold");
 
-fn write_tree(dir: &Dir, to: &Path) -> std::io::Result<usize> {
+/// How old the sample test report is on the day `new` runs.
+pub const REPORT_AGE_DAYS: i64 = 30;
+
+/// The starter files' placeholders and what `new` writes for them on `today`.
+fn placeholders(today: Date) -> Vec<(&'static str, String)> {
+    let report = today - time::Duration::days(REPORT_AGE_DAYS);
+    // The month before this one.
+    let (year, month) = match today.month() {
+        time::Month::January => (today.year() - 1, 12),
+        m => (today.year(), u8::from(m) - 1),
+    };
+    let made = format!("{year:04}-{month:02}");
+    vec![
+        ("{{REPORT_DATE}}", crate::date::iso(report)),
+        ("{{LOT}}", format!("{made}A")),
+        ("{{LOT_MADE}}", made),
+    ]
+}
+
+/// Writes `dir`'s files under `to`; `fill` gives the text to write in place of each
+/// placeholder (the starter files'), or is empty (the theme's and plugins' files are
+/// written byte for byte).
+fn write_tree(dir: &Dir, to: &Path, fill: &[(&str, String)]) -> std::io::Result<usize> {
     let mut n = 0;
     for file in dir.files() {
-        let path = to.join(file.path());
+        // `gitignore` is stored without its dot, so it does not apply to this repository.
+        let rel = match file.path().to_str() {
+            Some("gitignore") => Path::new(".gitignore"),
+            _ => file.path(),
+        };
+        let path = to.join(rel);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(path, file.contents())?;
+        match file.contents_utf8() {
+            Some(text) if !fill.is_empty() => {
+                let text = fill
+                    .iter()
+                    .fold(text.to_string(), |t, (from, to)| t.replace(from, to));
+                fs::write(path, text)?;
+            }
+            _ => fs::write(path, file.contents())?,
+        }
         n += 1;
     }
     for sub in dir.dirs() {
-        n += write_tree(sub, to)?;
+        n += write_tree(sub, to, fill)?;
     }
     Ok(n)
 }
@@ -31,7 +72,8 @@ pub fn run(dir: &Path) -> u8 {
         Ok(n) => {
             println!("Created a new site in {} ({n} files).", dir.display());
             println!(
-                "Next: cd {} && certpress issue && certpress build",
+                "Next: cd {}, then `certpress serve --open` to preview it, `certpress check`, \
+                 `certpress issue` and `certpress build` (its README.md says more)",
                 dir.display()
             );
             0
@@ -47,10 +89,33 @@ pub fn create(dir: &Path) -> Result<usize, String> {
     if dir.exists() && fs::read_dir(dir).map_or(true, |mut rd| rd.next().is_some()) {
         return Err(format!("{} already exists and is not empty", dir.display()));
     }
-    let mut n =
-        write_tree(&STARTER, dir).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    let today = crate::site::default_as_of()?;
+    let mut n = write_tree(&STARTER, dir, &placeholders(today))
+        .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
     fs::create_dir_all(dir.join("content/assets")).map_err(|e| e.to_string())?;
-    n += write_tree(&THEME, &dir.join("themes/default")).map_err(|e| e.to_string())?;
-    n += write_tree(&PLUGINS, &dir.join("plugins")).map_err(|e| e.to_string())?;
+    n += write_tree(&THEME, &dir.join("themes/default"), &[]).map_err(|e| e.to_string())?;
+    n += write_tree(&PLUGINS, &dir.join("plugins"), &[]).map_err(|e| e.to_string())?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Date {
+        crate::date::RecordDate::parse_day(s).unwrap()
+    }
+
+    #[test]
+    fn sample_dates_follow_the_day_new_runs() {
+        let at = |s| {
+            placeholders(day(s))
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at("2026-12-05"), ["2026-11-05", "2026-11A", "2026-11"]);
+        assert_eq!(at("2027-01-10"), ["2026-12-11", "2026-12A", "2026-12"]);
+        assert_eq!(at("2028-03-01"), ["2028-01-31", "2028-02A", "2028-02"]);
+    }
 }

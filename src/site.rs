@@ -37,7 +37,7 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 
 /// `as_of` when neither the command line nor site.toml sets it: SOURCE_DATE_EPOCH (for
 /// reproducible builds), else today in UTC.
-fn default_as_of() -> Result<Date, String> {
+pub fn default_as_of() -> Result<Date, String> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(s) => {
             let secs: i64 = s

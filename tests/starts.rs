@@ -1,6 +1,7 @@
-//! A site that starts right and stays right: a placeholder base_url is flagged where it
-//! would be printed, a certificate whose product record is gone says so, and the site's
-//! `static/` folder is published at the output root.
+//! A site that starts right and stays right: `new` writes a site that checks clean for the
+//! retest interval, a placeholder base_url is flagged where it would be printed, a
+//! certificate whose product record is gone says so, the site's `static/` folder is
+//! published at the output root, and help texts name nothing a user does not have.
 
 mod common;
 
@@ -13,6 +14,10 @@ fn root(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+fn iso(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 /// A new site in a temp folder, its one certificate issued; (tempdir, site).
 fn new_site() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -22,6 +27,76 @@ fn new_site() -> (tempfile::TempDir, std::path::PathBuf) {
     let o = certpress(&["issue", "--root", root(&site)]);
     assert!(o.status.success(), "{}", stderr(&o));
     (dir, site)
+}
+
+/// The shortest `retest_months` of the site's packs.
+fn retest_months(site: &Path) -> u32 {
+    let mut months = Vec::new();
+    for e in fs::read_dir(site.join("plugins")).unwrap() {
+        let text = fs::read_to_string(e.unwrap().path().join("plugin.yaml")).unwrap();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(v) = line.strip_prefix("retest_months:") {
+                months.push(v.trim().parse::<u32>().unwrap());
+            }
+        }
+    }
+    months.into_iter().min().expect("a pack with retest_months")
+}
+
+#[test]
+fn new_site_checks_clean_today_and_for_the_retest_interval() {
+    let (_dir, site) = new_site();
+    let today = time::OffsetDateTime::now_utc().date();
+    let months = retest_months(&site);
+    assert_eq!(months, 12, "the shipped US pack retests every 12 months");
+    // The sample report is 30 days old: 300 days on, it is still inside 12 months.
+    let later = today + time::Duration::days(i64::from(months) * 30 - 60);
+    assert_eq!((later - today).whole_days(), 300);
+    for as_of in [iso(today), iso(later)] {
+        let o = certpress(&[
+            "check",
+            "--strict",
+            "--as-of",
+            &as_of,
+            "--root",
+            root(&site),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "as of {as_of}: {}", stderr(&o));
+        assert!(stderr(&o).contains("no problems found"), "{}", stderr(&o));
+    }
+    // The dates are the day's, not fixed ones that age.
+    let record = fs::read_to_string(site.join("content/products/wooden-blocks.yaml")).unwrap();
+    let report = iso(today - time::Duration::days(30));
+    assert!(record.contains(&format!("date: {report}")), "{record}");
+    assert!(!record.contains("{{"), "{record}");
+
+    let gitignore = fs::read_to_string(site.join(".gitignore")).unwrap();
+    let ignored: Vec<&str> = gitignore.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(ignored.contains(&"/public/"), "{gitignore}");
+    assert!(ignored.contains(&"/.public.*"), "{gitignore}");
+    let readme = fs::read_to_string(site.join("README.md")).unwrap();
+    for command in [
+        "certpress serve",
+        "certpress check",
+        "certpress issue",
+        "certpress build",
+    ] {
+        assert!(readme.contains(command), "README lacks {command}");
+    }
+    // No file `new` writes of its own points at documents the user does not have.
+    for rel in [
+        "README.md",
+        "site.toml",
+        ".gitignore",
+        "content/products/wooden-blocks.yaml",
+        "content/guidance/getting-started.md",
+    ] {
+        let text = fs::read_to_string(site.join(rel)).unwrap();
+        for word in ["SPEC", "§", "docs/", "regulations.md", "see the README"] {
+            assert!(!text.contains(word), "{rel} mentions {word}");
+        }
+    }
 }
 
 fn placeholder_warnings(o: &std::process::Output) -> Vec<String> {
@@ -238,4 +313,26 @@ fn the_sites_static_folder_is_published_at_the_root_and_may_not_replace_generate
             );
         }
     }
+}
+
+#[test]
+fn help_texts_name_no_document_the_user_lacks() {
+    let commands = [
+        "", "new", "build", "issue", "plugins", "labels", "serve", "check",
+    ];
+    for command in commands {
+        let args: Vec<&str> = command.split_whitespace().chain(["--help"]).collect();
+        let o = certpress(&args);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+        let help = stdout(&o);
+        assert!(help.contains("Usage"), "{help}");
+        for word in ["SPEC", "§", "docs/", "regulations.md"] {
+            assert!(
+                !help.contains(word),
+                "`{command} --help` mentions {word}:\n{help}"
+            );
+        }
+    }
+    let o = certpress(&["check", "--help"]);
+    assert!(stdout(&o).contains("diagnostics"), "{}", stdout(&o));
 }
