@@ -813,8 +813,8 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
 }
 
 /// `check`: a warning for every certificate in the ledger whose product has no record
-/// any more. (While product records have errors,
-/// a product that failed to load is not one that was removed: nothing is said then.)
+/// any more. (While product or party records have errors, a product that failed to load
+/// is not one that was removed: nothing is said then.)
 pub fn removed_products(
     site: &crate::site::Site,
     ledger: &Ledger,

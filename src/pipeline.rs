@@ -168,10 +168,12 @@ impl Pipeline {
             Purpose::Check => {
                 self.diagnostics
                     .extend(ledger::diagnostics(site, &self.review, false));
+                // A product that names a broken party is dropped without an error of
+                // its own: any record error means a missing product may not be removed.
                 let records_have_errors = self
                     .diagnostics
                     .iter()
-                    .any(|d| d.is_error() && d.file.starts_with("content/products/"));
+                    .any(|d| d.is_error() && crate::content::is_record(&d.file));
                 self.diagnostics.extend(ledger::removed_products(
                     site,
                     &self.ledger,

@@ -2,9 +2,9 @@
 //! rule packs are embedded in the binary, so `new` works anywhere.
 //!
 //! The sample's dates are written relative to the day `new` runs (SOURCE_DATE_EPOCH when
-//! set, as for `as_of`): its test report is [`REPORT_AGE_DAYS`] days old and its lot was
-//! made the month before, so the new site checks clean that day and for most of the
-//! shipped packs' retest interval (12 months) after.
+//! set, as for `as_of`): its test report is dated that day and its lot made that month,
+//! so the new site checks clean that day and for the shipped packs' whole retest
+//! interval (12 months) after.
 
 use include_dir::{Dir, include_dir};
 use std::fs;
@@ -15,20 +15,12 @@ static THEME: Dir = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 static PLUGINS: Dir = include_dir!("$CARGO_MANIFEST_DIR/plugins");
 static STARTER: Dir = include_dir!("$CARGO_MANIFEST_DIR/src/scaffold");
 
-/// How old the sample test report is on the day `new` runs.
-pub const REPORT_AGE_DAYS: i64 = 30;
-
 /// The starter files' placeholders and what `new` writes for them on `today`.
 fn placeholders(today: Date) -> Vec<(&'static str, String)> {
-    let report = today - time::Duration::days(REPORT_AGE_DAYS);
-    // The month before this one.
-    let (year, month) = match today.month() {
-        time::Month::January => (today.year() - 1, 12),
-        m => (today.year(), u8::from(m) - 1),
-    };
-    let made = format!("{year:04}-{month:02}");
+    // A report dated today tests a lot made this month: never before it was made.
+    let made = format!("{:04}-{:02}", today.year(), u8::from(today.month()));
     vec![
-        ("{{REPORT_DATE}}", crate::date::iso(report)),
+        ("{{REPORT_DATE}}", crate::date::iso(today)),
         ("{{LOT}}", format!("{made}A")),
         ("{{LOT_MADE}}", made),
     ]
@@ -114,8 +106,8 @@ mod tests {
                 .map(|(_, v)| v)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(at("2026-12-05"), ["2026-11-05", "2026-11A", "2026-11"]);
-        assert_eq!(at("2027-01-10"), ["2026-12-11", "2026-12A", "2026-12"]);
-        assert_eq!(at("2028-03-01"), ["2028-01-31", "2028-02A", "2028-02"]);
+        assert_eq!(at("2026-12-05"), ["2026-12-05", "2026-12A", "2026-12"]);
+        assert_eq!(at("2027-01-10"), ["2027-01-10", "2027-01A", "2027-01"]);
+        assert_eq!(at("2028-03-01"), ["2028-03-01", "2028-03A", "2028-03"]);
     }
 }

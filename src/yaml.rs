@@ -199,6 +199,10 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 const INDENT_TEXT_MAX: usize = 16 * 1024;
 const INDENT_TRIES_MAX: usize = 60;
 
+/// Record maps whose keys are the author's (vocabulary terms, markets, schemes): a line
+/// moved into one always reads, so such a reading proves nothing about indentation.
+const FREE_FORM_MAPS: &[&str] = &["attributes", "importers", "declarations", "accreditations"];
+
 /// One line of a document as [`misindented`] sees it.
 struct IndentLine<'a> {
     /// Leading spaces.
@@ -341,6 +345,18 @@ fn misindented<T: DeserializeOwned>(text: &str, error: &YamlError) -> Option<Yam
         // Whether lines sit under this one, to move with it.
         let has_block = lines.get(i + 1).is_some_and(|l| l.indent > from);
         for to in targets {
+            // Moved under a map whose keys are free (attributes, importers, ...), any key
+            // reads: the reading parses without saying the key was misplaced (`imgae:`
+            // would be blamed on indentation instead of being a misspelt `image`).
+            let parent = lines[..i]
+                .iter()
+                .rev()
+                .find(|l| l.key.is_some() && l.key_column < to)
+                .and_then(|l| l.key)
+                .map(|k| k.trim_start_matches(['-', ' ']).trim_end_matches(':'));
+            if parent.is_some_and(|k| FREE_FORM_MAPS.contains(&k)) {
+                continue;
+            }
             for with_block in [false, true] {
                 if with_block && !has_block {
                     continue;
@@ -547,12 +563,35 @@ pub fn top_level_keys(text: &str, keys: &[&'static str]) -> Vec<(&'static str, (
     found
 }
 
+/// The text of a top-level block `key:` and the lines under it (up to the next
+/// top-level line), with the number of lines before it.
+pub fn section<'t>(text: &'t str, key: &str) -> Option<(usize, &'t str)> {
+    let mut start = None;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let top = !line.starts_with([' ', '\t', '#', '\n', '\r', '-']);
+        match start {
+            None if top && line.strip_prefix(key).is_some_and(|r| r.starts_with(':')) => {
+                start = Some((i, offset));
+            }
+            Some((first, from)) if top && i > first => return Some((first, &text[from..offset])),
+            _ => {}
+        }
+        offset += line.len();
+    }
+    start.map(|(first, from)| (first, &text[from..]))
+}
+
 /// Line and column of the value `value` of a `key: value` entry anywhere in `text`
 /// (`report: R-1` in a list of reports, block or flow style), found by a scan of the
 /// lines; `None` when it is written some other way.
 pub fn entry_value(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
     let needles = [format!("{key}: {value}"), format!("{key}: \"{value}\"")];
     text.lines().enumerate().find_map(|(i, line)| {
+        // Not in a comment, nor in a block of other text (a description quoting it).
+        if line.trim_start().starts_with('#') {
+            return None;
+        }
         needles.iter().find_map(|n| {
             let at = line.find(n.as_str())?;
             let end = at + n.len();
@@ -1346,6 +1385,35 @@ impl<'a> Nesting<'a> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_misspelt_key_after_a_free_map_is_not_blamed_on_indentation() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct R {
+            id: String,
+            #[serde(default)]
+            attributes: BTreeMap<String, bool>,
+            image: Option<String>,
+        }
+        let text = "id: x\nattributes:\n  painted: true\nimgae: assets/x.jpg\n";
+        let e = parse::<R>(text).unwrap_err();
+        assert_eq!(e.code, "unknown-key", "{e:?}");
+    }
+
+    #[test]
+    fn a_report_is_found_in_its_section_not_in_text_quoting_it() {
+        let text = "id: x\ndescription: see report: R-1\nevidence:\n  # report: R-1 (old)\n  - report: R-1\n    lab: l\nlots: []\n";
+        let (before, evidence) = section(text, "evidence").unwrap();
+        assert_eq!(before, 2);
+        assert!(evidence.starts_with("evidence:") && !evidence.contains("lots"));
+        let (line, column) = entry_value(evidence, "report", "R-1").unwrap();
+        assert_eq!((line + before, column), (5, 13));
+        assert_eq!(entry_value(evidence, "report", "R-"), None);
+        assert_eq!(section(text, "absent"), None);
+    }
+
     /// The quick scan finds what the parser finds, on every record in the repository
     /// and on the ways one may be written.
     #[test]

@@ -604,7 +604,7 @@ fn ages_as_sellers_write_them() {
 }
 
 #[test]
-fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_no_certificate_until_it_has_one() {
+fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_a_blocked_certificate_until_it_has_one() {
     let yaml = "id: ageless\nname: Painted top\nmodel: T-1\ncategories: [toy]\nattributes: { painted: true }\nmarkets: [US]\nmanufacturer: maker\nimporters: { US: importer }\n";
     let json = SiteTest::new()
         .with_shipped_plugins()
@@ -631,7 +631,10 @@ fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_no_certificate_until_it
         .find(|a| a["plugin"] == "us-cpsc")
         .unwrap()
         .clone();
-    assert!(us["certificate"].is_null(), "{us:#}");
+    // Held as a blocked CPC: its pages say a certificate is needed and why it waits,
+    // never that none is required.
+    assert_eq!(us["certificate"]["id"], "us-cpc", "{us:#}");
+    assert_eq!(us["certificate"]["status"], "blocked", "{us:#}");
     // The warning names the field to add, at the record's id (the field is absent).
     let gaps: Vec<&Value> = json["diagnostics"]
         .as_array()

@@ -50,9 +50,8 @@ fn new_site_checks_clean_today_and_for_the_retest_interval() {
     let today = time::OffsetDateTime::now_utc().date();
     let months = retest_months(&site);
     assert_eq!(months, 12, "the shipped US pack retests every 12 months");
-    // The sample report is 30 days old: 300 days on, it is still inside 12 months.
-    let later = today + time::Duration::days(i64::from(months) * 30 - 60);
-    assert_eq!((later - today).whole_days(), 300);
+    // The sample report is dated today: 365 days on, it is still inside 12 months.
+    let later = today + time::Duration::days(365);
     for as_of in [iso(today), iso(later)] {
         let o = certpress(&[
             "check",
@@ -67,7 +66,7 @@ fn new_site_checks_clean_today_and_for_the_retest_interval() {
     }
     // The dates are the day's, not fixed ones that age.
     let record = fs::read_to_string(site.join("content/products/wooden-blocks.yaml")).unwrap();
-    let report = iso(today - time::Duration::days(30));
+    let report = iso(today);
     assert!(record.contains(&format!("date: {report}")), "{record}");
     assert!(!record.contains("{{"), "{record}");
 
@@ -277,9 +276,19 @@ fn the_sites_static_folder_is_published_at_the_root_and_may_not_replace_generate
     let before = read_tree(&out);
     fs::write(site.join("static/sitemap.xml"), "<urlset/>").unwrap();
     fs::write(site.join("static/index.html"), "mine").unwrap();
+    // On macOS and Windows `Robots.TXT` is `robots.txt`; `products` is a folder of pages.
+    fs::write(site.join("static/Robots.TXT"), "mine").unwrap();
+    fs::write(site.join("static/products"), "mine").unwrap();
     let o = certpress(&["build", "--root", root(&site)]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
+    for (file, _) in [("static/Robots.TXT", ""), ("static/products", "")] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("error[static-collision]: {file}:"))),
+            "{err}"
+        );
+    }
     for (file, generated) in [
         ("static/sitemap.xml", "sitemap.xml"),
         ("static/index.html", "index.html"),
@@ -296,8 +305,9 @@ fn the_sites_static_folder_is_published_at_the_root_and_may_not_replace_generate
         before,
         "a failed build left the output as it was"
     );
-    fs::remove_file(site.join("static/sitemap.xml")).unwrap();
-    fs::remove_file(site.join("static/index.html")).unwrap();
+    for f in ["sitemap.xml", "index.html", "Robots.TXT", "products"] {
+        fs::remove_file(site.join("static").join(f)).unwrap();
+    }
 
     // A link is refused as content/assets refuses one, by check as by build.
     #[cfg(unix)]

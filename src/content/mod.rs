@@ -443,8 +443,12 @@ pub fn load_records(
         locate: |p: &mut Product, text| {
             p.id_at = yaml::id_position(text);
             p.keys_at = yaml::top_level_keys(text, product::FIX_KEYS);
-            for e in &mut p.evidence {
-                e.at = yaml::entry_value(text, "report", &e.report);
+            // Only in the `evidence` section: a description may quote a report id.
+            if let Some((before, evidence)) = yaml::section(text, "evidence") {
+                for e in &mut p.evidence {
+                    e.at = yaml::entry_value(evidence, "report", &e.report)
+                        .map(|(line, column)| (line + before, column));
+                }
             }
         },
         refs: raw::RawProduct::party_refs,

@@ -290,15 +290,26 @@ impl Printer {
         }
         let doc = roxmltree::Document::parse(svg)
             .map_err(|e| format!("the label template made SVG that does not parse: {e}"))?;
+        // What is drawn: not text in a title, description or definitions, nor anything
+        // hidden.
+        let drawn = |n: &roxmltree::Node| {
+            n.ancestors().all(|a| {
+                !matches!(a.tag_name().name(), "title" | "desc" | "defs" | "metadata")
+                    && a.attribute("display") != Some("none")
+                    && a.attribute("visibility") != Some("hidden")
+                    && a.attribute("opacity") != Some("0")
+            })
+        };
         let shown: std::collections::HashSet<&str> = doc
             .descendants()
+            .filter(|n| drawn(n))
             .filter_map(|n| n.attribute("data-mark"))
             .collect();
         // Text is wrapped into lines: compared without its white space.
         let squash = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
         let text: String = doc
             .descendants()
-            .filter(|n| n.is_text())
+            .filter(|n| n.is_text() && drawn(n))
             .filter_map(|n| n.text())
             .map(squash)
             .collect();

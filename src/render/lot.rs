@@ -45,6 +45,20 @@ pub struct LotMarket<'a> {
     pub tests: Vec<LotTest<'a>>,
     pub labels: &'a [LabelText],
     pub marks: Vec<super::names::MarkView<'a>>,
+    /// The market's pack issues certificates (see `AssessmentView::regime`).
+    pub regime: bool,
+}
+
+/// Whether `plugin` issues certificates (a rule pack with `certificates`; a command
+/// plugin may).
+pub fn issues_certificates(plugins: &[crate::plugins::Plugin], plugin: &str) -> bool {
+    plugins
+        .iter()
+        .find(|p| p.id == plugin)
+        .is_none_or(|p| match &p.engine {
+            crate::plugins::Engine::Rules(r) => !r.certificates.is_empty(),
+            crate::plugins::Engine::Command(_) => true,
+        })
 }
 
 #[derive(Serialize)]
@@ -101,6 +115,7 @@ pub fn view<'a>(
                 .as_ref()
                 .map(|c| certificate(register, &c.title, &c.number, &lot.lot, base_path)),
             gaps: a.gaps().collect(),
+            regime: issues_certificates(plugins, &a.plugin),
             tests: a
                 .requirements
                 .iter()

@@ -586,13 +586,33 @@ fn copy_files(
         (p, url::asset(&reference).file())
     }));
     generated.extend(files.iter().map(|(_, to)| to.clone()));
+    // Compared without case (on macOS and Windows `Index.html` is `index.html`), and
+    // against the generated folders too (a file `products` where pages need a folder).
+    let files_lower: std::collections::HashSet<String> =
+        generated.iter().map(|g| g.to_lowercase()).collect();
+    let taken: std::collections::HashSet<String> = files_lower
+        .iter()
+        .flat_map(|g| {
+            g.match_indices('/')
+                .map(|(i, _)| g[..i].to_string())
+                .chain(std::iter::once(g.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let collisions: Vec<Diagnostic> = theme
         .root_files
         .iter()
         .filter_map(|(from, to)| {
-            let reserved = [crate::output::MARKER, crate::ledger::MANIFEST].contains(&to.as_str())
-                || to.starts_with("labels/");
-            (reserved || generated.contains(to)).then(|| {
+            let lower = to.to_lowercase();
+            let reserved = [crate::output::MARKER, crate::ledger::MANIFEST]
+                .iter()
+                .any(|r| r.to_lowercase() == lower)
+                || lower.starts_with("labels/")
+                || lower == "labels";
+            let under_generated_file = lower
+                .match_indices('/')
+                .any(|(i, _)| files_lower.contains(&lower[..i]));
+            (reserved || taken.contains(&lower) || under_generated_file).then(|| {
                 let file = crate::source::relative(&site.root, from);
                 Diagnostic::error(
                     "static-collision",

@@ -498,6 +498,9 @@ pub struct AssessmentView<'a> {
     pub marks: Vec<super::names::MarkView<'a>>,
     /// True when every applicable requirement is satisfied.
     pub complete: bool,
+    /// The market's pack issues certificates: with none assessed and requirements open,
+    /// whether one is needed waits on them (never "none is required").
+    pub regime: bool,
 }
 
 /// A requirement's status, with what backs it in words when that is not a test report.
@@ -539,6 +542,7 @@ pub fn assessments<'a>(
             labels: &a.labels,
             marks: super::names::marks(plugins, &a.plugin, &a.marks),
             complete: a.gaps().next().is_none(),
+            regime: super::lot::issues_certificates(plugins, &a.plugin),
         })
         .collect()
 }
