@@ -399,7 +399,9 @@ fn explain_shows_conditions_values_and_evidence() {
     let text = stdout(&o);
     assert!(text.contains("us-cpsc"), "{text}");
     assert!(
-        text.contains("chosen because `childrens` is true"),
+        text.contains(
+            "chosen because `childrens || (toy && !has(product.age))` is true [childrens = true"
+        ),
         "{text}"
     );
     // The open requirement, why it applies, the value read and the verdict.
