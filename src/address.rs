@@ -5,6 +5,30 @@
 //! code in `country`. The lines printed are the record's, then the country's English name,
 //! unless the last line already names that country (by code, name or a common alias).
 
+/// A party's address as pages, certificates and JSON twins show it: the record's lines
+/// and country code, the country's name, and the full mailing address. Flattened into
+/// each party view, so they all say it the same way.
+#[derive(serde::Serialize)]
+pub struct Mailing<'a> {
+    pub address: &'a [String],
+    pub country: Option<&'a str>,
+    /// The country's English name ("China"), when `country` is given.
+    pub country_name: Option<&'static str>,
+    /// `address`, then the country's name unless the last line already names it.
+    pub mailing_address: Vec<String>,
+}
+
+impl<'a> Mailing<'a> {
+    pub fn new(address: &'a [String], country: Option<&'a str>) -> Self {
+        Mailing {
+            address,
+            country,
+            country_name: country.and_then(country_name),
+            mailing_address: mailing_lines(address, country),
+        }
+    }
+}
+
 /// The country's English name as written on an address: the ISO 3166-1 short name
 /// (from `rust_iso3166`), except where that name is a formal or inverted one nobody writes
 /// on an envelope ("United States of America", "Korea (Republic of)").

@@ -210,13 +210,8 @@ pub struct PartyView<'a> {
     pub id: &'a str,
     pub kind: &'static str,
     pub name: &'a str,
-    pub address: &'a [String],
-    pub country: Option<&'a str>,
-    /// The country's English name ("China"), when `country` is given.
-    pub country_name: Option<&'static str>,
-    /// The full mailing address: `address`, then the country's name unless the last line
-    /// already names it.
-    pub mailing_address: Vec<String>,
+    #[serde(flatten)]
+    pub mailing: crate::address::Mailing<'a>,
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub accreditations: Vec<Accreditation<'a>>,
@@ -229,10 +224,7 @@ impl<'a> PartyView<'a> {
             id: &p.id,
             kind: p.kind.as_str(),
             name: &p.name,
-            address: &p.address,
-            country: p.country.as_deref(),
-            country_name: p.country.as_deref().and_then(crate::address::country_name),
-            mailing_address: crate::address::mailing_lines(&p.address, p.country.as_deref()),
+            mailing: crate::address::Mailing::new(&p.address, p.country.as_deref()),
             email: p.email.as_deref(),
             phone: p.phone.as_deref(),
             accreditations: p
