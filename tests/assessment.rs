@@ -495,21 +495,26 @@ fn line_col(text: &str, needle: &str) -> (u64, u64) {
     (line, column)
 }
 
-/// The US pack's requirement `id` for product `product`.
-fn us_requirement(json: &Value, product: &str, id: &str) -> Value {
+/// The US pack's assessment of product `product`.
+fn us_assessment(json: &Value, product: &str) -> Value {
     let p = json["products"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["id"] == product)
         .unwrap_or_else(|| panic!("{product} not assessed: {json:#}"));
-    let a = p["assessments"]
+    p["assessments"]
         .as_array()
         .unwrap()
         .iter()
         .find(|a| a["plugin"] == "us-cpsc")
-        .unwrap();
-    a["requirements"]
+        .cloned()
+        .unwrap()
+}
+
+/// The US pack's requirement `id` for product `product`.
+fn us_requirement(json: &Value, product: &str, id: &str) -> Value {
+    us_assessment(json, product)["requirements"]
         .as_array()
         .unwrap()
         .iter()
@@ -572,18 +577,7 @@ fn ages_as_sellers_write_them() {
         .check();
     let json = &checked.json;
     // Only a maximum: the minimum is 0 (SPEC §4.1), a children's product in the US.
-    let upto_us = json["products"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "upto")
-        .unwrap()["assessments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["plugin"] == "us-cpsc")
-        .unwrap()
-        .clone();
+    let upto_us = us_assessment(json, "upto");
     assert_eq!(upto_us["certificate"]["id"], "us-cpc", "{upto_us:#}");
     let bad = diagnostics(json, "bad-age");
     let (line, column) = line_col(&empty, "{}");
@@ -626,13 +620,7 @@ fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_a_blocked_certificate_u
     let age = us_requirement(&json, "ageless", "age-grade");
     assert_eq!(age["status"], "missing", "{age:#}");
     assert_eq!(age["detail"], "needs the toy's age grade");
-    let us = &json["products"][0]["assessments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["plugin"] == "us-cpsc")
-        .unwrap()
-        .clone();
+    let us = us_assessment(&json, "ageless");
     // Held as a blocked CPC: its pages say a certificate is needed and why it waits,
     // never that none is required.
     assert_eq!(us["certificate"]["id"], "us-cpc", "{us:#}");

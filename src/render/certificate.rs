@@ -38,11 +38,9 @@ impl<'a> PartyLines<'a> {
             mailing: crate::address::Mailing::new(&p.address, p.country.as_deref()),
             email: p.email.as_deref(),
             phone: p.phone.as_deref(),
-            accreditations: p
-                .accreditations
-                .iter()
-                .map(|(scheme, id)| super::view::Accreditation::new(scheme, id))
-                .collect(),
+            accreditations: super::view::Accreditation::all(
+                p.accreditations.iter().map(|(s, i)| (s, i)),
+            ),
         }
     }
 }

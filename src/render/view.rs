@@ -203,6 +203,14 @@ impl<'a> Accreditation<'a> {
             text: super::names::accreditation(scheme, id),
         }
     }
+
+    /// A party's accreditations (scheme, id), in words: the record's map and a
+    /// certificate's recorded list alike.
+    pub fn all(list: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<Self> {
+        list.into_iter()
+            .map(|(scheme, id)| Self::new(scheme, id))
+            .collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -227,11 +235,7 @@ impl<'a> PartyView<'a> {
             mailing: crate::address::Mailing::new(&p.address, p.country.as_deref()),
             email: p.email.as_deref(),
             phone: p.phone.as_deref(),
-            accreditations: p
-                .accreditations
-                .iter()
-                .map(|(scheme, id)| Accreditation::new(scheme, id))
-                .collect(),
+            accreditations: Accreditation::all(&p.accreditations),
             certifications: &p.certifications,
         }
     }
