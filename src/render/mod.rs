@@ -70,6 +70,41 @@ impl Job<'_> {
             } => url::certificate_version(number, v.version),
         }
     }
+
+    /// Appends what tells this page from every other (its kind and the values its path
+    /// is made of) without building the path: cheaper than [`Job::path`], for keys.
+    fn identity(&self, out: &mut String) {
+        match self {
+            Job::Home { page, .. } => {
+                out.push('h');
+                out.push_str(&page.to_string());
+            }
+            Job::Product(p) => {
+                out.push('p');
+                out.push_str(&p.id);
+            }
+            Job::Lot(p, l) => {
+                out.push('l');
+                out.push_str(&p.id);
+                out.push('\0');
+                out.push_str(&l.lot);
+            }
+            Job::GuidanceIndex => out.push('g'),
+            Job::Guidance(g) => {
+                out.push('G');
+                out.push_str(&g.path);
+            }
+            Job::NotFound => out.push('n'),
+            Job::Certificate { number, version } => {
+                out.push('c');
+                out.push_str(number);
+                if let Some(v) = version {
+                    out.push('\0');
+                    out.push_str(&v.version.to_string());
+                }
+            }
+        }
+    }
 }
 
 /// What the certificate pages are rendered from.
@@ -357,17 +392,28 @@ fn data_files(
         sitemap: sitemap_memo,
         ..
     } = memo;
+    let listed = |j: &&Job| listed(&issuance.register, j);
     let urls = || -> Vec<String> {
         jobs.par_iter()
-            .filter_map(|j| canonical(site, &issuance.register, j))
+            .filter(listed)
+            .map(|j| j.path().under(base_url))
             .collect()
+    };
+    let key = || {
+        let mut key = String::with_capacity(jobs.len() * 32);
+        key.push_str(base_url);
+        for job in jobs.iter().filter(listed) {
+            key.push('\n');
+            job.identity(&mut key);
+        }
+        key
     };
     let (mut files, (search, sitemap)) = rayon::join(
         || api::index(site, assessed, &issuance.register, index_memo, changed),
         || {
             rayon::join(
                 || search::files(site, assessed, &issuance.register, search_memo, changed),
-                || sitemap::files(base_url, urls(), sitemap_memo),
+                || sitemap::files(base_url, key(), urls, sitemap_memo),
             )
         },
     );
@@ -391,16 +437,16 @@ fn data_files(
     (owned, files)
 }
 
-/// The absolute URL a page is listed under in the sitemap: pages that are their own
-/// canonical, not earlier certificate versions, previews or the 404 page.
-fn canonical(site: &Site, register: &crate::register::Register, job: &Job) -> Option<String> {
+/// Pages listed in the sitemap: those that are their own canonical, not earlier
+/// certificate versions, previews or the 404 page.
+fn listed(register: &crate::register::Register, job: &Job) -> bool {
     match job {
         Job::Certificate {
             version: Some(_), ..
         }
-        | Job::NotFound => None,
-        Job::Certificate { number, .. } if !register.entry(number).issued() => None,
-        _ => Some(job.path().under(site.config.base_url.as_str())),
+        | Job::NotFound => false,
+        Job::Certificate { number, .. } => register.entry(number).issued(),
+        _ => true,
     }
 }
 
