@@ -463,24 +463,7 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
         Some(i) => full[..i].to_string(),
         None => full.clone(),
     };
-    let code = if message.contains("unknown field") || message.contains("unknown variant") {
-        "unknown-key"
-    } else if message.contains("missing field") {
-        "missing-key"
-    } else if message.contains("duplicate entry") || message.contains("duplicate field") {
-        "duplicate-key"
-    } else if message.contains("recursion limit exceeded")
-        || message.contains("repetition limit exceeded")
-    {
-        "yaml-too-complex"
-    } else if message.contains("invalid type")
-        || message.contains("invalid value")
-        || message.contains("invalid length")
-    {
-        "wrong-type"
-    } else {
-        "yaml-syntax"
-    };
+    let code = code_of(&message);
     let (mut line, mut column) = err.location().map_or((0, 0), |l| (l.line(), l.column()));
     if code == "duplicate-key" || line == 0 {
         let locator = Locator::new(text);
@@ -501,19 +484,49 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
             (line, column) = locator.first_node.unwrap_or((1, 1));
         }
     }
+    reading_error(&message, line, column)
+}
+
+/// The diagnostic code of serde_yaml's message.
+fn code_of(message: &str) -> &'static str {
+    if message.contains("unknown field") || message.contains("unknown variant") {
+        "unknown-key"
+    } else if message.contains("missing field") {
+        "missing-key"
+    } else if message.contains("duplicate entry") || message.contains("duplicate field") {
+        "duplicate-key"
+    } else if message.contains("recursion limit exceeded")
+        || message.contains("repetition limit exceeded")
+    {
+        "yaml-too-complex"
+    } else if message.contains("invalid type")
+        || message.contains("invalid value")
+        || message.contains("invalid length")
+    {
+        "wrong-type"
+    } else {
+        "yaml-syntax"
+    }
+}
+
+/// A reading error from serde_yaml's `message` (without its position), classified and
+/// worded as [`parse`] reports it, at `line` and `column`.
+pub fn reading_error(message: &str, line: usize, column: usize) -> YamlError {
+    let code = code_of(message);
     let mut help = None;
     let (code, message) = if code == "yaml-too-complex" {
         (
             code,
             format!("the YAML's aliases or nesting expand too far to read safely ({message})"),
         )
-    } else if let Some((code, message, h)) = crate::suggest::retell(&message) {
+    } else if let Some((code, message, h)) = crate::suggest::retell(message) {
         // An unknown key names the nearest valid one; a value outside a closed set
         // (`result: passed`) is a wrong value, with the choices.
         help = h;
         (code, message)
     } else {
-        (code, message)
+        help = list_help(message);
+        (code, message.to_string())
     };
     YamlError {
         code,
@@ -522,6 +535,14 @@ fn classify(text: &str, err: &serde_yaml::Error) -> YamlError {
         column,
         help,
     }
+}
+
+/// For one value where a list belongs (`markets: US`), the list to write instead.
+fn list_help(message: &str) -> Option<String> {
+    let rest = message.split("invalid type: string \"").nth(1)?;
+    let (value, tail) = rest.rsplit_once("\", expected a sequence")?;
+    tail.is_empty()
+        .then(|| format!("write a list, even of one: `[{value}]`"))
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -210,76 +210,95 @@ fn all_problems_are_reported_in_one_run() {
     }
 }
 
-/// Codes serde reports while it reads a record: one of them still stops the reading (a
-/// field it cannot read says nothing of the rest), so only the other cases are asked to
-/// report a missing field beside their own problem.
-const READING_CODES: &[&str] = &[
+/// Problems that leave no record to read on: the document does not parse (syntax,
+/// indentation, repeated keys, too large or deep), or two records are compared.
+const UNMENDABLE: &[&str] = &[
     "yaml-syntax",
-    "wrong-type",
-    "unknown-key",
-    "wrong-value",
     "duplicate-key",
     "bad-indent",
     "not-utf8",
     "yaml-too-complex",
-    "missing-key",
+    "yaml-too-deep",
     "file-too-large",
+    "duplicate-gtin",
 ];
 
 #[test]
 fn a_missing_required_field_hides_no_other_problem() {
-    // Every invalid case whose problem is in a product record, with that record's
-    // `manufacturer` line taken out: the case's own problems are still reported, and so
-    // is the missing field, in the same run.
+    // Every invalid case whose problems are in product or party records, with a required
+    // field taken out of each such record (`manufacturer` of a product, `kind` of a
+    // party): the case's own problems are still reported, reading errors included, and
+    // so is the missing field, in the same run.
     let mut failures = Vec::new();
-    let mut tried = 0;
+    let (mut tried, mut tried_reading) = (0, 0);
     let mut cases: Vec<_> = fs::read_dir(repo().join("tests/invalid"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("expect.json").is_file())
         .collect();
     cases.sort();
+    let required = |file: &str| {
+        if file.starts_with("content/products/") {
+            Some("manufacturer")
+        } else if file.starts_with("content/parties/") {
+            Some("kind")
+        } else {
+            None
+        }
+    };
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let expect: Value =
             serde_json::from_str(&fs::read_to_string(case.join("expect.json")).unwrap()).unwrap();
         let wants: Vec<&Value> = expect["diagnostics"].as_array().unwrap().iter().collect();
-        // Problems in product records that are not about the manufacturer itself.
-        let in_products = |w: &&Value| {
-            w["file"]
-                .as_str()
-                .is_some_and(|f| f.starts_with("content/products/"))
-        };
-        // Two records sharing a GTIN are compared once both are read whole: not this.
-        let cross_record = wants.iter().any(|w| w["code"] == "duplicate-gtin");
-        if wants.is_empty() || !wants.iter().all(in_products) || cross_record {
+        let in_records = |w: &&Value| w["file"].as_str().and_then(required).is_some();
+        // Two records sharing a GTIN are compared once both are read whole; syntax and
+        // indentation errors leave no tree to mend: not these.
+        let whole = wants
+            .iter()
+            .any(|w| UNMENDABLE.contains(&w["code"].as_str().unwrap()));
+        if wants.is_empty() || !wants.iter().all(in_records) || whole {
             continue;
         }
         let mut site = case_test(case);
         let mut changed = Vec::new();
         for w in &wants {
             let file = w["file"].as_str().unwrap();
+            let field = required(file).unwrap();
             let Ok(text) = fs::read_to_string(case.join(file)) else {
                 continue;
             };
-            let Some(line) = text.lines().find(|l| l.starts_with("manufacturer:")) else {
+            let prefix = format!("{field}:");
+            let Some((at, line)) = text
+                .lines()
+                .enumerate()
+                .find(|(_, l)| l.starts_with(&prefix))
+            else {
                 continue;
             };
-            if changed.contains(&file) || line.contains("nobody") || name.contains("party") {
+            // A case about that very line (a manufacturer of the wrong kind) would lose
+            // its problem with it.
+            let about_it = w["line"].as_u64() == Some(at as u64 + 1);
+            if changed.contains(&(file, field)) || line.contains("nobody") || about_it {
                 continue;
             }
             let without: String = text
                 .lines()
-                .filter(|l| !l.starts_with("manufacturer:"))
+                .filter(|l| !l.starts_with(&prefix))
                 .map(|l| format!("{l}\n"))
                 .collect();
             site = site.file(file, without);
-            changed.push(file);
+            changed.push((file, field));
         }
         if changed.is_empty() {
             continue;
         }
         tried += 1;
+        if wants.iter().any(|w| {
+            ["wrong-type", "unknown-key", "wrong-value"].contains(&w["code"].as_str().unwrap())
+        }) {
+            tried_reading += 1;
+        }
         let Checked { json, .. } = site.check();
         let got = json["diagnostics"].as_array().unwrap();
         let has = |code: &str, file: &str| {
@@ -290,26 +309,30 @@ fn a_missing_required_field_hides_no_other_problem() {
             let (code, file) = (w["code"].as_str().unwrap(), w["file"].as_str().unwrap());
             if !has(code, file) {
                 failures.push(format!(
-                    "{name} without manufacturer: no {code} in {file}: {got:#?}"
+                    "{name} without a required field: no {code} in {file}: {got:#?}"
                 ));
             }
         }
-        let reading = wants
-            .iter()
-            .any(|w| READING_CODES.contains(&w["code"].as_str().unwrap()));
-        for file in &changed {
+        for (file, field) in &changed {
             let missing = got.iter().any(|d| {
                 d["code"] == "missing-key"
                     && d["file"] == *file
-                    && d["message"].as_str().unwrap().contains("`manufacturer`")
+                    && d["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("`{field}`"))
             });
-            if !reading && !missing {
+            if !missing {
                 failures.push(format!(
-                    "{name}: {file} lacks `manufacturer`, not reported: {got:#?}"
+                    "{name}: {file} lacks `{field}`, not reported: {got:#?}"
                 ));
             }
         }
     }
-    assert!(tried >= 8, "only {tried} cases tried");
+    assert!(tried >= 20, "only {tried} cases tried");
+    assert!(
+        tried_reading >= 4,
+        "only {tried_reading} cases with reading errors tried"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -3,11 +3,11 @@
 
 pub mod asset;
 pub mod guidance;
-mod missing;
 pub mod party;
 mod problem;
 pub mod product;
 pub mod raw;
+mod repair;
 
 pub use guidance::GuidancePage;
 pub use party::Party;
@@ -196,24 +196,30 @@ where
     };
     let raw = match yaml::parse::<T>(&text) {
         Ok(raw) => raw,
-        // A missing field hides nothing else: the record is read again with stand-ins
-        // for what is missing, and its other problems are reported beside it.
-        Err(e)
-            if e.code == "missing-key"
-                && let Some(filled) = missing::fill::<T>(&text, &e) =>
-        {
-            let id = Some((reader.claimed)(&filled.raw).to_string()).filter(|id| !id.is_empty());
-            let (_, problems) = (reader.resolve)(filled.raw, &rel, &stem);
-            let problems: Vec<Problem> = problems
-                .into_iter()
-                .filter(|p| !missing::about_stand_in(&p.path, &filled.stand_ins))
-                .collect();
-            let mut diags: Vec<Diagnostic> = filled
+        // A reading error hides nothing else: the record is read again with each
+        // problem mended in turn, and every problem is reported in this run.
+        Err(e) if let Some(repaired) = repair::repair::<T>(&text, &e) => {
+            let mut diags: Vec<Diagnostic> = repaired
                 .errors
                 .into_iter()
                 .map(|e| parse_error(&rel, e))
                 .collect();
-            diags.extend(problem::locate(&rel, &text, 0, problems));
+            let mut id = None;
+            if let Some(raw) = repaired.raw {
+                id = Some((reader.claimed)(&raw).to_string()).filter(|id| !id.is_empty());
+                let (_, problems) = (reader.resolve)(raw, &rel, &stem);
+                // Only errors: a warning of a record read with stand-ins may be the
+                // stand-ins' doing anywhere in it (an empty `markets` for `markets: US`
+                // warns at `id`), and warnings wait until the record reads.
+                let problems: Vec<Problem> = problems
+                    .into_iter()
+                    .filter(|p| {
+                        p.severity == Severity::Error
+                            && !repair::about_stand_in(&p.path, &repaired.stand_ins)
+                    })
+                    .collect();
+                diags.extend(problem::locate(&rel, &text, 0, problems));
+            }
             return Loaded {
                 rel,
                 id: id.or_else(|| claimed_id(&text)),
