@@ -717,7 +717,12 @@ fn a_template_that_cannot_show_what_a_market_requires_says_so_per_product() {
         e.contains("felt-ball-catch-set`: the `compact` label template leaves off what the product's markets require: the statement “WARNING: CHOKING HAZARD—Toy contains a small ball."),
         "{e}"
     );
-    assert!(e.contains("(this theme also has `tracking`)"), "{e}");
+    // The advice names what was tried and works: the `tracking` template, on this sheet
+    // or another.
+    assert!(
+        e.contains("use a template that fits on") && e.contains("`tracking`"),
+        "{e}"
+    );
     assert!(!out.join("labels/felt-ball-catch-set").exists());
     // A product whose markets require only marks prints with them.
     let o = certpress(&[
@@ -887,4 +892,55 @@ fn text_drawn_by_certpress_matches_usvg() {
         assert!((ink_ratio - 1.0).abs() < 0.005, "{stem}: ink {ink_ratio}");
     }
     assert!(worst < 0.001, "worst {worst}");
+}
+
+#[test]
+fn a_label_too_small_for_its_text_names_the_sheets_that_hold_it() {
+    // On 2 × 1 inch labels the playset's tracking label needs more height than there is.
+    // The error says so in the seller's terms (no template code) and names the sheets
+    // whose labels hold it; each named sheet then prints it.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = |sheet: &str| {
+        certpress(&[
+            "labels",
+            "--root",
+            repo().to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--template",
+            "tracking",
+            "--sheet",
+            sheet,
+            "--product",
+            "forest-animals-playset",
+            "--format",
+            "svg",
+        ])
+    };
+    let o = run("roll-2x1");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("the label's text needs") && e.contains("the label leaves"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("-->") && !e.contains("stack(") && !e.contains("tracking.svg:"),
+        "the template's code is the theme's business: {e}"
+    );
+    let marker = "use a sheet whose labels fit it with the `tracking` template: ";
+    let at = e
+        .find(marker)
+        .unwrap_or_else(|| panic!("no sheets named: {e}"));
+    let rest = &e[at + marker.len()..];
+    let sheets: Vec<&str> = rest[..rest.find(" (`[labels] sheet`").unwrap()]
+        .split(", ")
+        .map(|s| s.trim_matches('`'))
+        .collect();
+    assert!(!sheets.is_empty() && !sheets.contains(&"roll-2x1"), "{e}");
+    for sheet in sheets {
+        let o = run(sheet);
+        assert_eq!(o.status.code(), Some(0), "{sheet}: {}", stderr(&o));
+    }
 }

@@ -416,7 +416,7 @@ pub fn stack(
             );
             if item.required && !fitted.complete {
                 return Err(format!(
-                    "“{text}” does not fit in {} lines of {:.1} mm at {:.1} mm type: use a larger label",
+                    "“{text}” does not fit in {} lines of {:.1} mm at {:.1} mm type",
                     item.lines,
                     width - item.indent,
                     item.min
@@ -441,7 +441,7 @@ pub fn stack(
         }
         if all_min {
             return Err(format!(
-                "the label's text needs {used:.1} mm of height even at its smallest type, and the label leaves {height:.1} mm: use a larger label"
+                "the label's text needs {used:.1} mm of height even at its smallest type, and the label leaves {height:.1} mm"
             ));
         }
         scale *= 0.95;

@@ -2,6 +2,7 @@
 //! tera SVG template of the theme with the lot's QR code as vector paths, then rendered
 //! to PNG, PDF and sheets from that same SVG, and to ZPL from the same data.
 
+pub mod fit;
 pub mod font;
 pub mod output;
 pub mod pdf;
@@ -18,6 +19,7 @@ use crate::content::{Lot, Product};
 use crate::diagnostic::Diagnostic;
 use crate::register::Register;
 use crate::site::Site;
+use fit::Failure;
 use font::Fonts;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -244,13 +246,29 @@ impl Printer {
             let a: Args = kwargs.deserialize()?;
             font::stack(&stack_fonts, &a.items, a.width, a.height, a.gap)
                 .map(|blocks| tera::Value::from_serializable(&blocks))
-                .map_err(tera::Error::message)
+                .map_err(|m| {
+                    fit::note_too_small(&m);
+                    tera::Error::message(m)
+                })
         });
 
         // Functions are known before templates are added: tera 2 checks calls then.
         let name = format!("{}.svg", options.template);
         tera.add_raw_template(&name, &text)
             .map_err(|e| theme_error(rel(&template_file), e.to_string()))?;
+        // The theme's other templates, for an error to suggest one that works: one that
+        // does not read is not suggested (and not reported: it is not the one in use).
+        let templates: Vec<String> = templates
+            .into_iter()
+            .filter(|t| {
+                *t == options.template
+                    || crate::source::read_text(&site.root, &dir.join(format!("{t}.svg")))
+                        .ok()
+                        .is_some_and(|text| {
+                            tera.add_raw_template(&format!("{t}.svg"), &text).is_ok()
+                        })
+            })
+            .collect();
 
         let mut marks = BTreeMap::new();
         let (files, walked) = crate::source::walk(&site.root, &dir.join("marks"), Some(&["svg"]));
@@ -280,16 +298,29 @@ impl Printer {
     }
 
     /// Checks that a label's `svg` shows every mark (`data-mark`) and warning text the
-    /// product's markets require. A template that leaves one off (the `compact` one
-    /// prints no warnings or marks) is an error naming what is missing, never a label
-    /// that silently drops what the law asks of it.
-    pub fn check_shows(&self, assessed: &Assessed, job: &Job, svg: &str) -> Result<(), String> {
-        let (marks, warnings) = self.requirements(assessed, job.product)?;
+    /// product's markets require, and that each mark is whole on the label at its legal
+    /// size ([`check_placed`]). A template that leaves one off (the `compact` one prints
+    /// no warnings) is an error naming what is missing, never a label that silently
+    /// drops what the law asks of it.
+    fn check_shows(
+        &self,
+        assessed: &Assessed,
+        job: &Job,
+        layout: &Layout,
+        template: &str,
+        svg: &str,
+    ) -> Result<(), Failure> {
+        let (marks, warnings) = self
+            .requirements(assessed, job.product)
+            .map_err(Failure::Other)?;
         if marks.is_empty() && warnings.is_empty() {
             return Ok(());
         }
-        let doc = roxmltree::Document::parse(svg)
-            .map_err(|e| format!("the label template made SVG that does not parse: {e}"))?;
+        let doc = roxmltree::Document::parse(svg).map_err(|e| {
+            Failure::Other(format!(
+                "the label template made SVG that does not parse: {e}"
+            ))
+        })?;
         // What is drawn: not text in a title, description or definitions, nor anything
         // hidden.
         let drawn = |n: &roxmltree::Node| {
@@ -324,51 +355,65 @@ impl Printer {
                 .filter(|m| !shown.contains(m.id.as_str()))
                 .map(|m| format!("the mark `{}`", m.id)),
         );
-        if missing.is_empty() {
-            return Ok(());
+        if !missing.is_empty() {
+            return Err(Failure::LeavesOff(format!(
+                "the `{template}` label template leaves off what the product's markets require: {}",
+                missing.join(", ")
+            )));
         }
-        let others: Vec<String> = self
-            .templates
-            .iter()
-            .filter(|t| **t != self.options.template)
-            .map(|t| format!("`{t}`"))
-            .collect();
-        Err(format!(
-            "the `{}` label template leaves off what the product's markets require: {}; choose a template that shows them in `[labels] template` of site.toml{}",
-            self.options.template,
-            missing.join(", "),
-            if others.is_empty() {
-                String::new()
-            } else {
-                format!(" (this theme also has {})", others.join(", "))
-            }
-        ))
+        check_placed(&doc, &marks, layout)
+    }
+
+    /// The theme's label templates that load, by name.
+    pub fn templates(&self) -> &[String] {
+        &self.templates
     }
 
     pub fn usvg_options(&self) -> &resvg::usvg::Options<'static> {
         &self.usvg
     }
 
-    /// The label's SVG.
-    pub fn svg(
+    /// The label of `job` drawn with `template` on `layout`'s labels: its SVG, checked
+    /// to show what the markets require, and split for drawing.
+    pub fn draw(
         &self,
         assessed: &Assessed,
         register: &Register,
         job: &Job,
-    ) -> Result<String, String> {
-        let cx = self.context(assessed, register, job)?;
+        layout: &Layout,
+        template: &str,
+    ) -> Result<(String, text::Lettered), Failure> {
+        let svg = self.svg(assessed, register, job, layout, template)?;
+        self.check_shows(assessed, job, layout, template, &svg)?;
+        let lettered = text::split(&svg, &self.fonts, layout.label_w, layout.label_h)
+            .map_err(Failure::Other)?;
+        Ok((svg, lettered))
+    }
+
+    fn svg(
+        &self,
+        assessed: &Assessed,
+        register: &Register,
+        job: &Job,
+        layout: &Layout,
+        template: &str,
+    ) -> Result<String, Failure> {
+        let cx = self.context(assessed, register, job, layout, template)?;
+        fit::take_too_small();
         self.tera
-            .render(&format!("{}.svg", self.options.template), &cx)
+            .render(&format!("{template}.svg"), &cx)
             .map_err(|e| {
-                // The template error's innermost cause is the useful part (a text that
-                // does not fit, say).
+                if let Some(m) = fit::take_too_small() {
+                    return Failure::TooSmall(m);
+                }
+                // The template error's innermost cause is the useful part.
                 let mut msg = e.to_string();
                 let mut src = std::error::Error::source(&e);
                 while let Some(s) = src {
                     msg = s.to_string();
                     src = s.source();
                 }
-                msg
+                Failure::Other(msg)
             })
     }
 
@@ -423,22 +468,23 @@ impl Printer {
         assessed: &Assessed,
         register: &Register,
         job: &Job,
-    ) -> Result<tera::Context, String> {
+        l: &Layout,
+        template: &str,
+    ) -> Result<tera::Context, Failure> {
         let o = &self.options;
-        let l = o.layout;
-        let code = qr::Code::encode(&job.url, o.level)?;
+        let code = qr::Code::encode(&job.url, o.level).map_err(Failure::Other)?;
         let dot = 25.4 / o.dpi as f32;
         let snap = |mm: f32| (mm / dot).round() * dot;
         let caption_h = CAPTION_ROOM;
         let qr_box = (l.label_h - 2.0 * QR_EDGE - caption_h).min(l.label_w - 2.0 * QR_EDGE);
         let sizing = qr::size(&code, qr_box, o.dpi, u32::MAX).map_err(|e| {
-            format!(
-                "{}: use a sheet whose labels are at least {:.1} mm tall ({} labels are {:.1} mm), a shorter base_url or a lower qr_error_correction",
+            Failure::TooSmall(format!(
+                "{} (labels at least {:.1} mm tall fit it; {} labels are {:.1} mm; a shorter base_url or a lower qr_error_correction makes the code smaller)",
                 e.message,
                 e.needed_mm + 2.0 * QR_EDGE + caption_h,
                 l.name,
                 l.label_h
-            )
+            ))
         })?;
         let qr_x = snap(QR_EDGE);
         let qr_y = snap(QR_EDGE);
@@ -456,7 +502,7 @@ impl Printer {
             CAPTION_MIN,
             1,
         );
-        let (marks, warnings) = self.requirements(assessed, p)?;
+        let (marks, warnings) = self.requirements(assessed, p).map_err(Failure::Other)?;
         let gap = 1.0;
         let mut offset = 0.0;
         let placed: Vec<PlacedMark> = marks
@@ -486,7 +532,7 @@ impl Printer {
                 height: mm(l.label_h),
                 margin: mm(MARGIN),
                 sheet: l.name,
-                template: &o.template,
+                template,
                 dpi: o.dpi,
             },
         );
@@ -551,6 +597,93 @@ impl Printer {
         cx.insert("certificates", &certificates);
         Ok(cx)
     }
+}
+
+/// Where a nested `<svg>` (a mark, the code) sits on the label, in mm: `[x, y, width,
+/// height]`, when it and the groups around it are placed by plain attributes, as the
+/// default theme draws them. `None` for anything placed otherwise (a transform), which
+/// is left to the theme's author.
+fn placed_box(n: &roxmltree::Node) -> Option<[f32; 4]> {
+    if n.tag_name().name() != "svg" || n.has_attribute("transform") {
+        return None;
+    }
+    for a in n.ancestors().skip(1) {
+        if a.parent_element().is_none() {
+            break;
+        }
+        if a.tag_name().name() != "g" || a.has_attribute("transform") {
+            return None;
+        }
+    }
+    let num = |k: &str| n.attribute(k).and_then(|v| v.parse::<f32>().ok());
+    Some([
+        num("x").unwrap_or(0.0),
+        num("y").unwrap_or(0.0),
+        num("width")?,
+        num("height")?,
+    ])
+}
+
+/// Each required mark the label places by attributes lies whole on the label, at least
+/// as tall as the rules ask (`data-min-height-mm` of its artwork), clear of the QR code
+/// and of the other marks: a narrow label must not print a mark cut off, shrunk below
+/// its legal size or under the code.
+fn check_placed(
+    doc: &roxmltree::Document,
+    marks: &[&Mark],
+    layout: &Layout,
+) -> Result<(), Failure> {
+    // Drawing tolerance: a hundredth of a millimetre.
+    const E: f32 = 0.01;
+    let boxes: Vec<(&str, [f32; 4])> = doc
+        .descendants()
+        .filter_map(|n| {
+            let what = n
+                .attribute("data-mark")
+                .or(n.has_attribute("data-qr-version").then_some("the QR code"))?;
+            Some((what, placed_box(&n)?))
+        })
+        .collect();
+    let overlap = |a: &[f32; 4], b: &[f32; 4]| {
+        a[0] < b[0] + b[2] - E
+            && b[0] < a[0] + a[2] - E
+            && a[1] < b[1] + b[3] - E
+            && b[1] < a[1] + a[3] - E
+    };
+    for m in marks {
+        let Some((_, b)) = boxes.iter().find(|(id, _)| *id == m.id) else {
+            continue;
+        };
+        let name = format!("the mark `{}`", m.id);
+        if b[3] + E < m.min_height {
+            return Err(Failure::TooSmall(format!(
+                "{name} is drawn {:.1} mm tall, below the {:.1} mm its rules ask",
+                b[3], m.min_height
+            )));
+        }
+        if b[0] < -E
+            || b[1] < -E
+            || b[0] + b[2] > layout.label_w + E
+            || b[1] + b[3] > layout.label_h + E
+        {
+            return Err(Failure::TooSmall(format!(
+                "{name} ({:.1} × {:.1} mm) does not fit whole on a {} label ({:.1} × {:.1} mm)",
+                b[2], b[3], layout.name, layout.label_w, layout.label_h
+            )));
+        }
+        if let Some((other, _)) = boxes.iter().find(|(id, o)| *id != m.id && overlap(b, o)) {
+            let other = if *other == "the QR code" {
+                other.to_string()
+            } else {
+                format!("the mark `{other}`")
+            };
+            return Err(Failure::TooSmall(format!(
+                "{name} overlaps {other} on a {} label ({:.1} × {:.1} mm)",
+                layout.name, layout.label_w, layout.label_h
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -632,4 +765,53 @@ struct MakerView<'a> {
     address: String,
     country: Option<&'a str>,
     email: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ce() -> Mark {
+        Mark {
+            id: "ce".into(),
+            view_box: "0 0 14 10".into(),
+            body: String::new(),
+            min_height: 5.0,
+            aspect: 1.4,
+        }
+    }
+
+    /// A 50.8 × 25.4 mm label with the code at the left and the mark placed by `mark`.
+    fn check(mark: &str) -> Result<(), Failure> {
+        let svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 50.8 25.4"><svg x="0.5" y="0.5" width="20" height="20" data-qr-version="3"/><g>{mark}</g></svg>"#
+        );
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        check_placed(&doc, &[&ce()], sheets::find("roll-2x1").unwrap())
+    }
+
+    #[test]
+    fn a_mark_must_be_whole_legal_size_and_clear_of_the_code() {
+        assert!(check(r#"<svg x="43" y="20" width="7" height="5" data-mark="ce"/>"#).is_ok());
+        let too_small = check(r#"<svg x="43" y="20" width="4.2" height="3" data-mark="ce"/>"#);
+        assert!(
+            matches!(&too_small, Err(Failure::TooSmall(m)) if m.contains("3.0 mm tall, below the 5.0 mm")),
+            "{too_small:?}"
+        );
+        let off = check(r#"<svg x="47" y="20" width="7" height="5" data-mark="ce"/>"#);
+        assert!(
+            matches!(&off, Err(Failure::TooSmall(m)) if m.contains("does not fit whole on a roll-2x1 label")),
+            "{off:?}"
+        );
+        let under = check(r#"<svg x="15" y="15" width="7" height="5" data-mark="ce"/>"#);
+        assert!(
+            matches!(&under, Err(Failure::TooSmall(m)) if m.contains("overlaps the QR code")),
+            "{under:?}"
+        );
+        // Placed by a transform: the theme's author answers for it.
+        assert!(
+            check(r#"<g transform="scale(2)"><svg x="15" y="15" width="7" height="5" data-mark="ce"/></g>"#)
+                .is_ok()
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! Printing a set of labels: each in every requested format, and the sheet, in parallel.
 
+use super::fit::{self, Failure};
 use super::output;
 use super::pdf;
 use super::sheet;
-use super::text::{self, Lettered};
+use super::text::Lettered;
 use super::{Job, Printer, zpl};
 use crate::assess::Assessed;
 use crate::config::Calibration;
@@ -51,24 +52,34 @@ pub fn print(
     };
 
     // Each label's SVG, and the same split for drawing (text set by certpress).
-    let drawn: Vec<Result<(String, Lettered), Diagnostic>> = jobs
+    let drawn: Vec<Result<(String, Lettered), Failure>> = jobs
         .par_iter()
-        .map(|job| {
-            let svg = printer
-                .svg(assessed, register, job)
-                .map_err(|m| fail(job, m))?;
-            printer
-                .check_shows(assessed, job, &svg)
-                .map_err(|m| fail(job, m))?;
-            let lettered = text::split(&svg, &printer.fonts, w, h).map_err(|m| fail(job, m))?;
-            Ok((svg, lettered))
-        })
+        .map(|job| printer.draw(assessed, register, job, o.layout, &o.template))
         .collect();
-    let errors: Vec<Diagnostic> = drawn
-        .iter()
-        .filter_map(|r| r.as_ref().err().cloned())
-        .collect();
-    if !errors.is_empty() {
+    if drawn.iter().any(Result::is_err) {
+        // Labels that another sheet or template would hold: which ones do, tried once
+        // for all of them.
+        let mendable: Vec<&Job> = jobs
+            .iter()
+            .zip(&drawn)
+            .filter(|(_, r)| r.as_ref().is_err_and(Failure::mendable))
+            .map(|(job, _)| job)
+            .collect();
+        let advice = (!mendable.is_empty()).then(|| {
+            fit::alternatives(printer, assessed, register, &mendable)
+                .advice(o.layout.name, &o.template)
+        });
+        let errors: Vec<Diagnostic> = jobs
+            .iter()
+            .zip(&drawn)
+            .filter_map(|(job, r)| {
+                let f = r.as_ref().err()?;
+                Some(match (&advice, f.mendable()) {
+                    (Some(a), true) => fail(job, format!("{}: {a}", f.message())),
+                    _ => fail(job, f.message().to_string()),
+                })
+            })
+            .collect();
         return Err(failed(errors));
     }
     let drawn: Vec<(String, Lettered)> = drawn.into_iter().filter_map(Result::ok).collect();
