@@ -557,6 +557,25 @@ fn nothing_rests_on_a_test_or_a_lot_after_the_as_of_date() {
         "{future:?}"
     );
     assert_eq!(future.len(), 2, "{future:?}");
+
+    // The public page lists the report, and says beside it that it is not counted.
+    let (_dir, public) = SiteTest::new()
+        .with_shipped_plugins()
+        .with_shipped_theme()
+        .product("duck", yaml)
+        .build();
+    let html = std::fs::read_to_string(public.join("products/duck/index.html")).unwrap();
+    let page = scraper::Html::parse_document(&html);
+    let rows = scraper::Selector::parse("table.evidence tbody tr").unwrap();
+    let row: String = page
+        .select(&rows)
+        .map(|r| r.text().collect::<String>())
+        .find(|t| t.contains("R-FUTURE"))
+        .unwrap_or_else(|| panic!("no row for R-FUTURE: {html}"));
+    assert!(
+        row.contains("after 2026-11-23, the date this site was checked on: not counted"),
+        "{row}"
+    );
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub(super) fn assess(
         as_of: crate::date::iso(site.as_of),
         products: products
             .iter()
-            .map(|(p, _)| WireProduct::new(p, &site.vocabulary))
+            .map(|(p, _)| WireProduct::new(p, &site.vocabulary, site.as_of))
             .collect(),
     };
     let asked: Vec<&Product> = products.iter().map(|(p, _)| *p).collect();

@@ -9,6 +9,7 @@ use crate::content::Product;
 use crate::plugins::Vocabulary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use time::Date;
 
 #[derive(Serialize, Debug)]
 pub struct Request<'a> {
@@ -78,7 +79,10 @@ pub struct WireProduct<'a> {
 }
 
 impl<'a> WireProduct<'a> {
-    pub fn new(p: &'a Product, vocabulary: &'a Vocabulary) -> Self {
+    /// The product as a program reads it, judged on `as_of`: a report dated after it is
+    /// not sent (it has not happened, so it backs nothing, as in rule packs; the record's
+    /// date is warned about when the site is read).
+    pub fn new(p: &'a Product, vocabulary: &'a Vocabulary, as_of: Date) -> Self {
         WireProduct {
             id: &p.id,
             name: &p.name,
@@ -117,6 +121,7 @@ impl<'a> WireProduct<'a> {
             evidence: p
                 .evidence
                 .iter()
+                .filter(|e| e.date <= as_of)
                 .map(|e| WireEvidence {
                     report: &e.report,
                     lab: WireParty::new(&e.lab),
@@ -185,6 +190,8 @@ mod tests {
     /// without them (tests/golden/request.json), and adding them changes the request.
     const NOT_ON_WIRE: &[&str] = &["sku", "image"];
 
+    const AS_OF: Date = time::macros::date!(2026 - 11 - 23);
+
     fn json(v: &cel::Value) -> Json {
         match v {
             cel::Value::Bool(b) => Json::from(*b),
@@ -234,7 +241,7 @@ mod tests {
                 "`{name}` is no longer a field of `product`"
             );
         }
-        let wire = serde_json::to_value(WireProduct::new(&product, &vocabulary)).unwrap();
+        let wire = serde_json::to_value(WireProduct::new(&product, &vocabulary, AS_OF)).unwrap();
         carried(&cel, &wire, "product").unwrap();
         for name in NOT_ON_WIRE {
             assert!(
@@ -242,5 +249,35 @@ mod tests {
                 "`{name}` is on the wire now: drop it from NOT_ON_WIRE"
             );
         }
+    }
+
+    #[test]
+    fn a_report_dated_after_as_of_is_not_sent() {
+        let vocabulary = fixture::vocabulary();
+        let mut product = fixture::full_product();
+        let report = |id: &str, date: Date| crate::content::Evidence {
+            report: id.into(),
+            lab: product.manufacturer.clone(),
+            date,
+            place: None,
+            covers: vec!["16 CFR 1303".into()],
+            result: crate::content::TestResult::Pass,
+            lots: Vec::new(),
+            file: None,
+            at: None,
+        };
+        let (past, future) = (
+            report("R-PAST", AS_OF),
+            report("R-FUTURE", AS_OF.next_day().unwrap()),
+        );
+        product.evidence = vec![past, future];
+        let wire = serde_json::to_value(WireProduct::new(&product, &vocabulary, AS_OF)).unwrap();
+        let sent: Vec<&str> = wire["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["report"].as_str().unwrap())
+            .collect();
+        assert_eq!(sent, ["R-PAST"]);
     }
 }

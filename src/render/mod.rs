@@ -488,7 +488,10 @@ fn page<'a>(
         }
         Job::Product(p) => {
             cx.insert("page", &PageView::new(site, "product", &p.name, &path));
-            cx.insert("product", &ProductView::new(p, &site.vocabulary, base));
+            cx.insert(
+                "product",
+                &ProductView::new(p, &site.vocabulary, base, site.as_of),
+            );
             let assessments = assessed
                 .by_product
                 .get(&p.id)

@@ -269,6 +269,9 @@ pub struct EvidenceView<'a> {
     pub lots: &'a [String],
     pub all_lots: bool,
     pub file_url: Option<String>,
+    /// Dated on or before `as_of`: a report dated later has not happened and backs no
+    /// rule, and the page says so beside it.
+    pub counted: bool,
 }
 
 #[derive(Serialize)]
@@ -305,7 +308,12 @@ pub struct ProductView<'a> {
 }
 
 impl<'a> ProductView<'a> {
-    pub fn new(p: &'a Product, vocabulary: &'a Vocabulary, base_path: &str) -> Self {
+    pub fn new(
+        p: &'a Product,
+        vocabulary: &'a Vocabulary,
+        base_path: &str,
+        as_of: time::Date,
+    ) -> Self {
         let doc = |map: &'a std::collections::BTreeMap<String, String>, k: &str| {
             map.get(k).map_or("", String::as_str)
         };
@@ -390,6 +398,7 @@ impl<'a> ProductView<'a> {
                     lots: &e.lots,
                     all_lots: e.lots.is_empty(),
                     file_url: e.file.as_ref().map(|f| url::asset(f).under(base_path)),
+                    counted: e.date <= as_of,
                 })
                 .collect(),
             declarations: p

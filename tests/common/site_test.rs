@@ -129,8 +129,8 @@ impl SiteTest {
         self
     }
 
-    /// Writes the site and checks it, as `certpress check --json` does.
-    pub fn check(&self) -> Checked {
+    /// Writes the site into a new folder.
+    fn write(&self) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for part in &self.shipped {
             super::copy_dir(&repo().join(part), &dir.path().join(part));
@@ -140,7 +140,23 @@ impl SiteTest {
             fs::create_dir_all(dest.parent().unwrap()).unwrap();
             fs::write(dest, text).unwrap();
         }
+        dir
+    }
+
+    /// Writes the site and checks it, as `certpress check --json` does.
+    pub fn check(&self) -> Checked {
+        let dir = self.write();
         check_site(dir.path(), self.shipped.contains(&"themes"))
+    }
+
+    /// Writes the site and builds it with the binary (which needs the shipped theme);
+    /// the folder and its `public/`, asserting the build succeeded.
+    pub fn build(&self) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = self.write();
+        let o = super::certpress(&["build", "--root", dir.path().to_str().unwrap()]);
+        assert!(o.status.success(), "build failed: {}", super::stderr(&o));
+        let public = dir.path().join("public");
+        (dir, public)
     }
 
     /// [`SiteTest::check`], asserting that nothing is an error (gaps and other warnings
