@@ -102,7 +102,7 @@ fn the_wire_format_is_pinned() {
             .content
             .products
             .iter()
-            .map(|p| WireProduct::new(p, &site.vocabulary))
+            .map(|p| WireProduct::new(p, &site.vocabulary, site.as_of))
             .collect(),
     };
     let got: Value = serde_json::to_value(&request).unwrap();
