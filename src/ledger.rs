@@ -36,12 +36,12 @@ pub const FILE: &str = "certificates.lock";
 pub const MANIFEST: &str = ".certpress-ledger";
 
 const HEADER: &str = "\
-# certpress certificate ledger (SPEC §7). Written by `certpress issue`; do not edit.
+# certpress certificate ledger. Written by `certpress issue`; do not edit (README: Commands, `issue`).
 # One line per issued version: number, version, issue date, content hash, content.
 ";
 
 const MANIFEST_HEADER: &str = "\
-# The certificate versions this output publishes (certpress, SPEC §7): number, version,
+# The certificate versions this output publishes (certpress): number, version,
 # issue date, content hash. The next build and `certpress issue` refuse a ledger that
 # lacks one of them: versions are never removed.
 ";

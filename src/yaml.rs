@@ -318,10 +318,16 @@ fn misindented<T: DeserializeOwned>(text: &str, error: &YamlError) -> Option<Yam
     let named = matches!(error.code, "missing-key" | "unknown-key")
         .then(|| error.message.split('`').nth(1))
         .flatten();
+    // A line at an indentation of its own is tried whatever the error names: moved left
+    // inside an entry, it ends the entry early, and serde then misses a field that
+    // comes after it (`covers`), not the line itself.
     let candidate = |n: usize, i: usize| match named {
-        Some(name) => lines[i]
-            .key
-            .is_some_and(|k| k.trim_start_matches(['-', ' ']).strip_suffix(':') == Some(name)),
+        Some(name) => {
+            lines[i]
+                .key
+                .is_some_and(|k| k.trim_start_matches(['-', ' ']).strip_suffix(':') == Some(name))
+                || odd(n, i)
+        }
         None => odd(n, i) || (i + 1).abs_diff(error.line) <= 3,
     };
     // Then keys before sequence items (`- key:`, which can often move with the same
@@ -525,7 +531,7 @@ pub fn reading_error(message: &str, line: usize, column: usize) -> YamlError {
         help = h;
         (code, message)
     } else {
-        help = list_help(message);
+        help = list_help(message).or_else(|| missing_help(message));
         (code, message.to_string())
     };
     YamlError {
@@ -535,6 +541,12 @@ pub fn reading_error(message: &str, line: usize, column: usize) -> YamlError {
         column,
         help,
     }
+}
+
+/// For a missing field, what to add.
+fn missing_help(message: &str) -> Option<String> {
+    let field = message.split("missing field `").nth(1)?.split('`').next()?;
+    Some(format!("add `{field}:` with its value here"))
 }
 
 /// For one value where a list belongs (`markets: US`), the list to write instead.
@@ -1576,6 +1588,11 @@ mod tests {
         );
         // An item's key out at the sequence's level: serde says `made` is missing.
         let text = "id: x\nmodel: M\nlots:\n  - lot: A\n  made: 2026-03\n";
+        let e = parse::<Nested>(text).unwrap_err();
+        assert_eq!((e.code, e.line), ("bad-indent", 5), "{e:?}");
+        // A middle key one space short: the entry ends there, and serde misses the key
+        // after it (`made`), not the short one.
+        let text = "id: x\nmodel: M\nlots:\n  - lot: A\n   place: X\n    made: 2026-03\n";
         let e = parse::<Nested>(text).unwrap_err();
         assert_eq!((e.code, e.line), ("bad-indent", 5), "{e:?}");
         // A missing field or a wrong value that indentation cannot mend stays as it is.

@@ -558,6 +558,22 @@ fn nothing_rests_on_a_test_or_a_lot_after_the_as_of_date() {
     );
     assert_eq!(future.len(), 2, "{future:?}");
 
+    // With a report that has happened, the lot made next year is the gap, at that lot.
+    let dated = yaml
+        .replace("R-FUTURE", "R-PAST")
+        .replace("2062-01-20", "2026-05-01");
+    let json = SiteTest::new()
+        .with_shipped_plugins()
+        .product("duck", &dated)
+        .check_clean();
+    let (line, column) = line_col(&dated, "L2");
+    let gaps = diagnostics(&json, "gap");
+    assert!(
+        gaps.iter()
+            .any(|d| d.3.contains("lot L2 is made 2027-02") && (d.1, d.2) == (line, column)),
+        "{gaps:?}"
+    );
+
     // The public page lists the report, and says beside it that it is not counted.
     let (_dir, public) = SiteTest::new()
         .with_shipped_plugins()

@@ -91,6 +91,8 @@ pub enum FixAt {
     Key(String),
     /// One test report, by its `report` id.
     Report(String),
+    /// One lot, by its code.
+    Lot(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -205,6 +205,7 @@ pub fn gap_diagnostics(site: &Site, assessed: &Assessed) -> Vec<Diagnostic> {
                     let (line, column) = match gap.fix.as_ref().map(|f| &f.at) {
                         Some(FixAt::Key(key)) => product.key_at(key),
                         Some(FixAt::Report(report)) => product.report_at(report),
+                        Some(FixAt::Lot(lot)) => product.lot_at(lot),
                         None => product.id_at,
                     };
                     let mut d = Diagnostic::warning("gap", &product.file, message).at(line, column);

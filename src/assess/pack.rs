@@ -416,7 +416,7 @@ fn test_status(
             crate::date::iso(as_of)
         ));
         s.fix = Some(fix(
-            FixAt::Key("lots".into()),
+            FixAt::Lot(l.lot.clone()),
             format!("check the `made` date of lot {}", l.lot),
         ));
         return;

@@ -456,6 +456,12 @@ pub fn load_records(
                         .map(|(line, column)| (line + before, column));
                 }
             }
+            if let Some((before, lots)) = yaml::section(text, "lots") {
+                for l in &mut p.lots {
+                    l.at = yaml::entry_value(lots, "lot", &l.lot)
+                        .map(|(line, column)| (line + before, column));
+                }
+            }
         },
         refs: raw::RawProduct::party_refs,
     };

@@ -75,6 +75,15 @@ impl Product {
             .map_or(self.id_at, |(_, at)| *at)
     }
 
+    /// Where lot `lot` is, or the `lots` key.
+    pub fn lot_at(&self, lot: &str) -> (usize, usize) {
+        self.lots
+            .iter()
+            .find(|l| l.lot == lot)
+            .and_then(|l| l.at)
+            .unwrap_or_else(|| self.key_at("lots"))
+    }
+
     /// Where report `report` is, or the `evidence` key.
     pub fn report_at(&self, report: &str) -> (usize, usize) {
         self.evidence
@@ -122,6 +131,9 @@ pub struct Lot {
     pub made: RecordDate,
     pub place: String,
     pub factory: Option<Arc<Party>>,
+    /// Line and column of its `lot` value, found when the file was read.
+    #[serde(skip)]
+    pub at: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -501,6 +513,7 @@ pub fn resolve(
                 made,
                 place: l.place.clone(),
                 factory,
+                at: None,
             });
         }
     }

@@ -44,6 +44,8 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
         raw: None,
     };
     let mut mended: Vec<(YamlPath, Value)> = Vec::new();
+    // Unknown keys' suggested names, by mapping.
+    let mut typos: Vec<(YamlPath, String)> = Vec::new();
     for _ in 0..MAX_MENDED {
         let Some(problem) = Problem::parse(&message) else {
             break;
@@ -62,12 +64,22 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
             break;
         }
         // What a stand-in causes (the fields of a stand-in mapping, a stand-in that is
-        // not one of the choices) is mended without being reported.
-        let own = !crate::content::repair::about_stand_in(&path, &out.stand_ins);
-        if out.errors.is_empty() {
-            out.errors.push(first.clone());
-        } else if own {
-            out.errors.push(problem.error(&message, &locator));
+        // not one of the choices) is mended without being reported; so is a missing
+        // field that an unknown key's suggestion already names (`modle:` lacks `model`:
+        // one typo, one error).
+        let typo = matches!(&problem, Problem::Missing { at, field }
+            if typos.iter().any(|(a, f)| a == at && f == field));
+        let own = !about_stand_in(&path, &out.stand_ins) && !typo;
+        if own {
+            let error = if out.errors.is_empty() {
+                first.clone()
+            } else {
+                problem.error(&message, &locator)
+            };
+            if let (Problem::Unknown { at, .. }, Some(meant)) = (&problem, suggested(&error)) {
+                typos.push((at.clone(), meant));
+            }
+            out.errors.push(error);
         }
         if !mend(&mut value, &path, replacement.clone()) {
             break;
@@ -87,6 +99,12 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
         }
     }
     (!out.errors.is_empty()).then_some(out)
+}
+
+/// The name an unknown-key error suggests ("did you mean `model`?").
+fn suggested(error: &YamlError) -> Option<String> {
+    let rest = error.message.split("did you mean `").nth(1)?;
+    Some(rest.split('`').next()?.to_string())
 }
 
 /// serde_yaml's message without the " at line L column C" it appends.
@@ -343,12 +361,19 @@ mod tests {
                 ("wrong-type", 4),
                 ("wrong-value", 6),
                 ("missing-key", 7),
-                ("missing-key", 1),
             ],
             "{:#?}",
             r.errors
         );
         assert!(r.raw.is_some());
+        // `nmae` is `name` mistyped: the missing `name` is that one error, not another.
+        assert!(
+            !r.errors
+                .iter()
+                .any(|e| e.message.contains("missing field `name`")),
+            "{:#?}",
+            r.errors
+        );
         // One value where a list belongs: the list to write.
         assert_eq!(
             r.errors[2].help.as_deref(),
