@@ -21,6 +21,7 @@ pub mod content;
 pub mod date;
 pub mod diagnostic;
 pub mod digital_link;
+pub mod document;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -24,6 +24,21 @@ pub struct Theme {
     pub root_files: Vec<(PathBuf, String)>,
     /// What loading skipped and said so (symbolic links, ...), for the command to report.
     pub warnings: Vec<Diagnostic>,
+    /// The theme's fonts (`fonts/`), read when a document set by certpress (a
+    /// certificate PDF) first needs them.
+    fonts: std::sync::OnceLock<Result<std::sync::Arc<crate::label::font::Fonts>, Diagnostic>>,
+    root: PathBuf,
+}
+
+impl Theme {
+    /// The theme's fonts, for certificate PDFs (labels load their own with the printer).
+    pub fn fonts(&self) -> Result<std::sync::Arc<crate::label::font::Fonts>, Diagnostic> {
+        self.fonts
+            .get_or_init(|| {
+                crate::label::font::Fonts::for_theme(&self.root, &self.dir).map(std::sync::Arc::new)
+            })
+            .clone()
+    }
 }
 
 pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
@@ -107,6 +122,8 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
         static_files,
         root_files,
         warnings: diags,
+        fonts: std::sync::OnceLock::new(),
+        root: root.to_path_buf(),
     })
 }
 

@@ -106,6 +106,12 @@ pub fn certificate_version(number: &str, version: u32) -> SitePath {
     ))
 }
 
+/// The PDF beside a certificate's page (SPEC §13): `page` is [`certificate`] (the
+/// version in force) or [`certificate_version`].
+pub fn certificate_pdf(page: &SitePath) -> SitePath {
+    SitePath(format!("{}certificate.pdf", page.0))
+}
+
 pub fn guidance_index() -> SitePath {
     SitePath("guidance/".into())
 }

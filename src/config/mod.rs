@@ -54,6 +54,8 @@ struct RawConfig {
     #[serde(default)]
     search: RawSearch,
     #[serde(default)]
+    certificates: RawCertificates,
+    #[serde(default)]
     extra: toml::Table,
 }
 
@@ -191,6 +193,24 @@ impl Default for RawSearch {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCertificates {
+    #[serde(default)]
+    paper: Paper,
+}
+
+/// The paper certificate PDFs are set on (`[certificates] paper`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Paper {
+    /// US Letter for US certificates, A4 otherwise.
+    #[default]
+    Auto,
+    A4,
+    Letter,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -212,6 +232,8 @@ pub struct Config {
     pub plugins: Vec<Enabled>,
     pub labels: Labels,
     pub search: bool,
+    /// `[certificates] paper`.
+    pub certificate_paper: Paper,
     pub extra: toml::Table,
 }
 
@@ -493,6 +515,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
             printers: raw.labels.printers,
         },
         search: raw.search.enabled,
+        certificate_paper: raw.certificates.paper,
         extra: raw.extra,
     })
 }

@@ -209,6 +209,27 @@ pub struct Fonts {
 
 impl Fonts {
     /// Loads the theme's fonts from `dir` (`themes/<name>/fonts`).
+    /// The fonts of the theme in `theme_dir` (its `fonts/` folder), read as every site
+    /// file is: not through a link, not from a FIFO.
+    pub fn for_theme(
+        root: &Path,
+        theme_dir: &Path,
+    ) -> Result<Fonts, crate::diagnostic::Diagnostic> {
+        let dir = theme_dir.join("fonts");
+        for (_, file) in FACES {
+            crate::source::open(root, &dir.join(file))
+                .map_err(crate::diagnostic::Diagnostic::config)?;
+        }
+        Fonts::load(&dir).map_err(|m| {
+            crate::diagnostic::Diagnostic::error(
+                "label-template",
+                crate::source::relative(root, theme_dir),
+                m,
+            )
+            .config()
+        })
+    }
+
     pub fn load(dir: &Path) -> Result<Fonts, String> {
         let mut db = resvg::usvg::fontdb::Database::new();
         let mut faces = Vec::new();
@@ -260,7 +281,7 @@ pub struct Fitted {
 
 /// Breaks `text` into lines no wider than `width` at `size`; a word longer than a line
 /// is broken by characters.
-fn wrap(m: &Face, text: &str, width: f32, size: f32) -> Vec<String> {
+pub fn wrap(m: &Face, text: &str, width: f32, size: f32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -200,12 +200,7 @@ impl Printer {
         let theme = site.root.join("themes").join(&site.config.theme);
         let dir = theme.join("labels");
         let rel = |p: &Path| crate::source::relative(&site.root, p);
-        let fonts_dir = theme.join("fonts");
-        // The fonts are read as every site file is: not through a link, not from a FIFO.
-        for (_, file) in font::FACES {
-            crate::source::open(&site.root, &fonts_dir.join(file)).map_err(Diagnostic::config)?;
-        }
-        let fonts = Arc::new(Fonts::load(&fonts_dir).map_err(|m| theme_error(rel(&theme), m))?);
+        let fonts = Arc::new(Fonts::for_theme(&site.root, &theme)?);
         let mut tera = tera::Tera::new();
         // SVG is XML: record text in it is escaped like HTML (crates.md: tera escapes
         // only .html/.htm/.xml by default).

@@ -108,6 +108,9 @@ pub struct CertificateView<'a> {
     pub records_custodian: Option<PartyLines<'a>>,
     pub lots: Vec<LotLine<'a>>,
     pub tests: Vec<TestLine<'a>>,
+    /// The PDF of the version shown, when one is published (set by the page: see
+    /// `render::pdf_page`).
+    pub pdf_url: Option<String>,
 }
 
 fn day(iso_date: &str) -> String {
@@ -214,5 +217,6 @@ pub fn view<'a>(
         records_custodian: s.records_custodian.as_ref().map(PartyLines::new),
         lots: s.lots.iter().map(lot).collect(),
         tests: s.tests.iter().map(test).collect(),
+        pdf_url: None,
     }
 }

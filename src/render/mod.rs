@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod certificate;
+mod certificate_pdf;
 pub mod lot;
 pub mod names;
 pub mod search;
@@ -270,6 +271,15 @@ pub fn render(
             .collect(),
         None => all_jobs.iter().collect(),
     };
+    // Certificate PDFs are set in the theme's fonts, read once if any is due.
+    let fonts = if jobs
+        .iter()
+        .any(|j| pdf_pages(j, &issuance.register).is_some())
+    {
+        Some(theme.fonts().map_err(|d| vec![d])?)
+    } else {
+        None
+    };
     let progress = Progress::new(jobs.len(), "Rendering", "pages");
     let bytes = AtomicU64::new(0);
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
@@ -286,6 +296,17 @@ pub fn render(
                 for path in &paths {
                     write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
                     bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
+                }
+                let mut paths = paths;
+                if let Some(fonts) = &fonts
+                    && let Some(made) = certificate_pdf(site, assessed, &issuance, job, fonts)
+                {
+                    let (pdf_paths, pdf) = made.map_err(|d| vec![d])?;
+                    for path in pdf_paths {
+                        write(sink, &path, &pdf).map_err(|d| vec![d])?;
+                        bytes.fetch_add(pdf.len() as u64, Ordering::Relaxed);
+                        paths.push(path);
+                    }
                 }
                 progress.inc();
                 Ok(paths)
@@ -450,6 +471,87 @@ fn listed(register: &crate::register::Register, job: &Job) -> bool {
     }
 }
 
+/// The PDF a certificate job writes (SPEC §13): a version page writes its version's PDF
+/// beside it, and when that version is in force the same file beside the certificate's
+/// own page too (made once: both name the certificate's URL). The pages those PDFs sit
+/// beside, and the version; `None` for the certificate's own page and for a preview.
+fn pdf_pages<'a>(
+    job: &Job<'a>,
+    register: &crate::register::Register<'a>,
+) -> Option<(Vec<url::SitePath>, &'a crate::ledger::Version)> {
+    let Job::Certificate {
+        number,
+        version: Some(v),
+    } = job
+    else {
+        return None;
+    };
+    let mut pages = vec![url::certificate_version(number, v.version)];
+    if register.entry(number).is_in_force(v.version) {
+        pages.push(url::certificate(number));
+    }
+    Some((pages, *v))
+}
+
+/// A PDF to write: its output paths (one file, at each) and bytes.
+type PdfFile = (Vec<String>, Vec<u8>);
+
+/// The PDF a certificate job writes, if any.
+fn certificate_pdf(
+    site: &Site,
+    assessed: &crate::assess::Assessed,
+    issuance: &Issuance,
+    job: &Job,
+    fonts: &crate::label::font::Fonts,
+) -> Option<Result<PdfFile, Diagnostic>> {
+    let (pages, shown) = pdf_pages(job, &issuance.register)?;
+    let Job::Certificate { number, .. } = job else {
+        return None;
+    };
+    let entry = issuance.register.entry(number);
+    let s = &shown.snapshot;
+    let product_exists = issuance.product_ids.contains(s.product.id.as_str());
+    let base = site.config.base_path();
+    let view = certificate::view(number, shown, &entry, assessed, product_exists, base);
+    let paper = certificate_pdf::paper(site.config.certificate_paper, &s.market);
+    // The declaration's colour image, when its file is one a PDF can carry.
+    let image = s
+        .product
+        .image
+        .as_ref()
+        .filter(|_| s.kind.ends_with("-doc"))
+        .and_then(|i| {
+            let path = site.root.join("content").join(i);
+            crate::source::read_prefix(&site.root, &path, MAX_IMAGE_BYTES)
+        })
+        .and_then(|bytes| certificate_pdf::Image::new(bytes, fonts));
+    let base_url = site.config.base_url.as_str();
+    let urls = certificate_pdf::Urls {
+        certificate: url::certificate(number).under(base_url),
+        version: pages[0].under(base_url),
+    };
+    let paths: Vec<String> = pages
+        .iter()
+        .map(|p| url::certificate_pdf(p).file())
+        .collect();
+    Some(
+        certificate_pdf::pdf(&view, fonts, paper, &urls, image.as_ref())
+            .map(|bytes| (paths.clone(), bytes))
+            .map_err(|m| {
+                Diagnostic::error(
+                    "certificate-pdf",
+                    &paths[0],
+                    format!("cannot make the PDF: {m}"),
+                )
+                .config()
+            }),
+    )
+}
+
+/// The largest image a certificate PDF embeds (a product photo; anything larger is left
+/// to the web page).
+const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The template, output path and context of a page.
 fn page<'a>(
     site: &Site,
@@ -593,10 +695,18 @@ fn page<'a>(
             // Every version page names the certificate's own page as canonical.
             pv.canonical = url::certificate(number).under(site.config.base_url.as_str());
             cx.insert("page", &pv);
-            cx.insert(
-                "certificate",
-                &certificate::view(number, shown, &entry, assessed, product_exists, base),
-            );
+            let mut view = certificate::view(number, shown, &entry, assessed, product_exists, base);
+            // The PDF beside this page: the certificate's own page has the version in
+            // force's; otherwise (a version page, or no version in force) the PDF of the
+            // version shown, which says where it stands. None for a preview.
+            view.pdf_url = (!entry.versions.is_empty()).then(|| {
+                let page = match version {
+                    None if entry.is_in_force(shown.version) => url::certificate(number),
+                    _ => url::certificate_version(number, shown.version),
+                };
+                url::certificate_pdf(&page).under(base)
+            });
+            cx.insert("certificate", &view);
             shown.snapshot.template.as_str()
         }
         Job::NotFound => {

@@ -1,0 +1,527 @@
+//! A paged document set in the bundled fonts: headings, paragraphs, label–value facts
+//! and tables, wrapped to the page and broken across pages, then written as a PDF by the
+//! same writer as labels (text selectable, fonts embedded as subsets, byte-identical
+//! from the same input). Certificate PDFs are made with it.
+//!
+//! Each page is laid out as an SVG in millimetres whose `<text>` elements the label
+//! code turns into PDF text ([`crate::label::text::split`]); rules, the QR code and
+//! images stay artwork, converted by svg2pdf.
+
+use crate::label::font::{Face, Fonts, wrap};
+use crate::label::pdf::{self, Page};
+use crate::label::text;
+
+/// A paper size, in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paper {
+    pub name: &'static str,
+    pub width: f32,
+    pub height: f32,
+}
+
+pub const A4: Paper = Paper {
+    name: "A4",
+    width: 210.0,
+    height: 297.0,
+};
+
+pub const LETTER: Paper = Paper {
+    name: "US Letter",
+    width: 215.9,
+    height: 279.4,
+};
+
+/// Millimetres per typographic point.
+const PT: f32 = 25.4 / 72.0;
+/// Page margin on every side (mm).
+const MARGIN: f32 = 18.0;
+/// Room kept at the foot of each page for its footer line (mm).
+const FOOT: f32 = 8.0;
+/// Line height over type size.
+const LEADING: f32 = 1.3;
+/// Width of the label column of [`Document::facts`] (mm).
+const FACT_LABEL: f32 = 44.0;
+/// Space between table columns (mm).
+const GUTTER: f32 = 3.0;
+
+/// How a run of text is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Style {
+    /// Type size in points.
+    pub size: f32,
+    pub bold: bool,
+    /// Grey, for what is secondary (captions, notes, the footer).
+    pub muted: bool,
+}
+
+pub const BODY: Style = Style {
+    size: 9.5,
+    bold: false,
+    muted: false,
+};
+pub const STRONG: Style = Style { bold: true, ..BODY };
+pub const SMALL: Style = Style {
+    size: 8.0,
+    bold: false,
+    muted: true,
+};
+pub const HEADING: Style = Style {
+    size: 11.0,
+    bold: true,
+    muted: false,
+};
+pub const TITLE: Style = Style {
+    size: 17.0,
+    bold: true,
+    muted: false,
+};
+
+impl Style {
+    fn mm(self) -> f32 {
+        self.size * PT
+    }
+
+    fn line(self) -> f32 {
+        self.mm() * LEADING
+    }
+
+    fn face(self, fonts: &Fonts) -> &Face {
+        if self.bold {
+            &fonts.bold
+        } else {
+            &fonts.regular
+        }
+    }
+}
+
+/// `&`, `<`, `>` and quotes escaped for SVG text and attributes; control characters,
+/// which XML cannot hold, dropped.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number for SVG, to a hundredth of a millimetre (so output does not depend on
+/// float noise in the last digits).
+fn n(v: f32) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    if r == r.trunc() {
+        format!("{}", r as i64)
+    } else {
+        format!("{r}")
+    }
+}
+
+/// A document being laid out.
+pub struct Document<'f> {
+    fonts: &'f Fonts,
+    paper: Paper,
+    /// Finished pages: their artwork and their text, as SVG.
+    pages: Vec<(String, String)>,
+    /// The current page's artwork (rules, images, the code): written before its text,
+    /// so that nothing is painted over text and all of it is set as PDF text.
+    art: String,
+    /// The current page's text.
+    body: String,
+    /// Top of the next line (mm from the page's top).
+    y: f32,
+    /// Width taken from the right of the text column until `y` passes the given depth
+    /// (the QR code at the top of the first page).
+    reserved: Option<(f32, f32)>,
+}
+
+impl<'f> Document<'f> {
+    pub fn new(fonts: &'f Fonts, paper: Paper) -> Self {
+        Document {
+            fonts,
+            paper,
+            pages: Vec::new(),
+            art: String::new(),
+            body: String::new(),
+            y: MARGIN,
+            reserved: None,
+        }
+    }
+
+    fn left(&self) -> f32 {
+        MARGIN
+    }
+
+    /// The text column's width at the current line.
+    fn width(&self) -> f32 {
+        let full = self.paper.width - 2.0 * MARGIN;
+        match self.reserved {
+            Some((w, until)) if self.y < until => full - w,
+            _ => full,
+        }
+    }
+
+    fn bottom(&self) -> f32 {
+        self.paper.height - MARGIN - FOOT
+    }
+
+    /// Starts a new page unless `height` more fits on this one (a block taller than a
+    /// page starts at the top of one and runs on).
+    fn room(&mut self, height: f32) {
+        if self.y + height > self.bottom() && self.y > MARGIN + 0.01 {
+            self.new_page();
+        }
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push((
+            std::mem::take(&mut self.art),
+            std::mem::take(&mut self.body),
+        ));
+        self.y = MARGIN;
+        self.reserved = None;
+    }
+
+    fn text(&mut self, x: f32, top: f32, line: &str, style: Style) {
+        // The baseline sits about 0.8 em below the line's top, the rest is leading.
+        let baseline = top + style.mm() * 0.95;
+        self.body.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" font-size=\"{}\"{}{}>{}</text>\n",
+            n(x),
+            n(baseline),
+            n(style.mm()),
+            if style.bold {
+                " font-weight=\"bold\""
+            } else {
+                ""
+            },
+            if style.muted { " fill=\"#555555\"" } else { "" },
+            xml(line)
+        ));
+    }
+
+    fn lines(&self, text: &str, width: f32, style: Style) -> Vec<String> {
+        text.split('\n')
+            .flat_map(|para| {
+                let lines = wrap(style.face(self.fonts), para, width, style.mm());
+                if lines.is_empty() {
+                    vec![String::new()]
+                } else {
+                    lines
+                }
+            })
+            .collect()
+    }
+
+    /// Keeps `width` mm at the right of the column free down to `depth` mm from the top
+    /// of this page (for art placed there with [`Document::art`]).
+    pub fn reserve_right(&mut self, width: f32, depth: f32) {
+        self.reserved = Some((width, depth));
+    }
+
+    /// A paragraph of `text` (a `\n` starts a new line), wrapped to the column.
+    pub fn paragraph(&mut self, text: &str, style: Style) {
+        for line in self.lines(text, self.width(), style) {
+            self.room(style.line());
+            let (x, y) = (self.left(), self.y);
+            self.text(x, y, &line, style);
+            self.y += style.line();
+        }
+        self.y += style.mm() * 0.5;
+    }
+
+    /// A heading, kept on the page with at least two lines of what follows it.
+    pub fn heading(&mut self, text: &str, style: Style) {
+        let lines = self.lines(text, self.width(), style);
+        self.room(lines.len() as f32 * style.line() + 2.0 * BODY.line() + 2.0);
+        self.y += style.mm() * 0.4;
+        for line in lines {
+            let (x, y) = (self.left(), self.y);
+            self.text(x, y, &line, style);
+            self.y += style.line();
+        }
+        self.y += 0.8;
+    }
+
+    /// Label–value rows: the label in its column, the value wrapped beside it (a value's
+    /// `\n` starts a new line).
+    pub fn facts(&mut self, rows: &[(&str, String)]) {
+        for (label, value) in rows {
+            let label_lines = self.lines(label, FACT_LABEL - GUTTER, SMALL);
+            let value_w = self.width() - FACT_LABEL;
+            // One word (a hash, a URL, a number) is set smaller to stay on one line, as
+            // it is copied whole; down to 6 pt, then broken.
+            let mut style = BODY;
+            if !value.contains(char::is_whitespace) {
+                let w = self.fonts.regular.width(value, BODY.mm());
+                if w > value_w {
+                    style.size = (BODY.size * value_w / w * 0.99).max(6.0);
+                }
+            }
+            let value_lines = self.lines(value, value_w, style);
+            let height = (label_lines.len() as f32 * BODY.line())
+                .max(value_lines.len() as f32 * style.line());
+            self.room(height);
+            let (x, y) = (self.left(), self.y);
+            for (i, l) in label_lines.iter().enumerate() {
+                // Set on the value's baseline grid, in the smaller type.
+                self.text(x, y + i as f32 * BODY.line() + 0.5, l, SMALL);
+            }
+            for (i, l) in value_lines.iter().enumerate() {
+                self.text(x + FACT_LABEL, y + i as f32 * style.line(), l, style);
+            }
+            self.y += height + 0.6;
+        }
+        self.y += 1.0;
+    }
+
+    /// A list, one wrapped item after another, each after a bullet.
+    pub fn list(&mut self, items: &[String], style: Style) {
+        let indent = 4.0;
+        for item in items {
+            let lines = self.lines(item, self.width() - indent, style);
+            self.room(style.line().min(lines.len() as f32 * style.line()));
+            let (x, y) = (self.left(), self.y);
+            self.text(x + 0.8, y, "•", style);
+            for (i, l) in lines.iter().enumerate() {
+                if i > 0 {
+                    self.room(style.line());
+                }
+                let y = self.y;
+                self.text(x + indent, y, l, style);
+                self.y += style.line();
+            }
+            self.y += 0.4;
+        }
+        self.y += 1.0;
+    }
+
+    /// A table: `columns` are the headings and each column's share of the width; each
+    /// row's cells are wrapped; the headings are repeated on a new page.
+    pub fn table(&mut self, columns: &[(&str, f32)], rows: &[Vec<String>]) {
+        let total: f32 = columns.iter().map(|(_, share)| share).sum();
+        let width = self.width();
+        let widths: Vec<f32> = columns
+            .iter()
+            .map(|(_, share)| width * share / total)
+            .collect();
+        let header: Vec<String> = columns.iter().map(|(h, _)| h.to_string()).collect();
+        self.room(2.0 * BODY.line() + 3.0);
+        self.table_row(&header, &widths, SMALL, true);
+        for row in rows {
+            let cells: Vec<Vec<String>> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| self.lines(c, w - GUTTER, BODY))
+                .collect();
+            let height = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * BODY.line();
+            if self.y + height > self.bottom() {
+                self.new_page();
+                self.table_row(&header, &widths, SMALL, true);
+            }
+            self.cells(&cells, &widths, BODY);
+            self.y += height + 0.8;
+            self.rule(0.15);
+            self.y += 0.8;
+        }
+        self.y += 2.0;
+    }
+
+    fn table_row(&mut self, cells: &[String], widths: &[f32], style: Style, rule: bool) {
+        let cells: Vec<Vec<String>> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| self.lines(c, w - GUTTER, style))
+            .collect();
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * style.line();
+        self.cells(&cells, widths, style);
+        self.y += height + 0.6;
+        if rule {
+            self.rule(0.3);
+            self.y += 0.8;
+        }
+    }
+
+    fn cells(&mut self, cells: &[Vec<String>], widths: &[f32], style: Style) {
+        let mut x = self.left();
+        let y = self.y;
+        for (lines, w) in cells.iter().zip(widths) {
+            for (i, l) in lines.iter().enumerate() {
+                self.text(x, y + i as f32 * style.line(), l, style);
+            }
+            x += w;
+        }
+    }
+
+    /// A horizontal rule across the column at the current line.
+    pub fn rule(&mut self, weight: f32) {
+        self.art.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#999999\"/>\n",
+            n(self.left()),
+            n(self.y),
+            n(self.paper.width - 2.0 * MARGIN),
+            n(weight)
+        ));
+    }
+
+    /// Space before what follows (mm).
+    pub fn skip(&mut self, mm: f32) {
+        self.y += mm;
+    }
+
+    /// SVG `art` (elements in its own `view_box`) drawn at the top right of the column,
+    /// `size` mm square, on the current page; the text beside it is kept clear of it.
+    pub fn art_top_right(&mut self, view_box: &str, art: &str, size: f32) {
+        let x = self.paper.width - MARGIN - size;
+        self.art.push_str(&format!(
+            "<svg x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" viewBox=\"{view_box}\" shape-rendering=\"crispEdges\">{art}</svg>\n",
+            n(x),
+            n(self.y),
+            n(size),
+            n(size)
+        ));
+        let depth = self.y + size + 2.0;
+        self.reserve_right(size + 4.0, depth);
+    }
+
+    /// Moves below art placed with [`Document::art_top_right`], if the text is not
+    /// already past it.
+    pub fn clear_art(&mut self) {
+        if let Some((_, depth)) = self.reserved.take() {
+            self.y = self.y.max(depth);
+        }
+    }
+
+    /// An image file's bytes (PNG, JPEG, GIF or SVG; svg2pdf embeds them) at most `max_w` ×
+    /// `max_h` mm, its aspect kept, with a caption under it.
+    pub fn image(
+        &mut self,
+        mime: &str,
+        bytes: &[u8],
+        size: (u32, u32),
+        max: (f32, f32),
+        caption: &str,
+    ) {
+        use base64::Engine as _;
+        let (w, h) = (size.0.max(1) as f32, size.1.max(1) as f32);
+        let scale = (max.0 / w).min(max.1 / h);
+        let (iw, ih) = (w * scale, h * scale);
+        self.room(ih + SMALL.line() + 2.0);
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        self.art.push_str(&format!(
+            "<image x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" href=\"data:{mime};base64,{data}\"/>\n",
+            n(self.left()),
+            n(self.y),
+            n(iw),
+            n(ih)
+        ));
+        self.y += ih + 1.0;
+        self.paragraph(caption, SMALL);
+    }
+
+    /// The pages as SVG, each with `footer(page, pages)` at its foot.
+    fn pages(mut self, footer: impl Fn(usize, usize) -> String) -> Vec<String> {
+        if !self.body.is_empty() || !self.art.is_empty() || self.pages.is_empty() {
+            self.pages.push((
+                std::mem::take(&mut self.art),
+                std::mem::take(&mut self.body),
+            ));
+        }
+        let count = self.pages.len();
+        let (w, h) = (self.paper.width, self.paper.height);
+        self.pages
+            .iter()
+            .enumerate()
+            .map(|(i, (art, body))| {
+                let foot = footer(i + 1, count);
+                format!(
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\" font-family=\"DejaVu Sans\">\n{art}{body}<text x=\"{}\" y=\"{}\" font-size=\"{}\" fill=\"#555555\">{}</text>\n</svg>\n",
+                    n(MARGIN),
+                    n(h - MARGIN),
+                    n(SMALL.mm()),
+                    xml(&foot)
+                )
+            })
+            .collect()
+    }
+
+    /// The document as a PDF, `footer(page, pages)` at the foot of each page.
+    pub fn pdf(self, footer: impl Fn(usize, usize) -> String) -> Result<Vec<u8>, String> {
+        let fonts = self.fonts;
+        let (w, h) = (self.paper.width, self.paper.height);
+        let pages: Vec<Page> = self
+            .pages(footer)
+            .iter()
+            .map(|svg| {
+                let lettered = text::split(svg, fonts, w, h)?;
+                Ok(Page {
+                    width_mm: w,
+                    height_mm: h,
+                    svg: lettered.artwork,
+                    runs: lettered.runs,
+                    calibration: Default::default(),
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        pdf::pdf(&pages, fonts, &fonts.usvg_options(), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> Fonts {
+        Fonts::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/fonts"))
+            .unwrap()
+    }
+
+    #[test]
+    fn all_text_is_set_as_text_across_pages() {
+        let fonts = fonts();
+        let mut d = Document::new(&fonts, LETTER);
+        d.art_top_right("0 0 10 10", "<path d=\"M0 0h10v10h-10z\"/>", 30.0);
+        d.paragraph("A title that is set in large type", TITLE);
+        d.facts(&[("Number", "X-1".into()), ("Hash", "sha256:0123".into())]);
+        d.clear_art();
+        for i in 0..40 {
+            d.heading(&format!("{i}. A heading"), HEADING);
+            d.table(
+                &[("Lot", 1.0), ("Place", 2.0)],
+                &[vec![
+                    "L1".into(),
+                    "A place that is long enough to wrap onto a second line of the cell, and more"
+                        .into(),
+                ]],
+            );
+        }
+        let pages = d.pages(|p, n| format!("page {p} of {n}"));
+        assert!(pages.len() > 2, "{}", pages.len());
+        for (i, svg) in pages.iter().enumerate() {
+            let l = text::split(svg, &fonts, LETTER.width, LETTER.height).unwrap();
+            assert!(!l.runs.is_empty());
+            let left: Vec<&str> = l
+                .artwork
+                .match_indices("<text")
+                .map(|(at, _)| &l.artwork[at..(at + 120).min(l.artwork.len())])
+                .collect();
+            assert!(
+                left.is_empty(),
+                "page {i}: text left to the artwork: {left:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_are_short_and_stable() {
+        assert_eq!(n(18.0), "18");
+        assert_eq!(n(3.352_777), "3.35");
+        assert_eq!(xml("a < b & \"c\"\u{7}"), "a &lt; b &amp; &quot;c&quot; ");
+    }
+}

@@ -1,0 +1,303 @@
+//! Certificate PDFs (SPEC §13), read back: every issued version of the example site has
+//! one beside its page, with every element its page shows (pdftotext), on US Letter for
+//! US certificates and A4 otherwise (lopdf), its fonts embedded (pdffonts), a QR code
+//! that opens the page (pdftoppm + rqrr), the same bytes from a second build; the page
+//! links it.
+
+mod common;
+
+use common::*;
+use scraper::{Html, Selector};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// Poppler's tools, which CI installs; without them (and not in CI) the checks that
+/// need them are skipped with a note.
+fn poppler() -> bool {
+    let ok = Command::new("pdftotext").arg("-v").output().is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CERTPRESS_BROWSER_TESTS").as_deref() != Ok("required"),
+            "pdftotext (poppler-utils) is required"
+        );
+        eprintln!("note: poppler-utils not found: PDF text, fonts and code checks skipped");
+    }
+    ok
+}
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let o = Command::new(cmd).args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The PDF's text with all white space folded to single spaces.
+fn text(pdf: &Path) -> String {
+    squash(&run("pdftotext", &[pdf.to_str().unwrap(), "-"]))
+}
+
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each page's size in points.
+fn page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
+    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
+    doc.get_pages()
+        .values()
+        .map(|id| {
+            let page = doc.get_dictionary(*id).unwrap();
+            let b = page.get(b"MediaBox").unwrap().as_array().unwrap();
+            let n = |o: &lopdf::Object| o.as_float().or_else(|_| o.as_i64().map(|i| i as f32));
+            (n(&b[2]).unwrap(), n(&b[3]).unwrap())
+        })
+        .collect()
+}
+
+/// The QR codes on page 1, rendered as a printer would (tried at a few resolutions:
+/// rqrr, unlike a phone, can miss a code whose modules fall between pixels).
+fn codes(pdf: &Path) -> Vec<String> {
+    for dpi in ["300", "200", "150"] {
+        let prefix = pdf.with_extension(format!("p1-{dpi}"));
+        run(
+            "pdftoppm",
+            &[
+                "-gray",
+                "-png",
+                "-singlefile",
+                "-r",
+                dpi,
+                "-f",
+                "1",
+                "-l",
+                "1",
+                pdf.to_str().unwrap(),
+                prefix.to_str().unwrap(),
+            ],
+        );
+        let img = image::open(format!("{}.png", prefix.display()))
+            .unwrap()
+            .to_luma8();
+        let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+            img.width() as usize,
+            img.height() as usize,
+            |x, y| img.get_pixel(x as u32, y as u32).0[0],
+        );
+        let found: Vec<String> = prepared
+            .detect_grids()
+            .into_iter()
+            .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+/// Every issued version in the example's ledger: (number, version) → market.
+fn issued() -> BTreeMap<(String, u32), String> {
+    let lock = fs::read_to_string(repo().join("certificates.lock")).unwrap();
+    lock.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut parts = l.splitn(5, ' ');
+            let number = parts.next().unwrap().to_string();
+            let version: u32 = parts.next().unwrap()[1..].parse().unwrap();
+            let json: serde_json::Value = serde_json::from_str(parts.nth(2).unwrap()).unwrap();
+            (
+                (number, version),
+                json["market"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The text nodes of each element a certificate page shows (`data-element`), with white
+/// space folded.
+fn elements(html: &str) -> Vec<(String, Vec<String>)> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("[data-element]").unwrap();
+    doc.select(&sel)
+        .map(|e| {
+            (
+                e.value().attr("data-element").unwrap().to_string(),
+                e.text().map(squash).filter(|t| !t.is_empty()).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Text nodes that the PDF must hold whole, each on its own line or run of lines:
+/// headings and party blocks (name, each address line, contacts).
+fn whole(html: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("[data-element] h2, .party-block").unwrap();
+    doc.select(&sel)
+        .flat_map(|e| e.text().map(squash).collect::<Vec<_>>())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn base_url() -> String {
+    let toml: toml::Table =
+        toml::from_str(&fs::read_to_string(repo().join("site.toml")).unwrap()).unwrap();
+    let mut u = toml["base_url"].as_str().unwrap().to_string();
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    u
+}
+
+#[test]
+fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
+    let (_dir, out) = build_example();
+    let issued = issued();
+    assert!(issued.len() >= 20, "{}", issued.len());
+    let poppler = poppler();
+    let base = base_url();
+    let link = Selector::parse("a[data-field=pdf]").unwrap();
+    let mut in_force = 0;
+    for ((number, version), market) in &issued {
+        let folder = out.join(format!("certificates/{number}/v{version}"));
+        let pdf_path = folder.join("certificate.pdf");
+        let pdf = fs::read(&pdf_path).unwrap_or_else(|e| panic!("{}: {e}", pdf_path.display()));
+        // US Letter for the US, A4 elsewhere.
+        let want = if market == "US" {
+            (612.0, 792.0)
+        } else {
+            (595.3, 841.9)
+        };
+        for (w, h) in page_sizes(&pdf) {
+            assert!(
+                (w - want.0).abs() < 0.2 && (h - want.1).abs() < 0.2,
+                "{number} v{version} ({market}): {w} × {h}"
+            );
+        }
+        // The version's page links its PDF.
+        let html = fs::read_to_string(folder.join("index.html")).unwrap();
+        let page = Html::parse_document(&html);
+        let href: Vec<&str> = page
+            .select(&link)
+            .filter_map(|a| a.value().attr("href"))
+            .collect();
+        assert_eq!(
+            href,
+            [format!("/certificates/{number}/v{version}/certificate.pdf")],
+            "{number} v{version}"
+        );
+        if !poppler {
+            continue;
+        }
+        let text = text(&pdf_path);
+        // Every element the page shows, in the PDF's words: headings and party blocks
+        // (name, each line of the full mailing address, contacts) whole, and every word
+        // of the rest (table cells wrap in the PDF, so a cell's words need not be in one
+        // run of text).
+        let words: std::collections::HashSet<&str> = text.split(' ').collect();
+        for t in whole(&html) {
+            assert!(
+                text.contains(&t),
+                "{number} v{version}: the page says “{t}”, the PDF does not:\n{text}"
+            );
+        }
+        for (element, nodes) in elements(&html) {
+            if element == "certificate-meta" {
+                continue; // the status block: checked field by field below
+            }
+            for node in nodes {
+                for word in node.split(' ') {
+                    let word = word.trim_matches(|c: char| ",.:;()".contains(c));
+                    if word.len() > 1 {
+                        assert!(
+                            words.iter().any(|w| w.contains(word)),
+                            "{number} v{version}: element `{element}` says “{word}” (in “{node}”), the PDF does not:\n{text}"
+                        );
+                    }
+                }
+            }
+        }
+        let meta = Selector::parse("[data-field]").unwrap();
+        for field in page.select(&meta) {
+            let name = field.value().attr("data-field").unwrap();
+            if matches!(name, "status" | "pdf") {
+                continue;
+            }
+            let value = squash(&field.text().collect::<String>());
+            assert!(
+                text.contains(&value),
+                "{number} v{version}: {name} “{value}” not in the PDF:\n{text}"
+            );
+        }
+        assert!(text.contains(&format!("version {version}")), "{text}");
+        // Fonts embedded: pdffonts lists each with `yes` under `emb`.
+        let fonts = run("pdffonts", &[pdf_path.to_str().unwrap()]);
+        let rows: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!rows.is_empty(), "{fonts}");
+        for row in rows {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(
+                cols[cols.len() - 5],
+                "yes",
+                "{number} v{version}: a font not embedded:\n{fonts}"
+            );
+        }
+        // The code opens the certificate's page (where it stands today, every version);
+        // the PDF names this version's own page too.
+        assert_eq!(
+            codes(&pdf_path),
+            [format!("{base}certificates/{number}/")],
+            "{number} v{version}"
+        );
+        assert!(
+            text.contains(&format!("{base}certificates/{number}/v{version}/")),
+            "{text}"
+        );
+        // The certificate's own PDF is the version in force, when one is: the same file.
+        let top = out.join(format!("certificates/{number}/certificate.pdf"));
+        let top_html =
+            fs::read_to_string(out.join(format!("certificates/{number}/index.html"))).unwrap();
+        let latest = !out
+            .join(format!("certificates/{number}/v{}", version + 1))
+            .exists();
+        let valid = top_html.contains("data-field=\"status\"><span class=\"result result-pass\">");
+        if latest {
+            assert_eq!(top.exists(), valid, "{number}: PDF of the version in force");
+            if valid {
+                in_force += 1;
+                assert!(
+                    fs::read(&top).unwrap() == pdf,
+                    "{number}: not version {version}'s PDF"
+                );
+                let top_link: Vec<String> = Html::parse_document(&top_html)
+                    .select(&link)
+                    .filter_map(|a| a.value().attr("href").map(str::to_string))
+                    .collect();
+                assert_eq!(
+                    top_link,
+                    [format!("/certificates/{number}/certificate.pdf")],
+                    "{number}"
+                );
+            }
+        }
+    }
+    if poppler {
+        assert!(in_force >= 5, "only {in_force} certificates in force");
+    }
+
+    // The same inputs, the same bytes.
+    let (_again_dir, again) = build_example();
+    for (number, version) in issued.keys() {
+        let rel = format!("certificates/{number}/v{version}/certificate.pdf");
+        assert!(
+            fs::read(out.join(&rel)).unwrap() == fs::read(again.join(&rel)).unwrap(),
+            "{rel} differs between builds"
+        );
+    }
+}
