@@ -56,6 +56,8 @@ struct RawConfig {
     #[serde(default)]
     certificates: RawCertificates,
     #[serde(default)]
+    reminders: RawReminders,
+    #[serde(default)]
     extra: toml::Table,
 }
 
@@ -211,6 +213,31 @@ pub enum Paper {
     Letter,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReminders {
+    /// Signed, so that `-5` is told it must not be negative rather than that it is not
+    /// a `u32`.
+    #[serde(default = "default_reminder_days")]
+    days: Spanned<i64>,
+}
+fn default_reminder_days() -> Spanned<i64> {
+    Spanned::new(0..0, i64::from(DEFAULT_REMINDER_DAYS))
+}
+impl Default for RawReminders {
+    fn default() -> Self {
+        RawReminders {
+            days: default_reminder_days(),
+        }
+    }
+}
+
+/// `[reminders] days` when site.toml leaves it out (SPEC §3).
+pub const DEFAULT_REMINDER_DAYS: u32 = 60;
+/// The longest reminder window: a hundred years. Anything longer is a typo, and dates
+/// that far ahead are past what the calendar arithmetic is asked to do.
+pub const MAX_REMINDER_DAYS: u32 = 36_500;
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -234,6 +261,9 @@ pub struct Config {
     pub search: bool,
     /// `[certificates] paper`.
     pub certificate_paper: Paper,
+    /// `[reminders] days`: `check` warns of test reports that lapse within this many
+    /// days of `as_of` (`check --due DAYS` replaces it for one run).
+    pub reminder_days: u32,
     pub extra: toml::Table,
 }
 
@@ -481,6 +511,19 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
             );
         }
     }
+    let days = *raw.reminders.days.get_ref();
+    let reminder_days = u32::try_from(days)
+        .ok()
+        .filter(|d| *d <= MAX_REMINDER_DAYS)
+        .unwrap_or_else(|| {
+            problem(
+                raw.reminders.days.span(),
+                format!(
+                    "reminders.days {days} must be a whole number of days from 0 to {MAX_REMINDER_DAYS}"
+                ),
+            );
+            DEFAULT_REMINDER_DAYS
+        });
     if !is_language_tag(&raw.language) {
         problem(
             0..0,
@@ -516,6 +559,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         },
         search: raw.search.enabled,
         certificate_paper: raw.certificates.paper,
+        reminder_days,
         extra: raw.extra,
     })
 }
@@ -602,6 +646,29 @@ mod tests {
         assert!(is("https://x.example.com").unwrap().contains("example.com"));
         let c = parse(MINIMAL).unwrap();
         assert_eq!(c.base_url_at, Some((2, 12)));
+    }
+
+    #[test]
+    fn reminders_take_a_number_of_days() {
+        assert_eq!(parse(MINIMAL).unwrap().reminder_days, DEFAULT_REMINDER_DAYS);
+        let c = parse(&format!("{MINIMAL}[reminders]\ndays = 0\n")).unwrap();
+        assert_eq!(c.reminder_days, 0);
+        let c = parse(&format!("{MINIMAL}[reminders]\ndays = 365\n")).unwrap();
+        assert_eq!(c.reminder_days, 365);
+        for bad in ["-1", "36501", "99999999999"] {
+            let e = parse(&format!("{MINIMAL}[reminders]\ndays = {bad}\n")).unwrap_err();
+            assert_eq!(
+                (e[0].code, e[0].line, e[0].column),
+                ("bad-config", 4, 8),
+                "{bad}"
+            );
+            assert!(e[0].message.contains("reminders.days"), "{}", e[0].message);
+        }
+        let e = parse(&format!("{MINIMAL}[reminders]\ndays = \"60\"\n")).unwrap_err();
+        assert_eq!((e[0].code, e[0].line), ("bad-config", 4), "{e:?}");
+        let e = parse(&format!("{MINIMAL}[reminders]\ndayz = 30\n")).unwrap_err();
+        assert_eq!((e[0].code, e[0].line), ("unknown-key", 4), "{e:?}");
+        assert!(e[0].message.contains("`days`"), "{}", e[0].message);
     }
 
     #[test]
