@@ -92,6 +92,10 @@ enum Command {
         /// condition, the record values it read, and the evidence matched.
         #[arg(long, value_name = "PRODUCT")]
         explain: Option<String>,
+        /// Warn of every test report that backs a certificate and lapses within DAYS of
+        /// as_of under its retest interval (default: [reminders] days in site.toml, 60).
+        #[arg(long, value_name = "DAYS", value_parser = days)]
+        due: Option<u32>,
         #[command(flatten)]
         judge: Judge,
     },
@@ -106,6 +110,15 @@ struct Judge {
     /// Treat every warning as an error.
     #[arg(long)]
     strict: bool,
+}
+
+/// `--due DAYS`: as `[reminders] days` takes it.
+fn days(s: &str) -> Result<u32, String> {
+    let max = crate::config::MAX_REMINDER_DAYS;
+    s.parse::<u32>()
+        .ok()
+        .filter(|d| *d <= max)
+        .ok_or_else(|| format!("`{s}` is not a number of days from 0 to {max}"))
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -151,8 +164,9 @@ fn run(cli: Cli) -> u8 {
         Command::Check {
             json,
             explain,
+            due,
             judge,
-        } => check(&root, json, explain, &judge),
+        } => check(&root, json, explain, due, &judge),
         Command::Issue { judge } => issue(&root, &judge),
         Command::Serve { port, open, as_of } => serve(
             &root,
@@ -205,9 +219,12 @@ fn plugins(root: &Path) -> u8 {
     }
 }
 
-fn check(root: &Path, json: bool, explain: Option<String>, judge: &Judge) -> u8 {
+fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, judge: &Judge) -> u8 {
     let mut p = Pipeline::load(root, &judge.overrides());
-    p.assess().review(Purpose::Check);
+    if let (Some(days), Some(site)) = (due, p.site.as_mut()) {
+        site.config.reminder_days = days;
+    }
+    p.assess().review(Purpose::Check).remind();
     // A theme that cannot render fails `build`; `check` says so first.
     p.theme();
     if let Some(id) = explain {
@@ -220,6 +237,12 @@ fn check(root: &Path, json: bool, explain: Option<String>, judge: &Judge) -> u8 
         );
     } else {
         report::human(root, &p.diagnostics);
+        if let Some(site) = &p.site {
+            let window = site.config.reminder_days;
+            if let Some(text) = crate::due::blocked_summary(&p.due(Some(window)), window) {
+                eprintln!("{}", report::terminal_safe(&text));
+            }
+        }
         report::summary(&p.diagnostics, "check");
     }
     exit_code(&p.diagnostics, judge.strict(&p))

@@ -7,6 +7,7 @@
 //! load    site.toml, plugins, content      → site::Site (validated model + diagnostics)
 //! assess  plugins × products               → assess::Assessed (requirements, gaps)
 //! review  assessments + certificates.lock  → ledger::Review, register::Register (in force?)
+//! remind  assessments + retest intervals   → due::Due (reports that lapse soon; `check`)
 //! render  site + assessments + register    → pages, JSON twins, lookup index  (render)
 //! print   the same                         → labels and sheets                (label)
 //! write   a staging folder or memory       → swapped in atomically            (output)
@@ -22,6 +23,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod digital_link;
 pub mod document;
+pub mod due;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;

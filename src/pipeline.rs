@@ -4,6 +4,7 @@
 //! load    site.toml, plugins, content       Pipeline::load     (site)
 //! assess  plugins × products                Pipeline::assess   (assess)
 //! review  certificates against the ledger   Pipeline::review   (ledger, register); issue: Pipeline::issue
+//! remind  reports that lapse soon (check)   Pipeline::remind   (due)
 //! render  pages, JSON twins, lookup index   Pipeline::render   (render)
 //! print   labels and sheets                 Pipeline::print    (label)
 //! write   a staging folder, swapped in      Pipeline::build    (output)
@@ -187,6 +188,28 @@ impl Pipeline {
         }
         self.diagnostics.sort();
         self
+    }
+
+    /// **remind** (`check`): a `retest-due` warning for every report that backs a
+    /// certificate today and lapses within `[reminders] days` of `as_of`. Only `check`
+    /// asks: a build is not refused over a report that still counts.
+    pub fn remind(&mut self) -> &mut Self {
+        let (Some(site), Some(assessed)) = (self.configured(), &self.assessed) else {
+            return self;
+        };
+        let due = crate::due::due(site, assessed, Some(site.config.reminder_days));
+        self.diagnostics.extend(crate::due::warnings(site, &due));
+        self.diagnostics.sort();
+        self
+    }
+
+    /// The reports [`Pipeline::remind`] warns of (`window`: `[reminders] days`; `None`:
+    /// every future lapse).
+    pub fn due(&self, window: Option<u32>) -> Vec<crate::due::Due> {
+        match (&self.site, &self.assessed) {
+            (Some(site), Some(assessed)) => crate::due::due(site, assessed, window),
+            _ => Vec::new(),
+        }
     }
 
     /// `build` and `labels`: a warning (an error when `strict`) when `base_url` is a

@@ -198,6 +198,8 @@ pub fn summary(diags: &Diagnostics, what: &str) {
 struct JsonReport<'a> {
     as_of: Option<String>,
     products: Vec<JsonProduct<'a>>,
+    /// Reports that lapse within `[reminders] days` (or `--due DAYS`) of `as_of`.
+    due: Vec<crate::due::Due>,
     diagnostics: Vec<&'a Diagnostic>,
 }
 
@@ -208,7 +210,8 @@ struct JsonProduct<'a> {
     assessments: &'a [crate::assess::Assessment],
 }
 
-/// The `check --json` document.
+/// The `check --json` document. Its `due` list holds the reports that lapse within
+/// `[reminders] days` of `as_of` (set `site.config.reminder_days` for `--due DAYS`).
 pub fn json(
     site: Option<&Site>,
     assessed: Option<&crate::assess::Assessed>,
@@ -231,6 +234,10 @@ pub fn json(
                     .collect()
             })
             .unwrap_or_default(),
+        due: match (site, assessed) {
+            (Some(s), Some(a)) => crate::due::due(s, a, Some(s.config.reminder_days)),
+            _ => Vec::new(),
+        },
         diagnostics: diags.iter().collect(),
     };
     let text =

@@ -129,8 +129,8 @@ impl SiteTest {
         self
     }
 
-    /// Writes the site into a new folder.
-    fn write(&self) -> tempfile::TempDir {
+    /// Writes the site into a new folder (for tests that run the binary on it).
+    pub fn write(&self) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for part in &self.shipped {
             super::copy_dir(&repo().join(part), &dir.path().join(part));
@@ -180,7 +180,7 @@ impl Checked {
 pub fn check_site(root: &Path, theme: bool) -> Checked {
     use certpress::pipeline::{Pipeline, Purpose};
     let mut p = Pipeline::load(root, &certpress::site::Overrides::default());
-    p.assess().review(Purpose::Check);
+    p.assess().review(Purpose::Check).remind();
     if theme {
         p.theme();
     }

@@ -1,0 +1,339 @@
+//! Retest reminders (SPEC §13): `check` warns of the reports that back a certificate and
+//! lapse within `[reminders] days` (or `--due DAYS`) of as_of, and lists them as `due` in
+//! `check --json`. The site is checked as of 2026-11-23; the US pack retests every 12
+//! months.
+
+mod common;
+
+use common::site_test::SiteTest;
+use common::*;
+use serde_json::Value;
+
+const COVERS: &str = r#"["16 CFR 1303", "15 U.S.C. 1278a", "16 CFR 1250", "16 CFR 1501"]"#;
+
+/// A painted US toy for ages 1–3 (lead paint, lead substrate, toy safety and small
+/// parts are tested rules), with `lots` and `evidence` as given.
+fn toy(id: &str, lots: &str, evidence: &str) -> String {
+    format!(
+        "id: {id}\nname: Toy {id}\nmodel: M-{id}\ncategories: [toy]\nage: {{ min_months: 12, max_months: 36 }}\nattributes: {{ small_parts: false, painted: true }}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\ndeclarations: {{ tracking-label: true }}\n{lots}evidence:\n{evidence}"
+    )
+}
+
+/// One passing report from the CPSC-accepted lab.
+fn report(id: &str, date: &str, covers: &str, lots: &str) -> String {
+    format!(
+        "  - report: {id}\n    lab: lab\n    date: {date}\n    covers: {covers}\n    result: pass\n{lots}"
+    )
+}
+
+/// The products every test checks:
+/// - `soon`: its only report lapses in 54 days;
+/// - `later`: in 191 days (outside the default 60);
+/// - `old`: lapsed yesterday (a gap today, never due);
+/// - `edge`: today is the last day its report counts (1 day left);
+/// - `lots`: lot L1 rests on an older report (49 days) than lot L2;
+/// - `renewed`: an older report, replaced by a newer one that still has long to run;
+/// - `partial`: blocked today (no small-parts report); its reports still lapse.
+fn site() -> SiteTest {
+    let lots = "lots:\n  - { lot: L1, made: 2026-01, place: Ningbo }\n  - { lot: L2, made: 2026-08, place: Ningbo }\n";
+    SiteTest::new()
+        .with_shipped_plugins()
+        .product(
+            "soon",
+            &toy("soon", "", &report("R-SOON", "2026-01-15", COVERS, "")),
+        )
+        .product(
+            "later",
+            &toy("later", "", &report("R-LATER", "2026-06-01", COVERS, "")),
+        )
+        .product(
+            "old",
+            &toy("old", "", &report("R-OLD", "2025-11-22", COVERS, "")),
+        )
+        .product(
+            "edge",
+            &toy("edge", "", &report("R-EDGE", "2025-11-23", COVERS, "")),
+        )
+        .product(
+            "lots",
+            &toy(
+                "lots",
+                lots,
+                &(report("R-L1", "2026-01-10", COVERS, "    lots: [L1]\n")
+                    + &report("R-L2", "2026-09-01", COVERS, "    lots: [L2]\n")),
+            ),
+        )
+        .product(
+            "renewed",
+            &toy(
+                "renewed",
+                "",
+                &(report("R-FIRST", "2026-01-05", COVERS, "")
+                    + &report("R-SECOND", "2026-10-01", COVERS, "")),
+            ),
+        )
+        .product(
+            "partial",
+            &toy(
+                "partial",
+                "",
+                &report(
+                    "R-PART",
+                    "2026-01-20",
+                    r#"["16 CFR 1303", "15 U.S.C. 1278a", "16 CFR 1250"]"#,
+                    "",
+                ),
+            ),
+        )
+}
+
+/// (product, report, rule, lapses, days_left) of each `due` entry, in order.
+fn brief(json: &Value) -> Vec<(String, String, String, String, i64)> {
+    json["due"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `due` list: {json:#}"))
+        .iter()
+        .map(|d| {
+            (
+                d["product"].as_str().unwrap().to_string(),
+                d["report"].as_str().unwrap().to_string(),
+                d["rule"].as_str().unwrap().to_string(),
+                d["lapses"].as_str().unwrap().to_string(),
+                d["days_left"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn entries(
+    product: &str,
+    report: &str,
+    rules: &[&str],
+    lapses: &str,
+    days: i64,
+) -> Vec<(String, String, String, String, i64)> {
+    rules
+        .iter()
+        .map(|r| {
+            (
+                product.into(),
+                report.into(),
+                r.to_string(),
+                lapses.into(),
+                days,
+            )
+        })
+        .collect()
+}
+
+const ALL: &[&str] = &["lead-paint", "lead-substrate", "small-parts", "toy-safety"];
+
+/// What the site is due within 60 days, sorted by lapse date, product and rule.
+fn within_60() -> Vec<(String, String, String, String, i64)> {
+    [
+        entries("edge", "R-EDGE", ALL, "2026-11-24", 1),
+        entries("lots", "R-L1", ALL, "2027-01-11", 49),
+        entries("soon", "R-SOON", ALL, "2027-01-16", 54),
+        entries(
+            "partial",
+            "R-PART",
+            &["lead-paint", "lead-substrate", "toy-safety"],
+            "2027-01-21",
+            59,
+        ),
+    ]
+    .concat()
+}
+
+#[test]
+fn check_lists_the_reports_that_lapse_within_the_window() {
+    let checked = site().check();
+    assert_eq!(checked.exit, 0, "{}", checked.human);
+    let json = &checked.json;
+    assert_eq!(brief(json), within_60(), "{:#}", json["due"]);
+    // One entry whole: every field, with its dates.
+    let soon = json["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["product"] == "soon" && d["rule"] == "lead-paint")
+        .unwrap();
+    assert_eq!(
+        soon,
+        &serde_json::json!({
+            "product": "soon",
+            "certificate": "CERT-SOON-US-CPC",
+            "title": "Children's Product Certificate",
+            "market": "US",
+            "plugin": "us-cpsc",
+            "rule": "lead-paint",
+            "cite": "16 CFR 1303",
+            "report": "R-SOON",
+            "report_date": "2026-01-15",
+            "retest_months": 12,
+            "valid_through": "2027-01-15",
+            "lapses": "2027-01-16",
+            "days_left": 54,
+            "ready": true
+        })
+    );
+    // Already blocked today: the entry says so, and the certificate is not "ready".
+    let partial = json["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["product"] == "partial")
+        .unwrap();
+    assert_eq!(partial["ready"], false);
+    // A lapsed report is a gap today, not a reminder; a report a newer one replaced
+    // backs nothing; an older report for one lot is due although a newer one is the
+    // rule's evidence.
+    let reports: Vec<&str> = json["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["report"].as_str().unwrap())
+        .collect();
+    for gone in ["R-OLD", "R-FIRST", "R-SECOND", "R-LATER", "R-L2"] {
+        assert!(!reports.contains(&gone), "{gone} in {reports:?}");
+    }
+    let old = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "gap" && d["file"] == "content/products/old.yaml")
+        .unwrap_or_else(|| panic!("old has no gap: {:#}", json["diagnostics"]));
+    assert!(
+        old["message"].as_str().unwrap().contains("expired"),
+        "{old}"
+    );
+    // The other fields are as they were.
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["as_of", "diagnostics", "due", "products"]);
+}
+
+#[test]
+fn check_warns_at_each_report_naming_the_certificate_it_would_block() {
+    let checked = site().check();
+    let human = &checked.human;
+    let warning = "warning[retest-due]: US (us-cpsc): report R-SOON backs 16 CFR 1303, 15 U.S.C. 1278a, 16 CFR 1501 and 16 CFR 1250 for the Children's Product Certificate CERT-SOON-US-CPC until 2027-01-15 (12-month retest, 54 days left): test again by then, or the certificate is blocked from 2027-01-16";
+    assert!(human.contains(warning), "{human}");
+    // At the report's `report` value (line 12, column 13 of the record).
+    assert!(
+        human.contains("content/products/soon.yaml:12:13"),
+        "{human}"
+    );
+    assert!(
+        human.contains("help: add the new report under `evidence`, covering `16 CFR 1303`, `15 U.S.C. 1278a`, `16 CFR 1501` and `16 CFR 1250`, dated 2027-01-15 or earlier"),
+        "{human}"
+    );
+    assert!(human.contains("report R-EDGE backs"), "{human}");
+    assert!(human.contains("(12-month retest, 1 day left)"), "{human}");
+    assert!(
+        human.contains("report R-PART backs 16 CFR 1303, 15 U.S.C. 1278a and 16 CFR 1250 for the Children's Product Certificate CERT-PARTIAL-US-CPC until 2027-01-20 (12-month retest, 59 days left): test again by then, or the certificate, already blocked by another gap, has one more from 2027-01-21"),
+        "{human}"
+    );
+    // One warning per report and certificate, whatever the number of rules it backs.
+    let codes: Vec<_> = checked.json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "retest-due")
+        .map(|d| d["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "content/products/edge.yaml",
+            "content/products/lots.yaml",
+            "content/products/partial.yaml",
+            "content/products/soon.yaml"
+        ]
+    );
+    for quiet in ["R-LATER", "R-OLD", "R-FIRST", "R-SECOND", "R-L2"] {
+        assert!(!human.contains(&format!("report {quiet} backs")), "{human}");
+    }
+}
+
+#[test]
+fn the_window_comes_from_site_toml_or_the_command_line() {
+    let wide = [
+        within_60(),
+        entries("later", "R-LATER", ALL, "2027-06-02", 191),
+        entries("lots", "R-L2", ALL, "2027-09-02", 283),
+        entries("renewed", "R-SECOND", ALL, "2027-10-02", 313),
+    ]
+    .concat();
+    // [reminders] days in site.toml.
+    let toml = "title = \"Test site\"\nbase_url = \"https://certs.example.test\"\nas_of = \"2026-11-23\"\n[reminders]\ndays = 365\n";
+    let json = site().file("site.toml", toml).check_clean();
+    assert_eq!(brief(&json), wide);
+    let none = "title = \"Test site\"\nbase_url = \"https://certs.example.test\"\nas_of = \"2026-11-23\"\n[reminders]\ndays = 0\n";
+    let json = site().file("site.toml", none).check_clean();
+    assert_eq!(brief(&json), []);
+
+    // `check --due DAYS` replaces it for one run; the human output ends with the
+    // certificates that would be blocked. (The binary's `check` loads the theme.)
+    let dir = site().with_shipped_theme().write();
+    let root = dir.path().to_str().unwrap();
+    let o = certpress(&["check", "--root", root, "--json", "--due", "365"]);
+    let json: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(brief(&json), wide);
+    let o = certpress(&["check", "--root", root, "--due", "50"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("Retests due: 2 reports lapse within 50 days of as_of. Certificates blocked unless retested:\n  CERT-EDGE-US-CPC from 2026-11-24\n  CERT-LOTS-US-CPC from 2027-01-11\n"),
+        "{err}"
+    );
+    assert!(!err.contains("R-SOON"), "{err}");
+    let o = certpress(&["check", "--root", root, "--due", "0"]);
+    assert!(!stderr(&o).contains("retest-due"), "{}", stderr(&o));
+    // --strict: a reminder is a warning like any other.
+    let o = certpress(&["check", "--root", root, "--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = certpress(&["check", "--root", root, "--due=-3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a number of days from 0 to 36500"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn reminders_in_site_toml_are_checked() {
+    let base = "title = \"Test site\"\nbase_url = \"https://certs.example.test\"\nas_of = \"2026-11-23\"\n[reminders]\n";
+    let check = |rest: &str| {
+        let c = SiteTest::new()
+            .file("site.toml", format!("{base}{rest}"))
+            .check();
+        assert_eq!(c.exit, 2, "{rest}: {}", c.human);
+        c.json["diagnostics"][0].clone()
+    };
+    let d = check("days = -1\n");
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64()),
+        (Some("bad-config"), Some(5))
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("reminders.days -1 must be a whole number of days from 0 to 36500"),
+        "{d}"
+    );
+    let d = check("days = 2.5\n");
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64()),
+        (Some("bad-config"), Some(5))
+    );
+    let d = check("dyas = 30\n");
+    assert_eq!(d["code"], "unknown-key", "{d}");
+    assert!(d["message"].as_str().unwrap().contains("`days`"), "{d}");
+}
