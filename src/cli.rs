@@ -99,6 +99,32 @@ enum Command {
         #[command(flatten)]
         judge: Judge,
     },
+    /// Write files for others from the records, into exports/ (never into the public site).
+    Export {
+        #[command(subcommand)]
+        what: Export,
+    },
+}
+
+/// What `export` writes. Each is a file for someone outside the site (a calendar, a
+/// regulator's data set, ...), made from the same assessment `check` makes.
+#[derive(Subcommand, Debug)]
+enum Export {
+    /// An iCalendar file (exports/retests.ics) with an event on the last day each test
+    /// report backing a certificate counts, before its retest interval runs out.
+    Calendar {
+        /// Folder to write retests.ics into (default: exports/ in the site folder; never
+        /// inside the build output).
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Only the reports that lapse within DAYS of as_of (default: every future lapse).
+        #[arg(long, value_name = "DAYS", value_parser = days)]
+        due: Option<u32>,
+        /// The date the reports are judged on (YYYY-MM-DD; default: as_of in site.toml,
+        /// else SOURCE_DATE_EPOCH, else today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -167,6 +193,9 @@ fn run(cli: Cli) -> u8 {
             due,
             judge,
         } => check(&root, json, explain, due, &judge),
+        Command::Export { what } => match what {
+            Export::Calendar { output, due, as_of } => calendar(&root, output, due, as_of),
+        },
         Command::Issue { judge } => issue(&root, &judge),
         Command::Serve { port, open, as_of } => serve(
             &root,
@@ -246,6 +275,45 @@ fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, jud
         report::summary(&p.diagnostics, "check");
     }
     exit_code(&p.diagnostics, judge.strict(&p))
+}
+
+fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Option<Date>) -> u8 {
+    let overrides = Overrides {
+        as_of,
+        base_url: None,
+    };
+    let mut p = Pipeline::load(root, &overrides);
+    p.assess();
+    // A calendar made from records with errors would leave their products out.
+    let (Some(site), false) = (&p.site, p.diagnostics.has_errors()) else {
+        report::human(root, &p.diagnostics);
+        report::summary(&p.diagnostics, "export calendar");
+        eprintln!("No calendar was written.");
+        return exit_code(&p.diagnostics, false).max(1);
+    };
+    let target = match crate::calendar::target(site, output) {
+        Ok(t) => t,
+        Err(m) => {
+            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
+            return 2;
+        }
+    };
+    let due = p.due(due);
+    let text = crate::calendar::calendar(site, &due);
+    match crate::calendar::write(&target, crate::calendar::FILE, text.as_bytes()) {
+        Ok(path) => {
+            println!(
+                "Wrote {} → {}",
+                plural(due.len(), "retest date"),
+                display_file(root, &path)
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", target.display());
+            2
+        }
+    }
 }
 
 fn issue(root: &Path, judge: &Judge) -> u8 {
@@ -565,6 +633,11 @@ fn warnings_suffix(diags: &Diagnostics) -> String {
         1 => " (1 warning)".into(),
         n => format!(" ({n} warnings)"),
     }
+}
+
+fn display_file(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
 }
 
 fn display_path(root: &Path, p: &Path) -> String {

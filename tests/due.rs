@@ -1,13 +1,14 @@
 //! Retest reminders (SPEC §13): `check` warns of the reports that back a certificate and
-//! lapse within `[reminders] days` (or `--due DAYS`) of as_of, and lists them as `due` in
-//! `check --json`. The site is checked as of 2026-11-23; the US pack retests every 12
-//! months.
+//! lapse within `[reminders] days` (or `--due DAYS`) of as_of, lists them as `due` in
+//! `check --json`, and `export calendar` writes them as an iCalendar file. The site is
+//! checked as of 2026-11-23; the US pack retests every 12 months.
 
 mod common;
 
 use common::site_test::SiteTest;
 use common::*;
 use serde_json::Value;
+use std::path::Path;
 
 const COVERS: &str = r#"["16 CFR 1303", "15 U.S.C. 1278a", "16 CFR 1250", "16 CFR 1501"]"#;
 
@@ -336,4 +337,217 @@ fn reminders_in_site_toml_are_checked() {
     let d = check("dyas = 30\n");
     assert_eq!(d["code"], "unknown-key", "{d}");
     assert!(d["message"].as_str().unwrap().contains("`days`"), "{d}");
+}
+
+/// The content lines of an iCalendar file, unfolded, checking on the way what RFC 5545
+/// §3.1 asks of its lines: CRLF after each, at most 75 octets, continuation lines
+/// starting with one space.
+fn unfold(bytes: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(bytes).expect("UTF-8");
+    assert!(text.ends_with("\r\n"), "no CRLF at the end");
+    let mut lines: Vec<String> = Vec::new();
+    for raw in text[..text.len() - 2].split("\r\n") {
+        assert!(
+            !raw.contains('\n') && !raw.contains('\r'),
+            "bare LF or CR: {raw:?}"
+        );
+        assert!(raw.len() <= 75, "{} octets: {raw:?}", raw.len());
+        match raw.strip_prefix(' ') {
+            Some(rest) => lines.last_mut().expect("a first line").push_str(rest),
+            None => {
+                assert!(!raw.is_empty(), "an empty line");
+                lines.push(raw.to_string());
+            }
+        }
+    }
+    lines
+}
+
+/// The calendar's events, each as its (name, value) properties; checks the calendar's
+/// frame and that every event has what RFC 5545 requires and a calendar shows, with the
+/// `DTSTAMP` of as_of (not the clock).
+fn parse_events(lines: &[String], stamp: &str) -> Vec<Vec<(String, String)>> {
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert_eq!(lines.last().map(String::as_str), Some("END:VCALENDAR"));
+    assert!(lines.iter().any(|l| l == "VERSION:2.0"), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("PRODID:")), "{lines:?}");
+    let mut events = Vec::new();
+    let mut open: Option<Vec<(String, String)>> = None;
+    for l in lines {
+        match l.as_str() {
+            "BEGIN:VEVENT" => {
+                assert!(open.is_none(), "nested VEVENT");
+                open = Some(Vec::new());
+            }
+            "END:VEVENT" => events.push(open.take().expect("END without BEGIN")),
+            _ => {
+                let (name, value) = l.split_once(':').unwrap_or_else(|| panic!("{l:?}"));
+                if let Some(e) = open.as_mut() {
+                    e.push((name.to_string(), value.to_string()));
+                }
+            }
+        }
+    }
+    assert!(open.is_none(), "an unclosed VEVENT");
+    for e in &events {
+        for name in [
+            "UID",
+            "DTSTAMP",
+            "DTSTART;VALUE=DATE",
+            "SUMMARY",
+            "DESCRIPTION",
+        ] {
+            assert_eq!(
+                e.iter().filter(|(n, _)| n == name).count(),
+                1,
+                "{name} in {e:?}"
+            );
+        }
+        assert_eq!(value(e, "DTSTAMP"), stamp, "{e:?}");
+    }
+    events
+}
+
+fn value<'a>(event: &'a [(String, String)], name: &str) -> &'a str {
+    &event.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+fn export(root: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["export", "calendar", "--root", root.to_str().unwrap()];
+    all.extend(args);
+    certpress(&all)
+}
+
+#[test]
+fn the_calendar_has_an_event_for_every_future_lapse() {
+    let dir = site().write();
+    let o = export(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Wrote 27 retest dates → exports/retests.ics"),
+        "{}",
+        stdout(&o)
+    );
+    let path = dir.path().join("exports/retests.ics");
+    let first = std::fs::read(&path).unwrap();
+    let lines = unfold(&first);
+    let events = parse_events(&lines, "20261123T000000Z");
+    // Every future lapse (the window of `check` does not apply): 60 days' worth, then
+    // R-LATER, R-L2 and R-SECOND; no lapsed or replaced report.
+    assert_eq!(events.len(), 15 + 3 * 4, "{lines:#?}");
+    let soon = events
+        .iter()
+        .find(|e| {
+            value(e, "SUMMARY")
+                == "Retest due: 16 CFR 1303 for Toy soon (CERT-SOON-US-CPC\\, report R-SOON)"
+        })
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_eq!(value(soon, "DTSTART;VALUE=DATE"), "20270115");
+    assert_eq!(value(soon, "DTEND;VALUE=DATE"), "20270116");
+    assert!(
+        value(soon, "DESCRIPTION").contains("It counts through 2027-01-15 (12-month retest). Add a new report covering 16 CFR 1303 dated 2027-01-15 or earlier\\; from 2027-01-16 the certificate is blocked."),
+        "{}",
+        value(soon, "DESCRIPTION")
+    );
+    assert!(value(soon, "DESCRIPTION").contains("\\n"));
+    for gone in ["R-OLD", "R-FIRST"] {
+        assert!(
+            !events.iter().any(|e| value(e, "SUMMARY").contains(gone)),
+            "{gone}"
+        );
+    }
+    // Every event its own id.
+    let mut uids: Vec<&str> = events.iter().map(|e| value(e, "UID")).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    assert_eq!(uids.len(), events.len());
+
+    // The same site gives the same bytes, so the same ids.
+    let o = export(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&path).unwrap(), first);
+    // An id belongs to the product, certificate, rule and report: it stays when the
+    // calendar is made on another day, or with other events.
+    let o = export(dir.path(), &["--as-of", "2026-12-01", "--due", "60"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let later = std::fs::read(&path).unwrap();
+    let later_events = parse_events(&unfold(&later), "20261201T000000Z");
+    assert!(later_events.len() < events.len());
+    let uid_of = |es: &[Vec<(String, String)>]| {
+        es.iter()
+            .find(|e| value(e, "SUMMARY").contains("16 CFR 1303 for Toy soon"))
+            .map(|e| value(e, "UID").to_string())
+            .unwrap()
+    };
+    assert_eq!(uid_of(&later_events), uid_of(&events));
+    assert!(!String::from_utf8(later).unwrap().contains("R-LATER"));
+
+    // Never in the public site, nor anywhere in the site's output folder.
+    assert!(!dir.path().join("public").exists());
+    for inside in ["public", "public/calendars", "./public/../public/x"] {
+        let o = export(
+            dir.path(),
+            &["--output", &dir.path().join(inside).to_string_lossy()],
+        );
+        assert_eq!(o.status.code(), Some(2), "{inside}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("inside the site's output folder"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert!(!dir.path().join("public").exists());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = export(
+        dir.path(),
+        &["--output", elsewhere.path().to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("retests.ics")).unwrap(),
+        first
+    );
+}
+
+#[test]
+fn record_text_is_escaped_and_long_lines_folded() {
+    let name = "Toy; with, commas \\ and a very long name that runs well past seventy-five octets — ünïcödé";
+    let yaml = toy("long", "", &report("R-LONG", "2026-01-15", COVERS, "")).replace(
+        "name: Toy long",
+        &format!("name: \"{}\"", name.replace('\\', "\\\\")),
+    );
+    let dir = SiteTest::new()
+        .with_shipped_plugins()
+        .product("long", &yaml)
+        .write();
+    let o = export(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(dir.path().join("exports/retests.ics")).unwrap();
+    let raw = String::from_utf8(bytes.clone()).unwrap();
+    assert!(raw.contains("\r\n "), "nothing folded");
+    let lines = unfold(&bytes);
+    let events = parse_events(&lines, "20261123T000000Z");
+    assert_eq!(events.len(), 4);
+    assert!(
+        value(&events[0], "SUMMARY").contains(
+            "Toy\\; with\\, commas \\\\ and a very long name that runs well past seventy-five octets — ünïcödé"
+        ),
+        "{}",
+        value(&events[0], "SUMMARY")
+    );
+}
+
+#[test]
+fn an_export_of_a_site_with_errors_writes_nothing() {
+    let dir = site()
+        .product("broken", "id: broken\nname: Broken\n")
+        .write();
+    let o = export(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("No calendar was written."),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("exports").exists());
 }

@@ -1,0 +1,239 @@
+//! `export calendar` (SPEC §13): the retest due dates as an iCalendar file (RFC 5545),
+//! for a compliance manager's calendar. It is never part of the public site: the
+//! reports, labs and dates of retests are the seller's business.
+//!
+//! The file depends on the site and `as_of` alone (no clock, no random ids), so the
+//! same site gives the same bytes, and a calendar that imports it again updates the
+//! events it already has (same `UID`) instead of adding copies.
+
+use crate::due::Due;
+use crate::site::Site;
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+use time::Date;
+
+/// The folder `export` writes to when no `--output` is given, beside `content/`.
+pub const DEFAULT_FOLDER: &str = "exports";
+/// The calendar's file name in that folder.
+pub const FILE: &str = "retests.ics";
+
+/// The longest content line, in octets, before it is folded (RFC 5545 §3.1).
+const LINE_OCTETS: usize = 75;
+
+/// The calendar of `due` for `site`.
+pub fn calendar(site: &Site, due: &[Due]) -> String {
+    let mut out = Lines::default();
+    out.line("BEGIN:VCALENDAR");
+    out.line("VERSION:2.0");
+    out.line("PRODID:-//certpress//Retest reminders//EN");
+    out.line("CALSCALE:GREGORIAN");
+    out.line("METHOD:PUBLISH");
+    out.line(&format!(
+        "X-WR-CALNAME:{}",
+        text(&format!("Retests: {}", site.config.title))
+    ));
+    let host = site.config.base_url.host_str().unwrap_or("certpress");
+    // Midnight UTC of as_of: when the file was made, as far as the records go.
+    let stamp = format!("{}T000000Z", date(site.as_of));
+    for d in due {
+        let name = site
+            .content
+            .product(&d.product)
+            .map_or(d.product.as_str(), |p| p.name.as_str());
+        out.line("BEGIN:VEVENT");
+        out.line(&format!("UID:{}@{}", uid(d), text(host)));
+        out.line(&format!("DTSTAMP:{stamp}"));
+        // An all-day event on the last day the report counts; it ends (exclusive) on
+        // the day it lapses.
+        out.line(&format!("DTSTART;VALUE=DATE:{}", date(d.valid_through)));
+        out.line(&format!("DTEND;VALUE=DATE:{}", date(d.lapses)));
+        out.line(&format!(
+            "SUMMARY:{}",
+            text(&format!(
+                "Retest due: {} for {name} ({}, report {})",
+                d.cite, d.certificate, d.report
+            ))
+        ));
+        let blocked = if d.ready {
+            "the certificate is blocked"
+        } else {
+            "the certificate (already blocked by another gap) has one more gap"
+        };
+        out.line(&format!(
+            "DESCRIPTION:{}",
+            text(&format!(
+                "Report {} of {} backs {} (rule {}) for the {} {} of {name} (product {}), {} market, plugin {}.\nIt counts through {} ({}-month retest). Add a new report covering {} dated {} or earlier; from {} {blocked}.",
+                d.report,
+                crate::date::iso(d.report_date),
+                d.cite,
+                d.rule,
+                d.title,
+                d.certificate,
+                d.product,
+                d.market,
+                d.plugin,
+                crate::date::iso(d.valid_through),
+                d.retest_months,
+                d.cite,
+                crate::date::iso(d.valid_through),
+                crate::date::iso(d.lapses),
+            ))
+        ));
+        out.line("CATEGORIES:Retest");
+        // A reminder, not a meeting: it does not make anyone look busy.
+        out.line("TRANSP:TRANSPARENT");
+        out.line("END:VEVENT");
+    }
+    out.line("END:VCALENDAR");
+    out.0
+}
+
+/// A stable event id: the same product, certificate, rule and report give the same id
+/// on every run, whatever else changed.
+fn uid(d: &Due) -> String {
+    let mut h = Sha256::new();
+    for part in [&d.product, &d.certificate, &d.rule, &d.report] {
+        h.update(part.as_bytes());
+        // A separator no id holds, so ("a", "bc") and ("ab", "c") differ.
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let mut hex = String::from("retest-");
+    for b in &digest[..16] {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+/// `20270115`: a DATE value.
+fn date(d: Date) -> String {
+    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newline escaped.
+/// Other control characters are not allowed in TEXT; record text may hold them, so they
+/// become spaces.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Content lines, each ended by CRLF and folded at 75 octets (RFC 5545 §3.1).
+#[derive(Default)]
+struct Lines(String);
+
+impl Lines {
+    fn line(&mut self, line: &str) {
+        let mut room = LINE_OCTETS;
+        let mut used = 0;
+        for c in line.chars() {
+            // Never inside a character: a fold splits between whole UTF-8 sequences.
+            if used + c.len_utf8() > room {
+                self.0.push_str("\r\n ");
+                // The leading space of a continuation line counts.
+                room = LINE_OCTETS - 1;
+                used = 0;
+            }
+            self.0.push(c);
+            used += c.len_utf8();
+        }
+        self.0.push_str("\r\n");
+    }
+}
+
+/// Where `export` writes: `--output DIR`, else `exports/` in the site folder. Refused
+/// when it is, or lies inside, the public site's output folder (`build.output`): a build
+/// would publish the seller's retest plan, or delete it.
+pub fn target(site: &Site, output: Option<PathBuf>) -> Result<PathBuf, String> {
+    let target = output.unwrap_or_else(|| site.root.join(DEFAULT_FOLDER));
+    let public = site.root.join(&site.config.output);
+    if resolved(&target).starts_with(resolved(&public)) {
+        return Err(format!(
+            "{} is inside the site's output folder ({}): exports are not published; choose a folder outside it",
+            target.display(),
+            site.config.output.display()
+        ));
+    }
+    Ok(target)
+}
+
+/// `path` made absolute, with `.` and `..` taken out and the links in the part that
+/// exists followed, so two spellings of one folder compare equal.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut clean = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            c => clean.push(c),
+        }
+    }
+    // The longest part that exists, with its links followed, and the rest as written.
+    let mut rest = Vec::new();
+    let mut base = clean.as_path();
+    loop {
+        if let Ok(real) = base.canonicalize() {
+            let mut out = real;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (base.file_name(), base.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                base = parent;
+            }
+            _ => return clean,
+        }
+    }
+}
+
+/// Writes `contents` as `<dir>/<name>`, whole or not at all (a temporary file renamed
+/// over it), creating `dir`.
+pub fn write(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(name);
+    let temporary = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, &path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(text("a,b;c\\d\ne\r\n\u{1b}"), "a\\,b\\;c\\\\d\\ne\\n ");
+    }
+
+    #[test]
+    fn long_lines_fold_between_characters() {
+        let mut l = Lines::default();
+        let long = format!("SUMMARY:{}", "é".repeat(80));
+        l.line(&long);
+        let lines: Vec<&str> = l.0.split("\r\n").collect();
+        assert_eq!(lines.last(), Some(&""));
+        for line in &lines[..lines.len() - 1] {
+            assert!(line.len() <= LINE_OCTETS, "{line:?}");
+        }
+        assert!(lines[1].starts_with(' '));
+        let unfolded = l.0.replace("\r\n ", "");
+        assert_eq!(unfolded, format!("{long}\r\n"));
+    }
+}
