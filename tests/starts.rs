@@ -50,12 +50,15 @@ fn new_site_checks_clean_today_and_for_the_retest_interval() {
     let today = time::OffsetDateTime::now_utc().date();
     let months = retest_months(&site);
     assert_eq!(months, 12, "the shipped US pack retests every 12 months");
-    // The sample report is dated today: 365 days on, it is still inside 12 months.
+    // The sample report is dated today: 365 days on, it is still inside 12 months (its
+    // last day, of which `check` reminds: `--due 0` asks for no reminder).
     let later = today + time::Duration::days(365);
     for as_of in [iso(today), iso(later)] {
         let o = certpress(&[
             "check",
             "--strict",
+            "--due",
+            "0",
             "--as-of",
             &as_of,
             "--root",
@@ -64,6 +67,19 @@ fn new_site_checks_clean_today_and_for_the_retest_interval() {
         assert_eq!(o.status.code(), Some(0), "as of {as_of}: {}", stderr(&o));
         assert!(stderr(&o).contains("no problems found"), "{}", stderr(&o));
     }
+    let o = certpress(&["check", "--as-of", &iso(later), "--root", root(&site)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning[retest-due]")
+            && stderr(&o).contains("(12-month retest, 1 day left)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("check: 0 errors, 1 warning"),
+        "{}",
+        stderr(&o)
+    );
     // The dates are the day's, not fixed ones that age.
     let record = fs::read_to_string(site.join("content/products/wooden-blocks.yaml")).unwrap();
     let report = iso(today);
