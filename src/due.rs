@@ -47,13 +47,15 @@ fn iso_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::date::iso(*d))
 }
 
-/// `date` plus `months`, keeping the day (clamped to the month's length).
-fn months_after(date: Date, months: u32) -> Date {
-    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 + months as i32;
-    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-    let month = Month::try_from(month0 as u8 + 1).expect("1..=12");
+/// `date` plus `months`, keeping the day (clamped to the month's length); `None` past
+/// the last date the calendar holds (year 9999).
+fn months_after(date: Date, months: u32) -> Option<Date> {
+    let total =
+        i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::from(months);
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = Month::try_from(total.rem_euclid(12) as u8 + 1).expect("1..=12");
     let day = date.day().min(time::util::days_in_month(month, year));
-    Date::from_calendar_date(year, month, day).expect("clamped day exists")
+    Date::from_calendar_date(year, month, day).ok()
 }
 
 /// The first day on which a report dated `date` no longer counts under a `months`
@@ -61,13 +63,14 @@ fn months_after(date: Date, months: u32) -> Date {
 /// computes it) is after `date`. Clamping makes that a few days after `date` + `months`
 /// at the end of a month (a report of 28 February with a one-month interval still counts
 /// on 31 March), so it is found from the assessment's own rule, not from arithmetic
-/// that could disagree with it.
-pub fn lapses(date: Date, months: u32) -> Date {
-    let mut day = months_after(date, months);
+/// that could disagree with it. `None` when that day is past the calendar's last: the
+/// report never lapses as far as dates go.
+pub fn lapses(date: Date, months: u32) -> Option<Date> {
+    let mut day = months_after(date, months)?;
     while months_before(day, months) <= date {
-        day = day.next_day().expect("a date within the calendar");
+        day = day.next_day()?;
     }
-    day
+    Some(day)
 }
 
 /// Every report that backs a satisfied tested rule of a certificate today and lapses
@@ -138,7 +141,9 @@ fn for_assessment(product: &Product, a: &Assessment, months: u32, as_of: Date) -
             let Some(e) = product.evidence.iter().find(|e| e.report == id) else {
                 continue;
             };
-            let lapses = lapses(e.date, months);
+            let Some(lapses) = lapses(e.date, months) else {
+                continue;
+            };
             found.push(Due {
                 product: product.id.clone(),
                 certificate: certificate.number.clone(),
@@ -301,21 +306,29 @@ mod tests {
 
     #[test]
     fn a_report_counts_through_the_same_day_months_later() {
-        assert_eq!(lapses(d("2025-11-23"), 12), d("2026-11-24"));
-        assert_eq!(lapses(d("2026-01-15"), 12), d("2027-01-16"));
+        let lapses = |date, months| lapses(d(date), months).unwrap();
+        assert_eq!(lapses("2025-11-23", 12), d("2026-11-24"));
+        assert_eq!(lapses("2026-01-15", 12), d("2027-01-16"));
         // Leap day: the cutoff of 2025-02-28 is 2024-02-28, before the report.
-        assert_eq!(lapses(d("2024-02-29"), 12), d("2025-03-01"));
+        assert_eq!(lapses("2024-02-29", 12), d("2025-03-01"));
+        assert_eq!(lapses("2026-11-23", 0), d("2026-11-24"));
     }
 
     #[test]
     fn lapses_agree_with_the_assessment_at_month_ends() {
         // The cutoff of every day from 28 to 31 March is 28 February.
-        assert_eq!(lapses(d("2026-02-28"), 1), d("2026-04-01"));
-        assert_eq!(lapses(d("2026-01-31"), 1), d("2026-03-01"));
+        assert_eq!(lapses(d("2026-02-28"), 1), Some(d("2026-04-01")));
+        assert_eq!(lapses(d("2026-01-31"), 1), Some(d("2026-03-01")));
         for (date, months) in [("2026-02-28", 1), ("2025-08-31", 6), ("2024-02-29", 24)] {
-            let (date, l) = (d(date), lapses(d(date), months));
+            let (date, l) = (d(date), lapses(d(date), months).unwrap());
             assert!(months_before(l, months) > date);
             assert!(months_before(l.previous_day().unwrap(), months) <= date);
         }
+    }
+
+    #[test]
+    fn a_lapse_past_the_calendar_is_none() {
+        assert_eq!(lapses(d("9999-06-01"), 12), None);
+        assert_eq!(lapses(d("2026-01-01"), u32::MAX), None);
     }
 }
