@@ -157,6 +157,18 @@ impl Lines {
 /// when it is, or lies inside, the public site's output folder (`build.output`): a build
 /// would publish the seller's retest plan, or delete it.
 pub fn target(site: &Site, output: Option<PathBuf>) -> Result<PathBuf, String> {
+    // The default folder is inside the site, which anyone may have written: it must be
+    // a folder of the site, not a link to one elsewhere (`--output` is the user's own
+    // choice and may be anywhere).
+    if output.is_none() {
+        let default = site.root.join(DEFAULT_FOLDER);
+        if std::fs::symlink_metadata(&default).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(format!(
+                "{} is a link: exports go into a folder of the site, or where --output says",
+                default.display()
+            ));
+        }
+    }
     let target = output.unwrap_or_else(|| site.root.join(DEFAULT_FOLDER));
     let public = site.root.join(&site.config.output);
     if resolved(&target).starts_with(resolved(&public)) {
@@ -203,12 +215,27 @@ fn resolved(path: &Path) -> PathBuf {
 }
 
 /// Writes `contents` as `<dir>/<name>`, whole or not at all (a temporary file renamed
-/// over it), creating `dir`.
+/// over it), creating `dir`. The temporary file is made new, never opened through a
+/// link left where it goes (a site folder is anyone's: a link there must not make
+/// certpress write over a file elsewhere); the rename replaces a link at `name` itself
+/// rather than writing through it.
 pub fn write(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
     std::fs::create_dir_all(dir)?;
     let path = dir.join(name);
     let temporary = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&temporary, contents)?;
+    // A temporary file left by an interrupted run (or a planted link) is removed, not
+    // followed: removing a link removes the link.
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
     std::fs::rename(&temporary, &path)?;
     Ok(path)
 }
@@ -216,6 +243,23 @@ pub fn write(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_link_where_the_temporary_file_goes_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep").unwrap();
+        let out = dir.path().join("exports");
+        std::fs::create_dir(&out).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join(".retests.ics.tmp")).unwrap();
+        write(&out, "retests.ics", b"BEGIN:VCALENDAR").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(out.join("retests.ics")).unwrap(),
+            "BEGIN:VCALENDAR"
+        );
+    }
 
     #[test]
     fn text_is_escaped() {

@@ -94,8 +94,10 @@ impl Style {
     }
 }
 
-/// `&`, `<`, `>` and quotes escaped for SVG text and attributes; control characters,
-/// which XML cannot hold, dropped.
+/// `&`, `<`, `>` and quotes escaped for SVG text and attributes; a character XML 1.0
+/// cannot hold (controls, U+FFFE, U+FFFF) becomes a space: record text is anything a
+/// seller typed, and a PDF that cannot be made would fail every later build (issued
+/// versions are re-made from the ledger).
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -105,11 +107,17 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if xml_char(c) => out.push(c),
+            _ => out.push(' '),
         }
     }
     out
+}
+
+/// XML 1.0's `Char` production.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// A number for SVG, to a hundredth of a millimetre (so output does not depend on
@@ -265,20 +273,34 @@ impl<'f> Document<'f> {
                 }
             }
             let value_lines = self.lines(value, value_w, style);
-            let height = (label_lines.len() as f32 * BODY.line())
-                .max(value_lines.len() as f32 * style.line());
-            self.room(height);
-            let (x, y) = (self.left(), self.y);
-            for (i, l) in label_lines.iter().enumerate() {
-                // Set on the value's baseline grid, in the smaller type.
-                self.text(x, y + i as f32 * BODY.line() + 0.5, l, SMALL);
+            let lines = label_lines.len().max(value_lines.len());
+            // A row is kept on one page when a page can hold it; a longer one (a long
+            // description) runs on line by line, never off the page.
+            self.keep(lines as f32 * style.line().max(BODY.line()));
+            let x = self.left();
+            for i in 0..lines {
+                self.room(style.line().max(BODY.line()));
+                let y = self.y;
+                if let Some(l) = label_lines.get(i) {
+                    // Set on the value's baseline grid, in the smaller type.
+                    self.text(x, y + 0.5, l, SMALL);
+                }
+                if let Some(l) = value_lines.get(i) {
+                    self.text(x + FACT_LABEL, y, l, style);
+                }
+                self.y += style.line().max(BODY.line());
             }
-            for (i, l) in value_lines.iter().enumerate() {
-                self.text(x + FACT_LABEL, y + i as f32 * style.line(), l, style);
-            }
-            self.y += height + 0.6;
+            self.y += 0.6;
         }
         self.y += 1.0;
+    }
+
+    /// Starts a new page for a block `height` tall that does not fit on this one but
+    /// fits on a page; a taller block starts here and is broken by its lines.
+    fn keep(&mut self, height: f32) {
+        if height <= self.bottom() - MARGIN {
+            self.room(height);
+        }
     }
 
     /// A list, one wrapped item after another, each after a bullet.
@@ -320,13 +342,27 @@ impl<'f> Document<'f> {
                 .zip(&widths)
                 .map(|(c, w)| self.lines(c, w - GUTTER, BODY))
                 .collect();
-            let height = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * BODY.line();
-            if self.y + height > self.bottom() {
+            let lines = cells.iter().map(Vec::len).max().unwrap_or(1);
+            let height = lines as f32 * BODY.line();
+            // Kept on one page when a page holds it; a longer row runs on line by line,
+            // the headings repeated on each new page.
+            if self.y + height > self.bottom() && height <= self.bottom() - MARGIN - 8.0 {
                 self.new_page();
                 self.table_row(&header, &widths, SMALL, true);
             }
-            self.cells(&cells, &widths, BODY);
-            self.y += height + 0.8;
+            for i in 0..lines {
+                if self.y + BODY.line() > self.bottom() {
+                    self.new_page();
+                    self.table_row(&header, &widths, SMALL, true);
+                }
+                let line: Vec<Vec<String>> = cells
+                    .iter()
+                    .map(|c| c.get(i).cloned().into_iter().collect())
+                    .collect();
+                self.cells(&line, &widths, BODY);
+                self.y += BODY.line();
+            }
+            self.y += 0.8;
             self.rule(0.15);
             self.y += 0.8;
         }
@@ -519,9 +555,41 @@ mod tests {
     }
 
     #[test]
+    fn text_longer_than_a_page_runs_on_and_is_never_cut() {
+        let fonts = fonts();
+        let long: String = (0..1500).map(|i| format!("word{i} ")).collect();
+        let mut d = Document::new(&fonts, A4);
+        d.facts(&[("Description", long.clone())]);
+        d.table(
+            &[("Lot", 1.0), ("Place", 3.0)],
+            &[vec!["L1".into(), long.clone()]],
+        );
+        let pages = d.pages(|_, _| String::new());
+        let all: String = pages.join("");
+        for i in [0, 499, 1000, 1499] {
+            assert_eq!(
+                all.matches(&format!(">word{i} ")).count()
+                    + all.matches(&format!(" word{i} ")).count()
+                    + all.matches(&format!(" word{i}<")).count()
+                    + all.matches(&format!(">word{i}<")).count(),
+                2,
+                "word{i} once in the facts and once in the table"
+            );
+        }
+        // Every line's baseline is on the page, above the foot.
+        for svg in &pages {
+            for y in svg.split(" y=\"").skip(1) {
+                let y: f32 = y.split('"').next().unwrap().parse().unwrap();
+                assert!(y <= A4.height - MARGIN + 0.01, "{y}");
+            }
+        }
+    }
+
+    #[test]
     fn numbers_are_short_and_stable() {
         assert_eq!(n(18.0), "18");
         assert_eq!(n(3.352_777), "3.35");
         assert_eq!(xml("a < b & \"c\"\u{7}"), "a &lt; b &amp; &quot;c&quot; ");
+        assert_eq!(xml("x\u{FFFE}\u{FFFF}\u{1F600}"), "x  \u{1F600}");
     }
 }

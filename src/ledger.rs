@@ -36,7 +36,7 @@ pub const FILE: &str = "certificates.lock";
 pub const MANIFEST: &str = ".certpress-ledger";
 
 const HEADER: &str = "\
-# certpress certificate ledger. Written by `certpress issue`; do not edit (README: Commands, `issue`).
+# certpress certificate ledger. Written by `certpress issue` (see `certpress issue --help`); do not edit.
 # One line per issued version: number, version, issue date, content hash, content.
 ";
 

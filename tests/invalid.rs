@@ -143,6 +143,32 @@ fn every_invalid_case_reports_its_diagnostic() {
                 }
             }
         }
+        // A file whose problems are all reading errors gets those and nothing else: the
+        // stand-ins that let the rest of it be read (for a missing or mistyped field)
+        // must not make errors of their own.
+        let wants = expect["diagnostics"].as_array().unwrap();
+        let mut files: Vec<&str> = wants.iter().filter_map(|w| w["file"].as_str()).collect();
+        files.dedup();
+        for file in files {
+            let wanted: Vec<&Value> = wants.iter().filter(|w| w["file"] == file).collect();
+            if !wanted.iter().all(|w| {
+                ["unknown-key", "wrong-type", "wrong-value", "missing-key"]
+                    .contains(&w["code"].as_str().unwrap())
+            }) {
+                continue;
+            }
+            let errors: Vec<&Value> = got
+                .iter()
+                .filter(|d| d["file"] == file && d["severity"] == "error")
+                .collect();
+            if errors.len() != wanted.len() {
+                failures.push(format!(
+                    "{name}: {file} has {} errors, {} expected: {errors:#?}",
+                    errors.len(),
+                    wanted.len()
+                ));
+            }
+        }
         assert!(!human.contains("panicked"), "{name} panicked:\n{human}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

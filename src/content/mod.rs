@@ -198,14 +198,13 @@ where
         Ok(raw) => raw,
         // A reading error hides nothing else: the record is read again with each
         // problem mended in turn, and every problem is reported in this run.
-        Err(e) if let Some(repaired) = repair::repair::<T>(&text, &e) => {
-            let mut diags: Vec<Diagnostic> = repaired
-                .errors
+        Err(e) if let Some(mut repaired) = repair::repair::<T>(&text, &e) => {
+            let mut diags: Vec<Diagnostic> = std::mem::take(&mut repaired.errors)
                 .into_iter()
                 .map(|e| parse_error(&rel, e))
                 .collect();
             let mut id = None;
-            if let Some(raw) = repaired.raw {
+            if let Some(raw) = repaired.raw.take() {
                 id = Some((reader.claimed)(&raw).to_string()).filter(|id| !id.is_empty());
                 let (_, problems) = (reader.resolve)(raw, &rel, &stem);
                 // Only errors: a warning of a record read with stand-ins may be the
@@ -213,10 +212,7 @@ where
                 // warns at `id`), and warnings wait until the record reads.
                 let problems: Vec<Problem> = problems
                     .into_iter()
-                    .filter(|p| {
-                        p.severity == Severity::Error
-                            && !repair::about_stand_in(&p.path, &repaired.stand_ins)
-                    })
+                    .filter(|p| p.severity == Severity::Error && !repaired.made(&p.path))
                     .collect();
                 diags.extend(problem::locate(&rel, &text, 0, problems));
             }

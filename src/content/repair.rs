@@ -19,7 +19,18 @@ const MAX_MENDED: usize = 24;
 pub struct Repaired<T> {
     pub errors: Vec<YamlError>,
     pub stand_ins: Vec<YamlPath>,
+    /// Mappings an unknown key was taken out of: a problem with one of them as a whole
+    /// (`age: { min_month: 12 }` reads as an empty `age`) is the key's doing.
+    pub emptied: Vec<YamlPath>,
     pub raw: Option<T>,
+}
+
+impl<T> Repaired<T> {
+    /// Whether a problem found in the mended record is the mending's doing, not the
+    /// author's: about a stand-in, or about a mapping as a whole that lost a key.
+    pub fn made(&self, path: &YamlPath) -> bool {
+        about_stand_in(path, &self.stand_ins) || self.emptied.contains(path)
+    }
 }
 
 /// The reading errors that can be mended: each names the place in the tree it is about.
@@ -29,7 +40,10 @@ const MENDABLE: &[&str] = &["missing-key", "unknown-key", "wrong-value", "wrong-
 /// problem at a time. `None` when `first` is not a problem that can be mended (syntax,
 /// duplicate keys, indentation): then it is reported alone, as the reading found it.
 pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repaired<T>> {
-    if !MENDABLE.contains(&first.code) {
+    // The tree is read whole, aliases expanded, and read again per mend: a document with
+    // anchors (a few kilobytes can expand to gigabytes, under keys the strict reading
+    // never reached) or larger than any record is reported as the strict reading found it.
+    if !MENDABLE.contains(&first.code) || text.len() > MAX_TEXT || has_anchor(text) {
         return None;
     }
     let mut value: Value = serde_yaml::from_str(text).ok()?;
@@ -41,6 +55,7 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
     let mut out = Repaired {
         errors: Vec::new(),
         stand_ins: Vec::new(),
+        emptied: Vec::new(),
         raw: None,
     };
     let mut mended: Vec<(YamlPath, Value)> = Vec::new();
@@ -69,8 +84,9 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
         // one typo, one error).
         let typo = matches!(&problem, Problem::Missing { at, field }
             if typos.iter().any(|(a, f)| a == at && f == field));
-        let own = !about_stand_in(&path, &out.stand_ins) && !typo;
-        if own {
+        // The author's own problem, not one a stand-in made.
+        let own = !about_stand_in(&path, &out.stand_ins);
+        if own && !typo {
             let error = if out.errors.is_empty() {
                 first.clone()
             } else {
@@ -86,6 +102,9 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
         }
         if own {
             out.stand_ins.push(path.clone());
+            if let Problem::Unknown { at, .. } = &problem {
+                out.emptied.push(at.clone());
+            }
         }
         mended.push((path, replacement.unwrap_or(Value::Null)));
         // Through text again, so the next error carries its path.
@@ -99,6 +118,25 @@ pub fn repair<T: DeserializeOwned>(text: &str, first: &YamlError) -> Option<Repa
         }
     }
     (!out.errors.is_empty()).then_some(out)
+}
+
+/// The largest record that is mended (records are a few kilobytes).
+const MAX_TEXT: usize = 64 * 1024;
+
+/// Whether `text` may define a YAML anchor (`&name` after white space or a flow
+/// indicator). A `&` inside text (`A &B Co`) counts too: such a record is then reported
+/// as the strict reading found it, which is safe.
+fn has_anchor(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'&'
+            && bytes.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+            && (i == 0
+                || matches!(
+                    bytes[i - 1],
+                    b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b':' | b'-'
+                ))
+    })
 }
 
 /// The name an unknown-key error suggests ("did you mean `model`?").
@@ -272,7 +310,7 @@ fn find<'v>(value: &'v mut Value, path: &[Seg]) -> Option<&'v mut Value> {
 
 /// Whether a problem found in the mended record is about a stand-in (and so not the
 /// author's).
-pub fn about_stand_in(path: &YamlPath, stand_ins: &[YamlPath]) -> bool {
+fn about_stand_in(path: &YamlPath, stand_ins: &[YamlPath]) -> bool {
     stand_ins.iter().any(|s| path.0.starts_with(&s.0))
 }
 
@@ -345,6 +383,16 @@ mod tests {
     enum Verdict {
         Pass,
         Fail,
+    }
+
+    #[test]
+    fn a_record_with_anchors_is_not_expanded_to_be_mended() {
+        let mut text = String::from("id: x\nname: N\ncount: 1\ntags: []\nlots: []\nbomb: &a [");
+        text.push_str(&"x, ".repeat(30));
+        text.push_str("x]\nmore: [*a, *a, *a]\n");
+        let first = crate::yaml::parse::<Record>(&text).unwrap_err();
+        assert!(repair::<Record>(&text, &first).is_none());
+        assert!(has_anchor("a: &x 1") && !has_anchor("name: A&B Co"));
     }
 
     #[test]

@@ -254,11 +254,19 @@ impl Fonts {
 
     /// Options for usvg that draw with these fonts only: the bundled family by default,
     /// at CSS's initial size as browsers (and `label::text`) have it, not usvg's 12.
+    /// Options for reading the SVG certpress draws (labels, sheets, certificate PDF
+    /// pages, and the images inside them). An `<image>` is read only from a `data:` URL:
+    /// usvg's default would open any path an image names (an asset SVG of a record may
+    /// name `/dev/zero` or a FIFO), and nothing certpress draws refers to a file.
     pub fn usvg_options(&self) -> resvg::usvg::Options<'static> {
         resvg::usvg::Options {
             fontdb: self.db.clone(),
             font_family: "DejaVu Sans".into(),
             font_size: super::text::DEFAULT_SIZE,
+            image_href_resolver: resvg::usvg::ImageHrefResolver {
+                resolve_data: resvg::usvg::ImageHrefResolver::default_data_resolver(),
+                resolve_string: Box::new(|_, _| None),
+            },
             ..Default::default()
         }
     }

@@ -610,12 +610,17 @@ fn placed_box(n: &roxmltree::Node) -> Option<[f32; 4]> {
             return None;
         }
     }
-    let num = |k: &str| n.attribute(k).and_then(|v| v.parse::<f32>().ok());
+    // Plain numbers only (the label's mm); a length with units or a percentage is
+    // placed otherwise, and left to the theme's author.
+    let num = |k: &str, default: Option<f32>| match n.attribute(k) {
+        Some(v) => v.trim().parse::<f32>().ok().filter(|v| v.is_finite()),
+        None => default,
+    };
     Some([
-        num("x").unwrap_or(0.0),
-        num("y").unwrap_or(0.0),
-        num("width")?,
-        num("height")?,
+        num("x", Some(0.0))?,
+        num("y", Some(0.0))?,
+        num("width", None)?,
+        num("height", None)?,
     ])
 }
 
@@ -650,10 +655,13 @@ fn check_placed(
             continue;
         };
         let name = format!("the mark `{}`", m.id);
-        if b[3] + E < m.min_height {
+        // The artwork keeps its proportions inside the box (`xMidYMid meet`): a box
+        // narrower than the mark draws it less tall than the box.
+        let drawn = b[3].min(b[2] / m.aspect);
+        if drawn + E < m.min_height {
             return Err(Failure::TooSmall(format!(
-                "{name} is drawn {:.1} mm tall, below the {:.1} mm its rules ask",
-                b[3], m.min_height
+                "{name} is drawn {drawn:.1} mm tall, below the {:.1} mm its rules ask",
+                m.min_height
             )));
         }
         if b[0] < -E
@@ -803,6 +811,14 @@ mod tests {
             matches!(&under, Err(Failure::TooSmall(m)) if m.contains("overlaps the QR code")),
             "{under:?}"
         );
+        // A box of the right height but too narrow for the mark's proportions.
+        let narrow = check(r#"<svg x="43" y="20" width="4.2" height="5" data-mark="ce"/>"#);
+        assert!(
+            matches!(&narrow, Err(Failure::TooSmall(m)) if m.contains("3.0 mm tall")),
+            "{narrow:?}"
+        );
+        // Lengths with units are the theme's own placement.
+        assert!(check(r#"<svg x="45mm" y="20" width="7" height="5" data-mark="ce"/>"#).is_ok());
         // Placed by a transform: the theme's author answers for it.
         assert!(
             check(r#"<g transform="scale(2)"><svg x="15" y="15" width="7" height="5" data-mark="ce"/></g>"#)

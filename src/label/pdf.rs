@@ -274,10 +274,14 @@ fn text(content: &mut Content, page: &Frame, height_pt: f32, used: &mut [Used; 2
         codes.clear();
         for g in &run.glyphs {
             let cid = used[f].remapper.remap(g.id);
-            used[f]
-                .chars
-                .entry(cid)
-                .or_insert_with(|| run.chars(g).to_string());
+            // A character the font lacks is drawn as its `.notdef` box: it stands for no
+            // text (else every missing character would copy as the first one met).
+            if g.id != 0 {
+                used[f]
+                    .chars
+                    .entry(cid)
+                    .or_insert_with(|| run.chars(g).to_string());
+            }
             codes.extend_from_slice(&cid.to_be_bytes());
         }
         content.show(Str(&codes));

@@ -66,14 +66,15 @@ fn is_svg(bytes: &[u8]) -> bool {
     head.contains("<svg")
 }
 
-/// What the status line says, as the page's status block does.
-fn status(c: &CertificateView) -> String {
+/// What the status line says, as the page's status block does; `certificate` is the
+/// certificate page's absolute URL.
+fn status(c: &CertificateView, certificate: &str) -> String {
     if c.preview {
         "Not issued — preview: not valid".into()
     } else if c.valid {
         "Valid: issued and in force".into()
     } else if c.superseded {
-        format!("Superseded: replaced by a later version ({})", c.latest_url)
+        format!("Superseded: replaced by a later version ({certificate})")
     } else if c.standing == Standing::Blocked {
         "Not valid: a requirement is open (below)".into()
     } else if c.standing == Standing::Withdrawn {
@@ -142,7 +143,7 @@ pub fn pdf(
     d.facts(&[
         ("Certificate number", c.number.to_string()),
         ("Version", format!("{} of {}", c.version, c.versions.len())),
-        ("Status", status(c)),
+        ("Status", status(c, &urls.certificate)),
         ("Issued", c.issued.clone()),
         ("Created", c.created.clone()),
         ("Last modified", c.modified.clone()),
@@ -151,6 +152,12 @@ pub fn pdf(
         ("This version", urls.version.clone()),
     ]);
     d.clear_art();
+    if c.standing == Standing::Changed && c.valid {
+        d.paragraph(
+            "The records behind this certificate have changed since this version was issued; a new version awaits issue.",
+            BODY,
+        );
+    }
     if !c.gaps.is_empty() {
         d.paragraph(
             "This certificate is not valid today. Open requirements:",
@@ -297,11 +304,14 @@ fn certificate_body(d: &mut Document, c: &CertificateView) {
     );
 
     d.heading("7. Third-party testing laboratory", HEADING);
-    let mut shown: Vec<&str> = Vec::new();
+    // Each laboratory once: by everything the certificate says of it, not by name
+    // alone (two labs may share a name).
+    let mut shown: Vec<String> = Vec::new();
     for t in &c.tests {
-        if !shown.contains(&t.lab.name) {
-            shown.push(t.lab.name);
-            d.paragraph(&party(&t.lab), BODY);
+        let block = party(&t.lab);
+        if !shown.contains(&block) {
+            d.paragraph(&block, BODY);
+            shown.push(block);
         }
     }
 }

@@ -302,8 +302,11 @@ pub fn render(
                     && let Some(made) = certificate_pdf(site, assessed, &issuance, job, fonts)
                 {
                     let (pdf_paths, pdf) = made.map_err(|d| vec![d])?;
+                    // One file at both places: `serve` keeps one copy in memory.
+                    let pdf: Arc<[u8]> = pdf.into();
                     for path in pdf_paths {
-                        write(sink, &path, &pdf).map_err(|d| vec![d])?;
+                        sink.write_shared(&path, &pdf)
+                            .map_err(|e| vec![write_failed(&path, e)])?;
                         bytes.fetch_add(pdf.len() as u64, Ordering::Relaxed);
                         paths.push(path);
                     }
@@ -522,7 +525,10 @@ fn certificate_pdf(
         .filter(|_| s.kind.ends_with("-doc"))
         .and_then(|i| {
             let path = site.root.join("content").join(i);
-            crate::source::read_prefix(&site.root, &path, MAX_IMAGE_BYTES)
+            // One byte past the cap tells a larger file, left to the web page whole
+            // rather than embedded cut short.
+            crate::source::read_prefix(&site.root, &path, MAX_IMAGE_BYTES + 1)
+                .filter(|b| b.len() as u64 <= MAX_IMAGE_BYTES)
         })
         .and_then(|bytes| certificate_pdf::Image::new(bytes, fonts));
     let base_url = site.config.base_url.as_str();
