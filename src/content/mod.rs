@@ -12,8 +12,8 @@ mod repair;
 pub use guidance::GuidancePage;
 pub use party::Party;
 pub use problem::Problem;
-pub use product::{Age, Evidence, Lot, Product};
-pub use raw::{PartyKind, Status, TestResult};
+pub use product::{Age, CpscId, Evidence, Lot, Product};
+pub use raw::{PartyKind, ProductIdType, Status, TestResult};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::plugins::Vocabulary;

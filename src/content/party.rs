@@ -19,6 +19,9 @@ pub struct Party {
     pub phone: Option<String>,
     /// Scheme (`cpsc`, `iso17025`, ...) → accreditation id.
     pub accreditations: BTreeMap<String, String>,
+    /// The certifier's CPSC Product Registry id, for `export efiling`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpsc_certifier_id: Option<String>,
     pub certifications: Vec<Certification>,
     /// The record's file, relative to the site root.
     pub file: String,
@@ -74,6 +77,18 @@ pub fn resolve(raw: RawParty, file: &str, stem: &str) -> (Option<Party>, Vec<Pro
             .help("use digits, spaces and + - ( ) . only, e.g. \"+1 503 555 0100\""),
         );
     }
+    if let Some(id) = &raw.cpsc_certifier_id
+        && let Err(why) = registry_id(id)
+    {
+        problems.push(
+            Problem::error(
+                "bad-cpsc-certifier-id",
+                ypath!["cpsc_certifier_id"],
+                format!("cpsc_certifier_id `{id}` {why}"),
+            )
+            .help("copy the Certifier ID your CPSC Product Registry account shows"),
+        );
+    }
     let mut certifications = Vec::new();
     for (i, c) in raw.certifications.into_iter().enumerate() {
         let valid_until = match c.valid_until.as_deref().map(RecordDate::parse) {
@@ -105,10 +120,26 @@ pub fn resolve(raw: RawParty, file: &str, stem: &str) -> (Option<Party>, Vec<Pro
         email: raw.email,
         phone: raw.phone,
         accreditations: raw.accreditations,
+        cpsc_certifier_id: raw.cpsc_certifier_id,
         certifications,
         file: file.to_string(),
     });
     (party, problems)
+}
+
+/// An id the CPSC Product Registry gave or took (Certifier ID, Product ID): its length
+/// and character set are not known (exports.md §1, [unv]), so only what no id can hold
+/// is refused: nothing, whitespace (a filing field is one token) and control characters.
+pub fn registry_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() {
+        Err("is empty")
+    } else if id.chars().any(char::is_whitespace) {
+        Err("holds whitespace")
+    } else if id.chars().any(char::is_control) {
+        Err("holds a control character")
+    } else {
+        Ok(())
+    }
 }
 
 /// An address that is safe in a `mailto:` link: one `@`, a dotted domain, and none of

@@ -2,7 +2,7 @@
 
 use super::party::Party;
 use super::problem::Problem;
-use super::raw::{PartyKind, RawAge, RawProduct, Status, TestResult};
+use super::raw::{PartyKind, ProductIdType, RawAge, RawCpsc, RawProduct, Status, TestResult};
 use crate::date::RecordDate;
 use crate::gtin::Gtin;
 use crate::ident::{self, Market};
@@ -38,6 +38,9 @@ pub struct Product {
     pub model: String,
     pub gtin: Option<Gtin>,
     pub sku: Option<String>,
+    /// The Product ID the certifier files with CPSC, when the record names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpsc: Option<CpscId>,
     pub description: Option<String>,
     /// Relative to `content/`; verified to exist.
     pub image: Option<String>,
@@ -100,6 +103,74 @@ impl Product {
             self.lots.iter().map(Some).collect()
         }
     }
+}
+
+/// A product's identifier for CPSC eFiling (SPEC §4.1), as the record writes it: the
+/// Registry matches the text the certifier registered, so a GTIN is not normalised.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CpscId {
+    pub product_id: String,
+    pub product_id_type: ProductIdType,
+}
+
+impl Product {
+    /// The Product ID filed with CPSC and its type: the record's `cpsc`, else the GTIN
+    /// (GTIN-14, as stored), else the SKU, else the model (SPEC §4.1).
+    pub fn cpsc_id(&self) -> CpscId {
+        if let Some(c) = &self.cpsc {
+            return c.clone();
+        }
+        let (product_id, product_id_type) = match (&self.gtin, &self.sku) {
+            (Some(g), _) => (g.as_gtin14(), ProductIdType::Gtin),
+            (None, Some(s)) => (s.clone(), ProductIdType::Sku),
+            (None, None) => (self.model.clone(), ProductIdType::Model),
+        };
+        CpscId {
+            product_id,
+            product_id_type,
+        }
+    }
+}
+
+/// Checks `cpsc`: the id is one token (as a Certifier ID is), and a GTIN or UPC has
+/// its length and check digit (a UPC-A is 12 digits).
+fn cpsc(raw: RawCpsc, problems: &mut Vec<Problem>) -> Option<CpscId> {
+    let at = ypath!["cpsc", "product_id"];
+    let id = &raw.product_id;
+    if let Err(why) = super::party::registry_id(id) {
+        problems.push(Problem::error(
+            "bad-cpsc-product-id",
+            at,
+            format!("cpsc product_id `{id}` {why}"),
+        ));
+        return None;
+    }
+    let digits = match raw.product_id_type {
+        ProductIdType::Gtin => Some("a GTIN"),
+        ProductIdType::Upc => Some("a UPC"),
+        ProductIdType::Sku | ProductIdType::Model => None,
+    };
+    if let Some(what) = digits {
+        let problem = match Gtin::parse(id) {
+            Err(e) => Some(format!("cpsc product_id `{id}` is not {what}: {e}")),
+            Ok(_) if raw.product_id_type == ProductIdType::Upc && id.len() != 12 => Some(format!(
+                "cpsc product_id `{id}` is not a UPC: a UPC-A has 12 digits, this has {}",
+                id.len()
+            )),
+            Ok(_) => None,
+        };
+        if let Some(message) = problem {
+            problems.push(
+                Problem::error("bad-cpsc-product-id", at, message)
+                    .help("use product_id_type sku or model for an identifier that is not a GTIN"),
+            );
+            return None;
+        }
+    }
+    Some(CpscId {
+        product_id: raw.product_id,
+        product_id_type: raw.product_id_type,
+    })
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -327,6 +398,8 @@ pub fn resolve(
                 None
             }
         });
+
+    let cpsc = raw.cpsc.and_then(|c| cpsc(c, &mut problems));
 
     let image = raw
         .image
@@ -627,6 +700,7 @@ pub fn resolve(
             model: raw.model,
             gtin,
             sku: raw.sku,
+            cpsc,
             description: raw.description,
             image,
             categories: raw.categories,

@@ -14,6 +14,8 @@ pub struct RawProduct {
     #[serde(default, deserialize_with = "gtin_text")]
     pub gtin: Option<String>,
     pub sku: Option<String>,
+    /// The Product ID for CPSC eFiling (SPEC §4.1, §13).
+    pub cpsc: Option<RawCpsc>,
     pub description: Option<String>,
     pub image: Option<String>,
     #[serde(default)]
@@ -35,6 +37,35 @@ pub struct RawProduct {
     pub declarations: BTreeMap<String, bool>,
     #[serde(default)]
     pub status: Status,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawCpsc {
+    pub product_id: String,
+    pub product_id_type: ProductIdType,
+}
+
+/// The identifier types the CPSC Product Registry takes for a Product ID (exports.md §1:
+/// GTIN/UPC, SKU or model number). An unknown type is a serde error at its value.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductIdType {
+    Gtin,
+    Upc,
+    Sku,
+    Model,
+}
+
+impl ProductIdType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductIdType::Gtin => "gtin",
+            ProductIdType::Upc => "upc",
+            ProductIdType::Sku => "sku",
+            ProductIdType::Model => "model",
+        }
+    }
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +127,8 @@ pub struct RawParty {
     pub phone: Option<String>,
     #[serde(default, deserialize_with = "crate::yaml::unique_keys")]
     pub accreditations: BTreeMap<String, String>,
+    /// The certifier's permanent CPSC Product Registry id (SPEC §4.2, §13).
+    pub cpsc_certifier_id: Option<String>,
     #[serde(default)]
     pub certifications: Vec<RawCertification>,
 }

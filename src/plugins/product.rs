@@ -288,6 +288,7 @@ pub(crate) mod fixture {
             email: None,
             phone: None,
             accreditations: BTreeMap::new(),
+            cpsc_certifier_id: None,
             certifications: Vec::new(),
             file: format!("content/parties/{id}.yaml"),
         })
@@ -331,6 +332,7 @@ pub(crate) mod fixture {
             model: "F-1".into(),
             gtin: Some(crate::gtin::Gtin::parse("6291041500213").unwrap()),
             sku: Some("SKU-1".into()),
+            cpsc: None,
             description: Some("Every field set.".into()),
             image: Some("images/full.png".into()),
             categories: vec!["toy".into()],
