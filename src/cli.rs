@@ -125,6 +125,20 @@ enum Export {
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
         as_of: Option<Date>,
     },
+    /// CPSC eFiling data for the US certificates (CPC, GCC) in force: the full data set
+    /// per certificate version and lot (cpsc-efiling.json with its schema, and
+    /// cpsc-efiling.csv), the Reference ids per SKU and lot (cpsc-reference.csv) and the
+    /// US products that need a disclaim (cpsc-disclaim.csv).
+    Efiling {
+        /// Folder to write the files into (default: exports/ in the site folder; never
+        /// inside the build output).
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// The date certificates are judged on (YYYY-MM-DD; default: as_of in
+        /// site.toml, else SOURCE_DATE_EPOCH, else today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -195,6 +209,7 @@ fn run(cli: Cli) -> u8 {
         } => check(&root, json, explain, due, &judge),
         Command::Export { what } => match what {
             Export::Calendar { output, due, as_of } => calendar(&root, output, due, as_of),
+            Export::Efiling { output, as_of } => efiling(&root, output, as_of),
         },
         Command::Issue { judge } => issue(&root, &judge),
         Command::Serve { port, open, as_of } => serve(
@@ -314,6 +329,69 @@ fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Optio
             2
         }
     }
+}
+
+fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
+    let overrides = Overrides {
+        as_of,
+        base_url: None,
+    };
+    let mut p = Pipeline::load(root, &overrides);
+    // Which version is in force comes from the review, as for pages and labels.
+    p.assess().review(Purpose::Publish { locked: false });
+    let failed = |p: &Pipeline| {
+        report::human(root, &p.diagnostics);
+        report::summary(&p.diagnostics, "export efiling");
+        eprintln!("No eFiling files were written.");
+        exit_code(&p.diagnostics, false).max(1)
+    };
+    // Records with errors would leave their products, and their certificates, out.
+    let (Some(site), Some(assessed), false) = (&p.site, &p.assessed, p.diagnostics.has_errors())
+    else {
+        return failed(&p);
+    };
+    let target = match crate::calendar::target(site, output) {
+        Ok(t) => t,
+        Err(m) => {
+            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
+            return 2;
+        }
+    };
+    let made = crate::efiling::Registry::load(root, &p.ledger)
+        .and_then(|registry| crate::efiling::export(site, assessed, &p.register(), &registry));
+    let export = match made {
+        Ok(e) => e,
+        Err(problems) => {
+            p.diagnostics.extend(problems);
+            p.diagnostics.sort();
+            return failed(&p);
+        }
+    };
+    for (number, why) in &export.skipped {
+        println!(
+            "{}",
+            report::terminal_safe(&format!("Skipped {number}: {why}"))
+        );
+    }
+    for (number, note) in &export.notes {
+        println!(
+            "{}",
+            report::terminal_safe(&format!("Note {number}: {note}"))
+        );
+    }
+    for (name, bytes) in &export.files {
+        if let Err(e) = crate::calendar::write(&target, name, bytes) {
+            eprintln!("error: cannot write {}: {e}", target.join(name).display());
+            return 2;
+        }
+    }
+    println!(
+        "Wrote {} and {} → {}",
+        plural(export.certificates, "certificate version"),
+        plural(export.disclaims, "disclaim"),
+        display_file(root, &target)
+    );
+    0
 }
 
 fn issue(root: &Path, judge: &Judge) -> u8 {

@@ -25,6 +25,7 @@ pub mod diagnostic;
 pub mod digital_link;
 pub mod document;
 pub mod due;
+pub mod efiling;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,0 +1,105 @@
+//! A small CSV writer (RFC 4180): the exports need only to write plain text cells, which
+//! does not justify a crate. Records end with CRLF; a cell is quoted when it holds a
+//! comma, a quote, CR or LF, or begins or ends with a space, and quotes inside are doubled.
+//!
+//! Spreadsheets run a cell that begins with `=`, `+`, `-`, `@`, tab or CR as a formula
+//! (CSV injection), so such a cell gets a leading `'` unless it is a plain number
+//! (`-5`, `+3.25`). That is the only change a value undergoes; the JSON document keeps
+//! every value exact (README "Exports: CPSC eFiling").
+
+/// A CSV table, written row by row.
+pub struct Table {
+    out: String,
+    columns: usize,
+}
+
+impl Table {
+    /// A table with a header row.
+    pub fn new(header: &[&str]) -> Table {
+        let mut t = Table {
+            out: String::new(),
+            columns: header.len(),
+        };
+        t.row(header);
+        t
+    }
+
+    /// One record; it must have as many cells as the header.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
+        assert_eq!(cells.len(), self.columns, "a row has a cell per column");
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.out.push_str(&cell(c.as_ref()));
+        }
+        self.out.push_str("\r\n");
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.out.into_bytes()
+    }
+}
+
+/// One cell, neutralised and quoted as needed.
+fn cell(value: &str) -> String {
+    let value = neutralised(value);
+    let quote =
+        value.contains([',', '"', '\r', '\n']) || value.starts_with(' ') || value.ends_with(' ');
+    if quote {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.into_owned()
+    }
+}
+
+/// `value` with a leading `'` when a spreadsheet would read it as a formula.
+fn neutralised(value: &str) -> std::borrow::Cow<'_, str> {
+    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_number(value) {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
+}
+
+/// A plain decimal number: an optional sign, digits, and an optional fraction.
+fn is_number(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_follows_rfc_4180() {
+        let mut t = Table::new(&["a", "b"]);
+        t.row(&["x,y", "say \"hi\""]);
+        t.row(&["line\nbreak", " padded"]);
+        let text = String::from_utf8(t.into_bytes()).unwrap();
+        assert_eq!(
+            text,
+            "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n\"line\nbreak\",\" padded\"\r\n"
+        );
+    }
+
+    #[test]
+    fn formulas_are_neutralised_numbers_are_not() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("+1 503 555 0142"), "'+1 503 555 0142");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("\tx"), "'\tx");
+        assert_eq!(cell("\rx"), "\"'\rx\"");
+        assert_eq!(cell("-cmd"), "'-cmd");
+        assert_eq!(cell("-5"), "-5");
+        assert_eq!(cell("+3.25"), "+3.25");
+        assert_eq!(cell("-"), "'-");
+        assert_eq!(cell("LO-RS-01"), "LO-RS-01");
+    }
+}

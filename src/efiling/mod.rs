@@ -1,0 +1,212 @@
+//! `export efiling` (SPEC §13, exports.md §1): what an importer, customs broker or
+//! shipping platform needs to file CPSC certificate data with CBP at entry:
+//!
+//! - the full data set of every US certificate (CPC or GCC) with a version in force, per
+//!   version and lot, as one JSON document with its schema ([`schema`]) and as CSV;
+//! - a reference file per SKU and lot: the three ids a Reference filing carries;
+//! - the US products whose assessment requires no certificate, which need a disclaim
+//!   when their tariff line is flagged.
+//!
+//! Everything comes from the issued version's snapshot in certificates.lock, as its page
+//! and PDF show it, except what the Registry adds after issue: the certifier's id (the
+//! party record) and the Certificate Version ID ([`registry`]). A certificate that is
+//! not in force is never exported: filing it would present it as valid. Values are
+//! written exactly as stored (ISO dates, GTIN-14), never formatted for people.
+
+mod csv;
+mod files;
+pub mod mapping;
+mod model;
+pub mod registry;
+pub mod schema;
+
+use crate::assess::Assessed;
+use crate::diagnostic::Diagnostic;
+use crate::ident::Market;
+use crate::ledger::Standing;
+use crate::register::Register;
+use crate::site::Site;
+use model::Filing;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use registry::Registry;
+
+/// The files `export efiling` writes, beside each other in the export folder.
+pub const JSON: &str = "cpsc-efiling.json";
+pub const SCHEMA: &str = "cpsc-efiling.schema.json";
+pub const FULL_CSV: &str = "cpsc-efiling.csv";
+pub const REFERENCE_CSV: &str = "cpsc-reference.csv";
+pub const DISCLAIM_CSV: &str = "cpsc-disclaim.csv";
+
+/// What the export made: its files (name, bytes) in the order they are written, and
+/// what it left out and why.
+#[derive(Debug)]
+pub struct Export {
+    pub files: Vec<(&'static str, Vec<u8>)>,
+    /// Certificate versions exported.
+    pub certificates: usize,
+    /// Products listed for a disclaim.
+    pub disclaims: usize,
+    /// US certificates not in force, with the reason: never exported.
+    pub skipped: Vec<(String, String)>,
+    /// Exported, with something the filer should know (`(number, note)`).
+    pub notes: Vec<(String, String)>,
+}
+
+/// The export of `site`, or every problem that stops it (nothing is written then).
+pub fn export(
+    site: &Site,
+    assessed: &Assessed,
+    register: &Register,
+    registry: &Registry,
+) -> Result<Export, Vec<Diagnostic>> {
+    let us = Market::parse(mapping::MARKET).expect("US is a market");
+    let mut filings: Vec<Filing> = Vec::new();
+    let mut skipped = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut problems = Vec::new();
+    // Party file → (party id, certificates it certifies), for one error per party.
+    let mut no_certifier_id: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    let mut assessed_numbers = BTreeSet::new();
+
+    for product in &site.content.products {
+        for a in assessed.by_product.get(&product.id).into_iter().flatten() {
+            let Some(c) = a.certificate.as_ref() else {
+                continue;
+            };
+            if a.market != mapping::MARKET || mapping::certificate_type(&c.id).is_none() {
+                continue;
+            }
+            assessed_numbers.insert(c.number.clone());
+            let entry = register.entry(&c.number);
+            let Some(version) = entry.in_force else {
+                skipped.insert(c.number.clone(), not_in_force(entry.standing, a));
+                continue;
+            };
+            if entry.standing == Standing::Changed {
+                notes.push((
+                    c.number.clone(),
+                    format!(
+                        "the records changed since v{} was issued; v{} stays in force and is exported (run `certpress issue` to issue the change)",
+                        version.version, version.version
+                    ),
+                ));
+            }
+            let s = &version.snapshot;
+            // The certifying party as the records name it now; its Registry id is not
+            // part of the issued content. It must still be the party the version names.
+            let party = match s.certifier_role.as_str() {
+                "importer" => product.importers.get(&us),
+                _ => Some(&product.manufacturer),
+            };
+            let party = match party {
+                Some(p) if p.name == s.certifier.name => p,
+                _ => {
+                    problems.push(
+                        Diagnostic::error(
+                            "certifier-changed",
+                            product.file.as_str(),
+                            format!(
+                                "{} v{} names {} as certifier, which the record no longer names as its US {}: the version in force cannot be filed under another party's Certifier ID",
+                                c.number, version.version, s.certifier.name, s.certifier_role
+                            ),
+                        )
+                        .at(product.id_at.0, product.id_at.1)
+                        .with_help("run `certpress issue` to issue a version naming the current certifier"),
+                    );
+                    continue;
+                }
+            };
+            let Some(certifier_id) = party.cpsc_certifier_id.clone() else {
+                no_certifier_id
+                    .entry(party.file.clone())
+                    .or_insert_with(|| (party.id.clone(), BTreeSet::new()))
+                    .1
+                    .insert(c.number.clone());
+                continue;
+            };
+            let version_id = registry.version_id(&c.number, version.version);
+            filings.push(Filing::new(
+                site,
+                version,
+                product,
+                certifier_id,
+                version_id,
+            ));
+        }
+    }
+    for (file, (id, numbers)) in no_certifier_id {
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        problems.push(
+            Diagnostic::error(
+                "missing-cpsc-certifier-id",
+                file.as_str(),
+                format!(
+                    "party `{id}` certifies {} for the US but has no `cpsc_certifier_id`: a filing must carry its Certifier ID",
+                    numbers.join(", ")
+                ),
+            )
+            .with_help(format!(
+                "add `cpsc_certifier_id: <the Certifier ID of your CPSC Product Registry account>` to {file}"
+            )),
+        );
+    }
+    // Issued US certificates no product has any more: not in force, said so.
+    for (number, versions) in &register.ledger().certificates {
+        let Some(last) = versions.last() else {
+            continue;
+        };
+        let s = &last.snapshot;
+        if s.market == mapping::MARKET
+            && mapping::certificate_type(&s.kind).is_some()
+            && !assessed_numbers.contains(number)
+        {
+            skipped.insert(
+                number.clone(),
+                "not in force: no product has this certificate any more".into(),
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    filings.sort_by(|a, b| a.number.cmp(&b.number));
+    notes.sort();
+    let disclaims = files::disclaims(site, assessed);
+    let files = vec![
+        (JSON, files::json(site, &filings)),
+        (SCHEMA, schema::SCHEMA.as_bytes().to_vec()),
+        (FULL_CSV, files::full_csv(&filings)),
+        (REFERENCE_CSV, files::reference_csv(&filings)),
+        (DISCLAIM_CSV, files::disclaim_csv(&disclaims)),
+    ];
+    Ok(Export {
+        files,
+        certificates: filings.len(),
+        disclaims: disclaims.len(),
+        skipped: skipped.into_iter().collect(),
+        notes,
+    })
+}
+
+/// Why a US certificate has no version in force.
+fn not_in_force(standing: Standing, a: &crate::assess::Assessment) -> String {
+    match standing {
+        Standing::Blocked => {
+            let gaps: BTreeSet<&str> = a.gaps().map(|g| g.cite.as_str()).collect();
+            let gaps: Vec<&str> = gaps.into_iter().collect();
+            format!(
+                "not in force: blocked by a gap ({})",
+                if gaps.is_empty() {
+                    "an open requirement".to_string()
+                } else {
+                    gaps.join(", ")
+                }
+            )
+        }
+        Standing::Withdrawn => "not in force: the product is withdrawn".into(),
+        Standing::Unissued => "not in force: ready but never issued (run `certpress issue`)".into(),
+        Standing::Retired => "not in force: no product has this certificate any more".into(),
+        Standing::Current | Standing::Changed => unreachable!("in force"),
+    }
+}
