@@ -131,6 +131,16 @@ fn every_in_force_us_certificate_is_exported_with_all_its_elements() {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+    // ... and the schema holds it to the elements: a certificate without its Certifier ID
+    // or with a rule-less, lot-less body does not pass.
+    let mut broken = doc.clone();
+    broken["certificates"][0]["certifier"]
+        .as_object_mut()
+        .unwrap()
+        .remove("cpsc_certifier_id");
+    broken["certificates"][1]["rules"] = Value::Array(vec![]);
+    broken["certificates"][2]["lots"][0]["tests"][0]["lab"]["extra"] = "x".into();
+    assert_eq!(validator.iter_errors(&broken).count(), 3);
 
     let expected = in_force(root);
     assert!(expected.len() >= 10, "{expected:?}");
@@ -420,6 +430,27 @@ fn a_missing_certifier_id_names_the_party_file_and_writes_nothing() {
     assert!(err.contains("cpsc_certifier_id"), "{err}");
     assert!(err.contains("LO-RAINBOW-STACKER-US-CPC"), "{err}");
     assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn a_certifier_other_than_the_one_the_version_names_is_an_error() {
+    let site = example_copy();
+    let root = site.path();
+    let path = root.join(PARTY);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace("Little Oak Imports USA, Inc.", "Oak Imports Corp."),
+    )
+    .unwrap();
+    let out = root.join("exports");
+    let o = export(root, &out);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("certifier-changed"), "{err}");
+    assert!(err.contains(&format!("{STACKER}:1:5")), "{err}");
+    assert!(err.contains("certpress issue"), "{err}");
+    assert!(!out.exists());
 }
 
 /// The diagnostics of `check --json` with `code`: (file, line, column).

@@ -172,6 +172,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn registry_ids_are_one_token_of_any_shape() {
+        for good in ["LITTLEOAK-EXAMPLE", "12345", "a.b_c/d", "Ünïcode"] {
+            assert_eq!(registry_id(good), Ok(()), "{good}");
+        }
+        assert_eq!(registry_id(""), Err("is empty"));
+        assert_eq!(registry_id("LITTLE OAK"), Err("holds whitespace"));
+        assert_eq!(registry_id("A\u{a0}B"), Err("holds whitespace"));
+        assert_eq!(registry_id("A\u{7}B"), Err("holds a control character"));
+    }
+
+    #[test]
     fn email_shape() {
         assert!(looks_like_email("lab@example.test"));
         assert!(looks_like_email("first.last+certs@example.co.uk"));

@@ -101,13 +101,20 @@ pub fn export(
             };
             let party = match party {
                 Some(p) if p.name == s.certifier.name => p,
-                _ => {
+                now => {
+                    // The version names no party id, only its details: a renamed or a
+                    // replaced certifier look alike, and either way the Certifier ID on
+                    // hand may not be the one of the party the version names.
+                    let now = now.map_or_else(
+                        || format!("names no US {}", s.certifier_role),
+                        |p| format!("names {} ({})", p.name, p.file),
+                    );
                     problems.push(
                         Diagnostic::error(
                             "certifier-changed",
                             product.file.as_str(),
                             format!(
-                                "{} v{} names {} as certifier, which the record no longer names as its US {}: the version in force cannot be filed under another party's Certifier ID",
+                                "{} v{} in force names {} as its certifier ({}), but the record now {now}: its Certifier ID cannot be taken from the records",
                                 c.number, version.version, s.certifier.name, s.certifier_role
                             ),
                         )
