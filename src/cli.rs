@@ -357,9 +357,7 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
             return 2;
         }
     };
-    let made = crate::efiling::Registry::load(root, &p.ledger)
-        .and_then(|registry| crate::efiling::export(site, assessed, &p.register(), &registry));
-    let export = match made {
+    let export = match crate::efiling::export_site(site, assessed, &p.register()) {
         Ok(e) => e,
         Err(problems) => {
             p.diagnostics.extend(problems);

@@ -559,6 +559,22 @@ fn registry_ids_replace_the_provisional_ones_and_are_checked() {
     assert!(err.contains("cpsc-registry.toml:2:1"), "{err}");
     assert!(err.contains("cpsc-registry.toml:3:1"), "{err}");
     assert!(!fresh.exists());
+
+    // With a certifier id missing too, both files' problems are reported at once.
+    let party = root.join(PARTY);
+    let text = fs::read_to_string(&party).unwrap();
+    fs::write(
+        &party,
+        text.replace("cpsc_certifier_id: LITTLEOAK-EXAMPLE\n", ""),
+    )
+    .unwrap();
+    let o = export(root, &fresh);
+    let err = stderr(&o);
+    assert!(
+        err.contains("cpsc-registry.toml:2:1") && err.contains(PARTY),
+        "{err}"
+    );
+    assert!(!fresh.exists());
 }
 
 #[test]

@@ -53,6 +53,28 @@ pub struct Export {
     pub notes: Vec<(String, String)>,
 }
 
+/// The export of `site` with the Certificate Version IDs of its cpsc-registry.toml, or
+/// every problem that stops it, those of the registry file and of the records together
+/// (nothing is written then).
+pub fn export_site(
+    site: &Site,
+    assessed: &Assessed,
+    register: &Register,
+) -> Result<Export, Vec<Diagnostic>> {
+    let (registry, mut problems) = match Registry::load(&site.root, register.ledger()) {
+        Ok(r) => (r, Vec::new()),
+        Err(p) => (Registry::default(), p),
+    };
+    match export(site, assessed, register, &registry) {
+        Ok(e) if problems.is_empty() => Ok(e),
+        Ok(_) => Err(problems),
+        Err(more) => {
+            problems.extend(more);
+            Err(problems)
+        }
+    }
+}
+
 /// The export of `site`, or every problem that stops it (nothing is written then).
 pub fn export(
     site: &Site,
