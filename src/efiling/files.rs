@@ -285,3 +285,47 @@ pub fn disclaim_csv(disclaims: &[Disclaim]) -> Vec<u8> {
     }
     t.into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::efiling::model::Lab;
+
+    fn report(report: &str, date: &str, covers: &[&str]) -> FiledTest {
+        FiledTest {
+            report: report.into(),
+            date: date.into(),
+            place: None,
+            covers: covers.iter().map(|c| c.to_string()).collect(),
+            lab: Lab {
+                cpsc_lab_id: None,
+                contact: Contact {
+                    name: "Lab".into(),
+                    address: vec![],
+                    country: None,
+                    email: None,
+                    phone: None,
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn a_row_cites_the_most_recent_report_for_its_rule() {
+        let lot = FiledLot {
+            lot: Some("L1".into()),
+            made: Some("2026-03".into()),
+            place: Some("Ningbo".into()),
+            factory: None,
+            tests: vec![
+                report("R-NEW", "2026-08-02", &["16 CFR 1303"]),
+                report("R-OLD", "2026-03-11", &["16 CFR 1303", "16 CFR 1501"]),
+                report("R-B", "2026-08-02", &["16 CFR 1303"]),
+            ],
+        };
+        // Same day: the report id breaks the tie, so the choice does not depend on order.
+        assert_eq!(latest_test(&lot, "16 CFR 1303").unwrap().report, "R-NEW");
+        assert_eq!(latest_test(&lot, "16 CFR 1501").unwrap().report, "R-OLD");
+        assert!(latest_test(&lot, "16 CFR 1250").is_none());
+    }
+}
