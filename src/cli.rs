@@ -306,7 +306,7 @@ fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Optio
         eprintln!("No calendar was written.");
         return exit_code(&p.diagnostics, false).max(1);
     };
-    let target = match crate::calendar::target(site, output) {
+    let target = match crate::export::target(site, output) {
         Ok(t) => t,
         Err(m) => {
             eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
@@ -315,7 +315,7 @@ fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Optio
     };
     let due = p.due(due);
     let text = crate::calendar::calendar(site, &due);
-    match crate::calendar::write(&target, crate::calendar::FILE, text.as_bytes()) {
+    match crate::export::write(&target, crate::calendar::FILE, text.as_bytes()) {
         Ok(path) => {
             println!(
                 "Wrote {} → {}",
@@ -350,7 +350,7 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
     else {
         return failed(&p);
     };
-    let target = match crate::calendar::target(site, output) {
+    let target = match crate::export::target(site, output) {
         Ok(t) => t,
         Err(m) => {
             eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
@@ -378,7 +378,7 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
         );
     }
     for (name, bytes) in &export.files {
-        if let Err(e) = crate::calendar::write(&target, name, bytes) {
+        if let Err(e) = crate::export::write(&target, name, bytes) {
             eprintln!("error: cannot write {}: {e}", target.join(name).display());
             return 2;
         }

@@ -27,6 +27,7 @@ pub mod document;
 pub mod due;
 pub mod efiling;
 pub mod explain;
+pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gtin;

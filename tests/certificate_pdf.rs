@@ -13,18 +13,11 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-/// Poppler's tools, which CI installs; without them (and not in CI) the checks that
-/// need them are skipped with a note.
-fn poppler() -> bool {
-    let ok = Command::new("pdftotext").arg("-v").output().is_ok();
-    if !ok {
-        assert!(
-            std::env::var("CERTPRESS_BROWSER_TESTS").as_deref() != Ok("required"),
-            "pdftotext (poppler-utils) is required"
-        );
-        eprintln!("note: poppler-utils not found: PDF text, fonts and code checks skipped");
-    }
-    ok
+/// Poppler's tools, which CI installs.
+fn poppler_tools() -> bool {
+    ["pdftotext", "pdffonts", "pdftoppm"]
+        .iter()
+        .all(|t| poppler(t))
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
@@ -84,16 +77,7 @@ fn codes(pdf: &Path) -> Vec<String> {
         let img = image::open(format!("{}.png", prefix.display()))
             .unwrap()
             .to_luma8();
-        let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-            img.width() as usize,
-            img.height() as usize,
-            |x, y| img.get_pixel(x as u32, y as u32).0[0],
-        );
-        let found: Vec<String> = prepared
-            .detect_grids()
-            .into_iter()
-            .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-            .collect();
+        let found = decode_qr(&img);
         if !found.is_empty() {
             return found;
         }
@@ -160,7 +144,7 @@ fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
     let (_dir, out) = build_example();
     let issued = issued();
     assert!(issued.len() >= 20, "{}", issued.len());
-    let poppler = poppler();
+    let poppler = poppler_tools();
     let base = base_url();
     let link = Selector::parse("a[data-field=pdf]").unwrap();
     let mut in_force = 0;

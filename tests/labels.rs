@@ -25,25 +25,11 @@ const LAYOUTS: [(&str, f32, f32, f32, f32); 8] = [
     ("roll-2x1", 50.8, 25.4, 50.8, 25.4),
 ];
 
-/// Decodes every QR code in a greyscale image.
-fn decode(img: &image::GrayImage) -> Vec<String> {
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        img.width() as usize,
-        img.height() as usize,
-        |x, y| img.get_pixel(x as u32, y as u32).0[0],
-    );
-    prepared
-        .detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
-}
-
 fn decode_png(path: &Path) -> Vec<String> {
     let img = image::open(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .to_luma8();
-    decode(&img)
+    decode_qr(&img)
 }
 
 /// What each lot's code must open (SPEC §8), from the records themselves.
@@ -109,18 +95,8 @@ fn close(a: f32, b: f32) -> bool {
     (a - b).abs() < 0.05
 }
 
-/// Poppler's pdftoppm, which CI installs; without it (and not in CI) the sheet checks
-/// that need it are skipped with a note.
 fn pdftoppm() -> bool {
-    let ok = Command::new("pdftoppm").arg("-v").output().is_ok();
-    if !ok {
-        assert!(
-            std::env::var("CERTPRESS_BROWSER_TESTS").as_deref() != Ok("required"),
-            "pdftoppm (poppler-utils) is required"
-        );
-        eprintln!("note: pdftoppm not found (apt install poppler-utils): sheet rendering skipped");
-    }
-    ok
+    poppler("pdftoppm")
 }
 
 /// Renders page `page` (1-based) of a PDF at `dpi`.
@@ -321,7 +297,7 @@ fn each_label_sits_where_the_layout_says_from_start_at() {
         let px = |mm: f32| (mm / 25.4 * dpi as f32).round() as u32;
         let crop = image::imageops::crop_imm(&img, px(x), px(y), px(63.5), px(38.1)).to_image();
         assert_eq!(
-            decode(&crop),
+            decode_qr(&crop),
             vec![url.clone()],
             "label {n} at position {}",
             slot + 1
@@ -388,7 +364,7 @@ fn printer_calibration_moves_the_sheet() {
     let moved =
         image::imageops::crop_imm(&img, px(x + 5.0), px(y + 10.0), px(101.6), px(50.8)).to_image();
     assert_eq!(
-        decode(&moved),
+        decode_qr(&moved),
         vec![format!("{BASE}01/09521234000112/10/2026-03A")]
     );
     let corner = image::imageops::crop_imm(&img, px(x), px(y), px(4.5), px(9.5)).to_image();

@@ -132,3 +132,32 @@ pub fn base_site() -> tempfile::TempDir {
     copy_dir(&repo().join("themes"), &dir.path().join("themes"));
     dir
 }
+
+/// Decodes every QR code in a greyscale image (rqrr).
+pub fn decode_qr(img: &image::GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        img.width() as usize,
+        img.height() as usize,
+        |x, y| img.get_pixel(x as u32, y as u32).0[0],
+    );
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
+}
+
+/// Whether poppler's `tool` (pdftoppm, pdftotext, ...) runs here. CI installs
+/// poppler-utils and requires it (`CERTPRESS_BROWSER_TESTS=required`); elsewhere the
+/// checks that need it are skipped with a note.
+pub fn poppler(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("-v").output().is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CERTPRESS_BROWSER_TESTS").as_deref() != Ok("required"),
+            "{tool} (poppler-utils) is required"
+        );
+        eprintln!("note: {tool} not found (apt install poppler-utils): its checks skipped");
+    }
+    ok
+}
