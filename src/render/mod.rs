@@ -496,6 +496,39 @@ fn pdf_pages<'a>(
     Some((pages, *v))
 }
 
+/// The PDF of certificate `number`'s issued `version`: the bytes a build publishes for
+/// it (`/certificates/<number>/v<version>/certificate.pdf`, and beside the certificate's
+/// own page when that version is in force), made by the same code, so a file handed to
+/// others is the one the site shows. `None` when the ledger holds no such version.
+pub fn certificate_version_pdf(
+    site: &Site,
+    assessed: &crate::assess::Assessed,
+    register: &crate::register::Register,
+    number: &str,
+    version: u32,
+    fonts: &crate::label::font::Fonts,
+) -> Option<Result<Vec<u8>, Diagnostic>> {
+    let shown = register
+        .entry(number)
+        .versions
+        .iter()
+        .find(|v| v.version == version)?;
+    let issuance = Issuance {
+        register: *register,
+        product_ids: site
+            .content
+            .products
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect(),
+    };
+    let job = Job::Certificate {
+        number,
+        version: Some(shown),
+    };
+    certificate_pdf(site, assessed, &issuance, &job, fonts).map(|made| made.map(|(_, pdf)| pdf))
+}
+
 /// A PDF to write: its output paths (one file, at each) and bytes.
 type PdfFile = (Vec<String>, Vec<u8>);
 
