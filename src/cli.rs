@@ -139,6 +139,20 @@ enum Export {
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
         as_of: Option<Date>,
     },
+    /// Per product sold in the US, a folder for a marketplace's compliance page: the
+    /// certificate PDF in force, the test report files its evidence names, and a
+    /// checklist (checklist.json, checklist.html) of what marketplaces reject
+    /// certificates for.
+    Marketplace {
+        /// Folder to write the product folders into (default: exports/marketplace/ in
+        /// the site folder; never inside the build output).
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// The date certificates are judged on (YYYY-MM-DD; default: as_of in
+        /// site.toml, else SOURCE_DATE_EPOCH, else today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -210,6 +224,7 @@ fn run(cli: Cli) -> u8 {
         Command::Export { what } => match what {
             Export::Calendar { output, due, as_of } => calendar(&root, output, due, as_of),
             Export::Efiling { output, as_of } => efiling(&root, output, as_of),
+            Export::Marketplace { output, as_of } => marketplace(&root, output, as_of),
         },
         Command::Issue { judge } => issue(&root, &judge),
         Command::Serve { port, open, as_of } => serve(
@@ -388,6 +403,107 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
         plural(export.certificates, "certificate version"),
         plural(export.disclaims, "disclaim"),
         display_file(root, &target)
+    );
+    0
+}
+
+fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
+    let overrides = Overrides {
+        as_of,
+        base_url: None,
+    };
+    let mut p = Pipeline::load(root, &overrides);
+    // Which version is in force comes from the review, as for pages and labels.
+    p.assess().review(Purpose::Publish { locked: false });
+    let theme = p.theme();
+    let failed = |p: &Pipeline| {
+        report::human(root, &p.diagnostics);
+        report::summary(&p.diagnostics, "export marketplace");
+        eprintln!("No marketplace files were written.");
+        exit_code(&p.diagnostics, false).max(1)
+    };
+    // Records with errors would leave their products, and their certificates, out.
+    let (Some(site), Some(assessed), Some(theme), false) =
+        (&p.site, &p.assessed, &theme, p.diagnostics.has_errors())
+    else {
+        return failed(&p);
+    };
+    let default = output.is_none();
+    let target = match crate::calendar::target(site, output) {
+        Ok(t) if default => t.join(crate::marketplace::FOLDER),
+        Ok(t) => t,
+        Err(m) => {
+            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
+            return 2;
+        }
+    };
+    let folders = match theme
+        .fonts()
+        .map_err(|d| vec![d])
+        .and_then(|fonts| crate::marketplace::export(site, assessed, &p.register(), &fonts))
+    {
+        Ok(f) => f,
+        Err(problems) => {
+            p.diagnostics.extend(problems);
+            p.diagnostics.sort();
+            return failed(&p);
+        }
+    };
+    for folder in &folders {
+        let dir = target.join(&folder.product);
+        // The site folder is anyone's: a link planted where a product's folder goes must
+        // not send its files elsewhere.
+        for d in [&target, &dir] {
+            if std::fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_symlink()) {
+                eprintln!(
+                    "{}",
+                    report::terminal_safe(&format!(
+                        "error: {} is a link: marketplace folders are written into real folders",
+                        d.display()
+                    ))
+                );
+                return 2;
+            }
+        }
+        for path in crate::marketplace::stale(&dir, &folder.files) {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    eprintln!("error: cannot remove {}: {e}", path.display());
+                    return 2;
+                }
+                _ => {}
+            }
+        }
+        for (name, bytes) in &folder.files {
+            if let Err(e) = crate::calendar::write(&dir, name, bytes) {
+                eprintln!("error: cannot write {}: {e}", dir.join(name).display());
+                return 2;
+            }
+        }
+        let c = &folder.checklist;
+        let failing: Vec<&str> = c
+            .items
+            .iter()
+            .filter(|i| i.status == crate::marketplace::checklist::Verdict::Fail)
+            .map(|i| i.id.as_str())
+            .collect();
+        let line = if failing.is_empty() {
+            format!("{}: {} pass", c.product, c.passes)
+        } else {
+            format!(
+                "{}: {} pass, {} fail ({})",
+                c.product,
+                c.passes,
+                c.fails,
+                failing.join(", ")
+            )
+        };
+        println!("{}", report::terminal_safe(&line));
+    }
+    println!(
+        "Wrote {} → {}",
+        plural(folders.len(), "product folder"),
+        display_path(root, &target)
     );
     0
 }

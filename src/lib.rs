@@ -35,6 +35,7 @@ pub mod ident;
 pub mod label;
 pub mod ledger;
 pub mod markdown;
+pub mod marketplace;
 pub mod output;
 pub mod pipeline;
 pub mod plugins;

@@ -8,9 +8,8 @@ pub mod command;
 mod pack;
 pub mod wire;
 
-use assessment::FixAt;
 pub use assessment::{
-    Assessment, CertificateStatus, LabelText, Readiness, RequirementStatus, Status,
+    Assessment, CertificateStatus, FixAt, LabelText, Readiness, RequirementStatus, Status,
 };
 pub use pack::months_before;
 

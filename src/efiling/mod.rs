@@ -219,7 +219,7 @@ pub fn export(
 }
 
 /// Why a US certificate has no version in force.
-fn not_in_force(standing: Standing, a: &crate::assess::Assessment) -> String {
+pub(crate) fn not_in_force(standing: Standing, a: &crate::assess::Assessment) -> String {
     match standing {
         Standing::Blocked => {
             let gaps: BTreeSet<&str> = a.gaps().map(|g| g.cite.as_str()).collect();
