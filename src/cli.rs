@@ -449,22 +449,26 @@ fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 
             return failed(&p);
         }
     };
+    // The site folder is anyone's: a link planted where the default folder or a product's
+    // folder goes must not send files elsewhere (`--output` itself is the user's own
+    // choice and may be a link). Checked for every folder before any is written.
+    let planted = default
+        .then(|| target.clone())
+        .into_iter()
+        .chain(folders.iter().map(|f| target.join(&f.product)))
+        .find(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_symlink()));
+    if let Some(link) = planted {
+        eprintln!(
+            "{}",
+            report::terminal_safe(&format!(
+                "error: {} is a link: marketplace folders are written into real folders; nothing was written",
+                link.display()
+            ))
+        );
+        return 2;
+    }
     for folder in &folders {
         let dir = target.join(&folder.product);
-        // The site folder is anyone's: a link planted where a product's folder goes must
-        // not send its files elsewhere.
-        for d in [&target, &dir] {
-            if std::fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_symlink()) {
-                eprintln!(
-                    "{}",
-                    report::terminal_safe(&format!(
-                        "error: {} is a link: marketplace folders are written into real folders",
-                        d.display()
-                    ))
-                );
-                return 2;
-            }
-        }
         for path in crate::marketplace::stale(&dir, &folder.files) {
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

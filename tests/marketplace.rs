@@ -410,3 +410,20 @@ fn each_failing_item_says_what_to_fix() {
     );
     assert!(!out.join("good/certificate.pdf").exists());
 }
+
+#[test]
+#[cfg(unix)]
+fn a_link_planted_where_a_product_folder_goes_is_not_written_through() {
+    let site = example_copy();
+    let root = site.path();
+    let victim = tempfile::tempdir().unwrap();
+    let out = root.join("exports/marketplace");
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(victim.path(), out.join("rainbow-stacker")).unwrap();
+    let o = export(root, None);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("is a link"), "{}", stderr(&o));
+    assert_eq!(fs::read_dir(victim.path()).unwrap().count(), 0);
+    // Checked before anything is written: no other folder either.
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+}

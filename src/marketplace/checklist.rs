@@ -770,3 +770,24 @@ pub fn certificate_file(v: &crate::ledger::Version) -> CertificateFile {
         file: super::CERTIFICATE_PDF.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_company_under_two_spellings_is_one_party() {
+        assert!(same_name("Plain Lab", "  plain   LAB "));
+        assert!(!same_name("Plain Lab", "Plain Labs"));
+    }
+
+    #[test]
+    fn verdicts_are_spelled_as_the_json_spells_them() {
+        for v in [Verdict::Pass, Verdict::Fail, Verdict::NotApplicable] {
+            assert_eq!(
+                serde_json::to_value(v).unwrap(),
+                serde_json::Value::from(v.as_str())
+            );
+        }
+    }
+}
