@@ -429,7 +429,7 @@ fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 
         return failed(&p);
     };
     let default = output.is_none();
-    let target = match crate::calendar::target(site, output) {
+    let target = match crate::export::target(site, output) {
         Ok(t) if default => t.join(crate::marketplace::FOLDER),
         Ok(t) => t,
         Err(m) => {
@@ -479,7 +479,7 @@ fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 
             }
         }
         for (name, bytes) in &folder.files {
-            if let Err(e) = crate::calendar::write(&dir, name, bytes) {
+            if let Err(e) = crate::export::write(&dir, name, bytes) {
                 eprintln!("error: cannot write {}: {e}", dir.join(name).display());
                 return 2;
             }
