@@ -8,7 +8,8 @@ use std::path::Path;
 /// Bumped whenever the generated records change, so benchmarks regenerate cached sites
 /// (their `.complete` marker holds the version they were made with).
 #[allow(dead_code)] // read by the benchmarks; tests/synth.rs includes this file too
-pub const VERSION: &str = "5: five markets, images, issued certificates, SVG labels";
+pub const VERSION: &str =
+    "6: five markets, images, issued certificates, SVG labels, CPSC certifier ids";
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("toy", "painted: true\n  small_parts: false"),
@@ -116,7 +117,7 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
         .unwrap();
         fs::write(
             dir.join(format!("content/parties/importer-{i}.yaml")),
-            format!("id: importer-{i}\nkind: importer\nname: Importer {i} LLC\naddress: [\"{i} Harbor Street\", \"Portland, OR 97201\"]\ncountry: US\nemail: imports{i}@example.test\nphone: \"+1 503 555 {i:04}\"\n"),
+            format!("id: importer-{i}\nkind: importer\nname: Importer {i} LLC\naddress: [\"{i} Harbor Street\", \"Portland, OR 97201\"]\ncountry: US\nemail: imports{i}@example.test\nphone: \"+1 503 555 {i:04}\"\ncpsc_certifier_id: SYNTH-IMPORTER-{i}\n"),
         )
         .unwrap();
     }

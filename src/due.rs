@@ -83,7 +83,14 @@ pub fn lapses(date: Date, months: u32) -> Option<Date> {
 pub fn due(site: &Site, assessed: &Assessed, window: Option<u32>) -> Vec<Due> {
     let as_of = site.as_of;
     let mut found = Vec::new();
-    for product in site.content.products.iter() {
+    // A withdrawn product's certificates are not in force whatever its reports say:
+    // nothing of it is due.
+    for product in site
+        .content
+        .products
+        .iter()
+        .filter(|p| p.status == crate::content::Status::Active)
+    {
         let Some(list) = assessed.by_product.get(&product.id) else {
             continue;
         };

@@ -53,14 +53,28 @@ fn cell(value: &str) -> String {
     }
 }
 
-/// `value` with a leading `'` when a spreadsheet would read it as a formula.
+/// `value` with a leading `'` when a spreadsheet would read it as a formula: a leading
+/// `=`, `@`, tab or carriage return always; a leading `+` or `-` unless the cell is a
+/// number or a phone number (`+86 574 8000 0000`), which no spreadsheet runs and a
+/// machine reading the file must get as written.
 fn neutralised(value: &str) -> std::borrow::Cow<'_, str> {
-    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && !is_number(value) {
+    let always = value.starts_with(['=', '@', '\t', '\r']);
+    let sign = value.starts_with(['+', '-']);
+    if always || (sign && !is_number(value) && !is_phone(value)) {
         format!("'{value}").into()
     } else {
         value.into()
     }
+}
+
+/// A phone number as party records write it: `+`, then digits, spaces, dots, dashes
+/// and parentheses, with at least six digits.
+fn is_phone(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|rest| {
+        rest.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
+            && rest.chars().filter(char::is_ascii_digit).count() >= 6
+    })
 }
 
 /// A plain decimal number: an optional sign, digits, and an optional fraction.
@@ -92,7 +106,10 @@ mod tests {
     #[test]
     fn formulas_are_neutralised_numbers_are_not() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("+1 503 555 0142"), "'+1 503 555 0142");
+        assert_eq!(cell("+1 503 555 0142"), "+1 503 555 0142");
+        assert_eq!(cell("+86 (574) 8000-0000"), "+86 (574) 8000-0000");
+        assert_eq!(cell("+SUM(A1)"), "'+SUM(A1)");
+        assert_eq!(cell("-1+2"), "'-1+2");
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(cell("\tx"), "'\tx");
         assert_eq!(cell("\rx"), "\"'\rx\"");

@@ -175,7 +175,7 @@ pub fn reference_csv(filings: &[Filing]) -> Vec<u8> {
         "product_id",
         "product_id_type",
         "certificate_version_id",
-        "certificate_version_id_provisional",
+        "provisional_certificate_version_id",
         "certificate_number",
         "certificate_version",
         "lot",
@@ -184,13 +184,21 @@ pub fn reference_csv(filings: &[Filing]) -> Vec<u8> {
         "gtin",
     ]);
     for f in filings {
+        // Platforms import the third id as it stands: a guess never goes in its column.
+        // Without an id from the Registry (cpsc-registry.toml) the column is empty and
+        // certpress's guess sits in its own column, for people to compare.
+        let (recorded, guessed) = if f.certificate_version_id_provisional {
+            (String::new(), f.certificate_version_id.clone())
+        } else {
+            (f.certificate_version_id.clone(), String::new())
+        };
         for lot in &f.lots {
             t.row(&[
                 f.certifier.cpsc_certifier_id.clone(),
                 f.product.product_id.clone(),
                 f.product.product_id_type.to_string(),
-                f.certificate_version_id.clone(),
-                f.certificate_version_id_provisional.to_string(),
+                recorded.clone(),
+                guessed.clone(),
                 f.number.clone(),
                 f.version.to_string(),
                 lot.lot.clone().unwrap_or_default(),

@@ -115,6 +115,20 @@ pub fn export(
                 ));
             }
             let s = &version.snapshot;
+            // A version that lacks an element 16 CFR 1110.11 asks for is not a full data
+            // set: it is skipped with what is missing, never filed with blanks.
+            let missing = missing_elements(s, c.id.as_str());
+            if !missing.is_empty() {
+                skipped.insert(
+                    c.number.clone(),
+                    format!(
+                        "v{} lacks what 16 CFR 1110.11 asks a certificate to state: {}; complete the records and run `certpress issue`",
+                        version.version,
+                        missing.join("; ")
+                    ),
+                );
+                continue;
+            }
             // The certifying party as the records name it now; its Registry id is not
             // part of the issued content. It must still be the party the version names.
             let party = match s.certifier_role.as_str() {
@@ -200,6 +214,20 @@ pub fn export(
         return Err(problems);
     }
     filings.sort_by(|a, b| a.number.cmp(&b.number));
+    notes.extend(
+        filings
+            .iter()
+            .filter(|f| f.certificate_version_id_provisional)
+            .map(|f| {
+                (
+                    f.number.clone(),
+                    format!(
+                        "v{}: no Certificate Version ID from the Registry in cpsc-registry.toml; the reference file leaves it empty (certpress's guess, {}, is in its own column)",
+                        f.version, f.certificate_version_id
+                    ),
+                )
+            }),
+    );
     notes.sort();
     let disclaims = files::disclaims(site, assessed);
     let files = vec![
@@ -219,6 +247,53 @@ pub fn export(
 }
 
 /// Why a US certificate has no version in force.
+/// The 16 CFR 1110.11 elements (regulations.md §1.3, [C]) an issued version does not
+/// state: the certifier's and the records custodian's contacts, the date and place of
+/// manufacture, the date and place of testing and, for a CPC, each lab's contact.
+pub(crate) fn missing_elements(s: &crate::certificate::Snapshot, kind: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    let contact = |p: &crate::certificate::PartySnap, what: &str, email: bool| {
+        let mut lacks = Vec::new();
+        if p.address.is_empty() {
+            lacks.push("mailing address");
+        }
+        if p.phone.as_deref().is_none_or(str::is_empty) {
+            lacks.push("telephone number");
+        }
+        if email && p.email.as_deref().is_none_or(str::is_empty) {
+            lacks.push("e-mail address");
+        }
+        (!lacks.is_empty()).then(|| format!("the {what}'s {}", lacks.join(" and ")))
+    };
+    missing.extend(contact(&s.certifier, "certifier", false));
+    match &s.records_custodian {
+        Some(r) => missing.extend(contact(r, "records custodian", true)),
+        None => {
+            missing.push("the individual maintaining the test records (`records_custodian`)".into())
+        }
+    }
+    if s.lots.is_empty() {
+        missing.push("a date and place of manufacture (a lot under `lots`)".into());
+    }
+    if s.tests
+        .iter()
+        .any(|t| t.place.as_deref().is_none_or(str::is_empty))
+    {
+        missing.push("the place of testing (`place` of each report)".into());
+    }
+    if kind == "us-cpc" {
+        for t in &s.tests {
+            missing.extend(contact(
+                &t.lab,
+                &format!("laboratory of report {}", t.report),
+                false,
+            ));
+        }
+    }
+    missing.dedup();
+    missing
+}
+
 pub(crate) fn not_in_force(standing: Standing, a: &crate::assess::Assessment) -> String {
     match standing {
         Standing::Blocked => {

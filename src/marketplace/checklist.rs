@@ -140,7 +140,24 @@ pub struct Subject<'a> {
     pub entry: Option<Entry<'a>>,
 }
 
-impl Subject<'_> {
+impl<'a> Subject<'a> {
+    /// The reports a marketplace is handed: those the version in force rests on, or,
+    /// with none in force, the product's passing reports. Never a failed report, nor one
+    /// another report replaced, nor a report for another market's rules.
+    pub fn relied_reports(&self) -> Vec<&'a crate::content::Evidence> {
+        let evidence = &self.product.evidence;
+        match self.entry.and_then(|e| e.in_force) {
+            Some(v) => evidence
+                .iter()
+                .filter(|e| v.snapshot.tests.iter().any(|t| t.report == e.report))
+                .collect(),
+            None => evidence
+                .iter()
+                .filter(|e| e.result == crate::content::TestResult::Pass)
+                .collect(),
+        }
+    }
+
     fn in_force(&self) -> Option<&crate::ledger::Version> {
         self.entry.and_then(|e| e.in_force)
     }
@@ -172,7 +189,50 @@ pub fn items(s: &Subject) -> Vec<Item> {
         images(s),
         labels(s),
         certificate(s),
+        report_files(s),
     ]
+}
+
+/// Item 8. Amazon asks for the test reports from a CPSC-accepted lab covering each rule:
+/// each report the certificate rests on must have its file in the pack.
+fn report_files(s: &Subject) -> Item {
+    const TITLE: &str = "A file for each test report the certificate rests on";
+    let relied = s.relied_reports();
+    if relied.is_empty() {
+        return item(
+            "report-files",
+            TITLE,
+            Verdict::NotApplicable,
+            "no report backs a certificate".into(),
+        );
+    }
+    let missing: Vec<&str> = relied
+        .iter()
+        .filter(|e| e.file.is_none())
+        .map(|e| e.report.as_str())
+        .collect();
+    if missing.is_empty() {
+        return item(
+            "report-files",
+            TITLE,
+            Verdict::Pass,
+            format!("{} report file(s) in the folder", relied.len()),
+        );
+    }
+    let mut it = item(
+        "report-files",
+        TITLE,
+        Verdict::Fail,
+        format!("no file for report {}", missing.join(", ")),
+    );
+    for report in missing {
+        it.fixes.push(fix(
+            &s.product.file,
+            "evidence",
+            format!("add `file: assets/…` to report {report}: the lab's report, as a PDF under content/assets/"),
+        ));
+    }
+    it
 }
 
 fn item(id: &str, title: &str, status: Verdict, detail: String) -> Item {

@@ -105,7 +105,9 @@ pub fn export(
             .map(|s| s.to_string())
             .collect();
         let mut copied: Vec<(&str, String)> = Vec::new();
-        for e in &product.evidence {
+        // Only the reports the certificate rests on: a failed, replaced or other
+        // market's report is not what a marketplace is shown.
+        for e in subject.relied_reports() {
             let Some(source) = &e.file else { continue };
             // One file named by two reports is copied once.
             if let Some((_, name)) = copied.iter().find(|(s, _)| *s == source.as_str()) {
