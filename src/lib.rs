@@ -31,6 +31,7 @@ pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gtin;
+pub mod html;
 pub mod ident;
 pub mod label;
 pub mod ledger;

@@ -3,6 +3,7 @@
 //! what broke and what the site looked like before.
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::html::escape;
 use std::fmt::Write as _;
 
 /// Scoped by the panel's id so the site's CSS and ours leave each other alone; the
@@ -64,22 +65,6 @@ fn location(d: &Diagnostic) -> String {
         (line, 0) => format!("{}:{line}", d.file),
         (line, column) => format!("{}:{line}:{column}", d.file),
     }
-}
-
-/// Messages quote the author's own content, which may well contain markup.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Puts `fragment` right after the opening `<body ...>` tag, so it is the first thing in
