@@ -380,17 +380,19 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
             return failed(&p);
         }
     };
-    for (number, why) in &export.skipped {
-        println!(
-            "{}",
-            report::terminal_safe(&format!("Skipped {number}: {why}"))
-        );
-    }
-    for (number, note) in &export.notes {
-        println!(
-            "{}",
-            report::terminal_safe(&format!("Note {number}: {note}"))
-        );
+    // A catalogue of thousands would print thousands of lines: the first ones say what
+    // kind of thing is meant, a count says how many more.
+    const SHOWN: usize = 20;
+    for (what, list) in [("Skipped", &export.skipped), ("Note", &export.notes)] {
+        for (number, text) in list.iter().take(SHOWN) {
+            println!(
+                "{}",
+                report::terminal_safe(&format!("{what} {number}: {text}"))
+            );
+        }
+        if list.len() > SHOWN {
+            println!("{what}: … and {} more", list.len() - SHOWN);
+        }
     }
     for (name, bytes) in &export.files {
         if let Err(e) = crate::export::write(&target, name, bytes) {
