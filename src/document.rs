@@ -99,23 +99,14 @@ impl Style {
 /// seller typed, and a PDF that cannot be made would fail every later build (issued
 /// versions are re-made from the ledger).
 fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(' '),
-            c if xml_char(c) => out.push(c),
-            _ => out.push(' '),
-        }
-    }
-    out
+    let held: String = text
+        .chars()
+        .map(|c| if xml_char(c) { c } else { ' ' })
+        .collect();
+    crate::html::escape(&held)
 }
 
-/// XML 1.0's `Char` production.
+/// XML 1.0's `Char` production, without tab and line breaks (a line of text is one line).
 fn xml_char(c: char) -> bool {
     matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }

@@ -39,20 +39,6 @@ fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Each page's size in points.
-fn page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
-    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
-    doc.get_pages()
-        .values()
-        .map(|id| {
-            let page = doc.get_dictionary(*id).unwrap();
-            let b = page.get(b"MediaBox").unwrap().as_array().unwrap();
-            let n = |o: &lopdf::Object| o.as_float().or_else(|_| o.as_i64().map(|i| i as f32));
-            (n(&b[2]).unwrap(), n(&b[3]).unwrap())
-        })
-        .collect()
-}
-
 /// The QR codes on page 1, rendered as a printer would (tried at a few resolutions:
 /// rqrr, unlike a phone, can miss a code whose modules fall between pixels).
 fn codes(pdf: &Path) -> Vec<String> {
@@ -158,7 +144,7 @@ fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
         } else {
             (595.3, 841.9)
         };
-        for (w, h) in page_sizes(&pdf) {
+        for (w, h) in pdf_page_sizes(&pdf) {
             assert!(
                 (w - want.0).abs() < 0.2 && (h - want.1).abs() < 0.2,
                 "{number} v{version} ({market}): {w} × {h}"

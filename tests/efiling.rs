@@ -388,12 +388,11 @@ fn a_certificate_with_a_gap_is_not_exported() {
     let root = site.path();
     // Without its tracking-label declaration the stacker's US certificate has a gap.
     let path = root.join(STACKER);
-    let text = fs::read_to_string(&path).unwrap();
-    fs::write(
+    edit(
         &path,
-        text.replace("  tracking-label: true\n", "  tracking-label: false\n"),
-    )
-    .unwrap();
+        "  tracking-label: true\n",
+        "  tracking-label: false\n",
+    );
     let out = root.join("exports");
     let o = export(root, &out);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -418,12 +417,7 @@ fn a_missing_certifier_id_names_the_party_file_and_writes_nothing() {
     let site = example_copy();
     let root = site.path();
     let path = root.join(PARTY);
-    let text = fs::read_to_string(&path).unwrap();
-    fs::write(
-        &path,
-        text.replace("cpsc_certifier_id: LITTLEOAK-EXAMPLE\n", ""),
-    )
-    .unwrap();
+    edit(&path, "cpsc_certifier_id: LITTLEOAK-EXAMPLE\n", "");
     let out = root.join("exports");
     let o = export(root, &out);
     assert_eq!(o.status.code(), Some(1));
@@ -439,12 +433,7 @@ fn a_certifier_other_than_the_one_the_version_names_is_an_error() {
     let site = example_copy();
     let root = site.path();
     let path = root.join(PARTY);
-    let text = fs::read_to_string(&path).unwrap();
-    fs::write(
-        &path,
-        text.replace("Little Oak Imports USA, Inc.", "Oak Imports Corp."),
-    )
-    .unwrap();
+    edit(&path, "Little Oak Imports USA, Inc.", "Oak Imports Corp.");
     let out = root.join("exports");
     let o = export(root, &out);
     assert_eq!(o.status.code(), Some(1));
@@ -564,12 +553,7 @@ fn registry_ids_replace_the_provisional_ones_and_are_checked() {
 
     // With a certifier id missing too, both files' problems are reported at once.
     let party = root.join(PARTY);
-    let text = fs::read_to_string(&party).unwrap();
-    fs::write(
-        &party,
-        text.replace("cpsc_certifier_id: LITTLEOAK-EXAMPLE\n", ""),
-    )
-    .unwrap();
+    edit(&party, "cpsc_certifier_id: LITTLEOAK-EXAMPLE\n", "");
     let o = export(root, &fresh);
     let err = stderr(&o);
     assert!(
@@ -604,4 +588,10 @@ fn output_is_byte_identical_across_runs_and_never_inside_the_site() {
     let o = export(root, &root.join("public/exports"));
     assert_eq!(o.status.code(), Some(2));
     assert!(!root.join("public/exports").exists());
+}
+
+/// Replaces `from` with `to` in the file at `path`.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    fs::write(path, text.replace(from, to)).unwrap();
 }

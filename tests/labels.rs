@@ -56,26 +56,6 @@ fn expected_urls() -> BTreeMap<String, String> {
     out
 }
 
-/// Page sizes (pt) of a PDF, read with lopdf.
-fn page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
-    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
-    doc.get_pages()
-        .values()
-        .map(|id| {
-            let page = doc.get_dictionary(*id).unwrap();
-            let b: Vec<f32> = page
-                .get(b"MediaBox")
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|n| n.as_float().unwrap())
-                .collect();
-            (b[2] - b[0], b[3] - b[1])
-        })
-        .collect()
-}
-
 /// The catalog's viewer preferences ask viewers to print at 100 %.
 fn prints_unscaled(pdf: &[u8]) -> bool {
     let doc = lopdf::Document::load_mem(pdf).unwrap();
@@ -161,7 +141,7 @@ fn label_pdfs_are_exact_size_and_ask_viewers_not_to_scale() {
     let (_dir, out) = build_example();
     for stem in expected_urls().keys() {
         let pdf = fs::read(out.join(format!("{stem}.pdf"))).unwrap();
-        let sizes = page_sizes(&pdf);
+        let sizes = pdf_page_sizes(&pdf);
         assert_eq!(sizes.len(), 1, "{stem}");
         assert!(
             close(sizes[0].0, 288.0) && close(sizes[0].1, 144.0),
@@ -195,7 +175,7 @@ fn label_pdfs_are_exact_size_and_ask_viewers_not_to_scale() {
     }
     // The build's sheet: every label, US Letter pages of ten.
     let sheet = fs::read(out.join("labels/sheets/avery-5163.pdf")).unwrap();
-    let sizes = page_sizes(&sheet);
+    let sizes = pdf_page_sizes(&sheet);
     assert_eq!(sizes.len(), expected_urls().len().div_ceil(10));
     assert!(
         sizes.iter().all(|s| close(s.0, 612.0) && close(s.1, 792.0)),
@@ -399,14 +379,14 @@ fn every_layout_prints_a_sheet_of_its_size_and_a_scannable_label() {
         let sheet =
             fs::read(out.join(format!("labels/sheets/{name}-rainbow-stacker-2026-03A.pdf")))
                 .unwrap();
-        let sizes = page_sizes(&sheet);
+        let sizes = pdf_page_sizes(&sheet);
         assert_eq!(sizes.len(), 1, "{name}");
         assert!(
             close(sizes[0].0, pt(pw)) && close(sizes[0].1, pt(ph)),
             "{name}: {sizes:?}"
         );
         let single = fs::read(out.join("labels/rainbow-stacker/2026-03A.pdf")).unwrap();
-        let s = page_sizes(&single)[0];
+        let s = pdf_page_sizes(&single)[0];
         assert!(close(s.0, pt(lw)) && close(s.1, pt(lh)), "{name}: {s:?}");
         // The printed-size PNG (300 dpi) scans.
         let png = out.join("labels/rainbow-stacker/2026-03A.png");
@@ -431,7 +411,7 @@ fn the_outline_test_page_numbers_every_position() {
     let said = labels(&repo(), &out, &["--sheet", "avery-l7651", "--outline"]);
     assert!(said.contains("outline test page of avery-l7651"), "{said}");
     let pdf = fs::read(out.join("labels/sheets/avery-l7651.outline.pdf")).unwrap();
-    let sizes = page_sizes(&pdf);
+    let sizes = pdf_page_sizes(&pdf);
     assert!(close(sizes[0].0, pt(210.0)) && close(sizes[0].1, pt(297.0)));
 }
 

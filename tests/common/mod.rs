@@ -161,3 +161,27 @@ pub fn poppler(tool: &str) -> bool {
     }
     ok
 }
+
+/// Page sizes (pt) of a PDF, read with lopdf: each page's MediaBox width and height.
+pub fn pdf_page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
+    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
+    doc.get_pages()
+        .values()
+        .map(|id| {
+            let page = doc.get_dictionary(*id).unwrap();
+            let b: Vec<f32> = page
+                .get(b"MediaBox")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| {
+                    o.as_float()
+                        .or_else(|_| o.as_i64().map(|i| i as f32))
+                        .unwrap()
+                })
+                .collect();
+            (b[2] - b[0], b[3] - b[1])
+        })
+        .collect()
+}
