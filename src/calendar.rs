@@ -4,7 +4,10 @@
 //!
 //! The file depends on the site and `as_of` alone (no clock, no random ids), so the
 //! same site gives the same bytes, and a calendar that imports it again updates the
-//! events it already has (same `UID`) instead of adding copies.
+//! events it already has (same `UID`) instead of adding copies. An event is the slot a
+//! retest fills (product, certificate, rule and the lots the report backs), not the
+//! report: after a retest the new file moves the event to the new date (a higher
+//! `SEQUENCE`, from the newer report's date) rather than leaving the old one behind.
 
 use crate::due::Due;
 use crate::site::Site;
@@ -41,6 +44,8 @@ pub fn calendar(site: &Site, due: &[Due]) -> String {
         out.line("BEGIN:VEVENT");
         out.line(&format!("UID:{}@{}", uid(d), text(host)));
         out.line(&format!("DTSTAMP:{stamp}"));
+        // Revisions of one event must rise (RFC 5545 §3.8.7.4): a retest is dated later.
+        out.line(&format!("SEQUENCE:{}", sequence(d.report_date)));
         // An all-day event on the last day the report counts; it ends (exclusive) on
         // the day it lapses.
         out.line(&format!("DTSTART;VALUE=DATE:{}", date(d.valid_through)));
@@ -86,11 +91,14 @@ pub fn calendar(site: &Site, due: &[Due]) -> String {
     out.0
 }
 
-/// A stable event id: the same product, certificate, rule and report give the same id
-/// on every run, whatever else changed.
+/// A stable event id: the same product, certificate, rule and lots give the same id on
+/// every run, whichever report backs them.
 fn uid(d: &Due) -> String {
     let mut h = Sha256::new();
-    for part in [&d.product, &d.certificate, &d.rule, &d.report] {
+    let parts = [&d.product, &d.certificate, &d.rule]
+        .into_iter()
+        .chain(&d.lots);
+    for part in parts {
         h.update(part.as_bytes());
         // A separator no id holds, so ("a", "bc") and ("ab", "c") differ.
         h.update([0]);
@@ -101,6 +109,13 @@ fn uid(d: &Due) -> String {
         let _ = write!(hex, "{b:02x}");
     }
     hex
+}
+
+/// The event's revision: days from 1970-01-01 to the report's date, so a later report
+/// (a retest) revises the event and an earlier one never does.
+fn sequence(report_date: Date) -> i64 {
+    let epoch = time::macros::date!(1970 - 01 - 01);
+    (report_date - epoch).whole_days().max(0)
 }
 
 /// `20270115`: a DATE value.

@@ -28,7 +28,7 @@ fn product(id: &str, extra: &str) -> (&'static str, String) {
     (
         name,
         format!(
-            "id: {id}\nname: {id}\nmodel: M-{id}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\n{extra}"
+            "id: {id}\nname: {id}\nmodel: M-{id}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\nrecords_custodian: keeper\n{extra}"
         ),
     )
 }
@@ -67,7 +67,7 @@ const TOY: &str = "categories: [toy]\ndeclarations: { tracking-label: true }\n";
 fn every_status() {
     let report = |r: &str, lab: &str, date: &str, result: &str, lots: &str| {
         format!(
-            "  - {{ report: {r}, lab: {lab}, date: {date}, covers: [\"16 CFR 1303\"], result: {result}{lots} }}\n"
+            "  - {{ report: {r}, lab: {lab}, date: {date}, place: Shenzhen, covers: [\"16 CFR 1303\"], result: {result}{lots} }}\n"
         )
     };
     let age = "age: { min_months: 36, max_months: 96 }\nattributes: { painted: true }\n";
@@ -400,14 +400,14 @@ fn explain_shows_conditions_values_and_evidence() {
     assert!(text.contains("us-cpsc"), "{text}");
     assert!(
         text.contains(
-            "chosen because `childrens || (toy && !has(product.age))` is true [childrens = true"
+            "chosen because `childrens || age_unknown` is true [age_unknown = false, childrens = true"
         ),
         "{text}"
     );
     // The open requirement, why it applies, the value read and the verdict.
     assert!(
         text.contains(
-            "✗ lead-paint (16 CFR 1303) applies: `(childrens || toy) && product.attributes.painted` is true"
+            "✗ lead-paint (16 CFR 1303) applies: `(childrens || toy || age_unknown) && product.attributes.painted` is true"
         ),
         "{text}"
     );
@@ -654,7 +654,10 @@ fn a_toy_without_an_age_gets_the_rules_for_every_toy_and_a_blocked_certificate_u
     );
     let age = us_requirement(&json, "ageless", "age-grade");
     assert_eq!(age["status"], "missing", "{age:#}");
-    assert_eq!(age["detail"], "needs the toy's age grade");
+    assert_eq!(
+        age["detail"],
+        "needs the intended age of the product's users"
+    );
     let us = us_assessment(&json, "ageless");
     // Held as a blocked CPC: its pages say a certificate is needed and why it waits,
     // never that none is required.
@@ -762,5 +765,149 @@ fn gaps_point_at_the_field_to_change_and_say_what_to_add() {
             .unwrap()
             .contains("`EU: <party id>` under `importers`"),
         "{operator:#}"
+    );
+}
+
+/// A product made for children whose record leaves out the age: never a General
+/// Certificate of Conformity and never "no certificate needed"; it waits on the age.
+#[test]
+fn childrens_categories_without_an_age_wait_on_it() {
+    let cases = [
+        ("toy", "categories: [toy]\nattributes: { painted: true }"),
+        ("plain-toy", "categories: [toy]"),
+        ("apparel", "categories: [childrens-apparel]"),
+        (
+            "jewelry",
+            "categories: [childrens-jewelry]\nattributes: { loose_magnets: true }",
+        ),
+        ("sleepwear", "categories: [sleepwear]"),
+        (
+            "care-pvc",
+            "categories: [child-care-article]\nattributes: { plasticized: true }",
+        ),
+        ("care", "categories: [child-care-article]"),
+        ("infant", "categories: [durable-infant]"),
+    ];
+    let products: Vec<(&str, String)> = cases
+        .iter()
+        .map(|(id, body)| product(id, &format!("{body}\n")))
+        .collect();
+    let json = assess(&products);
+    for (id, _) in cases {
+        let us = us_assessment(&json, id);
+        assert_ne!(us["certificate"]["id"], "us-gcc", "{id}: {us:#}");
+        assert_eq!(
+            us_requirement(&json, id, "age-grade")["status"],
+            "missing",
+            "{id}"
+        );
+        // Held as a blocked CPC even where no tested rule applies until the age is
+        // known (sleepwear, an unpainted toy): never "no certificate needed".
+        assert_eq!(us["certificate"]["id"], "us-cpc", "{id}: {us:#}");
+        assert_eq!(us["certificate"]["status"], "blocked", "{id}");
+    }
+    // Children's products by definition get the children's rules at once.
+    for id in ["care", "care-pvc", "infant"] {
+        assert_eq!(status(&json, id, "lead-substrate"), Some("missing"), "{id}");
+        assert_eq!(us_assessment(&json, id)["certificate"]["id"], "us-cpc");
+    }
+    assert_eq!(
+        status(&json, "care-pvc", "phthalates-child-care"),
+        Some("missing")
+    );
+    assert!(applies(&json, "infant", "durable-infant-registration"));
+}
+
+/// A US certificate states the 16 CFR 1110.11 elements: a record missing one has its
+/// certificate blocked, with a gap saying what to add where.
+#[test]
+fn a_us_certificate_missing_an_element_is_blocked_with_a_fix() {
+    let full = "categories: [toy]\nage: { min_months: 36 }\ndeclarations: { tracking-label: true }\nlots:\n  - { lot: L1, made: 2026-03, place: Ningbo }\nevidence:\n  - { report: R1, lab: LAB, date: 2026-03-11, place: PLACE, covers: [\"16 CFR 1250\", \"15 U.S.C. 1278a\"], result: pass }\n";
+    let with = |lab: &str, place: &str| full.replace("LAB", lab).replace("PLACE", place);
+    let mut site = SiteTest::invalid_base()
+        .with_shipped_plugins()
+        .party(
+            "bare-lab",
+            "id: bare-lab\nkind: lab\nname: Bare Lab\naccreditations: { cpsc: \"2\" }\n",
+        )
+        .party(
+            "quiet-keeper",
+            "id: quiet-keeper\nkind: person\nname: Quiet Keeper\naddress: [\"1 Way\"]\nphone: \"+1 555 0100\"\n",
+        );
+    let complete = |id: &str| product(id, &with("lab", "Shenzhen")).1;
+    let records: Vec<(&str, String)> = vec![
+        ("complete", complete("complete")),
+        ("no-place", product("no-place", &with("lab", "''")).1),
+        (
+            "bare-lab",
+            product("bare-lab", &with("bare-lab", "Shenzhen")).1,
+        ),
+        (
+            "no-lots",
+            complete("no-lots")
+                .replace("lots:\n  - { lot: L1, made: 2026-03, place: Ningbo }\n", ""),
+        ),
+        (
+            "no-keeper",
+            complete("no-keeper").replace("records_custodian: keeper\n", ""),
+        ),
+        (
+            "quiet-keeper",
+            complete("quiet-keeper").replace("custodian: keeper", "custodian: quiet-keeper"),
+        ),
+        (
+            "no-importer",
+            complete("no-importer").replace("importers: { US: importer }\n", ""),
+        ),
+    ];
+    for (name, yaml) in &records {
+        site = site.product(name, yaml);
+    }
+    let json = site.check_clean();
+    let cert = |id: &str| us_assessment(&json, id)["certificate"]["status"].clone();
+    assert_eq!(
+        cert("complete"),
+        "ready",
+        "{:#}",
+        us_assessment(&json, "complete")
+    );
+    for (id, rule) in [
+        ("no-place", "us-testing-place"),
+        ("bare-lab", "us-lab-contact"),
+        ("no-lots", "us-manufacture"),
+        ("no-keeper", "us-records-custodian"),
+        ("quiet-keeper", "us-records-custodian-contact"),
+        ("no-importer", "us-certifier"),
+    ] {
+        assert_eq!(cert(id), "blocked", "{id}");
+        let r = us_requirement(&json, id, rule);
+        assert_eq!(r["status"], "missing", "{id}: {r:#}");
+        // The others hold, so each record is blocked by the one element it lacks.
+        let open: Vec<String> = us_assessment(&json, id)["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] != "satisfied")
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(open, [rule], "{id}");
+        let gap = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| {
+                d["code"] == "gap"
+                    && d["file"] == format!("content/products/{id}.yaml")
+                    && d["message"].as_str().unwrap().contains(rule)
+            })
+            .unwrap_or_else(|| panic!("{id}: no gap for {rule}"));
+        assert!(gap["help"].is_string(), "{gap:#}");
+    }
+    // A foreign manufacturer does not certify its own imports.
+    assert!(
+        us_requirement(&json, "no-importer", "us-certifier")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a US importer")
     );
 }

@@ -80,7 +80,8 @@ fn issued() -> BTreeMap<(String, u32), String> {
             let mut parts = l.splitn(5, ' ');
             let number = parts.next().unwrap().to_string();
             let version: u32 = parts.next().unwrap()[1..].parse().unwrap();
-            let json: serde_json::Value = serde_json::from_str(parts.nth(2).unwrap()).unwrap();
+            // A later version carries `prev:<hash>` before its content.
+            let json: serde_json::Value = serde_json::from_str(&l[l.find('{').unwrap()..]).unwrap();
             (
                 (number, version),
                 json["market"].as_str().unwrap().to_string(),

@@ -15,15 +15,21 @@ const COVERS: &str = r#"["16 CFR 1303", "15 U.S.C. 1278a", "16 CFR 1250", "16 CF
 /// A painted US toy for ages 1–3 (lead paint, lead substrate, toy safety and small
 /// parts are tested rules), with `lots` and `evidence` as given.
 fn toy(id: &str, lots: &str, evidence: &str) -> String {
+    // A certificate states a date and place of manufacture: one lot unless given.
+    let lots = if lots.is_empty() {
+        "lots:\n  - { lot: A, made: 2025-10, place: Ningbo }\n"
+    } else {
+        lots
+    };
     format!(
-        "id: {id}\nname: Toy {id}\nmodel: M-{id}\ncategories: [toy]\nage: {{ min_months: 12, max_months: 36 }}\nattributes: {{ small_parts: false, painted: true }}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\ndeclarations: {{ tracking-label: true }}\n{lots}evidence:\n{evidence}"
+        "id: {id}\nname: Toy {id}\nmodel: M-{id}\ncategories: [toy]\nage: {{ min_months: 12, max_months: 36 }}\nattributes: {{ small_parts: false, painted: true }}\nmarkets: [US]\nmanufacturer: maker\nimporters: {{ US: importer }}\nrecords_custodian: keeper\ndeclarations: {{ tracking-label: true }}\n{lots}evidence:\n{evidence}"
     )
 }
 
 /// One passing report from the CPSC-accepted lab.
 fn report(id: &str, date: &str, covers: &str, lots: &str) -> String {
     format!(
-        "  - report: {id}\n    lab: lab\n    date: {date}\n    covers: {covers}\n    result: pass\n{lots}"
+        "  - report: {id}\n    lab: lab\n    date: {date}\n    place: Shenzhen, China\n    covers: {covers}\n    result: pass\n{lots}"
     )
 }
 
@@ -224,9 +230,9 @@ fn check_warns_at_each_report_naming_the_certificate_it_would_block() {
     let human = &checked.human;
     let warning = "warning[retest-due]: US (us-cpsc): report R-SOON backs 16 CFR 1303, 15 U.S.C. 1278a, 16 CFR 1501 and 16 CFR 1250 for the Children's Product Certificate CERT-SOON-US-CPC until 2027-01-15 (12-month retest, 54 days left): test again by then, or the certificate is blocked from 2027-01-16";
     assert!(human.contains(warning), "{human}");
-    // At the report's `report` value (line 12, column 13 of the record).
+    // At the report's `report` value (line 15, column 13 of the record).
     assert!(
-        human.contains("content/products/soon.yaml:12:13"),
+        human.contains("content/products/soon.yaml:15:13"),
         "{human}"
     );
     assert!(
@@ -466,7 +472,7 @@ fn the_calendar_has_an_event_for_every_future_lapse() {
     let o = export(dir.path(), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&path).unwrap(), first);
-    // An id belongs to the product, certificate, rule and report: it stays when the
+    // An id belongs to the product, certificate, rule and lots: it stays when the
     // calendar is made on another day, or with other events.
     let o = export(dir.path(), &["--as-of", "2026-12-01", "--due", "60"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -481,6 +487,50 @@ fn the_calendar_has_an_event_for_every_future_lapse() {
     };
     assert_eq!(uid_of(&later_events), uid_of(&events));
     assert!(!String::from_utf8(later).unwrap().contains("R-LATER"));
+
+    // A retest moves the event: the same id, a later date, a higher revision, so a
+    // calendar that imports the new file keeps one event, not the old one beside it.
+    let retested = site()
+        .product(
+            "soon",
+            &toy(
+                "soon",
+                "",
+                &(report("R-SOON", "2026-01-15", COVERS, "")
+                    + &report("R-SOON-2", "2026-11-20", COVERS, "")),
+            ),
+        )
+        .write();
+    let o = export(retested.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = parse_events(
+        &unfold(&std::fs::read(retested.path().join("exports/retests.ics")).unwrap()),
+        "20261123T000000Z",
+    );
+    assert_eq!(after.len(), events.len(), "one event per rule, as before");
+    let find = |es: &[Vec<(String, String)>], uid: &str| {
+        es.iter()
+            .find(|e| value(e, "UID") == uid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no event {uid}"))
+    };
+    let uid = uid_of(&events);
+    let (before, moved) = (find(&events, &uid), find(&after, &uid));
+    assert!(
+        value(&moved, "SUMMARY").contains("report R-SOON-2"),
+        "{moved:?}"
+    );
+    assert_eq!(value(&moved, "DTSTART;VALUE=DATE"), "20271120");
+    let revision = |e: &[(String, String)]| value(e, "SEQUENCE").parse::<u64>().unwrap();
+    assert!(revision(&moved) > revision(&before));
+    // Lots backed by different reports are different events.
+    let lot_events: Vec<&str> = events
+        .iter()
+        .filter(|e| value(e, "SUMMARY").contains("16 CFR 1303 for Toy lots"))
+        .map(|e| value(e, "UID"))
+        .collect();
+    assert_eq!(lot_events.len(), 2, "{lot_events:?}");
+    assert_ne!(lot_events[0], lot_events[1]);
 
     // Never in the public site, nor anywhere in the site's output folder.
     assert!(!dir.path().join("public").exists());

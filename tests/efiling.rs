@@ -80,7 +80,13 @@ fn ledger(root: &Path) -> BTreeMap<(String, u64), (String, String, Value)> {
             let version: u64 = parts.next().unwrap()[1..].parse().unwrap();
             let date = parts.next().unwrap().to_string();
             let hash = parts.next().unwrap().to_string();
-            let snapshot: Value = serde_json::from_str(parts.next().unwrap()).unwrap();
+            // A later version carries `prev:<hash>` before its content.
+            let rest = parts.next().unwrap();
+            let rest = match rest.strip_prefix("prev:") {
+                Some(chained) => chained.split_once(' ').unwrap().1,
+                None => rest,
+            };
+            let snapshot: Value = serde_json::from_str(rest).unwrap();
             ((number, version), (date, hash, snapshot))
         })
         .collect()

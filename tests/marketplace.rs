@@ -268,7 +268,7 @@ fn failing_site() -> SiteTest {
         )
         .product(
             "good",
-            "id: good\nname: Good Toy\nmodel: G-1\nimage: assets/duck.svg\ncategories: [toy]\nage: { min_months: 36 }\nattributes: { small_parts: true }\nmarkets: [US]\nmanufacturer: maker\nimporters: { US: importer }\nrecords_custodian: keeper\nlots:\n  - { lot: L1, made: 2026-03, place: \"Ningbo, China\" }\nevidence:\n  - { report: R1, lab: lab, date: 2026-03-11, covers: [\"16 CFR 1250\", \"15 U.S.C. 1278a\"], result: pass, file: assets/r1.pdf }\ndeclarations: { tracking-label: true }\n",
+            "id: good\nname: Good Toy\nmodel: G-1\nimage: assets/duck.svg\ncategories: [toy]\nage: { min_months: 36 }\nattributes: { small_parts: true }\nmarkets: [US]\nmanufacturer: maker\nimporters: { US: importer }\nrecords_custodian: keeper\nlots:\n  - { lot: L1, made: 2026-03, place: \"Ningbo, China\" }\nevidence:\n  - { report: R1, lab: lab, date: 2026-03-11, place: \"Shenzhen, China\", covers: [\"16 CFR 1250\", \"15 U.S.C. 1278a\"], result: pass, file: assets/r1.pdf }\ndeclarations: { tracking-label: true }\n",
         )
 }
 

@@ -91,6 +91,84 @@ const CASES: &[Case] = &[
         "categories: [toy]",
         "categories: [toy]\nage: { min_months: 36 }",
     ),
+    // Every category made for children waits on the age; a general product does not.
+    case(
+        "us-cpsc",
+        "age-grade",
+        "categories: [childrens-apparel]",
+        "categories: [apparel]",
+    ),
+    case(
+        "us-cpsc",
+        "age-grade",
+        "categories: [durable-infant]",
+        "categories: [durable-infant]\nage: { min_months: 6 }",
+    ),
+    case(
+        "us-cpsc",
+        "age-grade",
+        "categories: [sleepwear]",
+        "categories: [sleepwear]\nage: { min_months: 24, max_months: 60 }",
+    ),
+    case(
+        "us-cpsc",
+        "age-grade",
+        "categories: [childrens-jewelry]",
+        "categories: [general]",
+    ),
+    case(
+        "us-cpsc",
+        "age-grade",
+        "categories: [child-care-article]",
+        "categories: [child-care-article]\nage: { min_months: 6 }",
+    ),
+    // What the certificate states (16 CFR 1110.11): asked of every product that gets
+    // one, not of a product that needs none.
+    case("us-cpsc", "us-certifier", TOY_155, "categories: [general]"),
+    case(
+        "us-cpsc",
+        "us-certifier-contact",
+        TOY_155,
+        "categories: [general]",
+    ),
+    case(
+        "us-cpsc",
+        "us-records-custodian",
+        "categories: [apparel]",
+        "categories: [general]",
+    ),
+    case(
+        "us-cpsc",
+        "us-records-custodian-contact",
+        "categories: [apparel]\nrecords_custodian: keeper",
+        "categories: [apparel]",
+    ),
+    case(
+        "us-cpsc",
+        "us-manufacture",
+        TOY_155,
+        "categories: [general]",
+    ),
+    case(
+        "us-cpsc",
+        "us-testing-place",
+        TOY_155,
+        "categories: [general]",
+    ),
+    // Third-party labs are named on a CPC; a GCC may rest on first-party tests.
+    case(
+        "us-cpsc",
+        "us-lab-contact",
+        TOY_155,
+        "categories: [apparel]",
+    ),
+    // A GCC names a third-party lab it relies on too.
+    case(
+        "us-cpsc",
+        "us-gcc-lab-contact",
+        "categories: [apparel]",
+        TOY_155,
+    ),
     case(
         "us-cpsc",
         "phthalates",
@@ -128,6 +206,20 @@ const CASES: &[Case] = &[
         "small-balls",
         "categories: [toy]\nage: { min_months: 35 }",
         "categories: [toy]\nage: { min_months: 36 }",
+    ),
+    // "Toys/articles intended for children under 3": durable infant products and
+    // children's jewelry too; children's apparel waits on an unconfirmed exemption.
+    case(
+        "us-cpsc",
+        "small-parts",
+        "categories: [durable-infant]\nage: { min_months: 6 }",
+        "categories: [durable-infant]\nage: { min_months: 36 }",
+    ),
+    case(
+        "us-cpsc",
+        "small-parts",
+        "categories: [childrens-jewelry]\nage: { min_months: 24 }",
+        "categories: [childrens-jewelry]\nage: { min_months: 36 }",
     ),
     case(
         "us-cpsc",
@@ -233,6 +325,13 @@ const CASES: &[Case] = &[
         "categories: [childrens-apparel]\nage: { min_months: 36 }",
         "categories: [toy]\nage: { min_months: 36 }",
     ),
+    // Tight-fitting sleepwear is outside 1615/1616 but still wearing apparel.
+    case(
+        "us-cpsc",
+        "clothing-textiles",
+        "categories: [sleepwear]\nage: { min_months: 24, max_months: 60 }\nattributes: { tight_fitting: true }",
+        "categories: [sleepwear]\nage: { min_months: 24, max_months: 60 }\nattributes: { tight_fitting: false }",
+    ),
     // Toys subject to 16 CFR 1250 are outside 16 CFR 1263 and 1262.
     case(
         "us-cpsc",
@@ -261,8 +360,8 @@ const CASES: &[Case] = &[
     case(
         "us-cpsc",
         "magnets",
+        "categories: [general]\nattributes: { magnets: true, loose_magnets: true, subject_magnet_product: true }",
         "categories: [general]\nattributes: { magnets: true, loose_magnets: true }",
-        "categories: [general]\nattributes: { magnets: true, loose_magnets: false }",
     ),
     case(
         "us-cpsc",
@@ -639,6 +738,14 @@ fn marks_labels_operators_and_certificates_by_market() {
             ),
         ),
         (
+            "buttoned-romper".to_string(),
+            record(
+                "buttoned-romper",
+                "US",
+                "categories: [childrens-apparel]\nage: { min_months: 6 }\nattributes: { small_parts: true }",
+            ),
+        ),
+        (
             "teen".to_string(),
             record(
                 "teen",
@@ -707,6 +814,22 @@ fn marks_labels_operators_and_certificates_by_market() {
     assert_eq!(
         assessment(&json, "baby-ball", "us-cpsc").unwrap()["certificate"]["status"],
         "blocked"
+    );
+    // Clothing for under-3s with small parts: the exemption from 16 CFR 1501 is
+    // unconfirmed, so the pack does not ask the test and a warning says so.
+    assert!(requirement(&json, "buttoned-romper", "us-cpsc", "small-parts").is_none());
+    let advice: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"] == "content/products/buttoned-romper.yaml" && d["code"] != "gap")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        advice
+            .iter()
+            .any(|m| m.contains("16 CFR 1501") && m.contains("unconfirmed")),
+        "{advice:?}"
     );
     // A test requirement with no report is missing in a market without certificates too,
     // and reported as a gap.

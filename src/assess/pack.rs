@@ -130,11 +130,12 @@ fn assess_one(
             applicable.push(r);
         }
     }
-    // A product subject to no tested rule needs no certificate (SPEC §5.2).
+    // A product subject to no tested rule needs no certificate (SPEC §5.2), unless a
+    // rule that decides which tested rules apply is still open (`holds_certificate`).
     let mut certificate = None;
     if applicable
         .iter()
-        .any(|r| r.raw.evidence == EvidenceKind::Test)
+        .any(|r| r.raw.evidence == EvidenceKind::Test || r.raw.holds_certificate)
     {
         for c in &rules.certificates {
             let holds = c.when.holds(&cx).map_err(|e| {
@@ -146,6 +147,11 @@ fn assess_one(
             }
         }
     }
+    // Rules that belong to certain certificates apply once the certificate is known.
+    applicable.retain(|r| {
+        r.raw.certificates.is_empty()
+            || certificate.is_some_and(|c| r.raw.certificates.contains(&c.raw.id))
+    });
     let lab_rule = certificate.map_or("any", |c| c.raw.lab.as_str());
     let retest = certificate.and_then(|c| c.raw.retest_months);
     let mut requirements = Vec::with_capacity(applicable.len());

@@ -24,7 +24,10 @@ pub struct WireParty<'a> {
     pub id: &'a str,
     pub kind: &'static str,
     pub name: &'a str,
+    pub address: &'a [String],
     pub country: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
     pub accreditations: &'a BTreeMap<String, String>,
 }
 
@@ -34,7 +37,10 @@ impl<'a> WireParty<'a> {
             id: &p.id,
             kind: p.kind.as_str(),
             name: &p.name,
+            address: &p.address,
             country: p.country.as_deref(),
+            email: p.email.as_deref(),
+            phone: p.phone.as_deref(),
             accreditations: &p.accreditations,
         }
     }
@@ -52,6 +58,7 @@ pub struct WireEvidence<'a> {
     pub report: &'a str,
     pub lab: WireParty<'a>,
     pub date: String,
+    pub place: Option<&'a str>,
     pub covers: &'a [String],
     pub result: crate::content::TestResult,
     pub lots: &'a [String],
@@ -74,6 +81,7 @@ pub struct WireProduct<'a> {
     pub status: crate::content::Status,
     pub manufacturer: WireParty<'a>,
     pub importers: BTreeMap<&'a str, WireParty<'a>>,
+    pub records_custodian: Option<WireParty<'a>>,
     pub lots: Vec<WireLot<'a>>,
     pub evidence: Vec<WireEvidence<'a>>,
 }
@@ -109,6 +117,7 @@ impl<'a> WireProduct<'a> {
                 .iter()
                 .map(|(m, i)| (m.code(), WireParty::new(i)))
                 .collect(),
+            records_custodian: p.records_custodian.as_deref().map(WireParty::new),
             lots: p
                 .lots
                 .iter()
@@ -126,6 +135,7 @@ impl<'a> WireProduct<'a> {
                     report: &e.report,
                     lab: WireParty::new(&e.lab),
                     date: crate::date::iso(e.date),
+                    place: e.place.as_deref(),
                     covers: &e.covers,
                     result: e.result,
                     lots: &e.lots,

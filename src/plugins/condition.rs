@@ -28,7 +28,7 @@
 //! evaluation runs on the caller's thread, where [`MAX_DEPTH`] keeps it within a 2 MB
 //! debug stack.
 
-use cel::common::ast::{CallExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue};
+use cel::common::ast::{CallExpr, ComprehensionExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue};
 use cel::{IdedExpr, Program};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -93,7 +93,8 @@ impl Ty {
             (Ty::Dyn, _) | (_, Ty::Dyn) => true,
             (a, b) if a.numeric() && b.numeric() => true,
             (Ty::List(a), Ty::List(b)) => a.comparable(b),
-            (Ty::Object(a), Ty::Object(b)) => Arc::ptr_eq(a, b),
+            // Two parties (a product's importer, its manufacturer) are one type.
+            (Ty::Object(a), Ty::Object(b)) => Arc::ptr_eq(a, b) || a == b,
             (a, b) => a == b,
         }
     }
@@ -200,6 +201,7 @@ impl Condition {
         let checker = Checker {
             scope,
             program: &program,
+            locals: Vec::new(),
         };
         let ty = checker.check(program.expression())?;
         let mut reads = Vec::new();
@@ -527,6 +529,9 @@ fn entries(entries: &[IdedEntryExpr]) -> impl Iterator<Item = &IdedExpr> {
 struct Checker<'a> {
     scope: &'a Scope,
     program: &'a Program,
+    /// The variables of the macros (`all`, `exists`, ...) around the expression being
+    /// checked, innermost last: the item variable and the macro's accumulator.
+    locals: Vec<(String, Ty)>,
 }
 
 impl Checker<'_> {
@@ -547,28 +552,55 @@ impl Checker<'_> {
                 LiteralValue::Double(_) => Ty::Double,
                 LiteralValue::String(_) => Ty::String,
                 LiteralValue::Null => Ty::Null,
-                LiteralValue::Bytes(_) => return self.err(e, "bytes are not used in conditions".into()),
+                LiteralValue::Bytes(_) => {
+                    return self.err(e, "bytes are not used in conditions".into());
+                }
             }),
-            Expr::Ident(name) => match self.scope.names.get(name) {
+            Expr::Ident(name) => match self
+                .locals
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t)
+                .or_else(|| self.scope.names.get(name))
+            {
                 Some(t) => Ok(t.clone()),
                 None => {
                     let known: Vec<&str> = self.scope.names.keys().map(String::as_str).collect();
-                    self.err(e, format!("unknown name `{name}`; conditions can use {}", known.join(", ")))
+                    self.err(
+                        e,
+                        format!(
+                            "unknown name `{name}`; conditions can use {}",
+                            known.join(", ")
+                        ),
+                    )
                 }
             },
             Expr::Select(sel) => {
                 let operand = self.check(&sel.operand)?;
                 if let Ty::Map(value) = &operand {
-                    return Ok(if sel.test { Ty::Bool } else { (**value).clone() });
+                    return Ok(if sel.test {
+                        Ty::Bool
+                    } else {
+                        (**value).clone()
+                    });
                 }
                 let Ty::Object(schema) = operand else {
-                    return self.err(e, format!("`.{}` on {}, which has no fields", sel.field, A(&operand)));
+                    return self.err(
+                        e,
+                        format!("`.{}` on {}, which has no fields", sel.field, A(&operand)),
+                    );
                 };
                 let Some(field) = schema.fields.get(&sel.field) else {
                     let known: Vec<&str> = schema.fields.keys().map(String::as_str).collect();
                     return self.err(
                         e,
-                        format!("`{}` has no field `{}`; declared: {}", schema.name, sel.field, known.join(", ")),
+                        format!(
+                            "`{}` has no field `{}`; declared: {}",
+                            schema.name,
+                            sel.field,
+                            known.join(", ")
+                        ),
                     );
                 };
                 Ok(if sel.test { Ty::Bool } else { field.ty.clone() })
@@ -586,14 +618,65 @@ impl Checker<'_> {
                 Ok(Ty::List(Box::new(elem)))
             }
             Expr::Call(call) => self.call(e, call),
-            Expr::Comprehension(_) => self.err(
+            Expr::Comprehension(c) => self.comprehension(e, c),
+            Expr::Map(_) | Expr::Struct(_) | Expr::Unspecified => self.err(
                 e,
-                "macros such as exists() and all() are not used in conditions: write `'x' in product.list`".into(),
+                "map and message literals are not used in conditions".into(),
             ),
-            Expr::Map(_) | Expr::Struct(_) | Expr::Unspecified => {
-                self.err(e, "map and message literals are not used in conditions".into())
-            }
         }
+    }
+
+    /// A macro over a list (`all`, `exists`, `exists_one`, `map`, `filter`), which the
+    /// parser expands into a loop: the item variable takes the list's item type, so a
+    /// condition over `product.evidence` is checked field by field like any other.
+    fn comprehension(&self, e: &IdedExpr, c: &ComprehensionExpr) -> Result<Ty, ConditionError> {
+        if c.iter_var2.is_some() {
+            return self.err(
+                e,
+                "macros with two variables are not used in conditions".into(),
+            );
+        }
+        let item = match self.check(&c.iter_range)? {
+            Ty::List(item) => *item,
+            Ty::Map(_) => Ty::String,
+            Ty::Dyn => Ty::Dyn,
+            other => {
+                return self.err(
+                    &c.iter_range,
+                    format!(
+                        "all(), exists(), map() and filter() need a list, but this is {}",
+                        A(&other)
+                    ),
+                );
+            }
+        };
+        let within = |accu: Ty| {
+            let mut locals = self.locals.clone();
+            locals.push((c.iter_var.clone(), item.clone()));
+            locals.push((c.accu_var.clone(), accu));
+            Checker {
+                scope: self.scope,
+                program: self.program,
+                locals,
+            }
+        };
+        let accu = self.check(&c.accu_init)?;
+        let body = within(accu.clone());
+        body.expect(&c.loop_cond, &Ty::Bool, "the loop of a macro")?;
+        let step = body.check(&c.loop_step)?;
+        if !step.comparable(&accu) {
+            return self.err(
+                e,
+                format!("this macro's step gives {}, not {}", A(&step), A(&accu)),
+            );
+        }
+        // `map()` and `filter()` start from `[]`: the step tells the item type.
+        let accu = if accu == Ty::List(Box::new(Ty::Dyn)) {
+            step
+        } else {
+            accu
+        };
+        within(accu).check(&c.result)
     }
 
     fn expect(&self, e: &IdedExpr, want: &Ty, what: &str) -> Result<(), ConditionError> {
@@ -619,6 +702,11 @@ impl Checker<'_> {
             }
             ("!_", None, 1) => {
                 self.expect(&args[0], &Ty::Bool, "!")?;
+                Ok(Ty::Bool)
+            }
+            // The loop condition of `all()` and `exists()`, as the parser expands them.
+            ("@not_strictly_false", None, 1) => {
+                self.expect(&args[0], &Ty::Bool, "a macro")?;
                 Ok(Ty::Bool)
             }
             ("_==_" | "_!=_", None, 2) => {
@@ -657,6 +745,14 @@ impl Checker<'_> {
                 let (a, b) = (self.check(&args[0])?, self.check(&args[1])?);
                 match (&a, &b) {
                     (Ty::String, Ty::String) if call.func_name == "_+_" => Ok(Ty::String),
+                    // Lists join only in the expansion of `map()` and `filter()`.
+                    (Ty::List(x), Ty::List(y)) if call.func_name == "_+_" && x.comparable(y) => {
+                        Ok(Ty::List(Box::new(if **x == Ty::Dyn {
+                            (**y).clone()
+                        } else {
+                            (**x).clone()
+                        })))
+                    }
                     (x, y) if x.numeric() && y.numeric() => {
                         Ok(if *x == Ty::Double || *y == Ty::Double {
                             Ty::Double
@@ -730,6 +826,28 @@ fn collect_reads(e: &IdedExpr, out: &mut Vec<String>) {
             }
         }
         Expr::List(list) => list.elements.iter().for_each(|i| collect_reads(i, out)),
+        // The list a macro runs over and what its body reads, less the macro's own
+        // variables (the list already says what they are read from).
+        Expr::Comprehension(c) => {
+            let mut inner = Vec::new();
+            for part in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                collect_reads(part, &mut inner);
+            }
+            let own = |r: &String| {
+                [&c.iter_var, &c.accu_var].iter().any(|v| {
+                    r == *v
+                        || r.strip_prefix(v.as_str())
+                            .is_some_and(|t| t.starts_with('.'))
+                })
+            };
+            out.extend(inner.into_iter().filter(|r| !own(r)));
+        }
         _ => {}
     }
 }
@@ -877,11 +995,19 @@ mod tests {
                 .contains("needs a bool")
         );
         assert!(
-            check("product.categories.exists(c, c == 'toy')")
+            check("product.categories.exists(c, c == 3)")
                 .unwrap_err()
                 .message
-                .contains("macros")
+                .contains("compares a string with an int")
         );
+        assert!(
+            check("product.attributes.painted.all(c, c)")
+                .unwrap_err()
+                .message
+                .contains("need a list")
+        );
+        let e = check("product.categories.all(c, c.size)").unwrap_err();
+        assert!(e.message.contains("no fields"), "{}", e.message);
         assert!(check("matches(product.age, 'x')").is_err());
         assert!(
             check("product.age.min_months <")
@@ -984,6 +1110,46 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(value, Ok(true));
+    }
+
+    /// Macros type their variable from the list, so their bodies are checked like any
+    /// condition, and they evaluate.
+    #[test]
+    fn macros_over_lists_are_checked_and_run() {
+        for (src, ty) in [
+            ("product.categories.all(c, c != '')", Ty::Bool),
+            ("product.categories.exists(c, c.startsWith('to'))", Ty::Bool),
+            ("product.categories.exists_one(c, c == 'toy')", Ty::Bool),
+            (
+                "product.categories.filter(c, c != 'toy')",
+                Ty::List(Box::new(Ty::String)),
+            ),
+            (
+                "product.categories.map(c, size(c))",
+                Ty::List(Box::new(Ty::Int)),
+            ),
+            // The item variable shadows nothing outside the macro.
+            (
+                "product.categories.all(childrens, childrens != '') && childrens",
+                Ty::Bool,
+            ),
+        ] {
+            assert_eq!(check(src), Ok(ty), "{src}");
+        }
+        let (c, _) = Condition::compile(
+            "product.categories.exists(c, c == 'toy') && !product.categories.all(c, c == 'toy')",
+            &product_scope(),
+        )
+        .unwrap();
+        assert_eq!(c.reads, vec!["product.categories"]);
+        let mut cx = cel::Context::default();
+        let product: std::collections::HashMap<String, cel::Value> = [(
+            "categories".to_string(),
+            cel::Value::List(Arc::new(vec!["toy".into(), "general".into()])),
+        )]
+        .into();
+        cx.add_variable_from_value("product", cel::Value::from(product));
+        assert_eq!(c.holds(&cx), Ok(true));
     }
 
     #[test]

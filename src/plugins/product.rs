@@ -8,7 +8,7 @@
 
 use super::condition::{Field, Schema, Ty};
 use super::vocabulary::{AttrType, AttrValue, Vocabulary};
-use crate::content::{Age, Party, Product};
+use crate::content::{Age, Evidence, Lot, Party, Product};
 use cel::Value as V;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -119,6 +119,42 @@ const PRODUCT: &[Slot<Product>] = &[
         },
     },
     Slot {
+        name: "records_custodian",
+        optional: true,
+        ty: |v| object_type("party", PARTY, v),
+        read: |p, v| {
+            p.records_custodian
+                .as_ref()
+                .map(|c| object_value(PARTY, c.as_ref(), v))
+        },
+    },
+    // Lots and reports as the record states them, so a pack can ask of each what a
+    // certificate must state about it (16 CFR 1110.11: date and place of manufacture,
+    // of testing, the lab's contact), with `all()` or `exists()`.
+    Slot {
+        name: "lots",
+        optional: false,
+        ty: |v| Ty::List(Box::new(object_type("product.lots[]", LOT, v))),
+        read: |p, v| {
+            Some(V::List(Arc::new(
+                p.lots.iter().map(|l| object_value(LOT, l, v)).collect(),
+            )))
+        },
+    },
+    Slot {
+        name: "evidence",
+        optional: false,
+        ty: |v| Ty::List(Box::new(object_type("product.evidence[]", EVIDENCE, v))),
+        read: |p, v| {
+            Some(V::List(Arc::new(
+                p.evidence
+                    .iter()
+                    .map(|e| object_value(EVIDENCE, e, v))
+                    .collect(),
+            )))
+        },
+    },
+    Slot {
         name: "status",
         optional: false,
         ty: |_| Ty::String,
@@ -146,10 +182,108 @@ const PARTY: &[Slot<Party>] = &[
         read: |p, _| Some(V::from(p.kind.as_str())),
     },
     Slot {
+        name: "name",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |p, _| Some(V::from(p.name.clone())),
+    },
+    Slot {
+        name: "address",
+        optional: false,
+        // The lines of the mailing address; empty when the record gives none.
+        ty: |_| strings_type(),
+        read: |p, _| Some(strings(p.address.iter().cloned())),
+    },
+    Slot {
         name: "country",
         optional: true,
         ty: |_| Ty::String,
         read: |p, _| p.country.clone().map(V::from),
+    },
+    Slot {
+        name: "email",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.email.clone().map(V::from),
+    },
+    Slot {
+        name: "phone",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |p, _| p.phone.clone().map(V::from),
+    },
+];
+
+/// A lot: its code, when (`2026-03` or `2026-03-11`) and where it was made.
+const LOT: &[Slot<Lot>] = &[
+    Slot {
+        name: "lot",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |l, _| Some(V::from(l.lot.clone())),
+    },
+    Slot {
+        name: "made",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |l, _| Some(V::from(l.made.to_string())),
+    },
+    Slot {
+        name: "place",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |l, _| Some(V::from(l.place.clone())),
+    },
+];
+
+/// A test report the record names.
+const EVIDENCE: &[Slot<Evidence>] = &[
+    Slot {
+        name: "report",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |e, _| Some(V::from(e.report.clone())),
+    },
+    Slot {
+        name: "lab",
+        optional: false,
+        ty: |v| object_type("party", PARTY, v),
+        read: |e, v| Some(object_value(PARTY, e.lab.as_ref(), v)),
+    },
+    Slot {
+        name: "date",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |e, _| Some(V::from(crate::date::iso(e.date))),
+    },
+    Slot {
+        name: "place",
+        optional: true,
+        ty: |_| Ty::String,
+        read: |e, _| e.place.clone().map(V::from),
+    },
+    Slot {
+        name: "covers",
+        optional: false,
+        ty: |_| strings_type(),
+        read: |e, _| Some(strings(e.covers.iter().cloned())),
+    },
+    Slot {
+        name: "result",
+        optional: false,
+        ty: |_| Ty::String,
+        read: |e, _| {
+            Some(V::from(match e.result {
+                crate::content::TestResult::Pass => "pass",
+                crate::content::TestResult::Fail => "fail",
+            }))
+        },
+    },
+    Slot {
+        name: "lots",
+        optional: false,
+        ty: |_| strings_type(),
+        read: |e, _| Some(strings(e.lots.iter().cloned())),
     },
 ];
 
@@ -283,10 +417,10 @@ pub(crate) mod fixture {
             id: id.into(),
             kind,
             name: format!("{id} Ltd"),
-            address: Vec::new(),
+            address: vec!["1 Example Road".into(), "Example City".into()],
             country: Some(country.into()),
-            email: None,
-            phone: None,
+            email: Some(format!("records@{id}.example")),
+            phone: Some("+1 555 0100".into()),
             accreditations: BTreeMap::new(),
             cpsc_certifier_id: None,
             certifications: Vec::new(),
@@ -344,9 +478,25 @@ pub(crate) mod fixture {
             markets: vec![us.clone()],
             manufacturer: party("maker", PartyKind::Manufacturer, "CN"),
             importers: [(us, party("importer", PartyKind::Importer, "US"))].into(),
-            records_custodian: None,
-            lots: Vec::new(),
-            evidence: Vec::new(),
+            records_custodian: Some(party("custodian", PartyKind::Person, "US")),
+            lots: vec![crate::content::Lot {
+                lot: "2026-03A".into(),
+                made: crate::date::RecordDate::parse("2026-03").unwrap(),
+                place: "Ningbo, China".into(),
+                factory: None,
+                at: None,
+            }],
+            evidence: vec![crate::content::Evidence {
+                report: "R-1".into(),
+                lab: party("lab", PartyKind::Lab, "CN"),
+                date: time::macros::date!(2026 - 03 - 11),
+                place: Some("Shenzhen, China".into()),
+                covers: vec!["16 CFR 1303".into()],
+                result: crate::content::TestResult::Pass,
+                lots: vec!["2026-03A".into()],
+                file: None,
+                at: None,
+            }],
             declarations: [("tracking-label".to_string(), true)].into(),
             status: Status::Active,
             file: "content/products/full.yaml".into(),

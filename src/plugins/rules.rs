@@ -74,6 +74,20 @@ pub struct RawRequirement {
     /// top-level key where (`image`, `importers`): `check` prints it under the gap.
     pub fix: Option<String>,
     pub field: Option<String>,
+    /// The certificates of this pack the rule belongs to: when given, it applies only
+    /// to a product that gets one of them (after `when` holds). For what a certificate
+    /// itself must state (16 CFR 1110.11's contacts, places and dates): a product that
+    /// needs no certificate is not asked. A tested rule cannot have it, since tested
+    /// rules decide whether a certificate is needed at all.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// When it applies, the product is held for a certificate (chosen by the
+    /// certificates' `when` as usual, and blocked while this is open) even if no tested
+    /// rule applies yet: for a rule that decides which tested rules apply, such as the
+    /// age grade of a product made for children. Without it such a product would read
+    /// "no certificate needed" until the record said enough.
+    #[serde(default)]
+    pub holds_certificate: bool,
 }
 
 fn always() -> String {
@@ -344,6 +358,29 @@ pub fn check(raw: &RawRules, vocabulary: &Vocabulary) -> Vec<(YamlPath, String)>
                 out.push((
                     ypath!["requirements", i, "evidence"],
                     format!("requirement `{}` asks for declaration `{key}`, which no vocabulary declares", r.id),
+                ));
+            }
+        }
+    }
+    for (i, r) in raw.requirements.iter().enumerate() {
+        if !r.certificates.is_empty() && r.evidence == EvidenceKind::Test {
+            out.push((
+                ypath!["requirements", i, "certificates"],
+                format!("requirement `{}`: a tested rule decides whether a certificate is needed, so it cannot depend on which one", r.id),
+            ));
+        }
+        if r.holds_certificate && !r.certificates.is_empty() {
+            out.push((
+                ypath!["requirements", i, "holds_certificate"],
+                format!("requirement `{}`: a rule that holds a product for a certificate cannot also depend on which certificate it gets", r.id),
+            ));
+        }
+        for (j, c) in r.certificates.iter().enumerate() {
+            if !raw.certificates.iter().any(|k| k.id == *c) {
+                let known: Vec<&str> = raw.certificates.iter().map(|k| k.id.as_str()).collect();
+                out.push((
+                    ypath!["requirements", i, "certificates", j],
+                    format!("requirement `{}` names certificate `{c}`, which this pack does not define (it defines: {})", r.id, known.join(", ")),
                 ));
             }
         }

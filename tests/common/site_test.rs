@@ -26,19 +26,19 @@ const SITE_TOML: &str =
 const PARTIES: &[(&str, &str)] = &[
     (
         "maker",
-        "id: maker\nkind: manufacturer\nname: Maker Ltd\naddress: [\"1 Road\", \"Ningbo\"]\ncountry: CN\n",
+        "id: maker\nkind: manufacturer\nname: Maker Ltd\naddress: [\"1 Road\", \"Ningbo\"]\ncountry: CN\nphone: \"+86 574 0000 0000\"\n",
     ),
     (
         "importer",
-        "id: importer\nkind: importer\nname: Importer LLC\naddress: [\"2 Street\", \"Portland, OR\"]\ncountry: US\n",
+        "id: importer\nkind: importer\nname: Importer LLC\naddress: [\"2 Street\", \"Portland, OR\"]\ncountry: US\nphone: \"+1 503 555 0100\"\n",
     ),
     (
         "lab",
-        "id: lab\nkind: lab\nname: Test Lab\naccreditations: { cpsc: \"1\", iso17025: \"L1\" }\n",
+        "id: lab\nkind: lab\nname: Test Lab\naddress: [\"3 Lab Road\", \"Shenzhen\"]\ncountry: CN\nphone: \"+86 755 0000 0000\"\naccreditations: { cpsc: \"1\", iso17025: \"L1\" }\n",
     ),
     (
         "keeper",
-        "id: keeper\nkind: person\nname: Kim Keeper\nemail: kim@example.test\n",
+        "id: keeper\nkind: person\nname: Kim Keeper\naddress: [\"2 Street\", \"Portland, OR\"]\nemail: kim@example.test\nphone: \"+1 503 555 0101\"\n",
     ),
 ];
 
