@@ -153,6 +153,24 @@ enum Export {
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
         as_of: Option<Date>,
     },
+    /// The records as spreadsheets: products.csv, lots.csv, evidence.csv and
+    /// parties.csv (headers are the records' key paths), and labels.csv for label
+    /// software (a row per label: the QR payload, the tracking label's text, and each
+    /// market's statements and marks). A cell a spreadsheet would run as a formula gets
+    /// a leading `'`.
+    Csv {
+        /// Folder to write the files into (default: exports/ in the site folder; never
+        /// inside the build output).
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Also write records.xlsx: the same sheets in one workbook, every cell text.
+        #[arg(long)]
+        xlsx: bool,
+        /// The date the label requirements are judged on (YYYY-MM-DD; default: as_of in
+        /// site.toml, else SOURCE_DATE_EPOCH, else today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -225,6 +243,11 @@ fn run(cli: Cli) -> u8 {
             Export::Calendar { output, due, as_of } => calendar(&root, output, due, as_of),
             Export::Efiling { output, as_of } => efiling(&root, output, as_of),
             Export::Marketplace { output, as_of } => marketplace(&root, output, as_of),
+            Export::Csv {
+                output,
+                xlsx,
+                as_of,
+            } => sheets(&root, output, xlsx, as_of),
         },
         Command::Issue { judge } => issue(&root, &judge),
         Command::Serve { port, open, as_of } => serve(
@@ -406,6 +429,63 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
         plural(export.disclaims, "disclaim"),
         display_file(root, &target)
     );
+    0
+}
+
+fn sheets(root: &Path, output: Option<PathBuf>, xlsx: bool, as_of: Option<Date>) -> u8 {
+    let overrides = Overrides {
+        as_of,
+        base_url: None,
+    };
+    let mut p = Pipeline::load(root, &overrides);
+    // labels.csv carries what the assessment asks of each label.
+    p.assess();
+    // A sheet made from records with errors would leave those records out, and an
+    // import of it would take them for deleted.
+    let (Some(site), Some(assessed), false) = (&p.site, &p.assessed, p.diagnostics.has_errors())
+    else {
+        report::human(root, &p.diagnostics);
+        report::summary(&p.diagnostics, "export csv");
+        eprintln!("No spreadsheets were written.");
+        return exit_code(&p.diagnostics, false).max(1);
+    };
+    let target = match crate::export::target(site, output) {
+        Ok(t) => t,
+        Err(m) => {
+            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
+            return 2;
+        }
+    };
+    let sheets = crate::sheet::sheets(site, assessed);
+    let mut files: Vec<(&str, Vec<u8>, String)> = sheets
+        .iter()
+        .map(|s| (s.file, s.csv(), plural(s.grid.rows.len(), "row")))
+        .collect();
+    if xlsx {
+        match crate::sheet::xlsx::workbook(&sheets, site.as_of) {
+            Ok(bytes) => files.push((
+                crate::sheet::xlsx::FILE,
+                bytes,
+                plural(sheets.len(), "sheet"),
+            )),
+            Err(e) => {
+                eprintln!("error: cannot make {}: {e}", crate::sheet::xlsx::FILE);
+                return 2;
+            }
+        }
+    }
+    for (name, bytes, what) in &files {
+        match crate::export::write(&target, name, bytes) {
+            Ok(path) => println!(
+                "{}",
+                report::terminal_safe(&format!("Wrote {what} → {}", display_file(root, &path)))
+            ),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", target.join(name).display());
+                return 2;
+            }
+        }
+    }
     0
 }
 

@@ -46,6 +46,7 @@ pub mod render;
 pub mod report;
 pub mod scaffold;
 pub mod serve;
+pub mod sheet;
 pub mod site;
 pub mod source;
 pub mod suggest;

@@ -1,9 +1,9 @@
 //! The export's files, made from the filings: the JSON document and the three CSV tables.
 
-use super::csv::Table;
 use super::mapping::{self, Guess};
 use super::model::{Contact, FiledLot, FiledTest, Filing};
 use crate::assess::Assessed;
+use crate::sheet::csv::Table;
 use crate::site::Site;
 use serde::Serialize;
 

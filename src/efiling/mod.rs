@@ -13,7 +13,6 @@
 //! not in force is never exported: filing it would present it as valid. Values are
 //! written exactly as stored (ISO dates, GTIN-14), never formatted for people.
 
-mod csv;
 mod files;
 pub mod mapping;
 mod model;

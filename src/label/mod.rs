@@ -178,6 +178,60 @@ pub fn product_jobs<'a>(site: &Site, p: &'a Product) -> Vec<Job<'a>> {
         .collect()
 }
 
+/// The tracking label's lines (15 U.S.C. 2063(a)(5)) before any warning: the product's
+/// name, its model and lot, where and when the lot was made, and the manufacturer; each
+/// with whether it is bold and how many lines it may wrap to. The ZPL label prints them,
+/// and `export csv` gives them to label software (labels.csv), so both say the same.
+pub fn tracking_lines(p: &Product, lot: Option<&Lot>) -> Vec<(String, bool, u32)> {
+    let mut lines = vec![(p.name.clone(), true, 2)];
+    lines.push((
+        match lot {
+            Some(l) => format!("Model {} · Lot {}", p.model, l.lot),
+            None => format!("Model {}", p.model),
+        },
+        false,
+        1,
+    ));
+    if let Some(l) = lot {
+        lines.push((format!("Made {}, {}", l.made.display(), l.place), false, 2));
+    }
+    let m = &p.manufacturer;
+    lines.push((
+        format!("Manufacturer: {}, {}", m.name, m.address.join(", ")),
+        false,
+        2,
+    ));
+    lines
+}
+
+/// What the plugins assessing `market` ask the product's label to carry there: the
+/// statements (texts and warnings, each once, in the plugins' order) and the ids of the
+/// marks. [`Printer::requirements`] takes the same over all the product's markets.
+pub fn market_requirements<'a>(
+    assessed: &'a Assessed,
+    product: &Product,
+    market: &str,
+) -> (Vec<&'a crate::assess::LabelText>, Vec<&'a str>) {
+    let mut texts: Vec<&crate::assess::LabelText> = Vec::new();
+    let mut marks: Vec<&str> = Vec::new();
+    for a in assessed.by_product.get(&product.id).into_iter().flatten() {
+        if a.market != market {
+            continue;
+        }
+        for l in &a.labels {
+            if !texts.iter().any(|t| t.text == l.text) {
+                texts.push(l);
+            }
+        }
+        for id in &a.marks {
+            if !marks.contains(&id.as_str()) {
+                marks.push(id);
+            }
+        }
+    }
+    (texts, marks)
+}
+
 /// The theme's label templates, marks and fonts, ready to draw.
 pub struct Printer {
     tera: tera::Tera,

@@ -172,24 +172,7 @@ fn zpl_data<'a>(
 ) -> Result<zpl::Data<'a>, String> {
     let p = job.product;
     let (_, warnings) = printer.requirements(assessed, p)?;
-    let mut lines = vec![(p.name.clone(), true, 2)];
-    lines.push((
-        match job.lot {
-            Some(l) => format!("Model {} · Lot {}", p.model, l.lot),
-            None => format!("Model {}", p.model),
-        },
-        false,
-        1,
-    ));
-    if let Some(l) = job.lot {
-        lines.push((format!("Made {}, {}", l.made.display(), l.place), false, 2));
-    }
-    let m = &p.manufacturer;
-    lines.push((
-        format!("Manufacturer: {}, {}", m.name, m.address.join(", ")),
-        false,
-        2,
-    ));
+    let mut lines = super::tracking_lines(p, job.lot);
     for w in warnings {
         lines.push((w.text.to_string(), w.alert, 4));
     }

@@ -4,8 +4,13 @@
 //!
 //! Spreadsheets run a cell that begins with `=`, `+`, `-`, `@`, tab or CR as a formula
 //! (CSV injection), so such a cell gets a leading `'` unless it is a plain number
-//! (`-5`, `+3.25`). That is the only change a value undergoes; the JSON document keeps
-//! every value exact (README "Exports: CPSC eFiling").
+//! (`-5`, `+3.25`) or a phone number. A cell that already begins with `'` gets one more,
+//! so that [`restore`] (strip one leading `'`) gives back every value exactly: `import`
+//! reverses what `export csv` did without guessing. That is the only change a value
+//! undergoes; the JSON documents and the XLSX workbook keep every value exact (README
+//! "Exports: CPSC eFiling", "Exports: spreadsheets (CSV and XLSX)").
+
+use std::borrow::Cow;
 
 /// A CSV table, written row by row.
 pub struct Table {
@@ -15,7 +20,7 @@ pub struct Table {
 
 impl Table {
     /// A table with a header row.
-    pub fn new(header: &[&str]) -> Table {
+    pub fn new<S: AsRef<str>>(header: &[S]) -> Table {
         let mut t = Table {
             out: String::new(),
             columns: header.len(),
@@ -43,7 +48,7 @@ impl Table {
 
 /// One cell, neutralised and quoted as needed.
 fn cell(value: &str) -> String {
-    let value = neutralised(value);
+    let value = neutralise(value);
     let quote =
         value.contains([',', '"', '\r', '\n']) || value.starts_with(' ') || value.ends_with(' ');
     if quote {
@@ -56,14 +61,24 @@ fn cell(value: &str) -> String {
 /// `value` with a leading `'` when a spreadsheet would read it as a formula: a leading
 /// `=`, `@`, tab or carriage return always; a leading `+` or `-` unless the cell is a
 /// number or a phone number (`+86 574 8000 0000`), which no spreadsheet runs and a
-/// machine reading the file must get as written.
-fn neutralised(value: &str) -> std::borrow::Cow<'_, str> {
-    let always = value.starts_with(['=', '@', '\t', '\r']);
+/// machine reading the file must get as written. A value that begins with `'` itself
+/// gets one more, or [`restore`] would take its own `'` away.
+pub fn neutralise(value: &str) -> Cow<'_, str> {
+    let always = value.starts_with(['=', '@', '\t', '\r', '\'']);
     let sign = value.starts_with(['+', '-']);
     if always || (sign && !is_number(value) && !is_phone(value)) {
         format!("'{value}").into()
     } else {
         value.into()
+    }
+}
+
+/// The value a cell [`neutralise`]d: without one leading `'`, when it has one. For every
+/// string `s`, `restore(&neutralise(s)) == s`.
+pub fn restore(cell: &str) -> Cow<'_, str> {
+    match cell.strip_prefix('\'') {
+        Some(rest) => rest.into(),
+        None => cell.into(),
     }
 }
 
@@ -118,5 +133,72 @@ mod tests {
         assert_eq!(cell("+3.25"), "+3.25");
         assert_eq!(cell("-"), "'-");
         assert_eq!(cell("LO-RS-01"), "LO-RS-01");
+        assert_eq!(cell("'quoted"), "''quoted");
+        assert_eq!(cell("it's"), "it's");
+    }
+
+    /// The strings a cell is most likely to get wrong: every trigger character, alone,
+    /// doubled, after a `'`, and numbers and phone numbers with either sign.
+    const EDGES: &[&str] = &[
+        "",
+        "'",
+        "''",
+        "'=1",
+        "=",
+        "==",
+        "@",
+        "+",
+        "-",
+        "\t",
+        "\r",
+        "\n",
+        " ",
+        "-5",
+        "+3.25",
+        "-0.5",
+        "-.5",
+        "5.",
+        "+86 574 8000 0000",
+        "+1 (503) 555-0142",
+        "+12",
+        "-cmd",
+        "=cmd",
+        "'-cmd",
+        "'+86 574 8000 0000",
+        "\t=1",
+        " =1",
+        "2026",
+        "00614141000012",
+        "héllo",
+        "'é",
+        "a'b",
+    ];
+
+    #[test]
+    fn restore_inverts_neutralise_on_edge_cases() {
+        for s in EDGES {
+            let n = neutralise(s);
+            assert_eq!(restore(&n), *s, "{s:?}");
+            // What a spreadsheet would run never leaves the writer unguarded.
+            if n.starts_with(['=', '@', '\t', '\r']) {
+                panic!("{s:?} is written as {n:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn restore_inverts_neutralise(s in "['=+@\\-\t\r0-9 .()a-z]{0,3}\\PC{0,12}") {
+            let written = neutralise(&s);
+            let read = restore(&written);
+            proptest::prop_assert_eq!(read.as_ref(), s.as_str());
+        }
+
+        #[test]
+        fn restore_inverts_neutralise_on_any_text(s in "\\PC*") {
+            let written = neutralise(&s);
+            let read = restore(&written);
+            proptest::prop_assert_eq!(read.as_ref(), s.as_str());
+        }
     }
 }
