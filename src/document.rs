@@ -138,6 +138,18 @@ pub struct Document<'f> {
     /// Width taken from the right of the text column until `y` passes the given depth
     /// (the QR code at the top of the first page).
     reserved: Option<(f32, f32)>,
+    /// The heading just set, while nothing has followed it: if what follows does not
+    /// fit on this page, the heading moves to the next page with it, so a heading never
+    /// ends a page.
+    pending: Option<Pending>,
+}
+
+/// A heading set at the end of the current text, and where its text begins.
+struct Pending {
+    lines: Vec<String>,
+    style: Style,
+    body: usize,
+    art: usize,
 }
 
 impl<'f> Document<'f> {
@@ -150,6 +162,7 @@ impl<'f> Document<'f> {
             body: String::new(),
             y: MARGIN,
             reserved: None,
+            pending: None,
         }
     }
 
@@ -174,7 +187,15 @@ impl<'f> Document<'f> {
     /// page starts at the top of one and runs on).
     fn room(&mut self, height: f32) {
         if self.y + height > self.bottom() && self.y > MARGIN + 0.01 {
+            let heading = self.pending.take();
+            if let Some(h) = &heading {
+                self.body.truncate(h.body);
+                self.art.truncate(h.art);
+            }
             self.new_page();
+            if let Some(h) = heading {
+                self.set_heading(&h.lines, h.style);
+            }
         }
     }
 
@@ -188,6 +209,8 @@ impl<'f> Document<'f> {
     }
 
     fn text(&mut self, x: f32, top: f32, line: &str, style: Style) {
+        // Something follows the heading: it stays where it is.
+        self.pending = None;
         // The baseline sits about 0.8 em below the line's top, the rest is leading.
         let baseline = top + style.mm() * 0.95;
         self.body.push_str(&format!(
@@ -235,14 +258,27 @@ impl<'f> Document<'f> {
         self.y += style.mm() * 0.5;
     }
 
-    /// A heading, kept on the page with at least two lines of what follows it.
+    /// A heading, kept on the page with what follows it: at least two lines of it, and
+    /// whatever the next block must start with (a table's caption, headings and first
+    /// row), as the block itself asks for room.
     pub fn heading(&mut self, text: &str, style: Style) {
         let lines = self.lines(text, self.width(), style);
         self.room(lines.len() as f32 * style.line() + 2.0 * BODY.line() + 2.0);
+        let (body, art) = (self.body.len(), self.art.len());
+        self.set_heading(&lines, style);
+        self.pending = Some(Pending {
+            lines,
+            style,
+            body,
+            art,
+        });
+    }
+
+    fn set_heading(&mut self, lines: &[String], style: Style) {
         self.y += style.mm() * 0.4;
         for line in lines {
             let (x, y) = (self.left(), self.y);
-            self.text(x, y, &line, style);
+            self.text(x, y, line, style);
             self.y += style.line();
         }
         self.y += 0.8;
@@ -315,9 +351,10 @@ impl<'f> Document<'f> {
         self.y += 1.0;
     }
 
-    /// A table: `columns` are the headings and each column's share of the width; each
-    /// row's cells are wrapped; the headings are repeated on a new page.
-    pub fn table(&mut self, columns: &[(&str, f32)], rows: &[Vec<String>]) {
+    /// A table under a small `caption`: `columns` are the headings and each column's
+    /// share of the width; each row's cells are wrapped; the headings are repeated on a
+    /// new page. It starts on a page that holds its caption, headings and first row.
+    pub fn table(&mut self, caption: &str, columns: &[(&str, f32)], rows: &[Vec<String>]) {
         let total: f32 = columns.iter().map(|(_, share)| share).sum();
         let width = self.width();
         let widths: Vec<f32> = columns
@@ -325,7 +362,27 @@ impl<'f> Document<'f> {
             .map(|(_, share)| width * share / total)
             .collect();
         let header: Vec<String> = columns.iter().map(|(h, _)| h.to_string()).collect();
-        self.room(2.0 * BODY.line() + 3.0);
+        let caption_lines = self.lines(caption, width, SMALL);
+        let row_height = |d: &Self, row: &[String], style: Style| {
+            row.iter()
+                .zip(&widths)
+                .map(|(c, w)| d.lines(c, w - GUTTER, style).len())
+                .max()
+                .unwrap_or(1) as f32
+                * style.line()
+        };
+        let start = caption_lines.len() as f32 * SMALL.line()
+            + SMALL.mm() * 0.5
+            + row_height(self, &header, SMALL)
+            + 1.4
+            + rows.first().map_or(0.0, |r| row_height(self, r, BODY));
+        self.keep(start);
+        for line in caption_lines {
+            let (x, y) = (self.left(), self.y);
+            self.text(x, y, &line, SMALL);
+            self.y += SMALL.line();
+        }
+        self.y += SMALL.mm() * 0.5;
         self.table_row(&header, &widths, SMALL, true);
         for row in rows {
             let cells: Vec<Vec<String>> = row
@@ -520,6 +577,7 @@ mod tests {
         for i in 0..40 {
             d.heading(&format!("{i}. A heading"), HEADING);
             d.table(
+                "Lots covered",
                 &[("Lot", 1.0), ("Place", 2.0)],
                 &[vec![
                     "L1".into(),
@@ -552,6 +610,7 @@ mod tests {
         let mut d = Document::new(&fonts, A4);
         d.facts(&[("Description", long.clone())]);
         d.table(
+            "Lots covered",
             &[("Lot", 1.0), ("Place", 3.0)],
             &[vec!["L1".into(), long.clone()]],
         );
@@ -572,6 +631,42 @@ mod tests {
             for y in svg.split(" y=\"").skip(1) {
                 let y: f32 = y.split('"').next().unwrap().parse().unwrap();
                 assert!(y <= A4.height - MARGIN + 0.01, "{y}");
+            }
+        }
+    }
+
+    /// Wherever the page breaks, a heading and a table's caption and column headings
+    /// are followed on their page by the table's first row: none ends a page.
+    #[test]
+    fn headings_and_captions_never_end_a_page() {
+        let fonts = fonts();
+        // Filler of every length moves the break through each line of the group.
+        for filler in 0..60 {
+            let mut d = Document::new(&fonts, LETTER);
+            for _ in 0..filler {
+                d.paragraph("filler", BODY);
+            }
+            d.heading("5. Date and place of manufacture", HEADING);
+            d.table(
+                "Lots covered",
+                &[("Lot", 1.0), ("Place", 3.0)],
+                &[vec!["L1-FIRST-ROW".into(), "Ningbo".into()]],
+            );
+            let pages = d.pages(|_, _| String::new());
+            let page_of = |needle: &str| {
+                pages
+                    .iter()
+                    .position(|p| p.contains(needle))
+                    .unwrap_or_else(|| panic!("{needle} not set"))
+            };
+            let row = page_of("L1-FIRST-ROW");
+            for part in ["5. Date and place", "Lots covered", ">Lot<"] {
+                assert_eq!(page_of(part), row, "filler {filler}: {part}");
+                assert_eq!(
+                    pages.iter().filter(|p| p.contains(part)).count(),
+                    1,
+                    "{part}"
+                );
             }
         }
     }

@@ -272,8 +272,11 @@ fn certificate_body(d: &mut Document, c: &CertificateView) {
             })
             .collect()
     };
-    d.paragraph("Lots covered", SMALL);
-    d.table(&[("Lot", 1.0), ("Made", 1.0), ("Place", 3.0)], &lots);
+    d.table(
+        "Lots covered",
+        &[("Lot", 1.0), ("Made", 1.0), ("Place", 3.0)],
+        &lots,
+    );
 
     d.heading("6. Date and place where the product was tested", HEADING);
     let tests: Vec<Vec<String>> = c
@@ -292,8 +295,8 @@ fn certificate_body(d: &mut Document, c: &CertificateView) {
             ]
         })
         .collect();
-    d.paragraph("Test reports relied on", SMALL);
     d.table(
+        "Test reports relied on",
         &[
             ("Report", 1.2),
             ("Date", 1.0),
