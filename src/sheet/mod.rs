@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod labels;
 pub mod layout;
+pub mod read;
 pub mod xlsx;
 
 use crate::assess::Assessed;
