@@ -2,6 +2,7 @@
 //! validated model, with every problem reported.
 
 pub mod asset;
+pub mod edit;
 pub mod guidance;
 pub mod party;
 mod problem;

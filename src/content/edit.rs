@@ -1,0 +1,1541 @@
+//! Editing a YAML record's text in place, for `import` (issue 16): a value replaced, added
+//! or removed, an entry of `lots:` or `evidence:` updated or appended, while every comment,
+//! the key order, the quoting and the layout of what is not touched stay byte for byte.
+//!
+//! The record is never re-serialised. yaml-rust2's event parser gives where each key and
+//! value starts; the end of a scalar is found from its style and the start of the next event
+//! (the text between is only indentation, indicators and comments), and each operation
+//! becomes one splice of the text. After every operation the text is parsed again, so later
+//! operations see the new positions. Last, the result is read with serde_yaml (the parser
+//! the loader uses) and compared with the original tree changed as asked: an edit that would
+//! read back as anything else is refused, never written.
+//!
+//! Anchors, aliases, tags and files with several documents are refused rather than guessed
+//! at: no record needs them, and an edit through an alias would change two places.
+
+use serde_yaml::Value as Tree;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A value to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A string; written plain when YAML reads it back as the same string, quoted otherwise
+    /// (`"2026"`, `"true"`, `"00614141000012"`, `": x"`).
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    /// A list of strings (`categories`, `markets`, `covers`), in the style of the list it
+    /// replaces: flow stays flow, block stays block; a new list is flow (`[toy]`).
+    List(Vec<String>),
+}
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Self {
+        Value::Str(s.into())
+    }
+
+    fn tree(&self) -> Tree {
+        match self {
+            Value::Str(s) => Tree::String(s.clone()),
+            Value::Bool(b) => Tree::Bool(*b),
+            Value::Int(i) => Tree::Number((*i).into()),
+            Value::List(items) => Tree::Sequence(items.iter().cloned().map(Tree::String).collect()),
+        }
+    }
+}
+
+/// Why an edit was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The text is not YAML the editor can read (line and column 1-based).
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// YAML the editor will not change: anchors, aliases, tags, several documents, a record
+    /// that is not a mapping, or a path through something that is not a mapping.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The edited text would not read back as the record changed as asked (a safeguard: it
+    /// means a case the editor does not handle, and nothing is written).
+    #[error("the edit of `{0}` would not read back as intended; edit the file by hand")]
+    Verify(String),
+}
+
+/// One change to a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Sets the value at a key path (`name`, `age.min_months`, `importers.US`), adding the
+    /// key, and the mapping above it, when missing.
+    Set(Vec<String>, Value),
+    /// Removes the key at a path with its comment lines; a mapping left empty is removed
+    /// with its key. A missing key is no change.
+    Remove(Vec<String>),
+    /// Updates the entry of a list of mappings whose `id_key` is `id` (`lots` by `lot`,
+    /// `evidence` by `report`): each field set (`Some`) or removed (`None`); appends the
+    /// entry, and the list, when missing.
+    SetEntry {
+        list: String,
+        id_key: String,
+        id: String,
+        fields: Vec<(String, Option<Value>)>,
+    },
+}
+
+/// A set of changes to apply to a record's text, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edit {
+    pub ops: Vec<Op>,
+}
+
+/// The order keys are written in when one is added, as in the example records (SPEC §4):
+/// a new key goes after the nearest key before it in this list that the record has.
+pub const KEY_ORDER: &[&str] = &[
+    "id",
+    "kind",
+    "name",
+    "brand",
+    "model",
+    "gtin",
+    "sku",
+    "cpsc",
+    "description",
+    "image",
+    "address",
+    "country",
+    "email",
+    "phone",
+    "categories",
+    "age",
+    "attributes",
+    "markets",
+    "manufacturer",
+    "importers",
+    "records_custodian",
+    "accreditations",
+    "cpsc_certifier_id",
+    "certifications",
+    "lots",
+    "evidence",
+    "declarations",
+    "status",
+];
+
+/// Field order inside a lot and an evidence entry.
+pub const ENTRY_ORDER: &[&str] = &[
+    "lot", "report", "made", "lab", "date", "place", "factory", "covers", "result", "lots", "file",
+];
+
+/// Mappings written as blocks when they are new (the example records' style); others
+/// (`age`, `cpsc`, `importers`, `accreditations`) are written as flow mappings.
+const BLOCK_MAPS: &[&str] = &["attributes", "declarations"];
+
+fn path_of(path: &str) -> Vec<String> {
+    path.split('.').map(str::to_string).collect()
+}
+
+impl Edit {
+    pub fn new() -> Self {
+        Edit::default()
+    }
+
+    /// Sets `path` (keys joined by `.`) to `value`.
+    pub fn set(mut self, path: &str, value: Value) -> Self {
+        self.ops.push(Op::Set(path_of(path), value));
+        self
+    }
+
+    /// Removes `path` (keys joined by `.`).
+    pub fn remove(mut self, path: &str) -> Self {
+        self.ops.push(Op::Remove(path_of(path)));
+        self
+    }
+
+    /// Updates or appends the entry of `list` whose `id_key` is `id`.
+    pub fn set_entry(
+        mut self,
+        list: &str,
+        id_key: &str,
+        id: &str,
+        fields: Vec<(String, Option<Value>)>,
+    ) -> Self {
+        self.ops.push(Op::SetEntry {
+            list: list.to_string(),
+            id_key: id_key.to_string(),
+            id: id.to_string(),
+            fields,
+        });
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// The record's text with the changes made. A change to a value the record already has
+    /// changes nothing, so applying a sheet's unchanged row returns the text as it was.
+    pub fn apply(&self, text: &str) -> Result<String, EditError> {
+        let original: Tree = read_tree(text)?;
+        let mut expected = original.clone();
+        let mut text = text.to_string();
+        for op in &self.ops {
+            let changed = apply_to_tree(&mut expected, op)?;
+            if changed {
+                text = apply_op(&text, op)?;
+            }
+        }
+        let got = read_tree(&text)?;
+        if got != expected {
+            return Err(EditError::Verify(describe(&self.ops)));
+        }
+        Ok(text)
+    }
+}
+
+fn describe(ops: &[Op]) -> String {
+    ops.iter()
+        .map(|op| match op {
+            Op::Set(p, _) | Op::Remove(p) => p.join("."),
+            Op::SetEntry { list, id, .. } => format!("{list} {id}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn read_tree(text: &str) -> Result<Tree, EditError> {
+    // The structure check first: it refuses what the editor will not touch, with a position.
+    Doc::parse(text)?;
+    serde_yaml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        EditError::Syntax {
+            line,
+            column,
+            message: e.to_string(),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The expected tree
+
+fn key(k: &str) -> Tree {
+    Tree::String(k.to_string())
+}
+
+/// A scalar's text as an id is compared (`lot: 2026` and `lot: "2026"` both match `2026`).
+fn tree_text(t: &Tree) -> Option<String> {
+    match t {
+        Tree::String(s) => Some(s.clone()),
+        Tree::Number(n) => Some(n.to_string()),
+        Tree::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn not_a_mapping(path: &[String]) -> EditError {
+    EditError::Unsupported(format!("`{}` is not a mapping", path.join(".")))
+}
+
+/// Applies `op` to the tree; whether it changed anything.
+fn apply_to_tree(root: &mut Tree, op: &Op) -> Result<bool, EditError> {
+    let Tree::Mapping(top) = root else {
+        return Err(EditError::Unsupported(
+            "the record is not a mapping of keys".into(),
+        ));
+    };
+    match op {
+        Op::Set(path, value) => {
+            let new = value.tree();
+            match path.as_slice() {
+                [k] => {
+                    if top.get(k.as_str()) == Some(&new) {
+                        return Ok(false);
+                    }
+                    top.insert(key(k), new);
+                }
+                [p, k] => {
+                    let parent = top.entry(key(p)).or_insert(Tree::Null);
+                    if parent.is_null() {
+                        *parent = Tree::Mapping(Default::default());
+                    }
+                    let Tree::Mapping(m) = parent else {
+                        return Err(not_a_mapping(&path[..1]));
+                    };
+                    if m.get(k.as_str()) == Some(&new) {
+                        return Ok(false);
+                    }
+                    m.insert(key(k), new);
+                }
+                _ => return Err(EditError::Unsupported("a path has one or two keys".into())),
+            }
+        }
+        Op::Remove(path) => match path.as_slice() {
+            [k] => return Ok(top.remove(k.as_str()).is_some()),
+            [p, k] => {
+                let Some(parent) = top.get_mut(p.as_str()) else {
+                    return Ok(false);
+                };
+                let Tree::Mapping(m) = parent else {
+                    return Ok(false);
+                };
+                if m.remove(k.as_str()).is_none() {
+                    return Ok(false);
+                }
+                if m.is_empty() {
+                    top.remove(p.as_str());
+                }
+            }
+            _ => return Err(EditError::Unsupported("a path has one or two keys".into())),
+        },
+        Op::SetEntry {
+            list,
+            id_key,
+            id,
+            fields,
+        } => {
+            let seq = top.entry(key(list)).or_insert(Tree::Null);
+            if seq.is_null() {
+                *seq = Tree::Sequence(Vec::new());
+            }
+            let Tree::Sequence(items) = seq else {
+                return Err(EditError::Unsupported(format!("`{list}` is not a list")));
+            };
+            let found = items.iter_mut().find(|item| {
+                item.get(id_key.as_str()).and_then(tree_text).as_deref() == Some(id.as_str())
+            });
+            match found {
+                Some(Tree::Mapping(m)) => {
+                    let mut changed = false;
+                    for (f, v) in fields {
+                        if f == id_key {
+                            continue;
+                        }
+                        match v {
+                            Some(v) => {
+                                let new = v.tree();
+                                if m.get(f.as_str()) != Some(&new) {
+                                    m.insert(key(f), new);
+                                    changed = true;
+                                }
+                            }
+                            None => changed |= m.remove(f.as_str()).is_some(),
+                        }
+                    }
+                    return Ok(changed);
+                }
+                Some(_) => {
+                    return Err(EditError::Unsupported(format!(
+                        "an entry of `{list}` is not a mapping"
+                    )));
+                }
+                None => {
+                    let mut m = serde_yaml::Mapping::new();
+                    m.insert(key(id_key), Tree::String(id.clone()));
+                    for (f, v) in fields {
+                        if let (Some(v), false) = (v, f == id_key) {
+                            m.insert(key(f), v.tree());
+                        }
+                    }
+                    items.push(Tree::Mapping(m));
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// The text's structure, with byte spans
+
+#[derive(Debug, Clone)]
+struct Node {
+    /// Byte offset of the node's first character (a quote, `{`, `[`, the first key).
+    start: usize,
+    /// Byte offset just past the node's last character (no trailing comment or newline).
+    end: usize,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Scalar {
+        style: TScalarStyle,
+        value: String,
+    },
+    /// `key: value` pairs; `colon` is the byte just past each key's `:`.
+    Map {
+        flow: bool,
+        entries: Vec<Entry>,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<Node>,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Node,
+    colon: usize,
+    value: Node,
+}
+
+impl Node {
+    fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { style: TScalarStyle::Plain, value } if value.is_empty())
+    }
+
+    fn entry(&self, k: &str) -> Option<(usize, &Entry)> {
+        match &self.kind {
+            Kind::Map { entries, .. } => entries
+                .iter()
+                .enumerate()
+                .find(|(_, e)| scalar_value(&e.key) == Some(k)),
+            _ => None,
+        }
+    }
+}
+
+fn scalar_value(n: &Node) -> Option<&str> {
+    match &n.kind {
+        Kind::Scalar { value, .. } => Some(value),
+        _ => None,
+    }
+}
+
+struct Collector {
+    events: Vec<(Event, Marker)>,
+}
+
+impl MarkedEventReceiver for Collector {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        self.events.push((ev, mark));
+    }
+}
+
+struct Doc<'t> {
+    text: &'t str,
+    root: Node,
+}
+
+impl<'t> Doc<'t> {
+    fn parse(text: &'t str) -> Result<Doc<'t>, EditError> {
+        // Nodes are built recursively: refuse hostile nesting first, as the loader does.
+        crate::yaml::check_nesting(text).map_err(|e| EditError::Syntax {
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })?;
+        let mut c = Collector { events: Vec::new() };
+        Parser::new_from_str(text)
+            .load(&mut c, true)
+            .map_err(|e| EditError::Syntax {
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+                message: e.info().to_string(),
+            })?;
+        // Splices need byte offsets. A marker's index is not one (it counts characters,
+        // except that yaml-rust2 0.10 adds a block scalar's lines in bytes), but its line and
+        // column (in characters) are exact.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let at = |m: &Marker| -> usize {
+            let Some(&ls) = m.line().checked_sub(1).and_then(|l| line_starts.get(l)) else {
+                return text.len();
+            };
+            text[ls..]
+                .char_indices()
+                .nth(m.col())
+                .map(|(i, _)| ls + i)
+                .unwrap_or(text.len())
+        };
+        let mut events = Vec::with_capacity(c.events.len());
+        let mut documents = 0;
+        for (ev, mark) in c.events {
+            let where_ = format!("line {}, column {}", mark.line(), mark.col() + 1);
+            match &ev {
+                Event::Alias(_) => {
+                    return Err(EditError::Unsupported(format!(
+                        "{where_}: the record uses a YAML alias (`*`); edit it by hand"
+                    )));
+                }
+                Event::Scalar(_, _, anchor, tag)
+                | Event::SequenceStart(anchor, tag)
+                | Event::MappingStart(anchor, tag) => {
+                    if *anchor != 0 {
+                        return Err(EditError::Unsupported(format!(
+                            "{where_}: the record uses a YAML anchor (`&`); edit it by hand"
+                        )));
+                    }
+                    if tag.is_some() {
+                        return Err(EditError::Unsupported(format!(
+                            "{where_}: the record uses a YAML tag (`!`); edit it by hand"
+                        )));
+                    }
+                }
+                Event::DocumentStart => {
+                    documents += 1;
+                    if documents > 1 {
+                        return Err(EditError::Unsupported(format!(
+                            "{where_}: the file holds more than one YAML document"
+                        )));
+                    }
+                }
+                _ => {}
+            }
+            events.push((ev, at(&mark)));
+        }
+        let mut b = Builder { text, events, i: 0 };
+        // StreamStart, DocumentStart.
+        while b.i < b.events.len()
+            && !matches!(
+                b.events[b.i].0,
+                Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+            )
+        {
+            b.i += 1;
+        }
+        if b.i >= b.events.len() {
+            return Err(EditError::Unsupported("the file is empty".into()));
+        }
+        let root = b.node(false)?;
+        if !matches!(root.kind, Kind::Map { flow: false, .. }) {
+            return Err(EditError::Unsupported(
+                "the record is not a mapping of keys".into(),
+            ));
+        }
+        Ok(Doc { text, root })
+    }
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    events: Vec<(Event, usize)>,
+    i: usize,
+}
+
+impl Builder<'_> {
+    /// Where the event after the current one starts (the end of the text after the last).
+    fn next_start(&self) -> usize {
+        self.events
+            .get(self.i + 1)
+            .map(|e| e.1)
+            .unwrap_or(self.text.len())
+    }
+
+    fn node(&mut self, in_flow: bool) -> Result<Node, EditError> {
+        let Some((ev, start)) = self.events.get(self.i).cloned() else {
+            return Err(EditError::Unsupported("the YAML ends early".into()));
+        };
+        match ev {
+            Event::Scalar(value, style, ..) => {
+                let limit = self.next_start();
+                self.i += 1;
+                // The parser marks a block scalar at its first content line; its text
+                // starts at the `|` or `>` header.
+                let start = match style {
+                    TScalarStyle::Literal | TScalarStyle::Folded => block_header(self.text, start),
+                    _ => start,
+                };
+                let end = if value.is_empty() && style == TScalarStyle::Plain {
+                    start
+                } else {
+                    scalar_end(self.text, start, style, in_flow, limit)
+                };
+                Ok(Node {
+                    start,
+                    end,
+                    kind: Kind::Scalar { style, value },
+                })
+            }
+            Event::MappingStart(..) => {
+                let flow = self.text.as_bytes().get(start) == Some(&b'{');
+                self.i += 1;
+                let mut entries = Vec::new();
+                loop {
+                    match self.events.get(self.i) {
+                        Some((Event::MappingEnd, end)) => {
+                            let end = *end;
+                            self.i += 1;
+                            let end = if flow {
+                                close_after(self.text, end, b'}')
+                            } else {
+                                entries
+                                    .last()
+                                    .map(|e: &Entry| e.value.end.max(e.colon))
+                                    .unwrap_or(start)
+                            };
+                            return Ok(Node {
+                                start,
+                                end,
+                                kind: Kind::Map { flow, entries },
+                            });
+                        }
+                        Some(_) => {
+                            let key = self.node(flow || in_flow)?;
+                            let colon = colon_after(self.text, key.end);
+                            let mut value = self.node(flow || in_flow)?;
+                            if value.is_null() {
+                                value.start = colon;
+                                value.end = colon;
+                            }
+                            entries.push(Entry { key, colon, value });
+                        }
+                        None => return Err(EditError::Unsupported("the YAML ends early".into())),
+                    }
+                }
+            }
+            Event::SequenceStart(..) => {
+                let flow = self.text.as_bytes().get(start) == Some(&b'[');
+                self.i += 1;
+                let mut items = Vec::new();
+                loop {
+                    match self.events.get(self.i) {
+                        Some((Event::SequenceEnd, end)) => {
+                            let end = *end;
+                            self.i += 1;
+                            let end = if flow {
+                                close_after(self.text, end, b']')
+                            } else {
+                                items.last().map(|n: &Node| n.end).unwrap_or(start)
+                            };
+                            return Ok(Node {
+                                start,
+                                end,
+                                kind: Kind::Seq { flow, items },
+                            });
+                        }
+                        Some(_) => items.push(self.node(flow || in_flow)?),
+                        None => return Err(EditError::Unsupported("the YAML ends early".into())),
+                    }
+                }
+            }
+            _ => Err(EditError::Unsupported("unexpected YAML structure".into())),
+        }
+    }
+}
+
+/// Just past the closing bracket the parser marked at `at` (or the next one after it).
+fn close_after(text: &str, at: usize, bracket: u8) -> usize {
+    text.as_bytes()[at.min(text.len())..]
+        .iter()
+        .position(|&b| b == bracket)
+        .map(|p| at + p + 1)
+        .unwrap_or(text.len())
+}
+
+/// Just past the `:` that follows a key ending at `key_end`.
+fn colon_after(text: &str, key_end: usize) -> usize {
+    let b = text.as_bytes();
+    let mut i = key_end;
+    while i < b.len() && b[i] != b':' {
+        i += 1;
+    }
+    (i + 1).min(b.len())
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .unwrap_or(0)
+}
+
+/// The end of the line holding `at`, past its newline (or the end of the text).
+fn line_end(text: &str, at: usize) -> usize {
+    text[at.min(text.len())..]
+        .find('\n')
+        .map(|i| at + i + 1)
+        .unwrap_or(text.len())
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Where a scalar starting at `start` ends. `limit` is where the next event starts: what
+/// lies between is indentation, indicators (`:`, `,`, `-`, brackets) and comments.
+fn scalar_end(text: &str, start: usize, style: TScalarStyle, in_flow: bool, limit: usize) -> usize {
+    let b = text.as_bytes();
+    let limit = limit.clamp(start, b.len());
+    match style {
+        TScalarStyle::SingleQuoted => {
+            let mut i = start + 1;
+            while i < b.len() {
+                if b[i] == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return i + 1;
+                }
+                i += 1;
+            }
+            limit
+        }
+        TScalarStyle::DoubleQuoted => {
+            let mut i = start + 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'"' => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            limit
+        }
+        TScalarStyle::Literal | TScalarStyle::Folded => block_scalar_end(text, start, limit),
+        _ => plain_end(text, start, in_flow, limit),
+    }
+}
+
+/// The `|` or `>` that starts the block scalar whose content the parser marked at `mark`:
+/// the last one before it with only chomping and indentation digits, a comment, and line
+/// breaks and spaces between.
+fn block_header(text: &str, mark: usize) -> usize {
+    let mark = mark.min(text.len());
+    let Some(h) = text[..mark].rfind(['|', '>']) else {
+        return mark;
+    };
+    let between = &text[h + 1..mark];
+    let (header_rest, after) = between.split_once('\n').unwrap_or((between, ""));
+    let header_rest =
+        header_rest.trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+    let header_ok = header_rest.trim().is_empty() || header_rest.trim_start().starts_with('#');
+    let after_ok = after.chars().all(|c| c == ' ' || c == '\n' || c == '\r');
+    if header_ok && after_ok { h } else { mark }
+}
+
+/// The end of a `|` or `>` scalar: its last non-blank line indented at least as its first
+/// content line (comment lines after it are less indented).
+fn block_scalar_end(text: &str, start: usize, limit: usize) -> usize {
+    let mut end = line_end(text, start);
+    // The header line (`>-`, maybe with a comment) is the scalar's first line.
+    let header_end = text[start..end].trim_end_matches(['\n', '\r']).len() + start;
+    let header_end = text[start..header_end]
+        .find(" #")
+        .map(|i| start + i)
+        .unwrap_or(header_end);
+    let mut last = header_end;
+    let mut content_indent: Option<usize> = None;
+    while end < limit {
+        let next = line_end(text, end);
+        let line = text[end..next].trim_end_matches(['\n', '\r']);
+        if !line.trim().is_empty() {
+            let indent = indent_of(line);
+            let ci = *content_indent.get_or_insert(indent);
+            if indent < ci {
+                break;
+            }
+            last = end + line.len();
+        }
+        end = next;
+    }
+    last.min(limit.max(header_end))
+}
+
+/// The end of a plain scalar: at a comment, a `: `, a flow indicator in flow context, or
+/// the end of its last continuation line.
+fn plain_end(text: &str, start: usize, in_flow: bool, limit: usize) -> usize {
+    let b = text.as_bytes();
+    let limit_line = line_start(text, limit);
+    let mut pos = start;
+    let mut end = start;
+    let mut first = true;
+    while pos < limit {
+        let next = line_end(text, pos);
+        if !first && next > limit_line {
+            break;
+        }
+        let stop = if first { next.min(limit) } else { next };
+        let mut i = pos;
+        if !first {
+            while i < stop && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
+            }
+            if i >= stop || b[i] == b'\n' || b[i] == b'\r' {
+                pos = next;
+                continue;
+            }
+            if b[i] == b'#' {
+                break;
+            }
+        }
+        let mut terminated = false;
+        let mut j = i;
+        while j < stop {
+            let c = b[j];
+            if c == b'\n' || c == b'\r' {
+                break;
+            }
+            if c == b'#' && j > i && (b[j - 1] == b' ' || b[j - 1] == b'\t') {
+                terminated = true;
+                break;
+            }
+            if c == b':' {
+                let after = b.get(j + 1).copied();
+                let ends = matches!(after, None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+                    || (in_flow && matches!(after, Some(b',' | b'[' | b']' | b'{' | b'}')));
+                if ends {
+                    terminated = true;
+                    break;
+                }
+            }
+            if in_flow && matches!(c, b',' | b'[' | b']' | b'{' | b'}') {
+                terminated = true;
+                break;
+            }
+            j += 1;
+        }
+        let mut e = j;
+        while e > i && (b[e - 1] == b' ' || b[e - 1] == b'\t') {
+            e -= 1;
+        }
+        if e > i {
+            end = e;
+        }
+        if terminated || in_flow {
+            break;
+        }
+        first = false;
+        pos = next;
+    }
+    end.max(start)
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing values
+
+/// Whether `candidate`, written as a value, reads as exactly the string `s`: with
+/// serde_yaml (the loader's parser) and with yaml-rust2 (which this editor reads positions
+/// with, and which is stricter about some indicators, as `{ a: - }`). In flow context both
+/// a flow sequence and a flow mapping are tried.
+fn reads_as(candidate: &str, s: &str, in_flow: bool) -> bool {
+    let want = Tree::String(s.to_string());
+    type Pick = fn(&Tree) -> Option<&Tree>;
+    let docs: Vec<(String, Pick)> = if in_flow {
+        vec![
+            (format!("k: [{candidate}]\n"), |t| {
+                t.get("k")?.as_sequence().filter(|s| s.len() == 1)?.first()
+            }),
+            (format!("k: {{ x: {candidate} }}\n"), |t| {
+                t.get("k")?.get("x")
+            }),
+        ]
+    } else {
+        vec![(format!("k: {candidate}\n"), |t| t.get("k"))]
+    };
+    docs.iter().all(|(doc, get)| {
+        let serde_ok = serde_yaml::from_str::<Tree>(doc)
+            .ok()
+            .is_some_and(|t| get(&t) == Some(&want));
+        let rust2_ok = yaml_rust2::YamlLoader::load_from_str(doc)
+            .ok()
+            .is_some_and(|docs| {
+                let k = docs.first().map(|d| &d["k"]);
+                let v = match (in_flow, k) {
+                    (_, None) => None,
+                    (false, Some(v)) => Some(v),
+                    (true, Some(yaml_rust2::Yaml::Array(a))) if a.len() == 1 => a.first(),
+                    (true, Some(h @ yaml_rust2::Yaml::Hash(_))) => Some(&h["x"]),
+                    _ => None,
+                };
+                v.and_then(|v| v.as_str()) == Some(s)
+            });
+        serde_ok && rust2_ok
+    })
+}
+
+/// Whether a plain `s` that serde_yaml reads as a string is one other YAML readers (YAML
+/// 1.1, spreadsheets' YAML plugins, yaml-rust2) take for a number or a boolean: a GTIN
+/// `00614141000012`, `1_000`, `0x1F`, `12:30`, `yes`, `off`. Quoting those costs nothing
+/// and keeps the record's meaning whoever reads it.
+fn other_parsers_misread(s: &str) -> bool {
+    if !matches!(yaml_rust2::Yaml::from_str(s), yaml_rust2::Yaml::String(_)) {
+        return true;
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "on" | "off") {
+        return true;
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let numeric = body.chars().any(|c| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '_' | '.' | ':'));
+    let radix = ["0x", "0o", "0b"].iter().any(|p| lower.starts_with(p));
+    numeric || radix
+}
+
+/// `s` as a YAML double-quoted scalar.
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            '\u{85}' | '\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A string as YAML: plain when it reads back as itself; otherwise in the quotes of the
+/// value it replaces (`hint`) when that reads back, else double-quoted, which can write any
+/// string.
+fn scalar_text(s: &str, in_flow: bool, hint: Option<TScalarStyle>) -> String {
+    let plain_ok = !s.is_empty()
+        && s.trim() == s
+        && !s.contains(['\n', '\r', '\t'])
+        && !other_parsers_misread(s)
+        && reads_as(s, s, in_flow);
+    match hint {
+        Some(TScalarStyle::SingleQuoted) if !s.contains(['\n', '\r', '\t']) => {
+            let q = format!("'{}'", s.replace('\'', "''"));
+            if reads_as(&q, s, in_flow) {
+                return q;
+            }
+        }
+        Some(TScalarStyle::DoubleQuoted) => return double_quoted(s),
+        _ => {}
+    }
+    if plain_ok {
+        s.to_string()
+    } else {
+        double_quoted(s)
+    }
+}
+
+fn value_text(v: &Value, in_flow: bool, hint: Option<TScalarStyle>) -> String {
+    match v {
+        Value::Str(s) => scalar_text(s, in_flow, hint),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::List(items) => flow_list(items),
+    }
+}
+
+fn flow_list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| scalar_text(s, true, None)).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// The quoting the items of an existing list use, to write new items alike.
+fn item_hint(items: &[Node]) -> Option<TScalarStyle> {
+    items.iter().find_map(|n| match &n.kind {
+        Kind::Scalar { style, .. } => Some(*style),
+        _ => None,
+    })
+}
+
+fn list_text_like(items: &[String], hint: Option<TScalarStyle>) -> String {
+    let inner: Vec<String> = items.iter().map(|s| scalar_text(s, true, hint)).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+// ---------------------------------------------------------------------------------------
+// Splices
+
+struct Splice {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+fn splice(text: &str, s: Splice) -> String {
+    let mut out = String::with_capacity(text.len() + s.text.len());
+    out.push_str(&text[..s.start]);
+    out.push_str(&s.text);
+    out.push_str(&text[s.end..]);
+    out
+}
+
+fn apply_op(text: &str, op: &Op) -> Result<String, EditError> {
+    match op {
+        Op::Set(path, value) => {
+            let doc = Doc::parse(text)?;
+            let s = match path.as_slice() {
+                [k] => set_in_map(&doc, &doc.root, k, value, Some(KEY_ORDER))?,
+                [p, k] => match doc.root.entry(p) {
+                    Some((_, e)) if matches!(e.value.kind, Kind::Map { .. }) => {
+                        set_in_map(&doc, &e.value, k, value, None)?
+                    }
+                    Some((_, e)) if e.value.is_null() => {
+                        let block = BLOCK_MAPS.contains(&p.as_str());
+                        let indent = indent_of(&text[line_start(text, e.key.start)..]);
+                        let body = new_map_text(k, value, block, indent + 2);
+                        Splice {
+                            start: e.colon,
+                            end: e.colon,
+                            text: body,
+                        }
+                    }
+                    Some(_) => return Err(not_a_mapping(&path[..1])),
+                    None => {
+                        let block = BLOCK_MAPS.contains(&p.as_str());
+                        let body = new_map_text(k, value, block, 2);
+                        insert_entry(&doc, &doc.root, p, &body, Some(KEY_ORDER))
+                    }
+                },
+                _ => return Err(EditError::Unsupported("a path has one or two keys".into())),
+            };
+            Ok(splice(text, s))
+        }
+        Op::Remove(path) => {
+            let doc = Doc::parse(text)?;
+            let s = match path.as_slice() {
+                [k] => remove_from_map(&doc, &doc.root, k),
+                [p, k] => match doc.root.entry(p) {
+                    Some((_, e)) => match &e.value.kind {
+                        Kind::Map { entries, .. }
+                            if entries.len() == 1 && e.value.entry(k).is_some() =>
+                        {
+                            remove_from_map(&doc, &doc.root, p)
+                        }
+                        Kind::Map { .. } => remove_from_map(&doc, &e.value, k),
+                        _ => None,
+                    },
+                    None => None,
+                },
+                _ => return Err(EditError::Unsupported("a path has one or two keys".into())),
+            };
+            Ok(s.map(|s| splice(text, s))
+                .unwrap_or_else(|| text.to_string()))
+        }
+        Op::SetEntry {
+            list,
+            id_key,
+            id,
+            fields,
+        } => set_entry(text, list, id_key, id, fields),
+    }
+}
+
+/// The text after a key's `:` for a new mapping holding `k: value`: ` { k: v }`, or a block
+/// on the next lines at `indent`.
+fn new_map_text(k: &str, value: &Value, block: bool, indent: usize) -> String {
+    let k = scalar_text(k, !block, None);
+    if block {
+        format!(
+            "\n{}{k}: {}",
+            " ".repeat(indent),
+            value_text(value, false, None)
+        )
+    } else {
+        format!(" {{ {k}: {} }}", value_text(value, true, None))
+    }
+}
+
+/// Sets `k` in the mapping `map` (replacing its value, or adding it).
+fn set_in_map(
+    doc: &Doc,
+    map: &Node,
+    k: &str,
+    value: &Value,
+    order: Option<&[&str]>,
+) -> Result<Splice, EditError> {
+    let Kind::Map { flow, .. } = &map.kind else {
+        return Err(EditError::Unsupported(format!("`{k}` is not in a mapping")));
+    };
+    match map.entry(k) {
+        Some((_, e)) => Ok(replace_value(doc, e, value, *flow)),
+        None => {
+            let body = format!(" {}", value_text(value, *flow, None));
+            Ok(insert_entry(doc, map, k, &body, order))
+        }
+    }
+}
+
+/// Replaces an entry's value, keeping its style where the new value allows.
+fn replace_value(doc: &Doc, e: &Entry, value: &Value, in_flow: bool) -> Splice {
+    let text = doc.text;
+    let v = &e.value;
+    let whole = |t: String| Splice {
+        start: e.colon,
+        end: v.end.max(e.colon),
+        text: format!(" {t}"),
+    };
+    match (value, &v.kind) {
+        (
+            Value::List(items),
+            Kind::Seq {
+                flow: true,
+                items: old,
+            },
+        ) => Splice {
+            start: v.start,
+            end: v.end,
+            text: list_text_like(items, item_hint(old)),
+        },
+        (
+            Value::List(items),
+            Kind::Seq {
+                flow: false,
+                items: old,
+            },
+        ) if !items.is_empty() => {
+            let first = old.first().map(|n| n.start).unwrap_or(v.start);
+            let ls = line_start(text, first);
+            let dash = text[ls..first].find('-').unwrap_or(0);
+            let pad = " ".repeat(dash);
+            let hint = item_hint(old);
+            let lines: Vec<String> = items
+                .iter()
+                .map(|s| format!("{pad}- {}", scalar_text(s, false, hint)))
+                .collect();
+            Splice {
+                start: ls,
+                end: v.end,
+                text: lines.join("\n"),
+            }
+        }
+        (Value::List(items), _) => whole(flow_list(items)),
+        (_, Kind::Scalar { style, .. }) if !v.is_null() => {
+            let hint = match style {
+                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => Some(*style),
+                _ => None,
+            };
+            Splice {
+                start: v.start,
+                end: v.end,
+                text: value_text(value, in_flow, hint),
+            }
+        }
+        (_, Kind::Map { flow: true, .. } | Kind::Seq { flow: true, .. }) => Splice {
+            start: v.start,
+            end: v.end,
+            text: value_text(value, in_flow, None),
+        },
+        _ => whole(value_text(value, in_flow, None)),
+    }
+}
+
+/// The end of an entry's text for inserting after it or removing it: past the newline of
+/// its last line and of the comment lines under it indented deeper than its key (the
+/// continuation of its trailing comment, as in SPEC §4).
+fn entry_block_end(text: &str, e: &Entry, key_indent: usize) -> usize {
+    let mut end = line_end(text, e.value.end.max(e.colon));
+    while end < text.len() {
+        let next = line_end(text, end);
+        let line = &text[end..next];
+        let t = line.trim_start();
+        if t.starts_with('#') && indent_of(line) > key_indent {
+            end = next;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// Adds `k` with `body` (the text after `k:`) to `map`: after the nearest key before it in
+/// `order`, else after the last entry; in a flow mapping, at its end.
+fn insert_entry(doc: &Doc, map: &Node, k: &str, body: &str, order: Option<&[&str]>) -> Splice {
+    let text = doc.text;
+    let Kind::Map { flow, entries } = &map.kind else {
+        return Splice {
+            start: 0,
+            end: 0,
+            text: String::new(),
+        };
+    };
+    let key_text = scalar_text(k, *flow, None);
+    if *flow {
+        return match entries.last() {
+            Some(last) => {
+                let at = last.value.end.max(last.colon);
+                Splice {
+                    start: at,
+                    end: at,
+                    text: format!(", {key_text}:{body}"),
+                }
+            }
+            None => Splice {
+                start: map.start,
+                end: map.end,
+                text: format!("{{ {key_text}:{body} }}"),
+            },
+        };
+    }
+    let Some(first) = entries.first() else {
+        return Splice {
+            start: map.start,
+            end: map.end,
+            text: format!("{key_text}:{body}"),
+        };
+    };
+    let indent = first.key.start - line_start(text, first.key.start);
+    let pad = " ".repeat(indent);
+    let after: Option<(&Entry, bool)> = order.and_then(|order| {
+        let rank = |name: &str| order.iter().position(|o| *o == name);
+        let mine = rank(k)?;
+        let ranked = |e: &&Entry| scalar_value(&e.key).and_then(rank);
+        match entries
+            .iter()
+            .filter(|e| ranked(e).is_some_and(|r| r < mine))
+            .max_by_key(ranked)
+        {
+            Some(e) => Some((e, true)),
+            // Nothing before it: before the first key that comes after it.
+            None => entries
+                .iter()
+                .filter(|e| ranked(e).is_some_and(|r| r > mine))
+                .min_by_key(|e| e.key.start)
+                .map(|e| (e, false)),
+        }
+    });
+    let line = format!("{pad}{key_text}:{body}\n");
+    match after {
+        Some((e, false)) => {
+            let at = comments_above(text, e, indent);
+            Splice {
+                start: at,
+                end: at,
+                text: line,
+            }
+        }
+        Some((e, true)) => {
+            let at = entry_block_end(text, e, indent);
+            insert_at_line(text, at, line)
+        }
+        None => {
+            let last = entries.last().unwrap_or(first);
+            let at = entry_block_end(text, last, indent);
+            insert_at_line(text, at, line)
+        }
+    }
+}
+
+/// An insertion of whole lines at `at`, the start of a line or the end of the text (which
+/// may lack its last newline).
+fn insert_at_line(text: &str, at: usize, line: String) -> Splice {
+    if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+        Splice {
+            start: at,
+            end: at,
+            text: format!("\n{trimmed}"),
+        }
+    } else {
+        Splice {
+            start: at,
+            end: at,
+            text: line,
+        }
+    }
+}
+
+/// The start of the comment lines directly above an entry's key at its indentation (they
+/// belong to it), or of the key's line.
+fn comments_above(text: &str, e: &Entry, indent: usize) -> usize {
+    let mut at = line_start(text, e.key.start);
+    // A key after `- ` in a list item: its line is the item's, nothing above is its own.
+    if text[at..e.key.start].trim().starts_with('-') || indent != e.key.start - at {
+        return at;
+    }
+    while at > 0 {
+        let prev = line_start(text, at - 1);
+        let line = &text[prev..at];
+        if line.trim_start().starts_with('#') && indent_of(line) == indent {
+            at = prev;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// Removes `k` from `map` with the comment lines that belong to it; `None` when absent.
+fn remove_from_map(doc: &Doc, map: &Node, k: &str) -> Option<Splice> {
+    let text = doc.text;
+    let Kind::Map { flow, entries } = &map.kind else {
+        return None;
+    };
+    let (i, e) = map.entry(k)?;
+    if *flow {
+        let value_end = e.value.end.max(e.colon);
+        return Some(if i > 0 {
+            let prev = &entries[i - 1];
+            Splice {
+                start: prev.value.end.max(prev.colon),
+                end: value_end,
+                text: String::new(),
+            }
+        } else if let Some(next) = entries.get(1) {
+            Splice {
+                start: e.key.start,
+                end: next.key.start,
+                text: String::new(),
+            }
+        } else {
+            Splice {
+                start: map.start,
+                end: map.end,
+                text: "{}".into(),
+            }
+        });
+    }
+    let indent = e.key.start - line_start(text, e.key.start);
+    let start = comments_above(text, e, indent);
+    if text[line_start(text, e.key.start)..e.key.start]
+        .trim()
+        .starts_with('-')
+    {
+        // The first key of a list item (`- lot: x`): remove the key and keep the dash, the
+        // next key moving up onto the dash's line.
+        let end = entry_block_end(text, e, indent);
+        let next = entries.get(i + 1)?;
+        return Some(Splice {
+            start: e.key.start,
+            end: next.key.start.max(end),
+            text: String::new(),
+        });
+    }
+    Some(Splice {
+        start,
+        end: entry_block_end(text, e, indent),
+        text: String::new(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Entries of lists of mappings
+
+fn set_entry(
+    text: &str,
+    list: &str,
+    id_key: &str,
+    id: &str,
+    fields: &[(String, Option<Value>)],
+) -> Result<String, EditError> {
+    let mut text = text.to_string();
+    let doc = Doc::parse(&text)?;
+    let existing = doc.root.entry(list).map(|(_, e)| e.clone());
+    let find = |doc: &Doc| -> Option<Node> {
+        let (_, e) = doc.root.entry(list)?;
+        let Kind::Seq { items, .. } = &e.value.kind else {
+            return None;
+        };
+        items
+            .iter()
+            .find(|item| item.entry(id_key).and_then(|(_, f)| scalar_value(&f.value)) == Some(id))
+            .cloned()
+    };
+    if find(&doc).is_some() {
+        // Field by field, reading the text again after each change.
+        for (f, v) in fields {
+            if f == id_key {
+                continue;
+            }
+            let doc = Doc::parse(&text)?;
+            let Some(item) = find(&doc) else { break };
+            let current: Option<Tree> = item.entry(f).and_then(|(_, e)| {
+                serde_yaml::from_str::<Tree>(&format!("k: {}", node_text(&doc, &e.value))).ok()
+            });
+            let s = match v {
+                Some(v) => {
+                    let current_value = current.and_then(|t| t.get("k").cloned());
+                    if current_value.as_ref() == Some(&v.tree()) {
+                        continue;
+                    }
+                    set_in_map(&doc, &item, f, v, Some(ENTRY_ORDER))?
+                }
+                None => match remove_from_map(&doc, &item, f) {
+                    Some(s) => s,
+                    None => continue,
+                },
+            };
+            text = splice(&text, s);
+        }
+        return Ok(text);
+    }
+    let id_value = Value::Str(id.to_string());
+    let new_fields: Vec<(&str, &Value)> = std::iter::once((id_key, &id_value))
+        .chain(
+            fields
+                .iter()
+                .filter(|(f, _)| f != id_key)
+                .filter_map(|(f, v)| Some((f.as_str(), v.as_ref()?))),
+        )
+        .collect();
+    let s = match existing {
+        Some(e) => match &e.value.kind {
+            Kind::Seq { flow: false, items } if !items.is_empty() => {
+                let last = items.last().unwrap_or(&items[0]);
+                let first = &items[0];
+                let ls = line_start(&text, first.start);
+                let dash = text[ls..first.start].find('-').unwrap_or(0);
+                let item_flow = matches!(first.kind, Kind::Map { flow: true, .. });
+                let key_col = match &first.kind {
+                    Kind::Map { entries, .. } if !entries.is_empty() => entries[0].key.start - ls,
+                    _ => dash + 2,
+                };
+                let body = item_text(&new_fields, dash, key_col, item_flow);
+                let at = match &last.kind {
+                    Kind::Map { entries, .. } if !entries.is_empty() => {
+                        let le = &entries[entries.len() - 1];
+                        entry_block_end(&text, le, dash)
+                    }
+                    _ => line_end(&text, last.end),
+                };
+                insert_at_line(&text, at, body)
+            }
+            Kind::Seq { .. } | Kind::Scalar { .. } => {
+                if let Kind::Scalar { .. } = e.value.kind
+                    && !e.value.is_null()
+                {
+                    return Err(EditError::Unsupported(format!("`{list}` is not a list")));
+                }
+                let indent = indent_of(&text[line_start(&text, e.key.start)..]);
+                let body = item_text(&new_fields, indent + 2, indent + 4, false);
+                let body = body.strip_suffix('\n').unwrap_or(&body);
+                Splice {
+                    start: e.colon,
+                    end: e.value.end.max(e.colon),
+                    text: format!("\n{body}"),
+                }
+            }
+            Kind::Map { .. } => {
+                return Err(EditError::Unsupported(format!("`{list}` is not a list")));
+            }
+        },
+        None => {
+            let body = item_text(&new_fields, 2, 4, false);
+            let body = body.strip_suffix('\n').unwrap_or(&body);
+            insert_entry(&doc, &doc.root, list, &format!("\n{body}"), Some(KEY_ORDER))
+        }
+    };
+    Ok(splice(&text, s))
+}
+
+fn node_text<'a>(doc: &'a Doc, n: &Node) -> &'a str {
+    &doc.text[n.start..n.end]
+}
+
+/// A new list item: `- k: v` lines with the dash at `dash` and keys at `key_col`, or one
+/// `- { k: v, ... }` line.
+fn item_text(fields: &[(&str, &Value)], dash: usize, key_col: usize, flow: bool) -> String {
+    let pad = " ".repeat(dash);
+    if flow {
+        let inner: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    scalar_text(k, true, None),
+                    value_text(v, true, None)
+                )
+            })
+            .collect();
+        return format!("{pad}- {{ {} }}\n", inner.join(", "));
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        let lead = if i == 0 {
+            format!(
+                "{pad}-{}",
+                " ".repeat(key_col.saturating_sub(dash).max(2) - 1)
+            )
+        } else {
+            " ".repeat(key_col.max(dash + 2))
+        };
+        out.push_str(&format!(
+            "{lead}{}: {}\n",
+            scalar_text(k, false, None),
+            value_text(v, false, None)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_of_scalars_and_flow_collections() {
+        let text = "a: plain text  # c\nb: \"q\" # c\nc: { x: 1, y: two }\nd: [p, \"q\"]\ne: >-\n  folded\n  text\n# trailing\nf:\n  - one\n  - two # c\ng:\n";
+        let doc = Doc::parse(text).unwrap();
+        let spans: Vec<(&str, &str)> = match &doc.root.kind {
+            Kind::Map { entries, .. } => entries
+                .iter()
+                .map(|e| {
+                    (
+                        scalar_value(&e.key).unwrap(),
+                        &text[e.value.start..e.value.end],
+                    )
+                })
+                .collect(),
+            _ => panic!(),
+        };
+        assert_eq!(
+            spans,
+            [
+                ("a", "plain text"),
+                ("b", "\"q\""),
+                ("c", "{ x: 1, y: two }"),
+                ("d", "[p, \"q\"]"),
+                ("e", ">-\n  folded\n  text"),
+                ("f", "- one\n  - two"),
+                ("g", "")
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_are_quoted_exactly_when_needed() {
+        for s in [
+            "Little Oak",
+            "2026-03",
+            "a#b",
+            "x:y",
+            "Crème brûlée",
+            "16 CFR 1303",
+        ] {
+            assert_eq!(scalar_text(s, false, None), s);
+        }
+        for (s, q) in [
+            ("2026", "\"2026\""),
+            ("true", "\"true\""),
+            ("null", "\"null\""),
+            ("~", "\"~\""),
+            ("00614141000012", "\"00614141000012\""),
+            ("1.0", "\"1.0\""),
+            (": x", "\": x\""),
+            ("#x", "\"#x\""),
+            (" lead", "\" lead\""),
+            ("trail ", "\"trail \""),
+            ("", "\"\""),
+            ("a\nb", "\"a\\nb\""),
+            ("\"hi\" she said", "\"\\\"hi\\\" she said\""),
+            ("- x", "\"- x\""),
+            ("*x", "\"*x\""),
+        ] {
+            assert_eq!(scalar_text(s, false, None), q, "{s:?}");
+        }
+        assert_eq!(scalar_text("a, b", true, None), "\"a, b\"");
+        assert_eq!(scalar_text("a, b", false, None), "a, b");
+        assert_eq!(
+            scalar_text("it's", false, Some(TScalarStyle::SingleQuoted)),
+            "'it''s'"
+        );
+    }
+}
