@@ -116,9 +116,39 @@ fn a_top_level_scalar_keeps_its_comment_and_quoting() {
         &["description:", "Seven wooden", "painted with"],
     );
     assert!(
-        out.contains("description: Seven rings.\ncategories:"),
+        out.contains("description: >-\n  Seven rings.\ncategories:"),
         "{out}"
     );
+    // A paragraph too long for one line is folded at 88 columns; a string a folded scalar
+    // cannot hold (a line break) is quoted instead.
+    let long = "word ".repeat(30).trim_end().to_string();
+    let out = Edit::new()
+        .set("description", Value::str(&long))
+        .apply(RECORD)
+        .unwrap();
+    assert!(
+        out.contains(&format!(
+            "description: >-\n  {}\n  {}\ncategories",
+            "word ".repeat(17).trim_end(),
+            "word ".repeat(13).trim_end()
+        )),
+        "{out}"
+    );
+    let out = Edit::new()
+        .set("description", Value::str("two\nlines"))
+        .apply(RECORD)
+        .unwrap();
+    assert!(
+        out.contains("description: \"two\\nlines\"\ncategories"),
+        "{out}"
+    );
+    // A literal block stays literal.
+    let text = "id: x\nnote: |-\n  one\n  two\nstatus: active\n";
+    let out = Edit::new()
+        .set("note", Value::str("three\n\nfour"))
+        .apply(text)
+        .unwrap();
+    assert_eq!(out, "id: x\nnote: |-\n  three\n\n  four\nstatus: active\n");
 }
 
 #[test]
@@ -520,4 +550,147 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         "]".repeat(10_000)
     );
     assert!(Edit::new().set("id", Value::str("y")).apply(&text).is_err());
+}
+
+/// Every comment line of `before` is in `after`, and every top-level key line but `except`'s.
+fn keeps_comments_and_keys(before: &str, after: &str, except: &str, what: &str) {
+    for line in before.lines() {
+        let top_key =
+            !line.starts_with([' ', '#', '-']) && !line.starts_with(&format!("{except}:"));
+        if line.trim_start().starts_with('#') || top_key {
+            assert!(
+                after.lines().any(|l| l == line),
+                "{what}: lost {line:?}\n{after}"
+            );
+        }
+    }
+}
+
+fn changed(v: &Value) -> Value {
+    match v {
+        Value::Str(_) => Value::str("2026"),
+        Value::List(_) => Value::List(vec!["a: b".into(), "#c".into()]),
+        Value::Bool(b) => Value::Bool(!b),
+        Value::Int(i) => Value::Int(i + 1),
+    }
+}
+
+fn tree_of(v: &Value) -> Tree {
+    match v {
+        Value::Str(v) => s(v),
+        Value::List(items) => Tree::Sequence(items.iter().map(|i| s(i)).collect()),
+        Value::Bool(b) => Tree::Bool(*b),
+        Value::Int(i) => Tree::Number((*i).into()),
+    }
+}
+
+#[test]
+fn nested_keys_and_entries_of_every_record_change_and_go() {
+    for path in records() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let t = tree(&text);
+        for (k, v) in t.as_mapping().unwrap() {
+            let k = k.as_str().unwrap();
+            match v {
+                Tree::Mapping(m) => {
+                    for (nk, nv) in m {
+                        let nk = nk.as_str().unwrap();
+                        let what = format!("{}: {k}.{nk}", path.display());
+                        let Some(nv) = value_of(nv) else { continue };
+                        let new = changed(&nv);
+                        let out = Edit::new()
+                            .set(&format!("{k}.{nk}"), new.clone())
+                            .apply(&text)
+                            .unwrap_or_else(|e| panic!("{what}: {e}"));
+                        let mut want = t.clone();
+                        want[k][nk] = tree_of(&new);
+                        assert_eq!(tree(&out), want, "{what}\n{out}");
+                        keeps_comments_and_keys(&text, &out, k, &what);
+                        let out = Edit::new()
+                            .remove(&format!("{k}.{nk}"))
+                            .apply(&text)
+                            .unwrap_or_else(|e| panic!("{what}: {e}"));
+                        let mut want = t.clone();
+                        want[k].as_mapping_mut().unwrap().remove(nk);
+                        if want[k].as_mapping().unwrap().is_empty() {
+                            want.as_mapping_mut().unwrap().remove(k);
+                        }
+                        assert_eq!(tree(&out), want, "{what}: remove\n{out}");
+                    }
+                    // A new key in the mapping.
+                    let out = Edit::new()
+                        .set(&format!("{k}.zz-new"), Value::Bool(true))
+                        .apply(&text)
+                        .unwrap();
+                    let mut want = t.clone();
+                    want[k]
+                        .as_mapping_mut()
+                        .unwrap()
+                        .insert(s("zz-new"), Tree::Bool(true));
+                    assert_eq!(tree(&out), want, "{}: {k}.zz-new\n{out}", path.display());
+                }
+                Tree::Sequence(items) if items.iter().all(Tree::is_mapping) => {
+                    let id_key = match k {
+                        "lots" => "lot",
+                        "evidence" => "report",
+                        _ => "number",
+                    };
+                    for (i, item) in items.iter().enumerate() {
+                        let id = item[id_key].as_str().unwrap();
+                        for (f, fv) in item.as_mapping().unwrap() {
+                            let f = f.as_str().unwrap();
+                            let what = format!("{}: {k} {id} {f}", path.display());
+                            if f == id_key {
+                                continue;
+                            }
+                            let Some(fv) = value_of(fv) else { continue };
+                            let new = changed(&fv);
+                            let out = Edit::new()
+                                .set_entry(k, id_key, id, vec![(f.to_string(), Some(new.clone()))])
+                                .apply(&text)
+                                .unwrap_or_else(|e| panic!("{what}: {e}"));
+                            let mut want = t.clone();
+                            want[k][i][f] = tree_of(&new);
+                            assert_eq!(tree(&out), want, "{what}\n{out}");
+                            keeps_comments_and_keys(&text, &out, k, &what);
+                            let out = Edit::new()
+                                .set_entry(k, id_key, id, vec![(f.to_string(), None)])
+                                .apply(&text)
+                                .unwrap_or_else(|e| panic!("{what}: {e}"));
+                            let mut want = t.clone();
+                            want[k][i].as_mapping_mut().unwrap().remove(f);
+                            assert_eq!(tree(&out), want, "{what}: remove\n{out}");
+                        }
+                    }
+                    // A new entry, in the style of the others.
+                    let out = Edit::new()
+                        .set_entry(
+                            k,
+                            id_key,
+                            "NEW-1",
+                            vec![
+                                ("place".into(), Some(Value::str("Ningbo, China"))),
+                                ("covers".into(), Some(Value::List(vec!["EN 71-1".into()]))),
+                            ],
+                        )
+                        .apply(&text)
+                        .unwrap_or_else(|e| panic!("{}: {k} new: {e}", path.display()));
+                    let mut want = t.clone();
+                    let mut m = serde_yaml::Mapping::new();
+                    m.insert(s(id_key), s("NEW-1"));
+                    m.insert(s("place"), s("Ningbo, China"));
+                    m.insert(s("covers"), Tree::Sequence(vec![s("EN 71-1")]));
+                    want[k].as_sequence_mut().unwrap().push(Tree::Mapping(m));
+                    assert_eq!(tree(&out), want, "{}: {k} new\n{out}", path.display());
+                    keeps_comments_and_keys(
+                        &text,
+                        &out,
+                        "",
+                        &format!("{}: {k} new", path.display()),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
 }

@@ -929,7 +929,7 @@ fn value_text(v: &Value, in_flow: bool, hint: Option<TScalarStyle>) -> String {
         Value::Str(s) => scalar_text(s, in_flow, hint),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
-        Value::List(items) => flow_list(items),
+        Value::List(items) => list_text_like(items, hint),
     }
 }
 
@@ -973,10 +973,10 @@ fn apply_op(text: &str, op: &Op) -> Result<String, EditError> {
         Op::Set(path, value) => {
             let doc = Doc::parse(text)?;
             let s = match path.as_slice() {
-                [k] => set_in_map(&doc, &doc.root, k, value, Some(KEY_ORDER))?,
+                [k] => set_in_map(&doc, &doc.root, k, value, Some(KEY_ORDER), None)?,
                 [p, k] => match doc.root.entry(p) {
                     Some((_, e)) if matches!(e.value.kind, Kind::Map { .. }) => {
-                        set_in_map(&doc, &e.value, k, value, None)?
+                        set_in_map(&doc, &e.value, k, value, None, None)?
                     }
                     Some((_, e)) if e.value.is_null() => {
                         let block = BLOCK_MAPS.contains(&p.as_str());
@@ -1051,6 +1051,7 @@ fn set_in_map(
     k: &str,
     value: &Value,
     order: Option<&[&str]>,
+    hint: Option<TScalarStyle>,
 ) -> Result<Splice, EditError> {
     let Kind::Map { flow, .. } = &map.kind else {
         return Err(EditError::Unsupported(format!("`{k}` is not in a mapping")));
@@ -1058,7 +1059,7 @@ fn set_in_map(
     match map.entry(k) {
         Some((_, e)) => Ok(replace_value(doc, e, value, *flow)),
         None => {
-            let body = format!(" {}", value_text(value, *flow, None));
+            let body = format!(" {}", value_text(value, *flow, hint));
             Ok(insert_entry(doc, map, k, &body, order))
         }
     }
@@ -1073,6 +1074,21 @@ fn replace_value(doc: &Doc, e: &Entry, value: &Value, in_flow: bool) -> Splice {
         end: v.end.max(e.colon),
         text: format!(" {t}"),
     };
+    if let (
+        Value::Str(new),
+        Kind::Scalar {
+            style: TScalarStyle::Folded | TScalarStyle::Literal,
+            ..
+        },
+    ) = (value, &v.kind)
+        && let Some(t) = block_scalar_text(text, v, new)
+    {
+        return Splice {
+            start: v.start,
+            end: v.end,
+            text: t,
+        };
+    }
     match (value, &v.kind) {
         (
             Value::List(items),
@@ -1126,6 +1142,78 @@ fn replace_value(doc: &Doc, e: &Entry, value: &Value, in_flow: bool) -> Splice {
         },
         _ => whole(value_text(value, in_flow, None)),
     }
+}
+
+/// Lines of a block scalar wrap here, as in the example records.
+const WRAP: usize = 88;
+
+/// `s` in the style of the block scalar `old` (`>-` folded, `|-` literal) at its
+/// indentation, when the style can hold it and it reads back as `s`: a description stays a
+/// folded paragraph.
+fn block_scalar_text(text: &str, old: &Node, s: &str) -> Option<String> {
+    let header_line = text[old.start..line_end(text, old.start)].trim_end_matches(['\n', '\r']);
+    let header = header_line
+        .split(" #")
+        .next()
+        .unwrap_or(header_line)
+        .trim_end();
+    let after = line_end(text, old.start);
+    let indent = text[after..]
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(indent_of)
+        .filter(|i| *i > 0)?;
+    let pad = " ".repeat(indent);
+    let lines: Vec<String> = match header {
+        ">-" => {
+            if s.is_empty() || s.trim() != s || s.contains(['\n', '\r', '\t']) || s.contains("  ") {
+                return None;
+            }
+            let mut lines = Vec::new();
+            let mut line = String::new();
+            for word in s.split(' ') {
+                if !line.is_empty() && indent + line.len() + 1 + word.len() > WRAP {
+                    lines.push(format!("{pad}{line}"));
+                    line.clear();
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+            }
+            lines.push(format!("{pad}{line}"));
+            lines
+        }
+        "|-" => {
+            if s.is_empty()
+                || s.starts_with([' ', '\n'])
+                || s.ends_with('\n')
+                || s.contains(['\r', '\t'])
+            {
+                return None;
+            }
+            s.split('\n')
+                .map(|l| {
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{pad}{l}")
+                    }
+                })
+                .collect()
+        }
+        _ => return None,
+    };
+    let candidate = format!("{header_line}\n{}", lines.join("\n"));
+    // Read back alone, as the value of a key at column 0 (the lines are indented deeper).
+    let doc = format!("k: {candidate}\n");
+    let serde_ok = serde_yaml::from_str::<Tree>(&doc)
+        .ok()
+        .is_some_and(|t| t.get("k") == Some(&Tree::String(s.to_string())));
+    let rust2_ok = yaml_rust2::YamlLoader::load_from_str(&doc)
+        .ok()
+        .is_some_and(|d| d.first().and_then(|d| d["k"].as_str()) == Some(s));
+    (serde_ok && rust2_ok).then_some(candidate)
 }
 
 /// The end of an entry's text for inserting after it or removing it: past the newline of
@@ -1329,6 +1417,10 @@ fn set_entry(
     let mut text = text.to_string();
     let doc = Doc::parse(&text)?;
     let existing = doc.root.entry(list).map(|(_, e)| e.clone());
+    let siblings: Vec<Node> = match existing.as_ref().map(|e| &e.value.kind) {
+        Some(Kind::Seq { items, .. }) => items.clone(),
+        _ => Vec::new(),
+    };
     let find = |doc: &Doc| -> Option<Node> {
         let (_, e) = doc.root.entry(list)?;
         let Kind::Seq { items, .. } = &e.value.kind else {
@@ -1347,16 +1439,13 @@ fn set_entry(
             }
             let doc = Doc::parse(&text)?;
             let Some(item) = find(&doc) else { break };
-            let current: Option<Tree> = item.entry(f).and_then(|(_, e)| {
-                serde_yaml::from_str::<Tree>(&format!("k: {}", node_text(&doc, &e.value))).ok()
-            });
             let s = match v {
                 Some(v) => {
-                    let current_value = current.and_then(|t| t.get("k").cloned());
-                    if current_value.as_ref() == Some(&v.tree()) {
+                    if entry_field(&text, list, id_key, id, f).as_ref() == Some(&v.tree()) {
                         continue;
                     }
-                    set_in_map(&doc, &item, f, v, Some(ENTRY_ORDER))?
+                    let hint = sibling_style(&siblings, f);
+                    set_in_map(&doc, &item, f, v, Some(ENTRY_ORDER), hint)?
                 }
                 None => match remove_from_map(&doc, &item, f) {
                     Some(s) => s,
@@ -1368,13 +1457,29 @@ fn set_entry(
         return Ok(text);
     }
     let id_value = Value::Str(id.to_string());
-    let new_fields: Vec<(&str, &Value)> = std::iter::once((id_key, &id_value))
+    let mut new_fields: Vec<(&str, &Value)> = std::iter::once((id_key, &id_value))
         .chain(
             fields
                 .iter()
                 .filter(|(f, _)| f != id_key)
                 .filter_map(|(f, v)| Some((f.as_str(), v.as_ref()?))),
         )
+        .collect();
+    // In the order the existing entries have their keys, then the records' order.
+    let rank = |k: &str| {
+        let sibling = siblings.first().and_then(|first| match &first.kind {
+            Kind::Map { entries, .. } => {
+                entries.iter().position(|e| scalar_value(&e.key) == Some(k))
+            }
+            _ => None,
+        });
+        let known = ENTRY_ORDER.iter().position(|o| *o == k);
+        (sibling.unwrap_or(usize::MAX), known.unwrap_or(usize::MAX))
+    };
+    new_fields.sort_by_key(|(k, _)| rank(k));
+    let styled: Vec<(&str, &Value, Option<TScalarStyle>)> = new_fields
+        .iter()
+        .map(|(k, v)| (*k, *v, sibling_style(&siblings, k)))
         .collect();
     let s = match existing {
         Some(e) => match &e.value.kind {
@@ -1388,7 +1493,7 @@ fn set_entry(
                     Kind::Map { entries, .. } if !entries.is_empty() => entries[0].key.start - ls,
                     _ => dash + 2,
                 };
-                let body = item_text(&new_fields, dash, key_col, item_flow);
+                let body = item_text(&styled, dash, key_col, item_flow);
                 let at = match &last.kind {
                     Kind::Map { entries, .. } if !entries.is_empty() => {
                         let le = &entries[entries.len() - 1];
@@ -1405,7 +1510,7 @@ fn set_entry(
                     return Err(EditError::Unsupported(format!("`{list}` is not a list")));
                 }
                 let indent = indent_of(&text[line_start(&text, e.key.start)..]);
-                let body = item_text(&new_fields, indent + 2, indent + 4, false);
+                let body = item_text(&styled, indent + 2, indent + 4, false);
                 let body = body.strip_suffix('\n').unwrap_or(&body);
                 Splice {
                     start: e.colon,
@@ -1418,7 +1523,7 @@ fn set_entry(
             }
         },
         None => {
-            let body = item_text(&new_fields, 2, 4, false);
+            let body = item_text(&styled, 2, 4, false);
             let body = body.strip_suffix('\n').unwrap_or(&body);
             insert_entry(&doc, &doc.root, list, &format!("\n{body}"), Some(KEY_ORDER))
         }
@@ -1426,29 +1531,58 @@ fn set_entry(
     Ok(splice(&text, s))
 }
 
-fn node_text<'a>(doc: &'a Doc, n: &Node) -> &'a str {
-    &doc.text[n.start..n.end]
+/// The value a field of a list entry has now, as the loader reads it.
+fn entry_field(text: &str, list: &str, id_key: &str, id: &str, field: &str) -> Option<Tree> {
+    let tree: Tree = serde_yaml::from_str(text).ok()?;
+    tree.get(list)?
+        .as_sequence()?
+        .iter()
+        .find(|item| item.get(id_key).and_then(tree_text).as_deref() == Some(id))?
+        .get(field)
+        .cloned()
+}
+
+/// The quoting the other entries of a list use for `field` (`lot: "2026-03A"`, `covers:
+/// ["16 CFR 1303"]`), so a new value is written alike; `None` for plain.
+fn sibling_style(siblings: &[Node], field: &str) -> Option<TScalarStyle> {
+    siblings.iter().find_map(|item| {
+        let (_, e) = item.entry(field)?;
+        match &e.value.kind {
+            Kind::Scalar {
+                style: style @ (TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted),
+                ..
+            } => Some(*style),
+            Kind::Seq { items, .. } => item_hint(items)
+                .filter(|s| matches!(s, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted)),
+            _ => None,
+        }
+    })
 }
 
 /// A new list item: `- k: v` lines with the dash at `dash` and keys at `key_col`, or one
-/// `- { k: v, ... }` line.
-fn item_text(fields: &[(&str, &Value)], dash: usize, key_col: usize, flow: bool) -> String {
+/// `- { k: v, ... }` line; each value quoted as `hint` says when it can be.
+fn item_text(
+    fields: &[(&str, &Value, Option<TScalarStyle>)],
+    dash: usize,
+    key_col: usize,
+    flow: bool,
+) -> String {
     let pad = " ".repeat(dash);
     if flow {
         let inner: Vec<String> = fields
             .iter()
-            .map(|(k, v)| {
+            .map(|(k, v, hint)| {
                 format!(
                     "{}: {}",
                     scalar_text(k, true, None),
-                    value_text(v, true, None)
+                    value_text(v, true, *hint)
                 )
             })
             .collect();
         return format!("{pad}- {{ {} }}\n", inner.join(", "));
     }
     let mut out = String::new();
-    for (i, (k, v)) in fields.iter().enumerate() {
+    for (i, (k, v, hint)) in fields.iter().enumerate() {
         let lead = if i == 0 {
             format!(
                 "{pad}-{}",
@@ -1460,7 +1594,7 @@ fn item_text(fields: &[(&str, &Value)], dash: usize, key_col: usize, flow: bool)
         out.push_str(&format!(
             "{lead}{}: {}\n",
             scalar_text(k, false, None),
-            value_text(v, false, None)
+            value_text(v, false, *hint)
         ));
     }
     out
