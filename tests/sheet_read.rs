@@ -234,3 +234,15 @@ fn bad_files_are_clear_errors() {
         let _ = read(write("prefix.xlsx", &xlsx[..cut]));
     }
 }
+
+#[test]
+fn a_stray_cell_in_the_last_row_and_column_is_an_error_not_all_of_memory() {
+    let e = read(fixture("stray.xlsx")).unwrap_err();
+    assert_eq!(e.code, "sheet-too-large");
+    assert!(
+        e.message.starts_with(
+            "sheet Stray, row 1048576, column XFD: the sheet spans 1048576 rows and 16384 columns"
+        ),
+        "{e}"
+    );
+}

@@ -268,8 +268,21 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Table, Diagnostic> {
             "the file has no cells with anything in them",
         ));
     }
-    let delimiter = sniff_delimiter(&text);
-    if let Some(line) = unclosed_quote(&text, delimiter) {
+    // Excel writes and honours a first line `sep=;` naming the delimiter, and does not show
+    // it as a row; a .tsv file is tab-separated by name; others are sniffed.
+    let (text, sep, line_offset) = match text.split_once('\n') {
+        Some((first, rest)) if first.trim_end().len() == 5 && first.starts_with("sep=") => {
+            (rest.to_string(), first.as_bytes().get(4).copied(), 1)
+        }
+        _ => (text, None, 0),
+    };
+    let tsv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let delimiter = sep
+        .or(tsv.then_some(b'\t'))
+        .unwrap_or_else(|| sniff_delimiter(&text));
+    if let Some(line) = unclosed_quote(&text, delimiter).map(|l| l + line_offset) {
         return Err(Diagnostic::error(
             "sheet-csv",
             file,
@@ -382,20 +395,27 @@ fn trim_trailing_empty(cells: &mut Vec<String>) {
 // ---------------------------------------------------------------------------------------
 // XLSX and ODS
 
+/// A sheet's non-empty cells: (row, column, value), 0-based.
+type Cells = Vec<(u32, u32, Data)>;
+
+/// The most cells a sheet's table may span (rows × columns from A1 to its last used cell):
+/// a stray value in row 1,048,576 or column XFD must be a clear error, not all of memory.
+const MAX_TABLE_CELLS: u64 = 50_000_000;
+
 fn read_workbook(path: &Path, kind: Kind, bytes: Vec<u8>) -> Result<Vec<Table>, Diagnostic> {
     let file = file_name(path);
     // calamine parses ZIP and XML from the file; a panic in it on some malformed file must
     // not take `import` down, so it becomes an error like any other unreadable file.
-    let result = std::panic::catch_unwind(move || -> Result<Vec<(String, Range<Data>)>, String> {
+    let result = std::panic::catch_unwind(move || -> Result<Vec<(String, Cells)>, String> {
         let cursor = BufReader::new(Cursor::new(bytes));
         match kind {
             Kind::Xlsx => {
                 let mut book = Xlsx::new(cursor).map_err(|e: calamine::XlsxError| e.to_string())?;
-                sheets(&mut book)
+                xlsx_sheets(&mut book)
             }
             _ => {
                 let mut book = Ods::new(cursor).map_err(|e: calamine::OdsError| e.to_string())?;
-                sheets(&mut book)
+                ods_sheets(&mut book)
             }
         }
     });
@@ -420,86 +440,135 @@ fn read_workbook(path: &Path, kind: Kind, bytes: Vec<u8>) -> Result<Vec<Table>, 
         }
     };
     let mut tables = Vec::new();
-    for (name, range) in sheets {
-        if let Some(table) = table_of(path, &name, &range)? {
+    for (name, cells) in sheets {
+        if let Some(table) = table_of(path, &name, cells)? {
             tables.push(table);
         }
     }
     Ok(tables)
 }
 
-fn sheets<R: Reader<BufReader<Cursor<Vec<u8>>>>>(
-    book: &mut R,
-) -> Result<Vec<(String, Range<Data>)>, String>
-where
-    R::Error: fmt::Display,
-{
+/// XLSX sheets cell by cell: calamine's `worksheet_range` would allocate every cell of the
+/// rectangle up to the last used one, however sparse.
+fn xlsx_sheets(
+    book: &mut Xlsx<BufReader<Cursor<Vec<u8>>>>,
+) -> Result<Vec<(String, Cells)>, String> {
     let mut out = Vec::new();
     for name in book.sheet_names() {
-        let range = book
-            .worksheet_range(&name)
+        let mut reader = book
+            .worksheet_cells_reader(&name)
             .map_err(|e| format!("sheet {name}: {e}"))?;
-        out.push((name, range));
+        let mut cells = Vec::new();
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| format!("sheet {name}: {e}"))?
+        {
+            let (row, col) = cell.get_position();
+            let value = Data::from(cell.get_value().clone());
+            if value != Data::Empty {
+                cells.push((row, col, value));
+            }
+        }
+        out.push((name, cells));
     }
     Ok(out)
 }
 
-fn table_of(path: &Path, sheet: &str, range: &Range<Data>) -> Result<Option<Table>, Diagnostic> {
-    let Some((first_row, first_col)) = range.start() else {
-        return Ok(None);
-    };
-    let (first_row, first_col) = (first_row as usize, first_col as usize);
+fn ods_sheets(book: &mut Ods<BufReader<Cursor<Vec<u8>>>>) -> Result<Vec<(String, Cells)>, String> {
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let range: Range<Data> = book
+            .worksheet_range(&name)
+            .map_err(|e| format!("sheet {name}: {e}"))?;
+        let cells = range
+            .used_cells()
+            .filter_map(|(r, c, v)| {
+                let (r0, c0) = range.start()?;
+                Some((r0 + r as u32, c0 + c as u32, v.clone()))
+            })
+            .collect();
+        out.push((name, cells));
+    }
+    Ok(out)
+}
+
+fn table_of(path: &Path, sheet: &str, mut cells: Cells) -> Result<Option<Table>, Diagnostic> {
     let mut table = Table {
         file: path.to_path_buf(),
         sheet: Some(sheet.to_string()),
         header: Vec::new(),
         rows: Vec::new(),
     };
-    // The first error cell, reported once the header is known so the message can name the
-    // column.
+    // Text first, so empty strings and error cells are known before the size is judged.
     let mut error: Option<(Cell, String)> = None;
-    let mut rows: Vec<Row> = Vec::new();
-    for (i, cells) in range.rows().enumerate() {
-        let number = first_row + i + 1;
-        // Columns count from A whatever column the used range starts at, so a cell's index
-        // is its column letter.
-        let mut texts = vec![String::new(); first_col];
-        for (j, value) in cells.iter().enumerate() {
-            match cell_text(value) {
-                Ok(text) => texts.push(text),
-                Err(e) => {
-                    let cell = Cell {
-                        row: number,
-                        column: first_col + j,
-                    };
-                    error.get_or_insert((cell, e));
-                    texts.push(String::new());
-                }
+    let mut texts: Vec<(u32, u32, String)> = Vec::with_capacity(cells.len());
+    cells.sort_by_key(|(r, c, _)| (*r, *c));
+    for (r, c, value) in cells {
+        match cell_text(&value) {
+            Ok(text) if text.is_empty() => {}
+            Ok(text) => texts.push((r, c, text)),
+            Err(e) => {
+                let cell = Cell {
+                    row: r as usize + 1,
+                    column: c as usize,
+                };
+                error.get_or_insert((cell, e));
             }
         }
-        trim_trailing_empty(&mut texts);
-        if !is_empty_row(&texts) || error.as_ref().is_some_and(|(c, _)| c.row == number) {
-            rows.push(Row {
-                number,
-                cells: texts,
-            });
-        }
     }
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let header = rows.remove(0).cells;
-    let width = rows
+    let Some(&(last_row, _, _)) = texts.last() else {
+        return match error {
+            Some((cell, e)) => Err(table
+                .error(
+                    "sheet-cell-error",
+                    cell,
+                    format!("the cell holds the error {e}"),
+                )
+                .with_help(
+                    "fix the formula or type the value in; certpress reads the value a cell shows",
+                )),
+            None => Ok(None),
+        };
+    };
+    let width = texts
         .iter()
-        .map(|r| r.cells.len())
-        .chain([header.len()])
+        .map(|(_, c, _)| *c as u64 + 1)
         .max()
         .unwrap_or(0);
-    table.header = header;
-    table.header.resize(width, String::new());
-    for row in &mut rows {
-        row.cells.resize(width, String::new());
+    if (last_row as u64 + 1) * width > MAX_TABLE_CELLS {
+        let far = Cell {
+            row: last_row as usize + 1,
+            column: width as usize - 1,
+        };
+        return Err(table
+            .error(
+                "sheet-too-large",
+                far,
+                format!(
+                    "the sheet spans {} rows and {} columns, more than certpress reads",
+                    last_row + 1,
+                    width
+                ),
+            )
+            .with_help("delete stray cells far below or right of the data, or split the sheet"));
     }
+    let width = width as usize;
+    // Rows in order; each as wide as the table, columns counted from A.
+    let mut rows: Vec<Row> = Vec::new();
+    for (r, c, text) in texts {
+        let number = r as usize + 1;
+        if rows.last().is_none_or(|row| row.number != number) {
+            rows.push(Row {
+                number,
+                cells: vec![String::new(); width],
+            });
+        }
+        if let Some(row) = rows.last_mut() {
+            row.cells[c as usize] = text;
+        }
+    }
+    let header = rows.remove(0).cells;
+    table.header = header;
     table.rows = rows;
     if let Some((cell, e)) = error {
         return Err(table
@@ -629,6 +698,17 @@ mod tests {
                 (6, "d", "y")
             ]
         );
+    }
+
+    #[test]
+    fn excel_sep_line_and_tsv() {
+        let t = csv(b"sep=;\r\na,b;c\r\n1,5;2\r\n").unwrap();
+        assert_eq!(t.header, ["a,b", "c"]);
+        assert_eq!(t.rows[0].number, 2);
+        assert_eq!(t.rows[0].cells, ["1,5", "2"]);
+        let t = read_csv(Path::new("t.TSV"), b"a,b\tc\n1\t2\n").unwrap();
+        assert_eq!(t.header, ["a,b", "c"]);
+        assert_eq!(t.rows[0].cells, ["1", "2"]);
     }
 
     #[test]
