@@ -181,11 +181,16 @@ impl Edit {
         let original: Tree = read_tree(text)?;
         let mut expected = original.clone();
         let mut text = text.to_string();
+        let mut changed_any = false;
         for op in &self.ops {
             let changed = apply_to_tree(&mut expected, op)?;
             if changed {
                 text = apply_op(&text, op)?;
+                changed_any = true;
             }
+        }
+        if !changed_any {
+            return Ok(text);
         }
         let got = read_tree(&text)?;
         if got != expected {
@@ -206,8 +211,13 @@ fn describe(ops: &[Op]) -> String {
 }
 
 fn read_tree(text: &str) -> Result<Tree, EditError> {
-    // The structure check first: it refuses what the editor will not touch, with a position.
-    Doc::parse(text)?;
+    // What the editor will not touch (anchors, tags, ...) is refused by `Doc::parse` when
+    // an operation changes something; an edit that changes nothing reads the text once.
+    crate::yaml::check_nesting(text).map_err(|e| EditError::Syntax {
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
     serde_yaml::from_str(text).map_err(|e| {
         let (line, column) = e
             .location()
