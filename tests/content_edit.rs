@@ -694,3 +694,24 @@ fn nested_keys_and_entries_of_every_record_change_and_go() {
         }
     }
 }
+
+#[test]
+fn windows_line_ends_and_a_byte_order_mark_are_kept() {
+    let text = "\u{feff}id: x\r\nname: X  # c\r\nmarkets: [US]\r\n";
+    let out = Edit::new()
+        .set("name", Value::str("Z"))
+        .set("brand", Value::str("B"))
+        .apply(text)
+        .unwrap();
+    assert_eq!(
+        out,
+        "\u{feff}id: x\r\nname: Z  # c\r\nbrand: B\r\nmarkets: [US]\r\n"
+    );
+    assert_eq!(
+        Edit::new()
+            .set("name", Value::str("X"))
+            .apply(text)
+            .unwrap(),
+        text
+    );
+}

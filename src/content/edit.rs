@@ -178,6 +178,30 @@ impl Edit {
     /// The record's text with the changes made. A change to a value the record already has
     /// changes nothing, so applying a sheet's unchanged row returns the text as it was.
     pub fn apply(&self, text: &str) -> Result<String, EditError> {
+        // A record saved on Windows (a byte-order mark, CRLF line ends) is edited as LF text
+        // and given its BOM and CRLF back, so new lines match the old ones.
+        let (bom, body) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => ("\u{feff}", rest),
+            None => ("", text),
+        };
+        let crlf = body.contains("\r\n") && !body.replace("\r\n", "").contains('\n');
+        if bom.is_empty() && !crlf {
+            return self.apply_lf(text);
+        }
+        let lf = if crlf {
+            body.replace("\r\n", "\n")
+        } else {
+            body.to_string()
+        };
+        let out = self.apply_lf(&lf)?;
+        if out == lf {
+            return Ok(text.to_string());
+        }
+        let out = if crlf { out.replace('\n', "\r\n") } else { out };
+        Ok(format!("{bom}{out}"))
+    }
+
+    fn apply_lf(&self, text: &str) -> Result<String, EditError> {
         let original: Tree = read_tree(text)?;
         let mut expected = original.clone();
         let mut text = text.to_string();
