@@ -715,3 +715,42 @@ fn windows_line_ends_and_a_byte_order_mark_are_kept() {
         text
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any text, YAML or not: an edit gives text or an error, never a panic, and text it
+    /// gives reads back as asked (apply checks that itself).
+    #[test]
+    fn any_text_edits_or_errs_without_panicking(
+        text in "(([a-z]{1,6}|- |  |\"|'|#|é|™|:|,|\\[|\\]|\\{|\\}|>-|\\||&a|\\*a|!t|\n|\r\n| |x: y\n|lots:\n  - lot: \"1\"\n)){0,40}"
+    ) {
+        let edit = Edit::new()
+            .set("name", Value::str("N: é"))
+            .set("age.min_months", Value::Int(3))
+            .set("categories", Value::List(vec!["toy".into()]))
+            .remove("x")
+            .remove("lots.lot")
+            .set_entry("lots", "lot", "1", vec![("made".into(), Some(Value::str("2026-01"))), ("place".into(), None)])
+            .set_entry("lots", "lot", "2", vec![("made".into(), Some(Value::str("2026-02")))]);
+        let _ = edit.apply(&text);
+        // Each record with a character cut out somewhere.
+        let _ = Edit::new().remove("name").apply(&text);
+    }
+
+    #[test]
+    fn records_cut_anywhere_edit_or_err_without_panicking(file in 0usize..64, cut in 0usize..4000, len in 0usize..40) {
+        let files = records();
+        let text = std::fs::read_to_string(&files[file % files.len()]).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let cut = cut % (chars.len() + 1);
+        let end = (cut + len).min(chars.len());
+        let broken: String = chars[..cut].iter().chain(&chars[end..]).collect();
+        let _ = Edit::new()
+            .set("name", Value::str("x"))
+            .remove("gtin")
+            .set("attributes.painted", Value::Bool(false))
+            .set_entry("evidence", "report", "NEW", vec![("lab".into(), Some(Value::str("l")))])
+            .apply(&broken);
+    }
+}
