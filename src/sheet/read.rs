@@ -110,9 +110,10 @@ fn file_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Reads a spreadsheet file, choosing the reader by its extension: `.csv`, `.tsv`, `.txt`
-/// (CSV with a sniffed delimiter), `.xlsx`, `.xlsm` (every sheet), `.ods` (every sheet).
-/// Sheets without any non-empty cell are left out; a file with none at all is an error.
+/// Reads a spreadsheet file, choosing the reader by its extension: `.csv` and `.txt` (CSV
+/// with the delimiter sniffed, or named by Excel's `sep=` line), `.tsv` (tabs), `.xlsx`,
+/// `.xlsm`, `.ods` (every sheet). Sheets without any non-empty cell are left out; a file
+/// with none at all is an error.
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<Table>, Diagnostic> {
     let path = path.as_ref();
     let ext = path
@@ -182,11 +183,21 @@ pub fn read_bytes(path: &Path, kind: Kind, bytes: Vec<u8>) -> Result<Vec<Table>,
 // ---------------------------------------------------------------------------------------
 // CSV
 
-/// Text of a CSV file: UTF-8 (a byte-order mark dropped), or else Windows-1252, which is
+/// Text of a CSV file: UTF-16 when it starts with a UTF-16 byte-order mark; UTF-8 (a
+/// byte-order mark dropped); or else Windows-1252, which is
 /// what Excel on Windows writes for "CSV (Comma delimited)". 1252 gives every byte a
 /// character, so this never fails; a file in another code page reads as mojibake that the
 /// import's checks will show.
 fn decode(bytes: &[u8]) -> String {
+    // Excel's "Unicode Text (*.txt)" is UTF-16 with a byte-order mark (and tabs).
+    for (bom, encoding) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            return encoding.decode_without_bom_handling(rest).0.into_owned();
+        }
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
@@ -698,6 +709,18 @@ mod tests {
                 (6, "d", "y")
             ]
         );
+    }
+
+    #[test]
+    fn utf16_text_as_excel_saves_unicode_text() {
+        let utf16: Vec<u8> = [0xFEFF_u16]
+            .into_iter()
+            .chain("name\tnote\r\nSüße™\t😀\r\n".encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let t = read_csv(Path::new("t.txt"), &utf16).unwrap();
+        assert_eq!(t.header, ["name", "note"]);
+        assert_eq!(t.rows[0].cells, ["Süße™", "😀"]);
     }
 
     #[test]
