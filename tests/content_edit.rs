@@ -754,3 +754,30 @@ proptest! {
             .apply(&broken);
     }
 }
+
+#[test]
+fn empty_and_null_parents_and_keys_with_nothing_before_them() {
+    let text = "# about name\nname: X\nattributes:\nimporters: {}\nstatus: active\n";
+    let out = Edit::new()
+        .set("attributes.painted", Value::Bool(true))
+        .set("importers.US", Value::str("oak-imports-usa"))
+        .set("id", Value::str("x"))
+        .apply(text)
+        .unwrap();
+    assert_eq!(
+        out,
+        "id: x\n# about name\nname: X\nattributes:\n  painted: true\nimporters: { US: oak-imports-usa }\nstatus: active\n"
+    );
+    // A nested key under a scalar is refused, not guessed.
+    let e = Edit::new()
+        .set("status.x", Value::Bool(true))
+        .apply(text)
+        .unwrap_err();
+    assert!(matches!(e, EditError::Unsupported(_)), "{e:?}");
+    // A text without a final newline.
+    let out = Edit::new()
+        .set("zz", Value::Int(1))
+        .apply("id: x\nname: y")
+        .unwrap();
+    assert_eq!(out, "id: x\nname: y\nzz: 1");
+}
