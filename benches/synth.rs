@@ -9,7 +9,7 @@ use std::path::Path;
 /// (their `.complete` marker holds the version they were made with).
 #[allow(dead_code)] // read by the benchmarks; tests/synth.rs includes this file too
 pub const VERSION: &str =
-    "6: five markets, images, issued certificates, SVG labels, CPSC certifier ids";
+    "7: five markets, images, issued certificates, SVG labels, CPSC certifier ids, child care ages";
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("toy", "painted: true\n  small_parts: false"),
@@ -155,12 +155,17 @@ pub fn generate(repo: &Path, dir: &Path, n: usize) {
         let gtin = format!("{data}{}", check_digit(&data));
         let maker = i % makers;
         let lab = i % labs;
+        // A child care article is for children 3 and younger (the US pack warns otherwise).
+        let (min_months, max_months) = if category == "child-care-article" {
+            (6 + (i % 3) * 12, 36)
+        } else {
+            (12 + (i % 4) * 12, 60 + (i % 4) * 12)
+        };
         let mut y = String::with_capacity(1200);
         let _ = write!(
             y,
             "id: product-{i}\nname: Synthetic product {i}\nbrand: Bench Brand\nmodel: BB-{i:06}\ngtin: \"{gtin}\"\nsku: BB-{i:06}-EA\ndescription: A synthetic product used to measure build speed. Number {i}.\nimage: assets/product.svg\ncategories: [{category}]\nage: {{ min_months: {}, max_months: {} }}\nattributes:\n  {attributes}\nmarkets: [US, EU, GB, CA, AU]\nmanufacturer: maker-{maker}\nimporters: {{ US: importer-{maker}, EU: eu-importer-{maker}, GB: gb-importer-{maker}, CA: importer-{maker} }}\nrecords_custodian: keeper\nlots:\n",
-            12 + (i % 4) * 12,
-            60 + (i % 4) * 12
+            min_months, max_months
         );
         for l in 0..2 {
             let _ = writeln!(

@@ -148,8 +148,10 @@ pub struct Document<'f> {
 struct Pending {
     lines: Vec<String>,
     style: Style,
+    /// Where the heading's text and art begin on the page, and its top.
     body: usize,
     art: usize,
+    top: f32,
 }
 
 impl<'f> Document<'f> {
@@ -187,7 +189,8 @@ impl<'f> Document<'f> {
     /// page starts at the top of one and runs on).
     fn room(&mut self, height: f32) {
         if self.y + height > self.bottom() && self.y > MARGIN + 0.01 {
-            let heading = self.pending.take();
+            // A heading that starts its page stays: moving it would leave a blank page.
+            let heading = self.pending.take().filter(|h| h.top > MARGIN + 0.01);
             if let Some(h) = &heading {
                 self.body.truncate(h.body);
                 self.art.truncate(h.art);
@@ -264,13 +267,14 @@ impl<'f> Document<'f> {
     pub fn heading(&mut self, text: &str, style: Style) {
         let lines = self.lines(text, self.width(), style);
         self.room(lines.len() as f32 * style.line() + 2.0 * BODY.line() + 2.0);
-        let (body, art) = (self.body.len(), self.art.len());
+        let (body, art, top) = (self.body.len(), self.art.len(), self.y);
         self.set_heading(&lines, style);
         self.pending = Some(Pending {
             lines,
             style,
             body,
             art,
+            top,
         });
     }
 
@@ -669,6 +673,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A heading at the top of a page followed by a block too tall for the rest of that
+    /// page stays where it is: moving it would leave a page with nothing on it.
+    #[test]
+    fn a_heading_that_starts_a_page_is_not_moved_to_leave_it_blank() {
+        let fonts = fonts();
+        let mut d = Document::new(&fonts, LETTER);
+        d.heading("1. Identification of the product covered", HEADING);
+        let long: String = (0..420).map(|i| format!("word{i} ")).collect();
+        d.facts(&[("Description", long)]);
+        let pages = d.pages(|_, _| String::new());
+        assert!(pages[0].contains("1. Identification"), "{}", pages[0]);
+        assert!(
+            pages
+                .iter()
+                .all(|p| p.contains(">word") || p.contains(" word"))
+        );
     }
 
     #[test]

@@ -41,9 +41,9 @@ pub struct Due {
     /// Whether the certificate is ready today: a lapse blocks it. When false it is
     /// already blocked by another gap, and the lapse adds one more.
     pub ready: bool,
-    /// Which lots of the rule the report backs for the certificate: empty when it backs
-    /// the rule for every lot. With product, certificate and rule it names the slot a
-    /// retest fills, so a calendar event moves to the new report instead of staying.
+    /// The lots the report covers, as its record says (empty: every lot). With product,
+    /// certificate and rule it names the slot a retest fills, so a calendar event moves
+    /// to the new report instead of staying.
     #[serde(skip)]
     pub lots: Vec<String>,
 }
@@ -156,15 +156,11 @@ fn for_assessment(product: &Product, a: &Assessment, months: u32, as_of: Date) -
             let Some(lapses) = lapses(e.date, months) else {
                 continue;
             };
-            let lots: Vec<String> = if r.evidence.as_deref() == Some(id) {
-                Vec::new()
-            } else {
-                r.lots
-                    .iter()
-                    .filter(|(_, report)| report.as_str() == id)
-                    .map(|(lot, _)| lot.clone())
-                    .collect()
-            };
+            // The report's own lots (none: all of them), as the record states them: a
+            // retest of the same lots fills the same slot, whichever report is newest.
+            let mut lots = e.lots.clone();
+            lots.sort_unstable();
+            lots.dedup();
             found.push(Due {
                 product: product.id.clone(),
                 certificate: certificate.number.clone(),

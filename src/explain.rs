@@ -63,7 +63,7 @@ pub fn explain(site: &Site, product: &Product, assessments: &[Assessment]) -> St
     let mut out = String::new();
     let _ = writeln!(out, "{} — {} ({})", product.id, product.name, product.file);
     let _ = writeln!(out, "judged as of {}", crate::date::iso(site.as_of));
-    let value = crate::plugins::product_value(product, &site.vocabulary);
+    let value = crate::plugins::product_value(product, &site.vocabulary, site.as_of);
     let root = cel::Context::default();
     for a in assessments {
         let Some(plugin) = site.plugins.iter().find(|p| p.id == a.plugin) else {
@@ -172,13 +172,24 @@ fn explain_plugin(
         } else {
             "does not apply"
         };
+        // A rule of certain certificates whose `when` holds but whose certificate this
+        // product does not get: say so, not just that `when` is true.
+        let certificate_id = a.certificate.as_ref().map(|c| c.id.as_str());
+        let scoped_out = !r.raw.certificates.is_empty()
+            && !certificate_id.is_some_and(|id| r.raw.certificates.iter().any(|c| c == id));
+        let why = if status.is_none() && scoped_out {
+            format!(
+                "it belongs to {} and this product's certificate is {}",
+                r.raw.certificates.join(", "),
+                certificate_id.unwrap_or("none")
+            )
+        } else {
+            format!("`{}` is {}", r.when.source, verdict(&r.when, &cx))
+        };
         let _ = writeln!(
             out,
-            "    {mark} {} ({}) {applies}: `{}` is {}",
-            r.raw.id,
-            r.raw.cite,
-            r.when.source,
-            verdict(&r.when, &cx)
+            "    {mark} {} ({}) {applies}: {why}",
+            r.raw.id, r.raw.cite
         );
         let read = reads(&r.when, &cx);
         if !read.is_empty() {

@@ -421,6 +421,11 @@ fn explain_shows_conditions_values_and_evidence() {
         text.contains("· phthalates (16 CFR 1307) does not apply"),
         "{text}"
     );
+    // A rule of another certificate says so.
+    assert!(
+        text.contains("· us-gcc-lab-contact (16 CFR 1110.11) does not apply: it belongs to us-gcc and this product's certificate is us-cpc"),
+        "{text}"
+    );
     let o = certpress(&["check", "--explain", "no-such-product", "--root", root]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -500,6 +500,17 @@ fn the_calendar_has_an_event_for_every_future_lapse() {
                     + &report("R-SOON-2", "2026-11-20", COVERS, "")),
             ),
         )
+        // Lot L1 retested alone: its event moves, L2's stays as it was.
+        .product(
+            "lots",
+            &toy(
+                "lots",
+                "lots:\n  - { lot: L1, made: 2026-01, place: Ningbo }\n  - { lot: L2, made: 2026-08, place: Ningbo }\n",
+                &(report("R-L1", "2026-01-10", COVERS, "    lots: [L1]\n")
+                    + &report("R-L2", "2026-09-01", COVERS, "    lots: [L2]\n")
+                    + &report("R-L1-2", "2026-11-01", COVERS, "    lots: [L1]\n")),
+            ),
+        )
         .write();
     let o = export(retested.path(), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -507,7 +518,11 @@ fn the_calendar_has_an_event_for_every_future_lapse() {
         &unfold(&std::fs::read(retested.path().join("exports/retests.ics")).unwrap()),
         "20261123T000000Z",
     );
-    assert_eq!(after.len(), events.len(), "one event per rule, as before");
+    assert_eq!(
+        after.len(),
+        events.len(),
+        "one event per rule and lots, as before"
+    );
     let find = |es: &[Vec<(String, String)>], uid: &str| {
         es.iter()
             .find(|e| value(e, "UID") == uid)
@@ -523,14 +538,20 @@ fn the_calendar_has_an_event_for_every_future_lapse() {
     assert_eq!(value(&moved, "DTSTART;VALUE=DATE"), "20271120");
     let revision = |e: &[(String, String)]| value(e, "SEQUENCE").parse::<u64>().unwrap();
     assert!(revision(&moved) > revision(&before));
-    // Lots backed by different reports are different events.
-    let lot_events: Vec<&str> = events
-        .iter()
-        .filter(|e| value(e, "SUMMARY").contains("16 CFR 1303 for Toy lots"))
-        .map(|e| value(e, "UID"))
-        .collect();
-    assert_eq!(lot_events.len(), 2, "{lot_events:?}");
-    assert_ne!(lot_events[0], lot_events[1]);
+    // Lots backed by different reports are different events; a retest of one lot moves
+    // its event and leaves the other's.
+    let lot_event = |es: &[Vec<(String, String)>], report: &str| {
+        es.iter()
+            .find(|e| {
+                let s = value(e, "SUMMARY");
+                s.contains("16 CFR 1303 for Toy lots") && s.contains(&format!("report {report})"))
+            })
+            .map(|e| value(e, "UID").to_string())
+            .unwrap_or_else(|| panic!("no 16 CFR 1303 event of {report}"))
+    };
+    assert_ne!(lot_event(&events, "R-L1"), lot_event(&events, "R-L2"));
+    assert_eq!(lot_event(&after, "R-L1-2"), lot_event(&events, "R-L1"));
+    assert_eq!(lot_event(&after, "R-L2"), lot_event(&events, "R-L2"));
 
     // Never in the public site, nor anywhere in the site's output folder.
     assert!(!dir.path().join("public").exists());

@@ -97,7 +97,7 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
     let partial = fresh.len() < products.len();
     let values: Vec<ProductVal> = fresh
         .par_iter()
-        .map(|p| ProductVal::new(product_value(p, &site.vocabulary)))
+        .map(|p| ProductVal::new(product_value(p, &site.vocabulary, site.as_of)))
         .collect();
     for p in &fresh {
         by_product.insert(p.id.clone(), Vec::new());

@@ -131,11 +131,22 @@ fn assess_one(
         }
     }
     // A product subject to no tested rule needs no certificate (SPEC §5.2), unless a
-    // rule that decides which tested rules apply is still open (`holds_certificate`).
+    // rule that decides which tested rules apply is still open (`holds_certificate`,
+    // a record rule whose `satisfied_when` does not hold): once it is met, the tested
+    // rules it decided say whether a certificate is needed.
+    let mut held = false;
+    for r in applicable.iter().filter(|r| r.raw.holds_certificate) {
+        if let Some(check) = &r.satisfied_when {
+            held |= !check.holds(&cx).map_err(|e| {
+                evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
+            })?;
+        }
+    }
     let mut certificate = None;
-    if applicable
-        .iter()
-        .any(|r| r.raw.evidence == EvidenceKind::Test || r.raw.holds_certificate)
+    if held
+        || applicable
+            .iter()
+            .any(|r| r.raw.evidence == EvidenceKind::Test)
     {
         for c in &rules.certificates {
             let holds = c.when.holds(&cx).map_err(|e| {

@@ -244,7 +244,7 @@ mod tests {
     fn the_wire_product_carries_what_conditions_read() {
         let vocabulary = fixture::vocabulary();
         let product = fixture::full_product();
-        let mut cel = json(&crate::plugins::product_value(&product, &vocabulary));
+        let mut cel = json(&crate::plugins::product_value(&product, &vocabulary, AS_OF));
         for name in NOT_ON_WIRE {
             assert!(
                 cel.as_object_mut().unwrap().remove(*name).is_some(),
@@ -281,6 +281,15 @@ mod tests {
             report("R-FUTURE", AS_OF.next_day().unwrap()),
         );
         product.evidence = vec![past, future];
+        // Conditions do not see it either: the two agree, report for report.
+        let cel = json(&crate::plugins::product_value(&product, &vocabulary, AS_OF));
+        let seen: Vec<&str> = cel["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["report"].as_str().unwrap())
+            .collect();
+        assert_eq!(seen, ["R-PAST"]);
         let wire = serde_json::to_value(WireProduct::new(&product, &vocabulary, AS_OF)).unwrap();
         let sent: Vec<&str> = wire["evidence"]
             .as_array()

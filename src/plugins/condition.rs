@@ -661,6 +661,14 @@ impl Checker<'_> {
             }
         };
         let accu = self.check(&c.accu_init)?;
+        // A map's keys come in no fixed order: `map()` or `filter()` over one would give
+        // a list whose order changes from run to run (`all()` and `exists()` do not).
+        if matches!(accu, Ty::List(_)) && matches!(self.check(&c.iter_range)?, Ty::Map(_)) {
+            return self.err(
+                &c.iter_range,
+                "map() and filter() run over lists: a map's keys have no order".into(),
+            );
+        }
         let body = within(accu.clone());
         body.expect(&c.loop_cond, &Ty::Bool, "the loop of a macro")?;
         let step = body.check(&c.loop_step)?;
@@ -829,14 +837,11 @@ fn collect_reads(e: &IdedExpr, out: &mut Vec<String>) {
         // The list a macro runs over and what its body reads, less the macro's own
         // variables (the list already says what they are read from).
         Expr::Comprehension(c) => {
+            // The list and the start value are read outside the macro's variables.
+            collect_reads(&c.iter_range, out);
+            collect_reads(&c.accu_init, out);
             let mut inner = Vec::new();
-            for part in [
-                &c.iter_range,
-                &c.accu_init,
-                &c.loop_cond,
-                &c.loop_step,
-                &c.result,
-            ] {
+            for part in [&c.loop_cond, &c.loop_step, &c.result] {
                 collect_reads(part, &mut inner);
             }
             let own = |r: &String| {
@@ -920,6 +925,13 @@ mod tests {
                     "categories".to_string(),
                     Field {
                         ty: Ty::List(Box::new(Ty::String)),
+                        optional: false,
+                    },
+                ),
+                (
+                    "importers".to_string(),
+                    Field {
+                        ty: Ty::Map(Box::new(Ty::String)),
                         optional: false,
                     },
                 ),
@@ -1008,6 +1020,12 @@ mod tests {
         );
         let e = check("product.categories.all(c, c.size)").unwrap_err();
         assert!(e.message.contains("no fields"), "{}", e.message);
+        let e = check("product.importers.map(m, m)").unwrap_err();
+        assert!(e.message.contains("no order"), "{}", e.message);
+        assert_eq!(
+            check("product.importers.exists(m, m == 'US')"),
+            Ok(Ty::Bool)
+        );
         assert!(check("matches(product.age, 'x')").is_err());
         assert!(
             check("product.age.min_months <")
@@ -1138,6 +1156,13 @@ mod tests {
         }
         let (c, _) = Condition::compile(
             "product.categories.exists(c, c == 'toy') && !product.categories.all(c, c == 'toy')",
+            &product_scope(),
+        )
+        .unwrap();
+        assert_eq!(c.reads, vec!["product.categories"]);
+        // A variable named like the list's root does not hide the list.
+        let (c, _) = Condition::compile(
+            "product.categories.exists(product, product == 'toy')",
             &product_scope(),
         )
         .unwrap();

@@ -20,7 +20,15 @@ struct Slot<T> {
     /// conditions must guard it with `has()`; `read` returns `None` only for these.
     optional: bool,
     ty: fn(&Vocabulary) -> Ty,
-    read: fn(&T, &Vocabulary) -> Option<V>,
+    read: fn(&T, &Reading) -> Option<V>,
+}
+
+/// What a value is read with: the vocabulary (attribute defaults) and the date the
+/// product is judged on (a report dated after it has not happened: conditions do not see
+/// it, as command plugins are not sent it).
+pub struct Reading<'a> {
+    pub vocabulary: &'a Vocabulary,
+    pub as_of: time::Date,
 }
 
 /// `product`: the record with every declared attribute and declaration present
@@ -149,6 +157,7 @@ const PRODUCT: &[Slot<Product>] = &[
             Some(V::List(Arc::new(
                 p.evidence
                     .iter()
+                    .filter(|e| e.date <= v.as_of)
                     .map(|e| object_value(EVIDENCE, e, v))
                     .collect(),
             )))
@@ -308,8 +317,8 @@ pub fn product_type(vocabulary: &Vocabulary) -> Ty {
 }
 
 /// The record as conditions see it (`product`), of the type [`product_type`].
-pub fn product_value(product: &Product, vocabulary: &Vocabulary) -> V {
-    object_value(PRODUCT, product, vocabulary)
+pub fn product_value(product: &Product, vocabulary: &Vocabulary, as_of: time::Date) -> V {
+    object_value(PRODUCT, product, &Reading { vocabulary, as_of })
 }
 
 fn object(name: &str, fields: impl Iterator<Item = (String, Ty, bool)>) -> Ty {
@@ -330,10 +339,10 @@ fn object_type<T>(name: &str, slots: &[Slot<T>], vocabulary: &Vocabulary) -> Ty 
     )
 }
 
-fn object_value<T>(slots: &[Slot<T>], item: &T, vocabulary: &Vocabulary) -> V {
+fn object_value<T>(slots: &[Slot<T>], item: &T, reading: &Reading) -> V {
     let fields: HashMap<String, V> = slots
         .iter()
-        .filter_map(|s| (s.read)(item, vocabulary).map(|v| (s.name.to_string(), v)))
+        .filter_map(|s| (s.read)(item, reading).map(|v| (s.name.to_string(), v)))
         .collect();
     V::from(fields)
 }
@@ -361,8 +370,9 @@ fn attributes_type(vocabulary: &Vocabulary) -> Ty {
     )
 }
 
-fn attributes_value(p: &Product, vocabulary: &Vocabulary) -> V {
-    let attributes: HashMap<String, V> = vocabulary
+fn attributes_value(p: &Product, reading: &Reading) -> V {
+    let attributes: HashMap<String, V> = reading
+        .vocabulary
         .attributes
         .iter()
         .map(|(name, attr)| {
@@ -388,8 +398,9 @@ fn declarations_type(vocabulary: &Vocabulary) -> Ty {
     )
 }
 
-fn declarations_value(p: &Product, vocabulary: &Vocabulary) -> V {
-    let declarations: HashMap<String, V> = vocabulary
+fn declarations_value(p: &Product, reading: &Reading) -> V {
+    let declarations: HashMap<String, V> = reading
+        .vocabulary
         .declarations
         .keys()
         .map(|k| {
@@ -427,6 +438,9 @@ pub(crate) mod fixture {
             file: format!("content/parties/{id}.yaml"),
         })
     }
+
+    /// The date the fixture is judged on: after its report.
+    pub(crate) const AS_OF: time::Date = time::macros::date!(2026 - 11 - 23);
 
     pub(crate) fn vocabulary() -> Vocabulary {
         let attribute = |ty, default| Attribute {
@@ -572,7 +586,7 @@ mod tests {
     fn a_full_record_type_checks_against_the_product_type() {
         let vocabulary = fixture::vocabulary();
         let ty = product_type(&vocabulary);
-        let value = product_value(&fixture::full_product(), &vocabulary);
+        let value = product_value(&fixture::full_product(), &vocabulary, fixture::AS_OF);
         conforms(&value, &ty, "product").unwrap();
         let mut missing = Vec::new();
         absent(&value, &ty, "product", &mut missing);
@@ -587,7 +601,7 @@ mod tests {
         bare.attributes.clear();
         bare.declarations.clear();
         bare.importers.clear();
-        let value = product_value(&bare, &vocabulary);
+        let value = product_value(&bare, &vocabulary, fixture::AS_OF);
         conforms(&value, &product_type(&vocabulary), "product").unwrap();
     }
 }

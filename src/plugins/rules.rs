@@ -81,9 +81,9 @@ pub struct RawRequirement {
     /// rules decide whether a certificate is needed at all.
     #[serde(default)]
     pub certificates: Vec<String>,
-    /// When it applies, the product is held for a certificate (chosen by the
-    /// certificates' `when` as usual, and blocked while this is open) even if no tested
-    /// rule applies yet: for a rule that decides which tested rules apply, such as the
+    /// While it applies and its `satisfied_when` does not hold (a record rule), the
+    /// product is held for a certificate (chosen by the certificates' `when` as usual,
+    /// and blocked by this rule) even if no tested rule applies yet: for a rule that decides which tested rules apply, such as the
     /// age grade of a product made for children. Without it such a product would read
     /// "no certificate needed" until the record said enough.
     #[serde(default)]
@@ -369,6 +369,12 @@ pub fn check(raw: &RawRules, vocabulary: &Vocabulary) -> Vec<(YamlPath, String)>
                 format!("requirement `{}`: a tested rule decides whether a certificate is needed, so it cannot depend on which one", r.id),
             ));
         }
+        if r.holds_certificate && r.evidence != EvidenceKind::Record {
+            out.push((
+                ypath!["requirements", i, "holds_certificate"],
+                format!("requirement `{}`: `holds_certificate` goes with evidence: record (the product is held while its `satisfied_when` does not hold)", r.id),
+            ));
+        }
         if r.holds_certificate && !r.certificates.is_empty() {
             out.push((
                 ypath!["requirements", i, "holds_certificate"],
@@ -419,5 +425,49 @@ mod tests {
         };
         let rules = compile(&raw, &Vocabulary::default()).unwrap();
         assert_eq!(rules.constant_defines(), ["states", "belgium"]);
+    }
+
+    /// A requirement's `certificates` and `holds_certificate` are checked when the pack
+    /// loads: no circular rule, no unknown certificate, nothing that could hold a product
+    /// for a certificate once met.
+    #[test]
+    fn certificate_keys_of_requirements_are_checked() {
+        let requirement = |yaml: &str| -> RawRequirement {
+            serde_yaml::from_str(&format!("cite: X\ntitle: T\n{yaml}")).unwrap()
+        };
+        let certificate: RawCertificate =
+            serde_yaml::from_str("id: cpc\ntitle: C\nwhen: \"true\"\ncertifier: importer").unwrap();
+        let raw = RawRules {
+            certificates: vec![certificate],
+            requirements: vec![
+                requirement("id: tested\nevidence: test\ncertificates: [cpc]"),
+                requirement("id: unknown\nevidence: info\ncertificates: [gcc]"),
+                requirement("id: held\nevidence: info\nholds_certificate: true"),
+                requirement(
+                    "id: both\nevidence: record\nsatisfied_when: \"false\"\nholds_certificate: true\ncertificates: [cpc]",
+                ),
+                requirement(
+                    "id: fine\nevidence: record\nsatisfied_when: \"false\"\nholds_certificate: true",
+                ),
+                requirement("id: scoped\nevidence: info\ncertificates: [cpc]"),
+            ],
+            ..RawRules::default()
+        };
+        let problems: Vec<String> = check(&raw, &Vocabulary::default())
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+        let about = |id: &str| {
+            problems
+                .iter()
+                .filter(|m| m.contains(&format!("`{id}`")))
+                .count()
+        };
+        assert_eq!(about("tested"), 1, "{problems:#?}");
+        assert_eq!(about("unknown"), 1, "{problems:#?}");
+        assert_eq!(about("held"), 1, "{problems:#?}");
+        assert_eq!(about("both"), 1, "{problems:#?}");
+        assert_eq!(about("fine") + about("scoped"), 0, "{problems:#?}");
+        assert!(problems.iter().any(|m| m.contains("(it defines: cpc)")));
     }
 }
