@@ -277,6 +277,7 @@ impl Judge {
         Overrides {
             as_of: self.as_of,
             base_url: None,
+            ..Default::default()
         }
     }
 
@@ -334,6 +335,7 @@ fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Optio
     let overrides = Overrides {
         as_of,
         base_url: None,
+        ..Default::default()
     };
     let mut p = Pipeline::load(root, &overrides);
     p.assess();
@@ -373,6 +375,7 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
     let overrides = Overrides {
         as_of,
         base_url: None,
+        ..Default::default()
     };
     let mut p = Pipeline::load(root, &overrides);
     // Which version is in force comes from the review, as for pages and labels.
@@ -436,6 +439,7 @@ fn sheets(root: &Path, output: Option<PathBuf>, xlsx: bool, as_of: Option<Date>)
     let overrides = Overrides {
         as_of,
         base_url: None,
+        ..Default::default()
     };
     let mut p = Pipeline::load(root, &overrides);
     // labels.csv carries what the assessment asks of each label.
@@ -493,6 +497,7 @@ fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 
     let overrides = Overrides {
         as_of,
         base_url: None,
+        ..Default::default()
     };
     let mut p = Pipeline::load(root, &overrides);
     // Which version is in force comes from the review, as for pages and labels.

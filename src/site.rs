@@ -25,6 +25,9 @@ pub struct Site {
 pub struct Overrides {
     pub as_of: Option<Date>,
     pub base_url: Option<String>,
+    /// Record texts read in place of the files on disk (`import` checks the site it is
+    /// about to write); empty for every other command.
+    pub overlay: content::Overlay,
 }
 
 /// Finds the site root: the nearest folder, from `start` upward, holding `site.toml`.
@@ -80,6 +83,7 @@ pub fn reload_records(
     }
     let (parties, products) = content::load_records(
         &site.root,
+        &overrides.overlay,
         &site.vocabulary,
         site.as_of,
         &mut diags,
@@ -144,8 +148,9 @@ pub fn load_cached(
         })
         .filter(|d| d.is_dir())
         .collect();
-    let content = content::load(
+    let content = content::load_overlaid(
         root,
+        &overrides.overlay,
         &vocabulary,
         as_of,
         config.base_path(),

@@ -386,6 +386,7 @@ fn on_a_site_of_many_list_and_index_pages_edits_equal_a_clean_build() {
     let overrides = certpress::site::Overrides {
         as_of: None,
         base_url: Some("http://127.0.0.1:9/".into()),
+        ..Default::default()
     };
     let mut preview = certpress::serve::Preview::new(&site, overrides.clone());
     assert!(preview.rebuild(&[]).rendered.is_some());
@@ -496,6 +497,7 @@ fn after_any_sequence_of_edits_the_preview_equals_a_clean_build() {
     let overrides = certpress::site::Overrides {
         as_of: None,
         base_url: Some("http://127.0.0.1:9/".into()),
+        ..Default::default()
     };
     let mut preview = certpress::serve::Preview::new(site.path(), overrides.clone());
     assert!(preview.rebuild(&[]).rendered.is_some());

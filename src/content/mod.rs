@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod edit;
 pub mod guidance;
+pub mod overlay;
 pub mod party;
 mod problem;
 pub mod product;
@@ -11,6 +12,7 @@ pub mod raw;
 mod repair;
 
 pub use guidance::GuidancePage;
+pub use overlay::Overlay;
 pub use party::Party;
 pub use problem::Problem;
 pub use product::{Age, CpscId, Evidence, Lot, Product};
@@ -133,6 +135,7 @@ struct Reader<T, M, R> {
 /// accepts come from `cache` unread. The cache is updated with what was read.
 fn load_all<T, M, R>(
     root: &Path,
+    overlay: &Overlay,
     paths: &[PathBuf],
     reader: &Reader<T, M, R>,
     cache: Option<&mut Files<M>>,
@@ -143,10 +146,11 @@ where
     M: Send + Sync,
     R: Fn(T, &str, &str) -> (Option<M>, Vec<Problem>) + Sync,
 {
-    let Some(cache) = cache else {
+    // An overlaid text has no stamp to tell it changed by: nothing is cached then.
+    let Some(cache) = cache.filter(|_| overlay.is_empty()) else {
         return paths
             .par_iter()
-            .map(|path| Arc::new(load_one(root, path, reader)))
+            .map(|path| Arc::new(load_one(root, overlay, path, reader)))
             .collect();
     };
     // What is kept is shared with the cache, not copied.
@@ -158,7 +162,7 @@ where
                 Some((was, loaded)) if Some(*was) == stamp && kept(loaded) => {
                     (None, Arc::clone(loaded))
                 }
-                _ => (stamp, Arc::new(load_one(root, path, reader))),
+                _ => (stamp, Arc::new(load_one(root, overlay, path, reader))),
             }
         })
         .collect();
@@ -173,7 +177,12 @@ where
 }
 
 /// Reads, parses and resolves one record file.
-fn load_one<T, M, R>(root: &Path, path: &Path, reader: &Reader<T, M, R>) -> Loaded<Arc<M>>
+fn load_one<T, M, R>(
+    root: &Path,
+    overlay: &Overlay,
+    path: &Path,
+    reader: &Reader<T, M, R>,
+) -> Loaded<Arc<M>>
 where
     T: DeserializeOwned,
     R: Fn(T, &str, &str) -> (Option<M>, Vec<Problem>),
@@ -183,7 +192,11 @@ where
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let text = match source::read_text(root, path) {
+    let read = match overlay.get(path) {
+        Some(t) => Ok(t.to_string()),
+        None => source::read_text(root, path),
+    };
+    let text = match read {
         Ok(t) => t,
         Err(d) => {
             return Loaded {
@@ -289,6 +302,7 @@ fn has_errors(problems: &[Problem]) -> bool {
 /// record failed (known, but broken: references to them are not reported again).
 fn first_of_each_id<'r, M>(
     root: &Path,
+    overlay: &Overlay,
     kind: &str,
     records: &'r [Arc<Loaded<M>>],
     diags: &mut Diagnostics,
@@ -314,7 +328,7 @@ fn first_of_each_id<'r, M>(
                 format!("{kind} id `{id}` is already used by {owner}"),
             )
             .help("ids are unique across all subfolders");
-            diags.extend(locate_in_file(root, rel, problem));
+            diags.extend(locate_in_file(root, overlay, rel, problem));
             continue;
         }
         first.insert(id, rel);
@@ -329,8 +343,12 @@ fn first_of_each_id<'r, M>(
 }
 
 /// Locates one problem in a file read again (only for the rare cross-file problems).
-fn locate_in_file(root: &Path, rel: &str, problem: Problem) -> Vec<Diagnostic> {
-    let text = source::read_text(root, &root.join(rel)).unwrap_or_default();
+fn locate_in_file(root: &Path, overlay: &Overlay, rel: &str, problem: Problem) -> Vec<Diagnostic> {
+    let path = root.join(rel);
+    let text = match overlay.get(&path) {
+        Some(t) => t.to_string(),
+        None => source::read_text(root, &path).unwrap_or_default(),
+    };
     problem::locate(rel, &text, 0, vec![problem])
 }
 
@@ -339,6 +357,31 @@ fn locate_in_file(root: &Path, rel: &str, problem: Problem) -> Vec<Diagnostic> {
 /// `cache`: what the previous load read (`serve`), updated with what this one reads.
 pub fn load(
     root: &Path,
+    vocabulary: &Vocabulary,
+    as_of: time::Date,
+    base_path: &str,
+    plugin_guidance: &[PathBuf],
+    diags: &mut Diagnostics,
+    cache: Option<&mut Cache>,
+) -> Content {
+    load_overlaid(
+        root,
+        &Overlay::default(),
+        vocabulary,
+        as_of,
+        base_path,
+        plugin_guidance,
+        diags,
+        cache,
+    )
+}
+
+/// [`load`] with the record texts of `overlay` in place of the files on disk (`import`
+/// checks the site it is about to write).
+#[allow(clippy::too_many_arguments)]
+pub fn load_overlaid(
+    root: &Path,
+    overlay: &Overlay,
     vocabulary: &Vocabulary,
     as_of: time::Date,
     base_path: &str,
@@ -356,7 +399,7 @@ pub fn load(
         .map(|p| asset::check(root, p))
         .collect();
     diags.extend(asset_diags.into_iter().flatten());
-    let (parties, products) = load_records(root, vocabulary, as_of, diags, cache);
+    let (parties, products) = load_records(root, overlay, vocabulary, as_of, diags, cache);
     let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
     Content {
         parties,
@@ -369,6 +412,7 @@ pub fn load(
 /// edit to records only, keeps the rest of what [`load`] read).
 pub fn load_records(
     root: &Path,
+    overlay: &Overlay,
     vocabulary: &Vocabulary,
     as_of: time::Date,
     diags: &mut Diagnostics,
@@ -389,9 +433,11 @@ pub fn load_records(
     let (party_paths, walk_diags) =
         source::walk(root, &content_dir.join("parties"), Some(yaml_exts));
     diags.extend(walk_diags);
+    let party_paths = overlay.list(&content_dir.join("parties"), yaml_exts, party_paths);
     let (product_paths, walk_diags) =
         source::walk(root, &content_dir.join("products"), Some(yaml_exts));
     diags.extend(walk_diags);
+    let product_paths = overlay.list(&content_dir.join("products"), yaml_exts, product_paths);
 
     // Parties first: products refer to them.
     let parties_reader = Reader {
@@ -402,12 +448,13 @@ pub fn load_records(
     };
     let loaded = load_all(
         root,
+        overlay,
         &party_paths,
         &parties_reader,
         cache.as_deref_mut().map(|c| &mut c.parties),
         |_| true,
     );
-    let (kept, broken_parties) = first_of_each_id(root, "party", &loaded, diags);
+    let (kept, broken_parties) = first_of_each_id(root, overlay, "party", &loaded, diags);
     let parties: BTreeMap<String, Arc<Party>> = kept
         .into_iter()
         .map(|(id, p)| (id.to_string(), Arc::clone(p)))
@@ -464,6 +511,7 @@ pub fn load_records(
     };
     let loaded = load_all(
         root,
+        overlay,
         &product_paths,
         &products_reader,
         cache.map(|c| &mut c.products),
@@ -473,7 +521,7 @@ pub fn load_records(
                     && loaded.refs.iter().all(|id| !changed_parties.contains(id)))
         },
     );
-    let (kept, _) = first_of_each_id(root, "product", &loaded, diags);
+    let (kept, _) = first_of_each_id(root, overlay, "product", &loaded, diags);
     let mut products = Vec::with_capacity(kept.len());
     let mut gtin_owner: HashMap<crate::gtin::Gtin, &str> = HashMap::with_capacity(kept.len());
     for (_, p) in kept {
@@ -486,7 +534,7 @@ pub fn load_records(
                     format!("GTIN {g} is already used by {owner}"),
                 )
                 .help("each trade item has its own GTIN; variants that differ need their own");
-                diags.extend(locate_in_file(root, &p.file, problem));
+                diags.extend(locate_in_file(root, overlay, &p.file, problem));
                 continue;
             }
             gtin_owner.insert(g, &p.file);

@@ -49,6 +49,7 @@ impl Serve {
         let overrides = Overrides {
             as_of: options.as_of,
             base_url: Some(server.url()),
+            ..Default::default()
         };
         let mut preview = preview::Preview::new(root, overrides);
         let outcome = preview.rebuild(&[]);

@@ -35,17 +35,56 @@ pub enum Field<R> {
     },
 }
 
+/// What a cell of a column holds, for `import` to read it back as the record means it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Text,
+    /// Items joined by [`LIST`]; read back split on `;` or `,`.
+    List,
+    /// `categories`: a [`Type::List`] of the vocabulary's categories.
+    Categories,
+    /// Lines joined by [`LINES`]; read back split on line breaks (or `;` if none).
+    Lines,
+    /// A whole number (`age.*`).
+    Int,
+    Gtin,
+    /// A date of the month or the day (`2026-03`, `2026-03-14`).
+    Date,
+    /// A date that names the day (a test date).
+    Day,
+    /// `true` / `false` (also `1` / `0`, as ODS saves booleans).
+    Bool,
+    /// An attribute, typed by the vocabulary.
+    Attribute,
+    /// A party's id.
+    Party,
+    /// A field the import does not write (a list of mappings such as `certifications`):
+    /// a cell must say what the record already says.
+    Kept,
+}
+
 /// A column (or a family of columns) of a sheet.
 pub struct Column<R> {
     /// The field's key path in the record; a family's headers extend it.
     pub key: &'static str,
     pub field: Field<R>,
+    pub ty: Type,
 }
 
 const fn one<R>(key: &'static str, get: fn(&R) -> String) -> Column<R> {
     Column {
         key,
         field: Field::One(get),
+        ty: Type::Text,
+    }
+}
+
+/// `column` with cells of type `ty`.
+const fn of<R>(ty: Type, column: Column<R>) -> Column<R> {
+    Column {
+        key: column.key,
+        field: column.field,
+        ty,
     }
 }
 
@@ -57,6 +96,7 @@ const fn each<R>(
     Column {
         key,
         field: Field::Each { names, get },
+        ty: Type::Text,
     }
 }
 
@@ -83,39 +123,60 @@ pub const PRODUCTS: &[Column<Product>] = &[
     one("name", |p| p.name.clone()),
     one("brand", |p| text(&p.brand)),
     one("model", |p| p.model.clone()),
-    one("gtin", |p| {
-        p.gtin.map(|g| g.as_gtin14()).unwrap_or_default()
-    }),
+    of(
+        Type::Gtin,
+        one("gtin", |p| {
+            p.gtin.map(|g| g.as_gtin14()).unwrap_or_default()
+        }),
+    ),
     one("sku", |p| text(&p.sku)),
     one("description", |p| text(&p.description)),
     one("image", |p| text(&p.image)),
-    one("categories", |p| list(&p.categories)),
-    one("age.min_months", |p| {
-        p.age.map(|a| a.min_months.to_string()).unwrap_or_default()
-    }),
-    one("age.max_months", |p| {
-        p.age
-            .and_then(|a| a.max_months)
-            .map(|m| m.to_string())
-            .unwrap_or_default()
-    }),
-    one("markets", |p| {
-        list(&p.markets.iter().map(|m| m.code()).collect::<Vec<_>>())
-    }),
-    one("manufacturer", |p| p.manufacturer.id.clone()),
-    each("importers", importer_markets, |p, market| {
-        p.importers
-            .iter()
-            .find(|(m, _)| m.code() == market)
-            .map(|(_, party)| party.id.clone())
-            .unwrap_or_default()
-    }),
-    one("records_custodian", |p| {
-        p.records_custodian
-            .as_ref()
-            .map(|c| c.id.clone())
-            .unwrap_or_default()
-    }),
+    of(Type::Categories, one("categories", |p| list(&p.categories))),
+    of(
+        Type::Int,
+        one("age.min_months", |p| {
+            p.age.map(|a| a.min_months.to_string()).unwrap_or_default()
+        }),
+    ),
+    of(
+        Type::Int,
+        one("age.max_months", |p| {
+            p.age
+                .and_then(|a| a.max_months)
+                .map(|m| m.to_string())
+                .unwrap_or_default()
+        }),
+    ),
+    of(
+        Type::List,
+        one("markets", |p| {
+            list(&p.markets.iter().map(|m| m.code()).collect::<Vec<_>>())
+        }),
+    ),
+    of(
+        Type::Party,
+        one("manufacturer", |p| p.manufacturer.id.clone()),
+    ),
+    of(
+        Type::Party,
+        each("importers", importer_markets, |p, market| {
+            p.importers
+                .iter()
+                .find(|(m, _)| m.code() == market)
+                .map(|(_, party)| party.id.clone())
+                .unwrap_or_default()
+        }),
+    ),
+    of(
+        Type::Party,
+        one("records_custodian", |p| {
+            p.records_custodian
+                .as_ref()
+                .map(|c| c.id.clone())
+                .unwrap_or_default()
+        }),
+    ),
     one("status", |p| {
         match p.status {
             crate::content::Status::Active => "active",
@@ -137,20 +198,26 @@ pub const PRODUCTS: &[Column<Product>] = &[
             .map(|c| c.product_id_type.as_str().to_string())
             .unwrap_or_default()
     }),
-    each("attributes", attribute_names, |p, name| {
-        match p.attributes.get(name) {
-            Some(AttrValue::Bool(b)) => b.to_string(),
-            Some(AttrValue::Int(i)) => i.to_string(),
-            Some(AttrValue::String(s)) => s.clone(),
-            None => String::new(),
-        }
-    }),
-    each("declarations", declaration_names, |p, key| {
-        p.declarations
-            .get(key)
-            .map(|b| b.to_string())
-            .unwrap_or_default()
-    }),
+    of(
+        Type::Attribute,
+        each("attributes", attribute_names, |p, name| {
+            match p.attributes.get(name) {
+                Some(AttrValue::Bool(b)) => b.to_string(),
+                Some(AttrValue::Int(i)) => i.to_string(),
+                Some(AttrValue::String(s)) => s.clone(),
+                None => String::new(),
+            }
+        }),
+    ),
+    of(
+        Type::Bool,
+        each("declarations", declaration_names, |p, key| {
+            p.declarations
+                .get(key)
+                .map(|b| b.to_string())
+                .unwrap_or_default()
+        }),
+    ),
 ];
 
 /// Lots, by product and then in the record's order (SPEC §4.1 `lots`). A function, not a
@@ -159,11 +226,14 @@ pub fn lots<'a>() -> [Column<LotRow<'a>>; 5] {
     [
         one("product", |(p, _)| p.id.clone()),
         one("lot", |(_, l)| l.lot.clone()),
-        one("made", |(_, l)| l.made.to_string()),
+        of(Type::Date, one("made", |(_, l)| l.made.to_string())),
         one("place", |(_, l)| l.place.clone()),
-        one("factory", |(_, l)| {
-            l.factory.as_ref().map(|f| f.id.clone()).unwrap_or_default()
-        }),
+        of(
+            Type::Party,
+            one("factory", |(_, l)| {
+                l.factory.as_ref().map(|f| f.id.clone()).unwrap_or_default()
+            }),
+        ),
     ]
 }
 
@@ -173,10 +243,10 @@ pub fn evidence<'a>() -> [Column<EvidenceRow<'a>>; 9] {
     [
         one("product", |(p, _)| p.id.clone()),
         one("report", |(_, e)| e.report.clone()),
-        one("lab", |(_, e)| e.lab.id.clone()),
-        one("date", |(_, e)| crate::date::iso(e.date)),
+        of(Type::Party, one("lab", |(_, e)| e.lab.id.clone())),
+        of(Type::Day, one("date", |(_, e)| crate::date::iso(e.date))),
         one("place", |(_, e)| text(&e.place)),
-        one("covers", |(_, e)| list(&e.covers)),
+        of(Type::List, one("covers", |(_, e)| list(&e.covers))),
         one("result", |(_, e)| {
             match e.result {
                 crate::content::TestResult::Pass => "pass",
@@ -184,7 +254,7 @@ pub fn evidence<'a>() -> [Column<EvidenceRow<'a>>; 9] {
             }
             .to_string()
         }),
-        one("lots", |(_, e)| list(&e.lots)),
+        of(Type::List, one("lots", |(_, e)| list(&e.lots))),
         one("file", |(_, e)| text(&e.file)),
     ]
 }
@@ -194,7 +264,7 @@ pub const PARTIES: &[Column<Party>] = &[
     one("id", |p| p.id.clone()),
     one("kind", |p| p.kind.as_str().to_string()),
     one("name", |p| p.name.clone()),
-    one("address", |p| p.address.join(LINES)),
+    of(Type::Lines, one("address", |p| p.address.join(LINES))),
     one("country", |p| text(&p.country)),
     one("email", |p| text(&p.email)),
     one("phone", |p| text(&p.phone)),
@@ -206,25 +276,28 @@ pub const PARTIES: &[Column<Party>] = &[
     // of each (`certifications.0.standard`, ...) keeps every field exact in a cell of its
     // own and is its YAML key path, where packing them into one cell would need a quoting
     // of its own that a reader must undo. As many as the party holding most has.
-    each("certifications", certification_fields, |p, name| {
-        let Some((index, field)) = name.split_once('.') else {
-            return String::new();
-        };
-        let Some(c) = index
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| p.certifications.get(i))
-        else {
-            return String::new();
-        };
-        match field {
-            "standard" => c.standard.clone(),
-            "number" => c.number.clone(),
-            "issuer" => c.issuer.clone(),
-            "valid_until" => c.valid_until.map(|d| d.to_string()).unwrap_or_default(),
-            _ => String::new(),
-        }
-    }),
+    of(
+        Type::Kept,
+        each("certifications", certification_fields, |p, name| {
+            let Some((index, field)) = name.split_once('.') else {
+                return String::new();
+            };
+            let Some(c) = index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| p.certifications.get(i))
+            else {
+                return String::new();
+            };
+            match field {
+                "standard" => c.standard.clone(),
+                "number" => c.number.clone(),
+                "issuer" => c.issuer.clone(),
+                "valid_until" => c.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            }
+        }),
+    ),
 ];
 
 /// The fields of a certification, in the record's order.
