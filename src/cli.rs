@@ -81,6 +81,25 @@ enum Command {
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
         as_of: Option<Date>,
     },
+    /// Create and update records from spreadsheets (CSV, XLSX, ODS) laid out as `export
+    /// csv` writes them: products, lots, evidence and parties. Every cell and then the
+    /// resulting site are checked first; nothing is written unless all is valid.
+    Import {
+        /// The sheets: CSV (any delimiter, UTF-8, UTF-16 or Windows-1252), XLSX, ODS.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// A TOML file: [columns] other headers, [fixed] values for every row, [sheets]
+        /// which kind a sheet holds.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Print a unified diff of each record that would change, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The date the site is checked on (YYYY-MM-DD; default: as_of in site.toml,
+        /// else SOURCE_DATE_EPOCH, else today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+    },
     /// Check the site and report every problem, without writing anything.
     Check {
         /// Print one JSON document instead of human-readable diagnostics: `as_of`, each
@@ -249,6 +268,20 @@ fn run(cli: Cli) -> u8 {
                 as_of,
             } => sheets(&root, output, xlsx, as_of),
         },
+        Command::Import {
+            files,
+            mapping,
+            dry_run,
+            as_of,
+        } => crate::import::run(
+            &root,
+            &crate::import::Options {
+                files,
+                mapping,
+                dry_run,
+                as_of,
+            },
+        ),
         Command::Issue { judge } => issue(&root, &judge),
         Command::Serve { port, open, as_of } => serve(
             &root,

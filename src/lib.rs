@@ -33,6 +33,7 @@ pub mod fuzzing;
 pub mod gtin;
 pub mod html;
 pub mod ident;
+pub mod import;
 pub mod label;
 pub mod ledger;
 pub mod markdown;
