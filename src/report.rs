@@ -169,6 +169,11 @@ fn emit(root: &Path, diags: &Diagnostics, out: &mut dyn termcolor::WriteColor) {
                 "{}:{}:{}: {} (the line is too long to show)",
                 d.file, d.line, d.column, d.message
             )),
+            // A file that is not shown (one outside the site, such as a sheet or a
+            // mapping file) still gives its position.
+            None if d.line > 0 => {
+                report.with_message(format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+            }
             None => report.with_message(format!("{}: {}", d.file, d.message)),
         };
         if let Some(help) = &d.help {

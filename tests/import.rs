@@ -1,0 +1,368 @@
+//! `certpress import` (issue 16, README "Importing spreadsheets"): the round trip with
+//! `export csv` (CSV and XLSX) on the example site, bad cells reported with their row and
+//! column, edits that keep what the sheet does not name, `--dry-run`, the mapping file.
+
+mod common;
+
+use common::*;
+use serde_json::Value as Json;
+use std::fs;
+use std::path::Path;
+
+/// `export csv --xlsx` of the example site into `out`.
+fn export(out: &Path) {
+    let o = certpress(&[
+        "export",
+        "csv",
+        "--xlsx",
+        "--root",
+        repo().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+}
+
+/// `import` into `root` with `args` (files, flags).
+fn import(root: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["import", "--root", root.to_str().unwrap()];
+    all.extend_from_slice(args);
+    certpress(&all)
+}
+
+/// The example site without its product records (site.toml, parties, plugins, theme,
+/// assets kept).
+fn without_products() -> tempfile::TempDir {
+    let site = example_copy();
+    fs::remove_dir_all(site.path().join("content/products")).unwrap();
+    site
+}
+
+/// A `check --json` document without the records' file names and positions (an
+/// imported record is `content/products/<id>.yaml` where the original may sit in a
+/// subfolder, and its keys may be laid out on other lines), diagnostics sorted.
+fn comparable(mut json: Json) -> Json {
+    fn strip(v: &mut Json) {
+        match v {
+            Json::Object(m) => {
+                for k in ["file", "line", "column"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            Json::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut json);
+    if let Some(d) = json["diagnostics"].as_array_mut() {
+        d.sort_by_key(|x| x.to_string());
+    }
+    json
+}
+
+fn records(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    read_tree(&root.join("content"))
+}
+
+#[test]
+fn csv_round_trip_rebuilds_the_products_check_json_equal() {
+    let out = tempfile::tempdir().unwrap();
+    export(out.path());
+    let site = without_products();
+    let files: Vec<String> = ["products.csv", "lots.csv", "evidence.csv"]
+        .iter()
+        .map(|f| out.path().join(f).to_string_lossy().into_owned())
+        .collect();
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let o = import(site.path(), &args);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("products: 19 created, 0 updated, 0 unchanged"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        comparable(check_json(site.path())),
+        comparable(check_json(&repo()))
+    );
+    // New records are laid out as the example records are.
+    let chair =
+        fs::read_to_string(site.path().join("content/products/oak-high-chair.yaml")).unwrap();
+    assert!(
+        chair.starts_with(
+            "id: oak-high-chair\nname: Grow-Along Wooden High Chair\nbrand: Little Oak\n"
+        ),
+        "{chair}"
+    );
+    assert!(
+        chair.contains("age: { min_months: 6, max_months: 36 }\n"),
+        "{chair}"
+    );
+}
+
+#[test]
+fn importing_what_was_just_exported_changes_no_file() {
+    let out = tempfile::tempdir().unwrap();
+    export(out.path());
+    let site = example_copy();
+    let before = records(site.path());
+    let files: Vec<String> = [
+        "products.csv",
+        "lots.csv",
+        "evidence.csv",
+        "parties.csv",
+        "labels.csv",
+        "records.xlsx",
+    ]
+    .iter()
+    .map(|f| out.path().join(f).to_string_lossy().into_owned())
+    .collect();
+    // The CSV files and the workbook each: the same records twice would be duplicates.
+    for group in [&files[..5], &files[5..]] {
+        let args: Vec<&str> = group.iter().map(String::as_str).collect();
+        let o = import(site.path(), &args);
+        assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+        assert!(
+            stdout(&o).contains("products: 0 created, 0 updated, 19 unchanged"),
+            "{}",
+            stdout(&o)
+        );
+        assert!(stdout(&o).contains("Wrote 0 files."), "{}", stdout(&o));
+        assert!(stderr(&o).contains("skipped: labels"), "{}", stderr(&o));
+        assert_eq!(records(site.path()), before);
+    }
+}
+
+#[test]
+fn xlsx_round_trip_rebuilds_the_products_check_json_equal() {
+    let out = tempfile::tempdir().unwrap();
+    export(out.path());
+    let site = without_products();
+    let xlsx = out.path().join("records.xlsx");
+    let o = import(site.path(), &[xlsx.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("parties: 0 created, 0 updated, 10 unchanged"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        comparable(check_json(site.path())),
+        comparable(check_json(&repo()))
+    );
+}
+
+#[test]
+fn bad_cells_are_reported_with_row_and_column_all_at_once_and_nothing_is_written() {
+    let site = example_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let products = dir.path().join("products.csv");
+    fs::write(
+        &products,
+        "id,name,gtin,categories,manufacturer,colour\n\
+         rainbow-stacker,Rainbow,0614141000013,toy,little-oak-ltd,red\n\
+         bath-boats,Boats,,toy; no-such-category,little-oak-lt,\n",
+    )
+    .unwrap();
+    let lots = dir.path().join("lots.csv");
+    fs::write(
+        &lots,
+        "product,lot,made,place\nrainbow-stacker,2027-01A,2027-13,Ningbo\nno-such-product,X1,2026-01,Ningbo\n",
+    )
+    .unwrap();
+    let before = records(site.path());
+    let o = import(
+        site.path(),
+        &[products.to_str().unwrap(), lots.to_str().unwrap()],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for needle in [
+        "row 2, column C (gtin): invalid GTIN `0614141000013`",
+        "row 3, column D (categories): unknown category `no-such-category`",
+        "row 3, column E (manufacturer): unknown party `little-oak-lt` (did you mean `little-oak-ltd`?)",
+        "row 1, column F (colour): unknown column `colour` for products",
+        "row 2, column C (made): invalid date `2027-13`",
+        "row 3, column A (product): no product `no-such-product`",
+        "Nothing was written.",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+    assert_eq!(records(site.path()), before);
+}
+
+#[test]
+fn a_duplicate_id_and_an_error_of_the_resulting_site_name_their_rows() {
+    let site = example_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let products = dir.path().join("products.csv");
+    // `status` is checked by the loader, not by the cell: the error is the record's, and
+    // names the row it came from.
+    fs::write(
+        &products,
+        "id,status\nrainbow-stacker,sold-out\nrainbow-stacker,active\n",
+    )
+    .unwrap();
+    let before = records(site.path());
+    let o = import(site.path(), &[products.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("row 3, column A (id): id `rainbow-stacker` is also in products.csv row 2"),
+        "{err}"
+    );
+    assert_eq!(records(site.path()), before);
+    fs::write(&products, "id,status\nrainbow-stacker,sold-out\n").unwrap();
+    let o = import(site.path(), &[products.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("content/products/toys/rainbow-stacker.yaml"),
+        "{err}"
+    );
+    assert!(err.contains("(from products.csv row 2)"), "{err}");
+    assert_eq!(records(site.path()), before);
+}
+
+#[test]
+fn an_update_keeps_comments_and_every_field_the_sheet_does_not_name() {
+    let site = example_copy();
+    let rel = "content/products/infant/oak-high-chair.yaml";
+    let original = fs::read_to_string(site.path().join(rel)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let products = dir.path().join("products.csv");
+    // The GTIN the record has: no change (`export csv` writes the 14-digit form of
+    // every GTIN, and importing it changes no file: see above).
+    fs::write(
+        &products,
+        "id,name,gtin,sku\noak-high-chair,Grow-Along High Chair,29521234000185,\n",
+    )
+    .unwrap();
+    let o = import(site.path(), &[products.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let now = fs::read_to_string(site.path().join(rel)).unwrap();
+    let expected = original
+        .replace(
+            "name: Grow-Along Wooden High Chair\n",
+            "name: Grow-Along High Chair\n",
+        )
+        .replace("sku: LO-HC-14-NAT\n", "");
+    assert_eq!(now, expected);
+    assert!(now.contains("# Small parts (16 CFR 1501"));
+}
+
+#[test]
+fn dry_run_shows_the_diff_and_writes_nothing() {
+    let site = example_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let lots = dir.path().join("lots.csv");
+    fs::write(
+        &lots,
+        "product,lot,made,place,factory\noak-high-chair,2026-11H,2026-11,\"Ningbo, Zhejiang, China\",little-oak-ltd\n",
+    )
+    .unwrap();
+    let before = records(site.path());
+    let o = import(site.path(), &["--dry-run", lots.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    assert!(
+        out.contains("--- a/content/products/infant/oak-high-chair.yaml"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+  - lot: \"2026-11H\"\n+    made: 2026-11\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lots: 1 created, 0 updated, 0 unchanged"),
+        "{out}"
+    );
+    assert!(out.contains("nothing was written"), "{out}");
+    assert_eq!(records(site.path()), before);
+}
+
+#[test]
+fn a_mapping_file_names_other_headers_and_fixed_values() {
+    let site = example_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("catalogue.csv");
+    fs::write(
+        &sheet,
+        "Item;Title;Model no.;EAN;Type\nstar-blocks;Star Blocks;LO-SB-01;0614141000029;toy\n",
+    )
+    .unwrap();
+    let mapping = dir.path().join("mapping.toml");
+    fs::write(
+        &mapping,
+        "[columns]\nItem = \"id\"\nTitle = \"name\"\n\"Model no.\" = \"model\"\nEAN = \"gtin\"\nType = \"categories\"\n\n\
+         [fixed]\nmanufacturer = \"little-oak-ltd\"\n\n[fixed.products]\nmarkets = \"EU\"\n\"importers.EU\" = \"oak-eu-gmbh\"\n\n\
+         [sheets]\n\"catalogue.csv\" = \"products\"\n",
+    )
+    .unwrap();
+    let o = import(
+        site.path(),
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            sheet.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let text = fs::read_to_string(site.path().join("content/products/star-blocks.yaml")).unwrap();
+    assert_eq!(
+        text,
+        "id: star-blocks\nname: Star Blocks\nmodel: LO-SB-01\ngtin: \"0614141000029\"\ncategories: [toy]\nmarkets: [EU]\nmanufacturer: little-oak-ltd\nimporters: { EU: oak-eu-gmbh }\n"
+    );
+    // An unknown key of the mapping file is an error at its line and column.
+    fs::write(&mapping, "[columns]\nItem = \"id\"\n[colums]\n").unwrap();
+    let o = import(
+        site.path(),
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            sheet.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("mapping.toml:3:2"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_sample_sheets_import_cleanly_into_the_example_site() {
+    let site = example_copy();
+    let dir = repo().join("examples/sheets");
+    let mut files: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let o = import(site.path(), &args);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    check_json(site.path());
+}
+
+#[test]
+fn the_fixture_workbooks_report_the_columns_that_are_not_product_fields() {
+    // tests/fixtures/sheets hold products as a spreadsheet program saves them, with
+    // columns that are no record's (`tested`, `pieces`): each is named, nothing written.
+    let site = example_copy();
+    let before = records(site.path());
+    for f in ["products.xlsx", "products.ods"] {
+        let path = repo().join("tests/fixtures/sheets").join(f);
+        let o = import(site.path(), &[path.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(
+                "sheet Products, row 1, column F (tested): unknown column `tested` for products"
+            ),
+            "{err}"
+        );
+        assert_eq!(records(site.path()), before);
+    }
+}
