@@ -366,3 +366,87 @@ fn the_fixture_workbooks_report_the_columns_that_are_not_product_fields() {
         assert_eq!(records(site.path()), before);
     }
 }
+
+#[test]
+fn the_fixture_csv_files_import_through_a_mapping_with_their_rows_named() {
+    let site = example_copy();
+    let before = records(site.path());
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo().join("tests/fixtures/sheets");
+    // Excel's Windows-1252 CSV with `;`: read as products, `note` as the description. The
+    // first id is not an id (`crème-brûlée`, read back from its 1252 bytes).
+    let mapping = dir.path().join("m.toml");
+    fs::write(
+        &mapping,
+        "[columns]\nnote = \"description\"\n[sheets]\n\"excel-1252.csv\" = \"products\"\n",
+    )
+    .unwrap();
+    let csv = fixtures.join("excel-1252.csv");
+    let o = import(
+        site.path(),
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            csv.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("row 2, column A (id): `crème-brûlée` is not an id"),
+        "{err}"
+    );
+    assert_eq!(records(site.path()), before);
+    // Excel's UTF-8 CSV with a byte-order mark and line breaks in cells: test reports for
+    // one product (fixed by the mapping). They lack a lab, a date and a result: the
+    // site's errors name the rows they came from.
+    fs::write(
+        &mapping,
+        "[columns]\nnote = \"place\"\n[fixed.evidence]\nproduct = \"rainbow-stacker\"\n",
+    )
+    .unwrap();
+    let csv = fixtures.join("utf8-bom.csv");
+    let o = import(
+        site.path(),
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            csv.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("content/products/toys/rainbow-stacker.yaml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(from utf8-bom.csv row 2, utf8-bom.csv row 3, utf8-bom.csv row 4)"),
+        "{err}"
+    );
+    assert_eq!(records(site.path()), before);
+    // The same with --dry-run and the missing fields fixed: the diff shows the covers
+    // split on the cell's line breaks.
+    fs::write(
+        &mapping,
+        "[columns]\nnote = \"place\"\n[fixed.evidence]\nproduct = \"rainbow-stacker\"\nlab = \"harbour-testing-ningbo\"\ndate = \"2026-03-11\"\nresult = \"pass\"\n",
+    )
+    .unwrap();
+    let o = import(
+        site.path(),
+        &[
+            "--dry-run",
+            "--mapping",
+            mapping.to_str().unwrap(),
+            csv.to_str().unwrap(),
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    assert!(
+        out.contains("+    covers: [\"16 CFR 1303\", \"16 CFR 1250\"]"),
+        "{out}"
+    );
+    assert!(out.contains("evidence: 3 created"), "{out}");
+    assert_eq!(records(site.path()), before);
+}

@@ -87,9 +87,10 @@ pub fn read(ty: Type, name: &str, text: &str, known: &Known) -> Result<Read, Str
     };
     match ty {
         Type::Text | Type::Kept => Ok(str_(text)),
-        Type::List => Ok(list(items(text, &[';', ',']), LIST)),
+        // A line break too: a spreadsheet user may put each item on a line of the cell.
+        Type::List => Ok(list(items(text, &[';', ',', '\n']), LIST)),
         Type::Categories => {
-            let items = items(text, &[';', ',']);
+            let items = items(text, &[';', ',', '\n']);
             let vocabulary = &known.site.vocabulary;
             if vocabulary.complete {
                 for c in &items {
@@ -206,8 +207,8 @@ mod tests {
         assert_eq!(r.shown, "00614141000012");
         assert!(read(Type::Gtin, "", "0614141000013", &k).is_err());
         assert_eq!(
-            read(Type::List, "", "US, EU;CA", &k).unwrap().value,
-            Value::List(vec!["US".into(), "EU".into(), "CA".into()])
+            read(Type::List, "", "US, EU;CA\r\nAU", &k).unwrap().value,
+            Value::List(vec!["US".into(), "EU".into(), "CA".into(), "AU".into()])
         );
         assert_eq!(
             read(Type::Bool, "", "TRUE", &k).unwrap().value,
