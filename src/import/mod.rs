@@ -74,7 +74,8 @@ impl<R> Col<R> {
 
 /// The column of `columns` a key path names, if any (the key compared without case).
 fn resolve<R>(columns: &[Column<R>], key: &str, at: Source) -> Option<Col<R>> {
-    let lower = key.to_lowercase();
+    // ASCII case only: the name is cut from `key` at the same byte offset.
+    let lower = key.to_ascii_lowercase();
     for c in columns {
         match &c.field {
             Field::One(get) if lower == c.key => {
