@@ -328,6 +328,31 @@ fn a_mapping_file_names_other_headers_and_fixed_values() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("mapping.toml:3:2"), "{}", stderr(&o));
+    // A key path no sheet has is an error too, not ignored.
+    fs::write(
+        &mapping,
+        "[columns]\nItem = \"id\"\nTitle = \"nmae\"\n[fixed.lots]\nmarkets = \"US\"\n",
+    )
+    .unwrap();
+    let o = import(
+        site.path(),
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            sheet.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`nmae` is no column of any sheet"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("[fixed.lots] `markets` is not a column of lots"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::sheet::read::{Cell, Row, Table};
 use crate::site::{Overrides, Site};
 use kind::{Found, Kind};
 use mapping::Mapping;
+use rayon::prelude::*;
 use row::{Change, Known};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -230,15 +231,7 @@ impl<'s> Plan<'s> {
             match resolve(columns, key, Source::Fixed(value.clone())) {
                 Some(c) if out.iter().any(|o| o.key == c.key) => {}
                 Some(c) => out.push(c),
-                None if for_kind.is_some() => self.diags.push(Diagnostic::error(
-                    "bad-mapping",
-                    table.file.to_string_lossy(),
-                    format!(
-                        "[fixed.{}] `{key}` is not a column of {}",
-                        kind.name(),
-                        kind.name()
-                    ),
-                )),
+                // Checked once for the whole mapping file (`check_mapping`).
                 None => {}
             }
         }
@@ -615,6 +608,7 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         },
         None => Mapping::default(),
     };
+    usage.extend(check_mapping(&mapping, options.mapping.as_deref()));
     let mut tables: Vec<(Table, Kind)> = Vec::new();
     for file in &options.files {
         match crate::sheet::read::read(file) {
@@ -676,25 +670,35 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         plan.table(t, *k, &progress);
     }
     progress.finish();
-    // The records as they will be.
+    // The records as they will be: each edit re-reads its record after every change, the
+    // bulk of an import's time, so records are edited in parallel.
+    let edited: Vec<(&String, &Target, Result<String, _>)> = plan
+        .targets
+        .par_iter()
+        .map(|(rel, t)| {
+            let base = t
+                .original
+                .clone()
+                .unwrap_or_else(|| format!("id: {}\n", t.id));
+            (rel, t, t.edit.apply(&base))
+        })
+        .collect();
     let mut changed: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
-    for (rel, t) in &plan.targets {
-        let base = t
-            .original
-            .clone()
-            .unwrap_or_else(|| format!("id: {}\n", t.id));
-        match t.edit.apply(&base) {
+    let mut failed = Vec::new();
+    for (rel, t, result) in edited {
+        match result {
             Ok(text) if Some(&text) == t.original.as_ref() => {}
             Ok(text) => {
                 changed.insert(rel.clone(), (t.original.clone(), text));
             }
-            Err(e) => plan.diags.push(Diagnostic::error(
+            Err(e) => failed.push(Diagnostic::error(
                 "bad-edit",
                 rel,
                 format!("{e} (from {})", rows_of(t)),
             )),
         }
     }
+    plan.diags.extend(failed);
     let mut diags = Diagnostics::default();
     diags.extend(plan.diags.drain(..));
     if !diags.has_errors() {
@@ -791,4 +795,51 @@ fn files(n: usize) -> String {
 
 fn rows_of(t: &Target) -> String {
     t.rows.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// Whether `key` is a column of `kind`'s sheet.
+fn is_column(kind: Kind, key: &str) -> bool {
+    let at = || Source::Fixed(String::new());
+    match kind {
+        Kind::Products => resolve(layout::PRODUCTS, key, at()).is_some(),
+        Kind::Parties => resolve(layout::PARTIES, key, at()).is_some(),
+        Kind::Lots => resolve(&layout::lots(), key, at()).is_some(),
+        Kind::Evidence => resolve(&layout::evidence(), key, at()).is_some(),
+    }
+}
+
+/// The mapping file's key paths that no sheet has: a typo would otherwise be ignored
+/// (a header mapped to it would then be reported as unknown, a fixed value never used).
+fn check_mapping(mapping: &Mapping, file: Option<&Path>) -> Vec<Diagnostic> {
+    let file = file
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut wrong = Vec::new();
+    for (header, key) in &mapping.columns {
+        if !kind::ALL.iter().any(|k| is_column(*k, key.trim())) {
+            wrong.push(format!(
+                "[columns] `{header}` = `{key}`: `{key}` is no column of any sheet"
+            ));
+        }
+    }
+    for (for_kind, key, _) in &mapping.fixed {
+        match for_kind {
+            Some(k) if !is_column(*k, key) => wrong.push(format!(
+                "[fixed.{0}] `{key}` is not a column of {0}",
+                k.name()
+            )),
+            None if !kind::ALL.iter().any(|k| is_column(*k, key)) => {
+                wrong.push(format!("[fixed] `{key}` is no column of any sheet"))
+            }
+            _ => {}
+        }
+    }
+    wrong
+        .into_iter()
+        .map(|m| {
+            Diagnostic::error("bad-mapping", &file, m).with_help(
+                "key paths are the headers `export csv` writes (README \"Importing spreadsheets\")",
+            )
+        })
+        .collect()
 }
