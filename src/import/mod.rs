@@ -770,16 +770,28 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         );
         return 0;
     }
-    for (rel, (_, text)) in &changed {
-        let path = root.join(rel);
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            continue;
-        };
-        // Whole or not at all: a temporary file in the same folder, renamed over.
-        if let Err(e) = crate::export::write(dir, &name.to_string_lossy(), text.as_bytes()) {
-            eprintln!("error: cannot write {rel}: {e}");
-            return 2;
+    // Each record whole or not at all: a temporary file in the same folder, synced and
+    // renamed over. In parallel, so the syncs of a large import overlap.
+    let failed: Vec<String> = changed
+        .par_iter()
+        .filter_map(|(rel, (_, text))| {
+            let path = root.join(rel);
+            let (dir, name) = (path.parent()?, path.file_name()?);
+            crate::export::write(dir, &name.to_string_lossy(), text.as_bytes())
+                .err()
+                .map(|e| format!("error: cannot write {rel}: {e}"))
+        })
+        .collect();
+    if !failed.is_empty() {
+        for f in &failed {
+            eprintln!("{}", report::terminal_safe(f));
         }
+        eprintln!(
+            "{} of {} written; the others are as they were.",
+            changed.len() - failed.len(),
+            files(changed.len())
+        );
+        return 2;
     }
     println!("Wrote {}.", files(changed.len()));
     0
