@@ -526,3 +526,49 @@ fn round_trip_on_a_thousand_product_synthetic_site() {
     );
     assert_eq!(comparable(check_json(&copy)), comparable(check_json(&site)));
 }
+
+#[test]
+fn a_wide_sheet_with_a_row_per_lot_makes_the_product_and_its_lots() {
+    let site = example_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("catalogue.csv");
+    let header =
+        "product,name,model,categories,markets,manufacturer,importers.US,lot,made,place,factory\n";
+    fs::write(
+        &sheet,
+        format!(
+            "{header}linen-tote,Linen Tote,LO-LT-21,general,US,kaveri-knits,oak-imports-usa,K1,2026-08,Tiruppur,kaveri-knits\n\
+             linen-tote,Linen Tote,LO-LT-21,general,US,kaveri-knits,oak-imports-usa,K2,2026-09,Tiruppur,kaveri-knits\n"
+        ),
+    )
+    .unwrap();
+    let o = import(site.path(), &[sheet.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("products: 1 created"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("lots: 2 created"), "{}", stdout(&o));
+    let text = fs::read_to_string(site.path().join("content/products/linen-tote.yaml")).unwrap();
+    assert!(
+        text.starts_with("id: linen-tote\nname: Linen Tote\nmodel: LO-LT-21\n"),
+        "{text}"
+    );
+    assert!(text.contains("  - lot: K2\n    made: 2026-09\n"), "{text}");
+    check_json(site.path());
+    // A product's columns that differ between its lots are an error at the cell.
+    let before = records(site.path());
+    fs::write(
+        &sheet,
+        format!(
+            "{header}oak-tote,Oak Tote,LO-OT-1,general,US,kaveri-knits,oak-imports-usa,K1,2026-08,Tiruppur,kaveri-knits\n\
+             oak-tote,Oak Bag,LO-OT-1,general,US,kaveri-knits,oak-imports-usa,K2,2026-09,Tiruppur,kaveri-knits\n"
+        ),
+    )
+    .unwrap();
+    let o = import(site.path(), &[sheet.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("row 3, column B (name): product `oak-tote` has `Oak Tote` here on row 2"),
+        "{err}"
+    );
+    assert_eq!(records(site.path()), before);
+}

@@ -9,6 +9,7 @@
 pub mod kind;
 pub mod mapping;
 pub mod row;
+pub mod wide;
 
 use crate::content::edit::{Edit, Op, Value};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -610,6 +611,7 @@ pub fn run(root: &Path, options: &Options) -> u8 {
     };
     usage.extend(check_mapping(&mapping, options.mapping.as_deref()));
     let mut tables: Vec<(Table, Kind)> = Vec::new();
+    let mut wide_problems: Vec<Diagnostic> = Vec::new();
     for file in &options.files {
         match crate::sheet::read::read(file) {
             Ok(ts) => {
@@ -620,6 +622,12 @@ pub fn run(root: &Path, options: &Options) -> u8 {
                         .map(|h| mapping.column(h).to_string())
                         .collect();
                     match kind::of(&t, &headers, &|n| mapping.sheet(n)) {
+                        // A row per lot with the product's columns beside the lot's.
+                        Some(Found::Records(Kind::Lots)) if wide::is_wide(&headers) => {
+                            let (split, problems) = wide::split(&t, &headers);
+                            tables.extend(split);
+                            wide_problems.extend(problems);
+                        }
                         Some(Found::Records(k)) => tables.push((t, k)),
                         Some(Found::Labels) => eprintln!(
                             "{}",
@@ -666,6 +674,7 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         counts: BTreeMap::new(),
         diags: Vec::new(),
     };
+    plan.diags.extend(wide_problems);
     for (t, k) in &tables {
         plan.table(t, *k, &progress);
     }
