@@ -364,6 +364,24 @@ fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, jud
     exit_code(&p.diagnostics, judge.strict(&p))
 }
 
+/// Why an export wrote nothing (the records' errors, their summary, then `nothing`);
+/// the exit code.
+fn export_failed(root: &Path, p: &Pipeline, what: &str, nothing: &str) -> u8 {
+    report::human(root, &p.diagnostics);
+    report::summary(&p.diagnostics, what);
+    eprintln!("{nothing}");
+    exit_code(&p.diagnostics, false).max(1)
+}
+
+/// The folder an export writes into (`--output`, else exports/), or the exit code after
+/// saying why it may not (inside the site's output folder, ...).
+fn export_target(site: &crate::site::Site, output: Option<PathBuf>) -> Result<PathBuf, u8> {
+    crate::export::target(site, output).map_err(|m| {
+        eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
+        2
+    })
+}
+
 fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Option<Date>) -> u8 {
     let overrides = Overrides {
         as_of,
@@ -374,17 +392,11 @@ fn calendar(root: &Path, output: Option<PathBuf>, due: Option<u32>, as_of: Optio
     p.assess();
     // A calendar made from records with errors would leave their products out.
     let (Some(site), false) = (&p.site, p.diagnostics.has_errors()) else {
-        report::human(root, &p.diagnostics);
-        report::summary(&p.diagnostics, "export calendar");
-        eprintln!("No calendar was written.");
-        return exit_code(&p.diagnostics, false).max(1);
+        return export_failed(root, &p, "export calendar", "No calendar was written.");
     };
-    let target = match crate::export::target(site, output) {
+    let target = match export_target(site, output) {
         Ok(t) => t,
-        Err(m) => {
-            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
-            return 2;
-        }
+        Err(code) => return code,
     };
     let due = p.due(due);
     let text = crate::calendar::calendar(site, &due);
@@ -413,23 +425,16 @@ fn efiling(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 {
     let mut p = Pipeline::load(root, &overrides);
     // Which version is in force comes from the review, as for pages and labels.
     p.assess().review(Purpose::Publish { locked: false });
-    let failed = |p: &Pipeline| {
-        report::human(root, &p.diagnostics);
-        report::summary(&p.diagnostics, "export efiling");
-        eprintln!("No eFiling files were written.");
-        exit_code(&p.diagnostics, false).max(1)
-    };
+    let failed =
+        |p: &Pipeline| export_failed(root, p, "export efiling", "No eFiling files were written.");
     // Records with errors would leave their products, and their certificates, out.
     let (Some(site), Some(assessed), false) = (&p.site, &p.assessed, p.diagnostics.has_errors())
     else {
         return failed(&p);
     };
-    let target = match crate::export::target(site, output) {
+    let target = match export_target(site, output) {
         Ok(t) => t,
-        Err(m) => {
-            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
-            return 2;
-        }
+        Err(code) => return code,
     };
     let export = match crate::efiling::export_site(site, assessed, &p.register()) {
         Ok(e) => e,
@@ -481,17 +486,11 @@ fn sheets(root: &Path, output: Option<PathBuf>, xlsx: bool, as_of: Option<Date>)
     // import of it would take them for deleted.
     let (Some(site), Some(assessed), false) = (&p.site, &p.assessed, p.diagnostics.has_errors())
     else {
-        report::human(root, &p.diagnostics);
-        report::summary(&p.diagnostics, "export csv");
-        eprintln!("No spreadsheets were written.");
-        return exit_code(&p.diagnostics, false).max(1);
+        return export_failed(root, &p, "export csv", "No spreadsheets were written.");
     };
-    let target = match crate::export::target(site, output) {
+    let target = match export_target(site, output) {
         Ok(t) => t,
-        Err(m) => {
-            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
-            return 2;
-        }
+        Err(code) => return code,
     };
     let sheets = crate::sheet::sheets(site, assessed);
     let mut files: Vec<(&str, Vec<u8>, String)> = sheets
@@ -537,10 +536,12 @@ fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 
     p.assess().review(Purpose::Publish { locked: false });
     let theme = p.theme();
     let failed = |p: &Pipeline| {
-        report::human(root, &p.diagnostics);
-        report::summary(&p.diagnostics, "export marketplace");
-        eprintln!("No marketplace files were written.");
-        exit_code(&p.diagnostics, false).max(1)
+        export_failed(
+            root,
+            p,
+            "export marketplace",
+            "No marketplace files were written.",
+        )
     };
     // Records with errors would leave their products, and their certificates, out.
     let (Some(site), Some(assessed), Some(theme), false) =
@@ -549,13 +550,10 @@ fn marketplace(root: &Path, output: Option<PathBuf>, as_of: Option<Date>) -> u8 
         return failed(&p);
     };
     let default = output.is_none();
-    let target = match crate::export::target(site, output) {
+    let target = match export_target(site, output) {
         Ok(t) if default => t.join(crate::marketplace::FOLDER),
         Ok(t) => t,
-        Err(m) => {
-            eprintln!("{}", report::terminal_safe(&format!("error: {m}")));
-            return 2;
-        }
+        Err(code) => return code,
     };
     let folders = match theme
         .fonts()
