@@ -18,20 +18,6 @@ const FILES: [&str; 5] = [
     "labels.csv",
 ];
 
-/// Runs `export csv --xlsx` on `root` into `out`, asserting success.
-fn export(root: &Path, out: &Path) {
-    let o = certpress(&[
-        "export",
-        "csv",
-        "--xlsx",
-        "--root",
-        root.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-}
-
 /// A sheet read back: its header and its rows as header → cell, cells as in the file.
 struct Csv {
     header: Vec<String>,
@@ -111,7 +97,7 @@ struct Exported {
 fn exported(root: &Path) -> Exported {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sheets");
-    export(root, &out);
+    export_csv(root, &out);
     Exported { _dir: dir, out }
 }
 

@@ -11,20 +11,6 @@ use serde_json::Value as Json;
 use std::fs;
 use std::path::Path;
 
-/// `export csv --xlsx` of the example site into `out`.
-fn export(out: &Path) {
-    let o = certpress(&[
-        "export",
-        "csv",
-        "--xlsx",
-        "--root",
-        repo().to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-}
-
 /// `import` into `root` with `args` (files, flags).
 fn import(root: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["import", "--root", root.to_str().unwrap()];
@@ -70,7 +56,7 @@ fn records(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 #[test]
 fn csv_round_trip_rebuilds_the_products_check_json_equal() {
     let out = tempfile::tempdir().unwrap();
-    export(out.path());
+    export_csv(&repo(), out.path());
     let site = without_products();
     let files: Vec<String> = ["products.csv", "lots.csv", "evidence.csv"]
         .iter()
@@ -106,7 +92,7 @@ fn csv_round_trip_rebuilds_the_products_check_json_equal() {
 #[test]
 fn importing_what_was_just_exported_changes_no_file() {
     let out = tempfile::tempdir().unwrap();
-    export(out.path());
+    export_csv(&repo(), out.path());
     let site = example_copy();
     let before = records(site.path());
     let files: Vec<String> = [
@@ -139,7 +125,7 @@ fn importing_what_was_just_exported_changes_no_file() {
 #[test]
 fn xlsx_round_trip_rebuilds_the_products_check_json_equal() {
     let out = tempfile::tempdir().unwrap();
-    export(out.path());
+    export_csv(&repo(), out.path());
     let site = without_products();
     let xlsx = out.path().join("records.xlsx");
     let o = import(site.path(), &[xlsx.to_str().unwrap()]);
@@ -478,26 +464,13 @@ fn the_fixture_csv_files_import_through_a_mapping_with_their_rows_named() {
     assert_eq!(records(site.path()), before);
 }
 
-/// `export csv` of the site at `root` into `out` (CSV only).
-fn export_site(root: &Path, out: &Path) {
-    let o = certpress(&[
-        "export",
-        "csv",
-        "--root",
-        root.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-}
-
 #[test]
 fn round_trip_on_a_thousand_product_synthetic_site() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     synth::generate(&repo(), &site, 1000);
     let out = dir.path().join("out");
-    export_site(&site, &out);
+    export_csv(&site, &out);
     let sheets: Vec<String> = ["products.csv", "lots.csv", "evidence.csv", "parties.csv"]
         .iter()
         .map(|f| out.join(f).to_string_lossy().into_owned())

@@ -185,3 +185,18 @@ pub fn pdf_page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
         })
         .collect()
 }
+
+/// `export csv --xlsx` of the site at `root` into `out` (every CSV and records.xlsx),
+/// asserting success.
+pub fn export_csv(root: &Path, out: &Path) {
+    let o = certpress(&[
+        "export",
+        "csv",
+        "--xlsx",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+}
