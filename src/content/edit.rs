@@ -6,7 +6,8 @@
 //! value starts; the end of a scalar is found from its style and the start of the next event
 //! (the text between is only indentation, indicators and comments), and each operation
 //! becomes one splice of the text. After every operation the text is parsed again, so later
-//! operations see the new positions. Last, the result is read with serde_yaml (the parser
+//! operations see the new positions (a new record is built key by key, so that only the
+//! key's own lines are read again). Last, the result is read with serde_yaml (the parser
 //! the loader uses) and compared with the original tree changed as asked: an edit that would
 //! read back as anything else is refused, never written.
 //!
@@ -204,24 +205,84 @@ impl Edit {
     fn apply_lf(&self, text: &str) -> Result<String, EditError> {
         let original: Tree = read_tree(text)?;
         let mut expected = original.clone();
-        let mut text = text.to_string();
-        let mut changed_any = false;
+        // Only the operations that change something touch the text.
+        let mut changing: Vec<&Op> = Vec::new();
         for op in &self.ops {
-            let changed = apply_to_tree(&mut expected, op)?;
-            if changed {
-                text = apply_op(&text, op)?;
-                changed_any = true;
+            if apply_to_tree(&mut expected, op)? {
+                changing.push(op);
             }
         }
-        if !changed_any {
-            return Ok(text);
+        if changing.is_empty() {
+            return Ok(text.to_string());
         }
+        let text = match key_by_key(text, &original, &changing) {
+            Some(built) => built?,
+            None => op_by_op(text, &changing)?,
+        };
         let got = read_tree(&text)?;
         if got != expected {
             return Err(EditError::Verify(describe(&self.ops)));
         }
         Ok(text)
     }
+}
+
+/// The operations applied one after the other, the text read again before each, so each
+/// sees where the ones before it put things.
+fn op_by_op(text: &str, ops: &[&Op]) -> Result<String, EditError> {
+    let mut text = text.to_string();
+    for op in ops {
+        text = apply_op(&text, op)?;
+    }
+    Ok(text)
+}
+
+/// The top-level key an operation changes.
+fn top_key(op: &Op) -> &str {
+    match op {
+        Op::Set(path, _) | Op::Remove(path) => path.first().map(String::as_str).unwrap_or(""),
+        Op::SetEntry { list, .. } => list,
+    }
+}
+
+/// A new record (a lone `id:` line) built key by key: each top-level key's operations are
+/// applied to the `id:` line alone and the keys' lines joined in the order `op_by_op`
+/// would leave them (the ranked keys in `KEY_ORDER`, then the others as they came). The
+/// same text as `op_by_op` (a test compares them), but each operation re-reads only its
+/// own key's lines rather than the whole growing record: an import creating 10,000
+/// records spends most of its time here. `None` when the text is not a new record.
+fn key_by_key(text: &str, original: &Tree, ops: &[&Op]) -> Option<Result<String, EditError>> {
+    let lone_id = original.as_mapping().is_some_and(|m| m.len() == 1)
+        && original.get("id").is_some()
+        && text.ends_with('\n')
+        && text.lines().count() == 1
+        && !text.contains('#');
+    if !lone_id || ops.iter().any(|op| matches!(top_key(op), "id" | "")) {
+        return None;
+    }
+    let mut groups: Vec<(&str, Vec<&Op>)> = Vec::new();
+    for op in ops {
+        let k = top_key(op);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, members)) => members.push(op),
+            None => groups.push((k, vec![op])),
+        }
+    }
+    let rank = |k: &str| KEY_ORDER.iter().position(|o| *o == k).unwrap_or(usize::MAX);
+    groups.sort_by_key(|(k, _)| rank(k));
+    let mut out = text.to_string();
+    for (_, members) in &groups {
+        let lines = match op_by_op(text, members) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        match lines.strip_prefix(text) {
+            Some(rest) if rest.ends_with('\n') || rest.is_empty() => out.push_str(rest),
+            // A key written other than as whole lines after the `id:` line: the slow way.
+            _ => return None,
+        }
+    }
+    Some(Ok(out))
 }
 
 fn describe(ops: &[Op]) -> String {
@@ -887,6 +948,27 @@ fn reads_as(candidate: &str, s: &str, in_flow: bool) -> bool {
     })
 }
 
+/// Whether `s` written plain certainly reads back as itself, in block and flow context
+/// alike, without parsing (`reads_as` parses two small documents with two parsers, which
+/// would be most of an import's time): a letter first, then only letters, digits, spaces
+/// and punctuation that is no YAML indicator inside a scalar, and not a word YAML reads as
+/// null, a boolean or a number. A test holds it to `reads_as` on many strings.
+fn plainly_a_string(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let lower = s.to_ascii_lowercase();
+    first.is_ascii_alphabetic()
+        // `[a -]` is a syntax error to yaml-rust2; a trailing space is trimmed.
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | ')'))
+        && chars.all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/' | '(' | ')' | '&' | '+')
+        })
+        && !matches!(lower.as_str(), "null" | "true" | "false")
+        && s.parse::<f64>().is_err()
+}
+
 /// Whether a plain `s` that serde_yaml reads as a string is one other YAML readers (YAML
 /// 1.1, spreadsheets' YAML plugins, yaml-rust2) take for a number or a boolean: a GTIN
 /// `00614141000012`, `1_000`, `0x1F`, `12:30`, `yes`, `off`. Quoting those costs nothing
@@ -940,7 +1022,7 @@ fn scalar_text(s: &str, in_flow: bool, hint: Option<TScalarStyle>) -> String {
         && s.trim() == s
         && !s.contains(['\n', '\r', '\t'])
         && !other_parsers_misread(s)
-        && reads_as(s, s, in_flow);
+        && (plainly_a_string(s) || reads_as(s, s, in_flow));
     match hint {
         Some(TScalarStyle::SingleQuoted) if !s.contains(['\n', '\r', '\t']) => {
             let q = format!("'{}'", s.replace('\'', "''"));
@@ -1666,6 +1748,163 @@ mod tests {
                 ("g", "")
             ]
         );
+    }
+
+    #[test]
+    fn a_new_record_built_key_by_key_is_the_text_op_by_op_writes() {
+        let set = |p: &str, v: Value| Op::Set(p.split('.').map(String::from).collect(), v);
+        let list = |items: &[&str]| Value::List(items.iter().map(|s| s.to_string()).collect());
+        let entry =
+            |list: &str, id_key: &str, id: &str, fields: &[(&str, Option<Value>)]| Op::SetEntry {
+                list: list.into(),
+                id_key: id_key.into(),
+                id: id.into(),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            };
+        let pool = vec![
+            set("name", Value::str("Rainbow: Stacker")),
+            set("brand", Value::str("Little Oak")),
+            set("gtin", Value::str("00614141000012")),
+            set(
+                "description",
+                Value::str("A \"quoted\" one\nover two lines"),
+            ),
+            set("categories", list(&["toy", "child care"])),
+            set("markets", list(&["US", "EU"])),
+            set("age.min_months", Value::Int(6)),
+            set("age.max_months", Value::Int(36)),
+            set("attributes.plasticized", Value::Bool(true)),
+            set("attributes.magnets", Value::Bool(false)),
+            set("importers.US", Value::str("importer-us")),
+            set("importers.EU", Value::str("importer-eu")),
+            set("manufacturer", Value::str("maker")),
+            set("records_custodian", Value::str("keeper")),
+            set("status", Value::str("active")),
+            set("zeta", Value::str("unknown key")),
+            set("alpha", Value::str("another")),
+            set("declarations.tracking-label", Value::Bool(true)),
+            Op::Remove(vec!["brand".into()]),
+            Op::Remove(vec!["age".into(), "max_months".into()]),
+            entry(
+                "lots",
+                "lot",
+                "2026",
+                &[("made", Some(Value::str("2026-03")))],
+            ),
+            entry(
+                "lots",
+                "lot",
+                "L2",
+                &[
+                    ("made", Some(Value::str("2026-04"))),
+                    ("place", Some(Value::str("Ningbo, China"))),
+                ],
+            ),
+            entry(
+                "lots",
+                "lot",
+                "2026",
+                &[("place", Some(Value::str("Yiwu")))],
+            ),
+            entry(
+                "evidence",
+                "report",
+                "R-1",
+                &[
+                    ("lab", Some(Value::str("lab"))),
+                    ("covers", Some(list(&["16 CFR 1303", "EN 71-1"]))),
+                    ("result", Some(Value::str("pass"))),
+                ],
+            ),
+            entry(
+                "evidence",
+                "report",
+                "R-2",
+                &[
+                    ("date", Some(Value::str("2026-04-10"))),
+                    ("covers", Some(list(&["ASTM F963"]))),
+                ],
+            ),
+            entry("evidence", "report", "R-1", &[("result", None)]),
+        ];
+        // A fixed linear congruential generator: many orders and subsets, the same each run.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        let base = "id: product-1\n";
+        let original: Tree = read_tree(base).unwrap();
+        for round in 0..400 {
+            let mut ops: Vec<&Op> = pool.iter().filter(|_| next(3) != 0).collect();
+            for i in (1..ops.len()).rev() {
+                ops.swap(i, next(i + 1));
+            }
+            let mut tree = original.clone();
+            let changing: Vec<&Op> = ops
+                .into_iter()
+                .filter(|op| apply_to_tree(&mut tree, op).unwrap())
+                .collect();
+            let slow = op_by_op(base, &changing).unwrap();
+            let fast = key_by_key(base, &original, &changing)
+                .expect("a new record")
+                .unwrap();
+            assert_eq!(fast, slow, "round {round}: {changing:?}");
+            assert_eq!(read_tree(&fast).unwrap(), tree, "round {round}");
+        }
+    }
+
+    #[test]
+    fn plainly_a_string_never_claims_what_reads_as_denies() {
+        // Every string of up to three characters over an alphabet of letters, digits,
+        // spaces and indicators, and words YAML gives other types.
+        let alphabet: Vec<char> = "aZe0 -_./()&+:#,[]{}'\"!*|>?%@`~".chars().collect();
+        let mut strings: Vec<String> = Vec::new();
+        for a in &alphabet {
+            strings.push(a.to_string());
+            for b in &alphabet {
+                strings.push(format!("{a}{b}"));
+                for c in &alphabet {
+                    strings.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for w in [
+            "null",
+            "Null",
+            "NULL",
+            "true",
+            "True",
+            "FALSE",
+            "inf",
+            "Infinity",
+            "nan",
+            "NaN",
+            "e5",
+            "x - y",
+            "a-b",
+            "Bench Brand",
+            "Synthetic product 618",
+            "E1e5",
+            "a.b.c",
+        ] {
+            strings.push(w.to_string());
+        }
+        let mut fast = 0;
+        for s in &strings {
+            if plainly_a_string(s) {
+                fast += 1;
+                for in_flow in [false, true] {
+                    assert!(reads_as(s, s, in_flow), "{s:?} (in flow: {in_flow})");
+                }
+            }
+        }
+        assert!(fast > 200, "the fast path took only {fast} strings");
     }
 
     #[test]

@@ -679,8 +679,9 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         plan.table(t, *k, &progress);
     }
     progress.finish();
-    // The records as they will be: each edit re-reads its record after every change, the
-    // bulk of an import's time, so records are edited in parallel.
+    // The records as they will be: an edit re-reads the lines it changes after every
+    // change (a new record key by key), still the bulk of an import's work, so records are
+    // edited in parallel.
     let edited: Vec<(&String, &Target, Result<String, _>)> = plan
         .targets
         .par_iter()
