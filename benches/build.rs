@@ -1,7 +1,9 @@
 //! `cargo bench --bench build`: builds synthetic sites of 1,000, 10,000 and 100,000
-//! products with the release binary and reports pages per second and peak memory, with
-//! a baseline measured in the same run (copying the same input files) so figures from
-//! different machines compare as ratios.
+//! products with the release binary and reports the time, peak memory and what the build
+//! wrote (files and bytes, per product), against a baseline measured in the same run: the
+//! time the file system needs to write a tree of the same folders, file count and file
+//! sizes (issue 17: a build within 1.5 times that), so figures from different machines
+//! compare as ratios.
 //!
 //! Sites are generated once under target/bench-sites/. Old output is moved aside and
 //! deleted outside the timed part.
@@ -11,6 +13,7 @@ mod child;
 #[path = "synth.rs"]
 mod synth;
 
+use rayon::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,7 +21,6 @@ use std::time::{Duration, Instant};
 struct Run {
     wall: Duration,
     peak_rss_kb: i64,
-    pages: usize,
 }
 
 /// Runs the build in a child process, with its peak resident memory.
@@ -33,32 +35,63 @@ fn build(bin: &Path, site: &Path, out: &Path) -> Run {
             out.to_str().unwrap(),
         ],
     );
-    let pages = walkdir::WalkDir::new(out)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
-        .count();
     Run {
         wall: m.wall,
         peak_rss_kb: m.peak_rss_kb,
-        pages,
     }
 }
 
-/// The baseline: read every input file and write it to a fresh folder.
-fn copy_baseline(site: &Path, to: &Path) -> Duration {
-    let start = Instant::now();
-    for e in walkdir::WalkDir::new(site.join("content"))
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let dest = to.join(e.path().strip_prefix(site).unwrap());
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::write(&dest, fs::read(e.path()).unwrap()).unwrap();
+/// What a build wrote: each folder, and each file's path and size.
+struct Tree {
+    dirs: Vec<PathBuf>,
+    files: Vec<(PathBuf, u64)>,
+}
+
+impl Tree {
+    fn of(out: &Path) -> Tree {
+        let mut tree = Tree {
+            dirs: Vec::new(),
+            files: Vec::new(),
+        };
+        for e in walkdir::WalkDir::new(out)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let rel = e.path().strip_prefix(out).unwrap().to_path_buf();
+            if e.file_type().is_dir() {
+                tree.dirs.push(rel);
+            } else if e.file_type().is_file() {
+                tree.files.push((rel, e.metadata().unwrap().len()));
+            }
         }
+        tree
     }
+
+    fn bytes(&self) -> u64 {
+        self.files.iter().map(|(_, n)| n).sum()
+    }
+
+    fn pages(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|(p, _)| p.extension().is_some_and(|x| x == "html"))
+            .count()
+    }
+}
+
+/// The baseline: the same folders and files of the same sizes written to `to`, on as many
+/// threads as the build uses, each file created, written whole and closed as a build does.
+fn write_baseline(tree: &Tree, to: &Path) -> Duration {
+    let largest = tree.files.iter().map(|(_, n)| *n).max().unwrap_or(0) as usize;
+    // Varied bytes, so no layer below can treat the files as empty or alike.
+    let filler: Vec<u8> = (0..largest).map(|i| (i * 131 % 251) as u8).collect();
+    let start = Instant::now();
+    for d in &tree.dirs {
+        fs::create_dir_all(to.join(d)).unwrap();
+    }
+    tree.files.par_iter().for_each(|(rel, n)| {
+        fs::write(to.join(rel), &filler[..*n as usize]).unwrap();
+    });
     start.elapsed()
 }
 
@@ -77,8 +110,17 @@ fn main() {
     fs::create_dir_all(&trash).unwrap();
 
     println!(
-        "{:>8} {:>8} {:>9} {:>10} {:>11} {:>10} {:>13}",
-        "products", "pages", "build s", "pages/s", "peak MB", "copy s", "build/copy"
+        "{:>8} {:>8} {:>8} {:>9} {:>9} {:>10} {:>8} {:>8} {:>9} {:>11}",
+        "products",
+        "pages",
+        "files",
+        "MB",
+        "KB/prod",
+        "files/prod",
+        "build s",
+        "peak MB",
+        "write s",
+        "build/write"
     );
     let mut per_product: Vec<(usize, f64, f64)> = Vec::new();
     for n in sizes {
@@ -86,12 +128,15 @@ fn main() {
         synth::ensure(&repo, &site, n, &trash, Some(&bin));
         let runs = if n >= 100_000 { 1 } else { 3 };
         let mut best: Option<Run> = None;
-        let mut copy = Duration::MAX;
+        let mut write = Duration::MAX;
+        let mut tree = None;
         for r in 0..runs {
             let out = scratch.join(format!("out-{n}-{r}"));
             let run = build(&bin, &site, &out);
-            let copy_to = scratch.join(format!("copy-{n}-{r}"));
-            copy = copy.min(copy_baseline(&site, &copy_to));
+            let t = Tree::of(&out);
+            let copy_to = scratch.join(format!("write-{n}-{r}"));
+            write = write.min(write_baseline(&t, &copy_to));
+            tree = Some(t);
             // Move outputs aside; they are deleted after all timing is done.
             for p in [&out, &copy_to] {
                 fs::rename(
@@ -108,17 +153,21 @@ fn main() {
                 best = Some(run);
             }
         }
-        let run = best.unwrap();
+        let (run, tree) = (best.unwrap(), tree.unwrap());
         let secs = run.wall.as_secs_f64();
         let mb = run.peak_rss_kb as f64 / 1024.0;
+        let bytes = tree.bytes() as f64;
         println!(
-            "{n:>8} {:>8} {:>9.3} {:>10.0} {:>11.1} {:>10.3} {:>13.2}",
-            run.pages,
+            "{n:>8} {:>8} {:>8} {:>9.1} {:>9.1} {:>10.1} {:>8.2} {:>8.1} {:>9.2} {:>11.2}",
+            tree.pages(),
+            tree.files.len(),
+            bytes / 1e6,
+            bytes / 1e3 / n as f64,
+            tree.files.len() as f64 / n as f64,
             secs,
-            run.pages as f64 / secs,
             mb,
-            copy.as_secs_f64(),
-            secs / copy.as_secs_f64()
+            write.as_secs_f64(),
+            secs / write.as_secs_f64()
         );
         per_product.push((n, secs / n as f64, mb));
     }
