@@ -317,7 +317,7 @@ pub fn render(
             .collect()
     };
     let (results, (owned, shared)) = rayon::join(render_pages, || {
-        data_files(site, assessed, &issuance, &all_jobs, only, memo)
+        data_files(site, assessed, &issuance, &all_jobs, only, memo, sink)
     });
     progress.finish();
     let mut errors: Vec<Diagnostic> = Vec::new();
@@ -330,18 +330,25 @@ pub fn render(
     }
     errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
     errors.dedup_by(|a, b| a.file == b.file && a.message == b.message);
+    let owned = match owned {
+        Ok(owned) => owned,
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
 
-    let data_bytes = owned
+    let data_bytes = shared
         .par_iter()
-        .map(|(path, body)| write(sink, path, body).map(|()| body.len() as u64))
-        .chain(shared.par_iter().map(|(path, body)| {
+        .map(|(path, body)| {
             sink.write_shared(path, body)
                 .map(|()| body.len() as u64)
                 .map_err(|e| write_failed(path, e))
-        }))
+        })
+        .chain(owned.par_iter().map(|(_, n)| Ok(*n)))
         .collect::<Result<Vec<u64>, Diagnostic>>()
         .map_err(|e| vec![e])?;
 
@@ -372,16 +379,17 @@ fn write_failed(path: &str, e: std::io::Error) -> Diagnostic {
     Diagnostic::error("write-failed", path, format!("cannot write output: {e}")).config()
 }
 
-/// Files made of bytes, by output path.
-type DataFiles = Vec<(String, Vec<u8>)>;
+/// The per-product data files written, by output path, with their sizes: each is written
+/// as it is made (held until the end, a 100,000-product site's twins took gigabytes).
+type Written = Result<Vec<(String, u64)>, Diagnostic>;
 
 /// Files drawn from every product, by output path, shared with the memo that keeps them.
 type SharedFiles = Vec<(String, Arc<[u8]>)>;
 
 /// Everything that is not a page: JSON twins and the lookup index, the GS1 Digital Link
 /// files, sitemap and robots.txt. Built in parallel where there is one per product.
-/// Returns those that belong to one product (with `only`, to the products it names),
-/// and those drawn from all.
+/// Writes those that belong to one product (with `only`, to the products it names) into
+/// `sink`, and returns those drawn from all.
 fn data_files(
     site: &Site,
     assessed: &crate::assess::Assessed,
@@ -389,14 +397,15 @@ fn data_files(
     jobs: &[Job],
     only: Option<&Only>,
     memo: &mut Memo,
-) -> (DataFiles, SharedFiles) {
+    sink: &dyn Sink,
+) -> (Written, SharedFiles) {
     let base_url = site.config.base_url.as_str();
     let base_path = site.config.base_path();
     let products = &site.content.products;
-    let owned: DataFiles = products
+    let owned: Written = products
         .par_iter()
         .filter(|p| only.is_none_or(|o| o.products.contains(&p.id)))
-        .flat_map_iter(|p| {
+        .map(|p| {
             let twin = api::product(site, p, assessed, &issuance.register);
             let mut out = vec![(url::product_json(&p.id).file(), api::to_bytes(&twin))];
             if let Some(g) = p.gtin {
@@ -406,9 +415,15 @@ fn data_files(
                     api::to_bytes(&crate::digital_link::linkset(base_url, &links)),
                 ));
             }
-            out
+            out.into_iter()
+                .map(|(path, body)| {
+                    write(sink, &path, &body)?;
+                    Ok((path, body.len() as u64))
+                })
+                .collect::<Result<Vec<_>, Diagnostic>>()
         })
-        .collect();
+        .collect::<Result<Vec<Vec<_>>, Diagnostic>>()
+        .map(|v| v.into_iter().flatten().collect());
     let changed = only.map(|o| &o.products);
     let Memo {
         search: search_memo,
