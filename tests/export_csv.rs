@@ -26,8 +26,14 @@ struct Csv {
 
 fn read_csv(path: &Path) -> Csv {
     let bytes = fs::read(path).unwrap();
-    // Records end with CRLF (RFC 4180).
+    // Records end with CRLF (RFC 4180); UTF-8 with a byte-order mark, or spreadsheets
+    // open the file in a legacy code page (the csv crate skips the mark).
     assert!(bytes.ends_with(b"\r\n"), "{}", path.display());
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "{}",
+        path.display()
+    );
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes.as_slice());

@@ -545,3 +545,34 @@ fn a_wide_sheet_with_a_row_per_lot_makes_the_product_and_its_lots() {
     );
     assert_eq!(records(site.path()), before);
 }
+
+#[test]
+fn list_items_holding_commas_or_semicolons_survive_the_round_trip() {
+    // Rules are cited as their documents write them: `ASTM F963-23, section 4.3.5`.
+    let site = example_copy();
+    let record = site
+        .path()
+        .join("content/products/toys/rainbow-stacker.yaml");
+    let text = fs::read_to_string(&record).unwrap();
+    let text = text.replacen(
+        "covers: [\"Directive 2009/48/EC\",",
+        "covers: [\"ASTM F963-23, section 4.3.5\", \"EN 71-1; part 2\", \"Directive 2009/48/EC\",",
+        1,
+    );
+    assert!(text.contains("section 4.3.5"));
+    fs::write(&record, text).unwrap();
+    let o = certpress(&["check", "--root", site.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = tempfile::tempdir().unwrap();
+    export_csv(site.path(), out.path());
+    let before = records(site.path());
+    let files: Vec<String> = ["products.csv", "lots.csv", "evidence.csv", "parties.csv"]
+        .iter()
+        .map(|f| out.path().join(f).to_string_lossy().into_owned())
+        .collect();
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let o = import(site.path(), &args);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Wrote 0 files."), "{}", stdout(&o));
+    assert_eq!(records(site.path()), before);
+}

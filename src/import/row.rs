@@ -7,7 +7,7 @@ use crate::content::edit::Value;
 use crate::date::RecordDate;
 use crate::gtin::Gtin;
 use crate::plugins::AttrType;
-use crate::sheet::layout::{LINES, LIST, Type};
+use crate::sheet::layout::{LINES, LIST, Type, split_list};
 use crate::site::Site;
 use std::collections::BTreeSet;
 
@@ -87,10 +87,9 @@ pub fn read(ty: Type, name: &str, text: &str, known: &Known) -> Result<Read, Str
     };
     match ty {
         Type::Text | Type::Kept => Ok(str_(text)),
-        // A line break too: a spreadsheet user may put each item on a line of the cell.
-        Type::List => Ok(list(items(text, &[';', ',', '\n']), LIST)),
+        Type::List => Ok(list(split_list(text), LIST)),
         Type::Categories => {
-            let items = items(text, &[';', ',', '\n']);
+            let items = split_list(text);
             let vocabulary = &known.site.vocabulary;
             if vocabulary.complete {
                 for c in &items {

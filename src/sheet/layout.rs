@@ -39,7 +39,7 @@ pub enum Field<R> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Type {
     Text,
-    /// Items joined by [`LIST`]; read back split on `;` or `,`.
+    /// Items joined by [`LIST`] ([`list`]); read back by [`split_list`].
     List,
     /// `categories`: a [`Type::List`] of the vocabulary's categories.
     Categories,
@@ -109,12 +109,30 @@ fn text(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
 }
 
-fn list<S: AsRef<str>>(items: &[S]) -> String {
-    items
-        .iter()
-        .map(AsRef::as_ref)
-        .collect::<Vec<_>>()
-        .join(LIST)
+/// Items joined by [`LIST`], or by line breaks when an item holds a `;` itself (a rule
+/// cited as `ASTM F963-23; 4.3.5`), so [`split_list`] gives them back as they were.
+pub fn list<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    if items.iter().any(|i| i.contains(';')) {
+        items.join(LINES)
+    } else {
+        items.join(LIST)
+    }
+}
+
+/// A list cell's items: split on line breaks when it has any (a spreadsheet user may put
+/// each item on a line of the cell), else on `;` when it has one, else on `,`, so an item
+/// holding a comma (`ASTM F963-23, section 4.3.5`) survives the `; ` export joins with.
+pub fn split_list(text: &str) -> Vec<String> {
+    let on = ['\n', ';', ',']
+        .into_iter()
+        .find(|c| text.contains(*c))
+        .unwrap_or(',');
+    text.split(on)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Products, by id (SPEC §4.1). `lots` and `evidence` have sheets of their own.

@@ -22,13 +22,18 @@ pub struct Sheet {
 }
 
 impl Sheet {
-    /// The sheet as a CSV file (RFC 4180, cells neutralised).
+    /// The sheet as a CSV file (RFC 4180, cells neutralised), UTF-8 with a byte-order
+    /// mark: without one, Excel and LibreOffice's default open a CSV in the machine's
+    /// legacy code page and `Chêne` comes back from an edit as `ChÃªne`. (`import` reads
+    /// the mark; label software reads UTF-8 with it.)
     pub fn csv(&self) -> Vec<u8> {
         let mut t = csv::Table::new(&self.grid.header);
         for row in &self.grid.rows {
             t.row(row);
         }
-        t.into_bytes()
+        let mut bytes = "\u{feff}".as_bytes().to_vec();
+        bytes.extend(t.into_bytes());
+        bytes
     }
 }
 
