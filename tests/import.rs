@@ -181,12 +181,12 @@ fn bad_cells_are_reported_with_row_and_column_all_at_once_and_nothing_is_written
 }
 
 #[test]
-fn a_duplicate_id_and_an_error_of_the_resulting_site_name_their_rows() {
+fn a_duplicate_id_and_an_error_of_the_resulting_site_name_their_cells() {
     let site = example_copy();
     let dir = tempfile::tempdir().unwrap();
     let products = dir.path().join("products.csv");
     // `status` is checked by the loader, not by the cell: the error is the record's, and
-    // names the row it came from.
+    // is reported at the cell it came from.
     fs::write(
         &products,
         "id,status\nrainbow-stacker,sold-out\nrainbow-stacker,active\n",
@@ -205,11 +205,17 @@ fn a_duplicate_id_and_an_error_of_the_resulting_site_name_their_rows() {
     let o = import(site.path(), &[products.to_str().unwrap()]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    // At the cell the value came from, naming the record it went into.
     assert!(
-        err.contains("content/products/toys/rainbow-stacker.yaml"),
+        err.contains(
+            "products.csv: row 2, column B (status): status: `sold-out` is not a valid value"
+        ),
         "{err}"
     );
-    assert!(err.contains("(from products.csv row 2)"), "{err}");
+    assert!(
+        err.contains("(content/products/toys/rainbow-stacker.yaml as imported)"),
+        "{err}"
+    );
     assert_eq!(records(site.path()), before);
 }
 
@@ -412,7 +418,7 @@ fn the_fixture_csv_files_import_through_a_mapping_with_their_rows_named() {
     assert_eq!(records(site.path()), before);
     // Excel's UTF-8 CSV with a byte-order mark and line breaks in cells: test reports for
     // one product (fixed by the mapping). They lack a lab, a date and a result: the
-    // site's errors name the rows they came from.
+    // site's errors name the cells of the rows they came from.
     fs::write(
         &mapping,
         "[columns]\nnote = \"place\"\n[fixed.evidence]\nproduct = \"rainbow-stacker\"\n",
@@ -429,12 +435,18 @@ fn the_fixture_csv_files_import_through_a_mapping_with_their_rows_named() {
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    // A field the sheet has no column for is missing from each entry: at each row's id.
+    for row in 2..=4 {
+        assert!(
+            err.contains(&format!(
+                "utf8-bom.csv: row {row}, column A (report): evidence[{}]: missing field `date`",
+                row + 3
+            )),
+            "{err}"
+        );
+    }
     assert!(
-        err.contains("content/products/toys/rainbow-stacker.yaml"),
-        "{err}"
-    );
-    assert!(
-        err.contains("(from utf8-bom.csv row 2, utf8-bom.csv row 3, utf8-bom.csv row 4)"),
+        err.contains("(content/products/toys/rainbow-stacker.yaml as imported)"),
         "{err}"
     );
     assert_eq!(records(site.path()), before);
@@ -574,5 +586,54 @@ fn list_items_holding_commas_or_semicolons_survive_the_round_trip() {
     let o = import(site.path(), &args);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("Wrote 0 files."), "{}", stdout(&o));
+    assert_eq!(records(site.path()), before);
+}
+
+#[test]
+fn problems_the_check_finds_in_imported_records_are_reported_at_their_cells() {
+    // Most cells read as a value of their field, so only the check of the site as it would
+    // be finds what is wrong with them; that check runs beside the cells' own (new-b's bad
+    // GTIN), and every problem is reported at once, at the cell it came from.
+    let site = example_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let files = [
+        write(
+            "products.csv",
+            "id,name,model,gtin,categories,markets,manufacturer,status\n\
+             new-a,New A,NA-1,,toy,US; XX,little-oak-ltd,retired-ish\n\
+             new-b,New B,NB-1,0614141000013,toy,US,little-oak-ltd,active\n",
+        ),
+        write(
+            "lots.csv",
+            "product,lot,made\nnew-a,L1,2026-03\nnew-a,~,2026-04\n",
+        ),
+        write(
+            "evidence.csv",
+            "product,report,lab,date,covers,result,lots\n\
+             new-a,R-9,yiwu-quality-lab,2026-04-01,16 CFR 1303,maybe,L9\n",
+        ),
+    ];
+    let before = records(site.path());
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let o = import(site.path(), &args);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    for expected in [
+        "evidence.csv: row 2, column G (lots): report `R-9` names lot `L9`",
+        "evidence.csv: row 2, column F (result):",
+        "lots.csv: row 3, column B (lot): invalid lot code `~`",
+        "products.csv: row 2, column F (markets): `XX` is not",
+        "products.csv: row 2, column H (status):",
+        "products.csv: row 3, column D (gtin): invalid GTIN",
+        "lots.csv: row 2, column B (lot): lots[0]: missing field `place`",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert!(err.contains("Nothing was written."), "{err}");
     assert_eq!(records(site.path()), before);
 }

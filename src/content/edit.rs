@@ -237,6 +237,66 @@ fn op_by_op(text: &str, ops: &[&Op]) -> Result<String, EditError> {
     Ok(text)
 }
 
+/// The key path of what sits at `line` and `column` (1-based, the column in characters,
+/// as diagnostics give them) of a record's text: the keys of the mappings it is in and,
+/// for an item of a list named in `id_keys`, the value of the item's id field
+/// (`["evidence", "R-1", "result"]`), so `import` can name the sheet cell a problem in an
+/// imported record came from. `None` when the text does not parse or the place is in no
+/// entry.
+pub fn path_at(
+    text: &str,
+    line: usize,
+    column: usize,
+    id_keys: &[(&str, &str)],
+) -> Option<Vec<String>> {
+    let doc = Doc::parse(text).ok()?;
+    let line_at = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum::<usize>();
+    let at = text[line_at..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| line_at + i);
+    let mut path = Vec::new();
+    let mut node = &doc.root;
+    loop {
+        let Kind::Map { entries, .. } = &node.kind else {
+            break;
+        };
+        let Some(e) = entries
+            .iter()
+            .find(|e| e.key.start <= at && at <= e.value.end.max(e.colon))
+        else {
+            break;
+        };
+        let key = scalar_value(&e.key)?.to_string();
+        let id_key = id_keys
+            .iter()
+            .find(|(list, _)| path.is_empty() && *list == key)
+            .map(|(_, k)| *k);
+        path.push(key);
+        node = &e.value;
+        if let (Some(id_key), Kind::Seq { items, .. }) = (id_key, &node.kind) {
+            // From the start of the item's line: a problem with the whole item (a missing
+            // field) is reported at its `-`.
+            let Some(item) = items
+                .iter()
+                .find(|i| line_start(text, i.start) <= at && at <= i.end)
+            else {
+                break;
+            };
+            let Some(id) = item.entry(id_key).and_then(|(_, f)| scalar_value(&f.value)) else {
+                break;
+            };
+            path.push(id.to_string());
+            node = item;
+        }
+    }
+    (!path.is_empty()).then_some(path)
+}
+
 /// The top-level key an operation changes.
 fn top_key(op: &Op) -> &str {
     match op {
@@ -1857,6 +1917,30 @@ mod tests {
             assert_eq!(fast, slow, "round {round}: {changing:?}");
             assert_eq!(read_tree(&fast).unwrap(), tree, "round {round}");
         }
+    }
+
+    #[test]
+    fn path_at_names_the_key_and_the_list_item_at_a_place() {
+        let text = "id: a\nname: \"x\"\nage: { min_months: 6 }\nlots:\n  - lot: L1\n    made: 2026-03\n  - lot: L2\n    made: 2026-13\nevidence:\n  - { report: R-1, result: maybe }\n";
+        let ids = [("lots", "lot"), ("evidence", "report")];
+        let at = |line, column| path_at(text, line, column, &ids);
+        assert_eq!(at(2, 7), Some(vec!["name".to_string()]));
+        assert_eq!(at(3, 8), Some(vec!["age".into(), "min_months".into()]));
+        assert_eq!(
+            at(8, 11),
+            Some(vec!["lots".into(), "L2".into(), "made".into()])
+        );
+        assert_eq!(
+            at(5, 12),
+            Some(vec!["lots".into(), "L1".into(), "lot".into()])
+        );
+        assert_eq!(at(7, 3), Some(vec!["lots".into(), "L2".into()]));
+        assert_eq!(
+            at(10, 30),
+            Some(vec!["evidence".into(), "R-1".into(), "result".into()])
+        );
+        assert_eq!(at(1, 1), Some(vec!["id".to_string()]));
+        assert_eq!(path_at("a: [", 1, 1, &ids), None);
     }
 
     #[test]

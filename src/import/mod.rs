@@ -41,7 +41,24 @@ struct Target {
     edit: Edit,
     /// The rows that edit it (`products.csv row 3`), named in its errors.
     rows: BTreeSet<String>,
+    /// Where each value the edit writes comes from, by its key path in the record (a list
+    /// item by its id: `["evidence", "R-1", "result"]`; the row's id cell at the record's
+    /// or item's own path), so a problem the check finds in the record is reported at
+    /// its cell.
+    origins: Vec<(Vec<String>, Origin)>,
 }
+
+/// A cell of a sheet, as a diagnostic names it.
+#[derive(Clone)]
+struct Origin {
+    /// The sheet's file, as the diagnostic's file.
+    file: String,
+    /// `sheet Products, row 12, column C (gtin)`.
+    place: String,
+}
+
+/// The lists whose items a record path names by their id field.
+const ENTRY_IDS: &[(&str, &str)] = &[("lots", "lot"), ("evidence", "report")];
 
 /// A column of a table resolved to its field: where its cells are (or the mapping file's
 /// fixed text), and how the loaded record shows the field.
@@ -127,6 +144,10 @@ struct Plan<'s> {
     /// Rows per kind: created, updated, unchanged.
     counts: BTreeMap<Kind, [usize; 3]>,
     diags: Vec<Diagnostic>,
+    /// The rows with a problem of their own (`row_name`): the records they edit are left
+    /// out of the check of the site as it would be, so what the check finds elsewhere is
+    /// reported in the same run, not after these are mended.
+    bad_rows: std::collections::HashSet<String>,
 }
 
 /// `products.csv row 3` / `records.xlsx sheet Lots row 3`, as errors in records name rows.
@@ -143,6 +164,12 @@ fn row_name(table: &Table, row: &Row) -> String {
 }
 
 impl<'s> Plan<'s> {
+    /// A problem with a row's cells.
+    fn row_error(&mut self, table: &Table, row: &Row, d: Diagnostic) {
+        self.bad_rows.insert(row_name(table, row));
+        self.diags.push(d);
+    }
+
     fn cell_error<R>(&mut self, table: &Table, row: &Row, col: &Col<R>, message: String) {
         let d = match &col.at {
             Source::Cell(i) => table.error(
@@ -168,7 +195,29 @@ impl<'s> Plan<'s> {
                 ),
             ),
         };
-        self.diags.push(d);
+        self.row_error(table, row, d);
+    }
+
+    /// Where a column's value in a row comes from: its cell, or the mapping file.
+    fn origin<R>(table: &Table, row: &Row, col: &Col<R>) -> Origin {
+        let file = table.file.to_string_lossy().replace('\\', "/");
+        let place = match &col.at {
+            Source::Cell(i) => table.place(Cell {
+                row: row.number,
+                column: *i,
+            }),
+            Source::Fixed(_) => format!(
+                "{}row {}, `{}` fixed by the mapping file",
+                table
+                    .sheet
+                    .as_ref()
+                    .map(|s| format!("sheet {s}, "))
+                    .unwrap_or_default(),
+                row.number,
+                col.key
+            ),
+        };
+        Origin { file, place }
     }
 
     fn text<R>(table: &Table, row: &Row, col: &Col<R>) -> String {
@@ -252,14 +301,18 @@ impl<'s> Plan<'s> {
         let here = row_name(table, row);
         if let Some(first) = self.seen.get(&(kind, key.clone())) {
             let first = first.clone();
-            self.diags.push(table.error(
-                "duplicate-row",
-                Cell {
-                    row: row.number,
-                    column: at,
-                },
-                format!("{what} is also in {first}"),
-            ));
+            self.row_error(
+                table,
+                row,
+                table.error(
+                    "duplicate-row",
+                    Cell {
+                        row: row.number,
+                        column: at,
+                    },
+                    format!("{what} is also in {first}"),
+                ),
+            );
             return false;
         }
         self.seen.insert((kind, key), here);
@@ -275,7 +328,7 @@ impl<'s> Plan<'s> {
         cols: &[Col<R>],
         ids: &[&str],
         record: Option<&R>,
-    ) -> Vec<(String, Change)> {
+    ) -> Vec<(String, Change, Origin)> {
         let mut out = Vec::new();
         for c in cols.iter().filter(|c| !ids.contains(&c.key.as_str())) {
             let text = Self::text(table, row, c);
@@ -286,7 +339,7 @@ impl<'s> Plan<'s> {
             };
             match row::change(c.ty, &c.name, &text, now.as_deref(), &known) {
                 Ok(Change::Keep) => {}
-                Ok(change) => out.push((c.key.clone(), change)),
+                Ok(change) => out.push((c.key.clone(), change, Self::origin(table, row, c))),
                 Err(m) => self.cell_error(table, row, c, m),
             }
         }
@@ -311,7 +364,7 @@ impl<'s> Plan<'s> {
         row: &Row,
         cols: &[Col<R>],
         key: &str,
-    ) -> Option<(String, usize)> {
+    ) -> Option<(String, usize, Origin)> {
         let c = cols.iter().find(|c| c.key == key)?;
         let at = match c.at {
             Source::Cell(i) => i,
@@ -322,7 +375,7 @@ impl<'s> Plan<'s> {
             self.cell_error(table, row, c, format!("no {key}: every row needs one"));
             return None;
         }
-        Some((id, at))
+        Some((id, at, Self::origin(table, row, c)))
     }
 
     /// A products or parties row: the record `id` edited, or created.
@@ -334,18 +387,22 @@ impl<'s> Plan<'s> {
         cols: &[Col<R>],
         find: impl Fn(&str) -> Option<(&'s R, String)>,
     ) {
-        let Some((id, at)) = self.id(table, row, cols, "id") else {
+        let Some((id, at, id_origin)) = self.id(table, row, cols, "id") else {
             return;
         };
         if !crate::ident::is_valid_id(&id) {
-            self.diags.push(table.error(
-                "bad-cell",
-                Cell {
-                    row: row.number,
-                    column: at,
-                },
-                format!("`{id}` is not an id: lowercase letters, digits and hyphens"),
-            ));
+            self.row_error(
+                table,
+                row,
+                table.error(
+                    "bad-cell",
+                    Cell {
+                        row: row.number,
+                        column: at,
+                    },
+                    format!("`{id}` is not an id: lowercase letters, digits and hyphens"),
+                ),
+            );
             return;
         }
         if !self.first(table, row, at, kind, id.clone(), &format!("id `{id}`")) {
@@ -356,14 +413,18 @@ impl<'s> Plan<'s> {
             None => {
                 let rel = format!("content/{}/{id}.yaml", kind.name());
                 if self.root.join(&rel).exists() {
-                    self.diags.push(table.error(
-                        "bad-cell",
-                        Cell {
-                            row: row.number,
-                            column: at,
-                        },
-                        format!("{rel} exists but does not load as `{id}`: mend it first"),
-                    ));
+                    self.row_error(
+                        table,
+                        row,
+                        table.error(
+                            "bad-cell",
+                            Cell {
+                                row: row.number,
+                                column: at,
+                            },
+                            format!("{rel} exists but does not load as `{id}`: mend it first"),
+                        ),
+                    );
                     return;
                 }
                 self.created.insert((kind, id.clone()), rel.clone());
@@ -371,10 +432,12 @@ impl<'s> Plan<'s> {
             }
         };
         let changes = self.changes(table, row, cols, &["id"], model);
+        let mut origins = vec![(Vec::new(), id_origin)];
         let ops: Vec<Op> = changes
             .into_iter()
-            .map(|(key, change)| {
-                let path = key.split('.').map(String::from).collect();
+            .map(|(key, change, origin)| {
+                let path: Vec<String> = key.split('.').map(String::from).collect();
+                origins.push((path.clone(), origin));
                 match change {
                     Change::Set(v) => Op::Set(path, v),
                     _ => Op::Remove(path),
@@ -382,10 +445,9 @@ impl<'s> Plan<'s> {
             })
             .collect();
         self.count(kind, model.is_none(), !ops.is_empty());
-        self.target(&rel, &id, row_name(table, row))
-            .edit
-            .ops
-            .extend(ops);
+        let t = self.target(&rel, &id, row_name(table, row));
+        t.edit.ops.extend(ops);
+        t.origins.extend(origins);
     }
 
     fn target(&mut self, rel: &str, id: &str, row: String) -> &mut Target {
@@ -398,6 +460,7 @@ impl<'s> Plan<'s> {
                 original: std::fs::read_to_string(root.join(rel)).ok(),
                 edit: Edit::new(),
                 rows: BTreeSet::new(),
+                origins: Vec::new(),
             });
         t.rows.insert(row);
         t
@@ -413,10 +476,10 @@ impl<'s> Plan<'s> {
         (list, id_key): (&str, &str),
         find: impl Fn(&'s crate::content::Product, &str) -> Option<R>,
     ) {
-        let Some((product, at)) = self.id(table, row, cols, "product") else {
+        let Some((product, at, _)) = self.id(table, row, cols, "product") else {
             return;
         };
-        let Some((id, _)) = self.id(table, row, cols, id_key) else {
+        let Some((id, _, id_origin)) = self.id(table, row, cols, id_key) else {
             return;
         };
         if !self.first(
@@ -441,29 +504,39 @@ impl<'s> Plan<'s> {
                 if let Some(s) = crate::suggest::closest(&product, ids.iter().copied()) {
                     m.push_str(&format!(" (did you mean `{s}`?)"));
                 }
-                self.diags.push(table.error(
-                    "unknown-product",
-                    Cell {
-                        row: row.number,
-                        column: at,
-                    },
-                    m,
-                ));
+                self.row_error(
+                    table,
+                    row,
+                    table.error(
+                        "unknown-product",
+                        Cell {
+                            row: row.number,
+                            column: at,
+                        },
+                        m,
+                    ),
+                );
                 return;
             }
         };
         let record = loaded.and_then(|p| find(p, &id));
         let changes = self.changes(table, row, cols, &["product", id_key], record.as_ref());
+        let item = || vec![list.to_string(), id.clone()];
+        let mut origins = vec![(item(), id_origin)];
         let fields: Vec<(String, Option<Value>)> = changes
             .into_iter()
-            .map(|(key, change)| match change {
-                Change::Set(v) => (key, Some(v)),
-                _ => (key, None),
+            .map(|(key, change, origin)| {
+                origins.push(([item(), vec![key.clone()]].concat(), origin));
+                match change {
+                    Change::Set(v) => (key, Some(v)),
+                    _ => (key, None),
+                }
             })
             .collect();
         let new = record.is_none();
         self.count(kind, new, !fields.is_empty());
         let t = self.target(&rel, &product, row_name(table, row));
+        t.origins.extend(origins);
         if new || !fields.is_empty() {
             t.edit.ops.push(Op::SetEntry {
                 list: list.to_string(),
@@ -673,6 +746,7 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         seen: HashMap::new(),
         counts: BTreeMap::new(),
         diags: Vec::new(),
+        bad_rows: Default::default(),
     };
     plan.diags.extend(wide_problems);
     for (t, k) in &tables {
@@ -711,11 +785,19 @@ pub fn run(root: &Path, options: &Options) -> u8 {
     plan.diags.extend(failed);
     let mut diags = Diagnostics::default();
     diags.extend(plan.diags.drain(..));
-    if !diags.has_errors() {
+    // A record a row with a problem edits is checked once the row is mended: as it would
+    // be now, it would only repeat that problem.
+    let tainted = |t: &Target| t.rows.iter().any(|r| plan.bad_rows.contains(r));
+    let checked: BTreeMap<&String, &String> = changed
+        .iter()
+        .filter(|(rel, _)| plan.targets.get(*rel).is_none_or(|t| !tainted(t)))
+        .map(|(rel, (_, text))| (rel, text))
+        .collect();
+    {
         // The site as the import leaves it, loaded with the new texts in place.
         let mut overlay = crate::content::Overlay::new();
-        for (rel, (_, text)) in &changed {
-            overlay.insert(root.join(rel), text.clone());
+        for (rel, text) in &checked {
+            overlay.insert(root.join(rel), (*text).clone());
         }
         let mut after = Pipeline::load(
             root,
@@ -728,12 +810,22 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         // Every error counts (the site must be valid as a whole); warnings are shown for
         // the records the import changes, not for the rest of the site.
         for mut d in after.diagnostics.iter().cloned() {
-            let ours = changed.contains_key(&d.file);
+            let ours = checked.contains_key(&d.file);
             if !(d.is_error() || ours) {
                 continue;
             }
             if let (true, Some(t)) = (ours, plan.targets.get(&d.file)) {
-                d.message = format!("{} (from {})", d.message, rows_of(t));
+                let text = changed.get(&d.file).map(|(_, new)| new.as_str());
+                match text.and_then(|text| origin_of(t, text, &d)) {
+                    // At the cell the value came from: the sheet is what the user edits.
+                    Some(o) => {
+                        d.message = format!("{}: {} ({} as imported)", o.place, d.message, d.file);
+                        d.file = o.file.clone();
+                        d.line = 0;
+                        d.column = 0;
+                    }
+                    None => d.message = format!("{} (from {})", d.message, rows_of(t)),
+                }
             }
             diags.push(d);
         }
@@ -815,8 +907,33 @@ fn files(n: usize) -> String {
     }
 }
 
+/// The rows that edit a record, in the order of the sheets' row numbers.
 fn rows_of(t: &Target) -> String {
-    t.rows.iter().cloned().collect::<Vec<_>>().join(", ")
+    let mut rows: Vec<&String> = t.rows.iter().collect();
+    rows.sort_by_key(|r| match r.rsplit_once(" row ") {
+        Some((sheet, n)) => (sheet, n.parse::<usize>().unwrap_or(0)),
+        None => (r.as_str(), 0),
+    });
+    rows.iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The cell the value at a diagnostic's place in an imported record came from: the
+/// nearest key path above it that a sheet wrote.
+fn origin_of<'t>(t: &'t Target, text: &str, d: &Diagnostic) -> Option<&'t Origin> {
+    if d.line == 0 {
+        return None;
+    }
+    let mut path = crate::content::edit::path_at(text, d.line, d.column.max(1), ENTRY_IDS)?;
+    loop {
+        // The last writer of a path is the one whose value stands.
+        if let Some((_, o)) = t.origins.iter().rev().find(|(p, _)| *p == path) {
+            return Some(o);
+        }
+        path.pop()?;
+    }
 }
 
 /// Whether `key` is a column of `kind`'s sheet.
