@@ -261,10 +261,7 @@ pub fn path_at(
         .map_or(text.len(), |(i, _)| line_at + i);
     let mut path = Vec::new();
     let mut node = &doc.root;
-    loop {
-        let Kind::Map { entries, .. } = &node.kind else {
-            break;
-        };
+    while let Kind::Map { entries, .. } = &node.kind {
         let Some(e) = entries
             .iter()
             .find(|e| e.key.start <= at && at <= e.value.end.max(e.colon))
