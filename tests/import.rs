@@ -345,6 +345,34 @@ fn a_mapping_file_names_other_headers_and_fixed_values() {
         "{}",
         stderr(&o)
     );
+    // Every problem of the mapping file at once, each at its place, and no guess about
+    // the sheets without it.
+    fs::write(
+        &mapping,
+        "[fixd]\n[columns]\nTitle = \"nmae\"\n[sheets]\n\"catalogue.csv\" = \"prodcts\"\n",
+    )
+    .unwrap();
+    let o = import(
+        site.path(),
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            sheet.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for expected in [
+        "mapping.toml:1:2",
+        "unknown section `[fixd]`; did you mean `fixed`?",
+        "mapping.toml:3:9",
+        "`nmae` is no column of any sheet",
+        "mapping.toml:5:19",
+        "`prodcts` is not a kind of sheet (did you mean `products`?)",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert!(!err.contains("cannot tell which records"), "{err}");
 }
 
 #[test]

@@ -281,7 +281,7 @@ impl<'s> Plan<'s> {
             match resolve(columns, key, Source::Fixed(value.clone())) {
                 Some(c) if out.iter().any(|o| o.key == c.key) => {}
                 Some(c) => out.push(c),
-                // Checked once for the whole mapping file (`check_mapping`).
+                // Reported where the mapping file is read (`mapping::parse`).
                 None => {}
             }
         }
@@ -672,17 +672,22 @@ pub fn run(root: &Path, options: &Options) -> u8 {
         }
     };
     let mut usage = Diagnostics::default();
+    let is_column = |kind: Option<Kind>, key: &str| match kind {
+        Some(k) => is_column(k, key),
+        None => kind::ALL.iter().any(|k| is_column(*k, key)),
+    };
     let mapping = match &options.mapping {
-        Some(path) => match mapping::read(path) {
+        Some(path) => match mapping::read(path, &is_column) {
             Ok(m) => m,
-            Err(d) => {
-                usage.push(d);
+            Err(ds) => {
+                usage.extend(ds);
                 Mapping::default()
             }
         },
         None => Mapping::default(),
     };
-    usage.extend(check_mapping(&mapping, options.mapping.as_deref()));
+    // Without the mapping the user wrote, which sheet is which is not known.
+    let mapping_failed = usage.has_errors();
     let mut tables: Vec<(Table, Kind)> = Vec::new();
     let mut wide_problems: Vec<Diagnostic> = Vec::new();
     for file in &options.files {
@@ -710,6 +715,7 @@ pub fn run(root: &Path, options: &Options) -> u8 {
                                 t.sheet.as_ref().map(|s| format!(", sheet {s}")).unwrap_or_default()
                             ))
                         ),
+                        None if mapping_failed => {}
                         None => usage.push(
                             Diagnostic::error(
                                 "unknown-sheet",
@@ -945,40 +951,4 @@ fn is_column(kind: Kind, key: &str) -> bool {
         Kind::Lots => resolve(&layout::lots(), key, at()).is_some(),
         Kind::Evidence => resolve(&layout::evidence(), key, at()).is_some(),
     }
-}
-
-/// The mapping file's key paths that no sheet has: a typo would otherwise be ignored
-/// (a header mapped to it would then be reported as unknown, a fixed value never used).
-fn check_mapping(mapping: &Mapping, file: Option<&Path>) -> Vec<Diagnostic> {
-    let file = file
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut wrong = Vec::new();
-    for (header, key) in &mapping.columns {
-        if !kind::ALL.iter().any(|k| is_column(*k, key.trim())) {
-            wrong.push(format!(
-                "[columns] `{header}` = `{key}`: `{key}` is no column of any sheet"
-            ));
-        }
-    }
-    for (for_kind, key, _) in &mapping.fixed {
-        match for_kind {
-            Some(k) if !is_column(*k, key) => wrong.push(format!(
-                "[fixed.{0}] `{key}` is not a column of {0}",
-                k.name()
-            )),
-            None if !kind::ALL.iter().any(|k| is_column(*k, key)) => {
-                wrong.push(format!("[fixed] `{key}` is no column of any sheet"))
-            }
-            _ => {}
-        }
-    }
-    wrong
-        .into_iter()
-        .map(|m| {
-            Diagnostic::error("bad-mapping", &file, m).with_help(
-                "key paths are the headers `export csv` writes (README \"Importing spreadsheets\")",
-            )
-        })
-        .collect()
 }
