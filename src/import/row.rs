@@ -205,10 +205,17 @@ mod tests {
         let r = read(Type::Gtin, "", "0614141000012", &k).unwrap();
         assert_eq!(r.shown, "00614141000012");
         assert!(read(Type::Gtin, "", "0614141000013", &k).is_err());
+        // One kind of separator per cell: line breaks, else `;`, else `,` (an item may
+        // hold the weaker ones: `ASTM F963-23, section 4.3.5`).
+        let list = |text: &str| read(Type::List, "", text, &k).unwrap().value;
+        let items = |v: &[&str]| Value::List(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(list("US, EU,CA"), items(&["US", "EU", "CA"]));
+        assert_eq!(list("US; EU;CA"), items(&["US", "EU", "CA"]));
         assert_eq!(
-            read(Type::List, "", "US, EU;CA\r\nAU", &k).unwrap().value,
-            Value::List(vec!["US".into(), "EU".into(), "CA".into(), "AU".into()])
+            list("F963-23, 4.3.5; EN 71-1"),
+            items(&["F963-23, 4.3.5", "EN 71-1"])
         );
+        assert_eq!(list("A; b\r\nEN 71-1\r\n"), items(&["A; b", "EN 71-1"]));
         assert_eq!(
             read(Type::Bool, "", "TRUE", &k).unwrap().value,
             Value::Bool(true)
