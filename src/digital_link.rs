@@ -127,3 +127,26 @@ pub fn redirects(base_path: &str, products: &[std::sync::Arc<Product>]) -> Strin
     }
     out
 }
+
+/// The page at a GS1 Digital Link path with `[build] digital_link = "stub"` (a few
+/// hundred bytes): canonical to the product or lot page, sending the browser on to it
+/// with a zero-second refresh (one hop on any static host, no redirect rules), with a
+/// link for a browser that does not refresh, and kept out of search indexes. `canonical`
+/// is the page's absolute URL (as the page names itself), `target` and `linkset` are
+/// under the site's path prefix like every other link.
+pub fn stub(language: &str, title: &str, canonical: &str, target: &str, linkset: &str) -> String {
+    let e = crate::html::escape;
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{title}</title>\n<meta name=\"robots\" content=\"noindex\">\n\
+         <link rel=\"canonical\" href=\"{canonical}\">\n\
+         <link rel=\"linkset\" type=\"application/linkset+json\" href=\"{linkset}\">\n\
+         <meta http-equiv=\"refresh\" content=\"0; url={target}\">\n</head>\n\
+         <body>\n<p><a href=\"{target}\">{title}</a></p>\n</body>\n</html>\n",
+        lang = e(language),
+        title = e(title),
+        canonical = e(canonical),
+        linkset = e(linkset),
+        target = e(target),
+    )
+}

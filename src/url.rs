@@ -135,7 +135,8 @@ pub fn theme_static(rel: &str) -> SitePath {
 }
 
 /// The GS1 Digital Link folder of a GTIN (`01/<gtin14>/`) or of one of its lots
-/// (`01/<gtin14>/10/<lot>/`): copies of the product and lot pages.
+/// (`01/<gtin14>/10/<lot>/`): the product and lot pages, copied or as
+/// stubs that send the browser on (`[build] digital_link`).
 pub fn digital_link(gtin14: &str, lot: Option<&str>) -> SitePath {
     match lot {
         None => SitePath(format!("01/{gtin14}/")),

@@ -354,6 +354,23 @@ fn base_url_override_moves_every_link_under_its_path() {
         let link = v.attr("href").or(v.attr("src")).unwrap();
         assert!(link.starts_with("/certs/"), "{link} is outside /certs/");
     }
+    // The Digital Link stub sends the browser on under the path prefix too, and names
+    // the page's absolute URL as canonical.
+    let stub = page(&out, "01/09521234000112/10/2026-03A/index.html");
+    let attr = |css: &str, name: &str| {
+        let e = stub.select(&sel(css)).next().unwrap();
+        e.value().attr(name).unwrap().to_string()
+    };
+    let lot = "/certs/products/rainbow-stacker/lots/2026-03A/";
+    assert_eq!(
+        attr("meta[http-equiv=refresh]", "content"),
+        format!("0; url={lot}")
+    );
+    assert_eq!(attr("body a", "href"), lot);
+    assert_eq!(
+        attr("link[rel=canonical]", "href"),
+        format!("https://example.github.io{lot}")
+    );
     let guide =
         fs::read_to_string(out.join("guidance/us/childrens-product-certificate/index.html"))
             .unwrap();

@@ -54,6 +54,85 @@ fn canonical(html: &Html) -> String {
         .to_string()
 }
 
+/// The page a Digital Link stub sends the browser to, checked: its canonical link, its
+/// refresh and its visible link all name that page (which exists), it is kept out of
+/// search indexes, links the GTIN's linkset, and is small.
+fn stub_target(out: &Path, stub: &Path) -> PathBuf {
+    let bytes = fs::read(stub).unwrap_or_else(|e| panic!("{}: {e}", stub.display()));
+    assert!(
+        bytes.len() < 700,
+        "{}: {} bytes",
+        stub.display(),
+        bytes.len()
+    );
+    let html = Html::parse_document(&String::from_utf8(bytes).unwrap());
+    let attr = |css: &str, name: &str| -> String {
+        html.select(&sel(css))
+            .next()
+            .and_then(|e| e.value().attr(name))
+            .unwrap_or_else(|| panic!("{}: no {css}", stub.display()))
+            .to_string()
+    };
+    assert_eq!(attr("meta[name=robots]", "content"), "noindex");
+    let refresh = attr("meta[http-equiv=refresh]", "content");
+    let to = refresh
+        .strip_prefix("0; url=")
+        .unwrap_or_else(|| panic!("refresh {refresh}"));
+    assert!(to.starts_with('/'), "{to}");
+    assert_eq!(attr("body a", "href"), to);
+    let page = file_for(out, to);
+    assert!(page.is_file(), "{to}");
+    assert_eq!(file_for(out, &canonical(&html)), page);
+    // The page names itself as canonical: the stub and the page agree.
+    let target = Html::parse_document(&fs::read_to_string(&page).unwrap());
+    assert_eq!(canonical(&target), canonical(&html));
+    let linkset = attr("link[rel=linkset]", "href");
+    assert!(file_for(out, &linkset).is_file(), "{linkset}");
+    page
+}
+
+/// `[build] digital_link = "copy"` publishes byte copies of the product and lot pages.
+#[test]
+fn digital_link_copies_are_the_pages() {
+    let dir = example_copy();
+    let toml = dir.path().join("site.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    assert!(text.contains("[build]\n"));
+    fs::write(
+        &toml,
+        text.replace("[build]\n", "[build]\ndigital_link = \"copy\"\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = certpress(&[
+        "build",
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut copies = 0;
+    for r in records() {
+        let id = r["id"].as_str().unwrap();
+        let Some(g) = r["gtin"].as_str().map(|g| format!("{g:0>14}")) else {
+            continue;
+        };
+        let product = fs::read(out.join(format!("products/{id}/index.html"))).unwrap();
+        let copy = fs::read(out.join(format!("01/{g}/index.html"))).unwrap();
+        assert_eq!(copy, product, "/01/{g}/ is not the product page");
+        copies += 1;
+        for lot in r["lots"].as_sequence().into_iter().flatten() {
+            let code = lot["lot"].as_str().unwrap();
+            let page = fs::read(out.join(format!("products/{id}/lots/{code}/index.html"))).unwrap();
+            let copy = fs::read(out.join(format!("01/{g}/10/{code}/index.html"))).unwrap();
+            assert_eq!(copy, page, "/01/{g}/10/{code}/ is not the lot page");
+            copies += 1;
+        }
+    }
+    assert!(copies >= 20, "{copies}");
+}
+
 fn records() -> Vec<serde_yaml::Value> {
     walkdir::WalkDir::new(repo().join("content/products"))
         .sort_by_file_name()
@@ -72,14 +151,14 @@ fn lot_pages_and_gs1_digital_link_paths() {
     for r in records() {
         let id = r["id"].as_str().unwrap();
         let product = out.join(format!("products/{id}/index.html"));
-        let product_html = fs::read(&product).unwrap();
         let gtin = r["gtin"].as_str().map(|g| format!("{g:0>14}"));
         if let Some(g) = &gtin {
             with_gtin += 1;
-            // The Digital Link path is the product page itself, canonical to it.
-            let copy = fs::read(out.join(format!("01/{g}/index.html"))).unwrap();
-            assert_eq!(copy, product_html, "/01/{g}/ is not the product page");
-            let html = Html::parse_document(&String::from_utf8(copy).unwrap());
+            // The Digital Link path is a stub that sends the browser on to the product
+            // page, canonical to it (the default `[build] digital_link = "stub"`).
+            let stub = out.join(format!("01/{g}/index.html"));
+            assert_eq!(stub_target(&out, &stub), product, "/01/{g}/");
+            let html = Html::parse_document(&fs::read_to_string(&product).unwrap());
             assert_eq!(canonical(&html), format!("{BASE}products/{id}/"));
             let linkset = html
                 .select(&sel("link[rel=linkset]"))
@@ -109,8 +188,8 @@ fn lot_pages_and_gs1_digital_link_paths() {
             assert!(facts.contains(code));
             assert!(facts.contains(lot["place"].as_str().unwrap()));
             if let Some(g) = &gtin {
-                let copy = fs::read(out.join(format!("01/{g}/10/{code}/index.html"))).unwrap();
-                assert_eq!(copy, bytes, "/01/{g}/10/{code}/ is not the lot page");
+                let stub = out.join(format!("01/{g}/10/{code}/index.html"));
+                assert_eq!(stub_target(&out, &stub), page, "/01/{g}/10/{code}/");
                 assert!(facts.contains(&format!("{BASE}01/{g}/10/{code}")));
             }
         }

@@ -75,6 +75,8 @@ struct RawBuild {
     output: Spanned<String>,
     #[serde(default)]
     strict: bool,
+    #[serde(default)]
+    digital_link: DigitalLink,
 }
 fn default_output() -> Spanned<String> {
     Spanned::new(0..0, "public".to_string())
@@ -84,8 +86,26 @@ impl Default for RawBuild {
         RawBuild {
             output: default_output(),
             strict: false,
+            digital_link: DigitalLink::default(),
         }
     }
+}
+
+/// What a build publishes at the GS1 Digital Link paths `/01/<gtin14>/` and
+/// `/01/<gtin14>/10/<lot>/` (`[build] digital_link`, SPEC §3).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DigitalLink {
+    /// A byte copy of the product or lot page (canonical to it): no hop, but every page
+    /// with a GTIN is published twice (on a 10,000-product site, 40,000 files and about
+    /// 650 MB of the 3.6 GB).
+    Copy,
+    /// A page of a few hundred bytes that sends the browser on to the product or lot page
+    /// (`rel=canonical`, a zero-second refresh and a link). The default: it keeps a large
+    /// site within what static hosts take, and a phone that scans a label follows one
+    /// refresh on any static host (no server redirect rules needed).
+    #[default]
+    Stub,
 }
 
 #[derive(Deserialize, Default)]
@@ -255,6 +275,8 @@ pub struct Config {
     /// Relative to the site root.
     pub output: PathBuf,
     pub strict: bool,
+    /// `[build] digital_link`: copies of pages or stubs at the GS1 Digital Link paths.
+    pub digital_link: DigitalLink,
     /// Plugin ids to enable; empty means every folder in `plugins/`.
     pub plugins: Vec<Enabled>,
     pub labels: Labels,
@@ -547,6 +569,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         as_of,
         output,
         strict: raw.build.strict,
+        digital_link: raw.build.digital_link,
         plugins,
         labels: Labels {
             template: raw.labels.template.into_inner(),
@@ -580,6 +603,25 @@ mod tests {
         assert_eq!(c.output, PathBuf::from("public"));
         assert!(c.search);
         assert_eq!(c.labels.dpi, 300);
+        assert_eq!(c.digital_link, DigitalLink::Stub);
+    }
+
+    #[test]
+    fn digital_link_is_copy_or_stub() {
+        let c = parse(&format!("{MINIMAL}[build]\ndigital_link = \"copy\"\n")).unwrap();
+        assert_eq!(c.digital_link, DigitalLink::Copy);
+        let c = parse(&format!("{MINIMAL}[build]\ndigital_link = \"stub\"\n")).unwrap();
+        assert_eq!(c.digital_link, DigitalLink::Stub);
+        let e = parse(&format!("{MINIMAL}[build]\ndigital_link = \"redirect\"\n")).unwrap_err();
+        assert_eq!(e[0].line, 4, "{e:?}");
+        assert!(
+            e[0].message.contains("`copy`") && e[0].message.contains("`stub`"),
+            "{}",
+            e[0].message
+        );
+        let e = parse(&format!("{MINIMAL}[build]\ndigitallink = \"copy\"\n")).unwrap_err();
+        assert_eq!(e[0].code, "unknown-key");
+        assert!(e[0].message.contains("`digital_link`"), "{}", e[0].message);
     }
 
     #[test]

@@ -298,6 +298,11 @@ pub fn render(
                     bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
                 }
                 let mut paths = paths;
+                if let Some((path, body)) = digital_link_page(site, job, &html) {
+                    write(sink, &path, body.as_bytes()).map_err(|d| vec![d])?;
+                    bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                    paths.push(path);
+                }
                 if let Some(fonts) = &fonts
                     && let Some(made) = certificate_pdf(site, assessed, &issuance, job, fonts)
                 {
@@ -476,6 +481,46 @@ fn data_files(
     (owned, files)
 }
 
+/// The page at the GS1 Digital Link path of a product or lot page with a GTIN (SPEC §6):
+/// its file and bytes, the page itself (`html`) or a stub that sends the browser on to it
+/// (`[build] digital_link`). Neither is listed in the sitemap: both name the product or lot
+/// page as canonical.
+fn digital_link_page<'h>(
+    site: &Site,
+    job: &Job,
+    html: &'h str,
+) -> Option<(String, std::borrow::Cow<'h, str>)> {
+    let (path, title, gtin14) = match job {
+        Job::Product(p) => {
+            let g = p.gtin?.as_gtin14();
+            (url::digital_link(&g, None), p.name.clone(), g)
+        }
+        Job::Lot(p, l) => {
+            let g = p.gtin?.as_gtin14();
+            let title = format!("{} — lot {}", p.name, l.lot);
+            (url::digital_link(&g, Some(&l.lot)), title, g)
+        }
+        _ => return None,
+    };
+    let body = match site.config.digital_link {
+        // A copy with the same canonical link: a phone that scans a label lands on the
+        // page without a hop, at the cost of every such page twice.
+        crate::config::DigitalLink::Copy => html.into(),
+        crate::config::DigitalLink::Stub => {
+            let page = job.path();
+            crate::digital_link::stub(
+                &site.config.language,
+                &title,
+                &page.under(site.config.base_url.as_str()),
+                &page.under(site.config.base_path()),
+                &url::linkset(&gtin14).under(site.config.base_path()),
+            )
+            .into()
+        }
+    };
+    Some((path.file(), body))
+}
+
 /// Pages listed in the sitemap: those that are their own canonical, not earlier
 /// certificate versions, previews or the 404 page.
 fn listed(register: &crate::register::Register, job: &Job) -> bool {
@@ -616,7 +661,7 @@ fn page<'a>(
     let base = site.config.base_path();
     let path = job.path();
     let mut cx = Context::new();
-    let mut paths = vec![path.file()];
+    let paths = vec![path.file()];
     let template = match job {
         Job::Home {
             page,
@@ -683,12 +728,9 @@ fn page<'a>(
                 .collect();
             cx.insert("previews", &previews);
             cx.insert("labels", &view::labels(site, p));
-            // The GS1 Digital Link path is a copy with the same canonical link: a phone
-            // that scans a label lands on the page without a redirect hop.
+            // (Its GS1 Digital Link path is written beside it: `digital_link_page`.)
             if let Some(g) = p.gtin {
-                let gtin14 = g.as_gtin14();
-                paths.push(url::digital_link(&gtin14, None).file());
-                cx.insert("linkset_url", &url::linkset(&gtin14).under(base));
+                cx.insert("linkset_url", &url::linkset(&g.as_gtin14()).under(base));
             }
             "product.html"
         }
@@ -713,9 +755,7 @@ fn page<'a>(
                 ),
             );
             if let Some(g) = p.gtin {
-                let gtin14 = g.as_gtin14();
-                paths.push(url::digital_link(&gtin14, Some(&l.lot)).file());
-                cx.insert("linkset_url", &url::linkset(&gtin14).under(base));
+                cx.insert("linkset_url", &url::linkset(&g.as_gtin14()).under(base));
             }
             "lot.html"
         }
