@@ -10,6 +10,7 @@ pub mod print;
 pub mod qr;
 pub mod sheet;
 pub mod text;
+mod unhint;
 pub mod zpl;
 
 use crate::assess::Assessed;

@@ -51,7 +51,7 @@ type Artwork = Vec<lopdf::Object>;
 /// The artwork of `tree` (an SVG parsed by usvg) as one PDF form XObject.
 fn artwork(tree: &usvg::Tree) -> Result<Artwork, String> {
     let conversion = svg2pdf::ConversionOptions {
-        compress: false, // deflated by `canonical`, at a faster level
+        compress: false, // deflated by `canonical`, at `DEFLATE_LEVEL`
         ..Default::default()
     };
     let (chunk, root) =
@@ -190,8 +190,15 @@ fn document(frames: &[Frame], art: Vec<Artwork>, fonts: &Fonts) -> Result<Vec<u8
     Ok(out)
 }
 
+/// Every stream of a PDF is deflated at this level (miniz). Measured on the example's
+/// certificate PDFs (font subsets, artwork, content): level 1 gives 1,295 KB for 45 PDFs
+/// at about 1.1 ms a PDF, level 3 959 KB (26 % less) at 1.6 ms, level 6 930 KB at 3 ms.
+/// A 10,000-product site holds 36,000 certificate PDFs: level 3 saves about 270 MB for
+/// about 10 s of CPU.
+const DEFLATE_LEVEL: u8 = 3;
+
 fn deflate(bytes: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(bytes, 1)
+    miniz_oxide::deflate::compress_to_vec_zlib(bytes, DEFLATE_LEVEL)
 }
 
 /// Adds `object` (whose references are final) as number `next`, and returns it.
@@ -403,7 +410,9 @@ fn embed(
         pdf.stream(data_ref, program)
             .pair(Name(b"Subtype"), Name(b"CIDFontType0C"));
     } else {
-        pdf.stream(data_ref, &subset);
+        // Without hinting, which a PDF viewer does not use (`unhint`).
+        let bare = super::unhint::unhinted(&subset).unwrap_or(subset);
+        pdf.stream(data_ref, &bare);
     }
     Ok(())
 }
