@@ -8,7 +8,8 @@ use crate::content::{Party, Product};
 use crate::plugins::Plugin;
 use crate::plugins::rules::{Certifier, EvidenceKind};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 /// The content of one certificate version. Field order is the canonical JSON order the
 /// ledger hashes; every list is sorted or in record order, so equal content hashes equal.
@@ -22,23 +23,25 @@ pub struct Snapshot {
     pub market: String,
     /// The theme template that renders it.
     pub template: String,
-    pub product: ProductId,
+    /// Shared by every certificate of the product ([`Shared`]).
+    pub product: Arc<ProductId>,
     /// Each rule the product is certified to (16 CFR 1110.11(b); Annex III item 5).
     pub rules: Vec<Rule>,
     /// Harmonised standards or other specifications applied (Annex III item 6).
     pub standards: Vec<String>,
     /// Who issues it: `importer` or `manufacturer`.
     pub certifier_role: String,
-    pub certifier: PartySnap,
-    pub manufacturer: PartySnap,
-    pub records_custodian: Option<PartySnap>,
+    /// Parties are shared by every certificate that names them alike ([`Shared`]).
+    pub certifier: Arc<PartySnap>,
+    pub manufacturer: Arc<PartySnap>,
+    pub records_custodian: Option<Arc<PartySnap>>,
     /// Date and place of manufacture, per lot.
     pub lots: Vec<LotSnap>,
     /// Date and place of testing, and the lab relied on, per report.
     pub tests: Vec<TestSnap>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProductId {
     pub id: String,
     pub name: String,
@@ -57,7 +60,7 @@ pub struct Rule {
     pub title: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PartySnap {
     pub name: String,
     pub address: Vec<String>,
@@ -91,7 +94,7 @@ pub struct LotSnap {
     /// Year-month or full date, ISO.
     pub made: String,
     pub place: String,
-    pub factory: Option<PartySnap>,
+    pub factory: Option<Arc<PartySnap>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,7 +102,7 @@ pub struct TestSnap {
     pub report: String,
     pub date: String,
     pub place: Option<String>,
-    pub lab: PartySnap,
+    pub lab: Arc<PartySnap>,
     /// The citations this certificate relies on the report for.
     pub covers: Vec<String>,
     /// Lots the report covers; empty means every lot.
@@ -158,7 +161,7 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
             report: e.report.clone(),
             date: crate::date::iso(e.date),
             place: e.place.clone(),
-            lab: PartySnap::of(&e.lab),
+            lab: Arc::new(PartySnap::of(&e.lab)),
             covers: tested
                 .iter()
                 .filter(|r| {
@@ -192,7 +195,7 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
             .template
             .clone()
             .unwrap_or_else(|| "certificate.html".into()),
-        product: ProductId {
+        product: Arc::new(ProductId {
             id: product.id.clone(),
             name: product.name.clone(),
             brand: product.brand.clone(),
@@ -201,13 +204,16 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
             sku: product.sku.clone(),
             description: product.description.clone(),
             image: product.image.clone(),
-        },
+        }),
         rules,
         standards,
         certifier_role: certifier_role.into(),
-        certifier: PartySnap::of(certifier),
-        manufacturer: PartySnap::of(&product.manufacturer),
-        records_custodian: product.records_custodian.as_deref().map(PartySnap::of),
+        certifier: Arc::new(PartySnap::of(certifier)),
+        manufacturer: Arc::new(PartySnap::of(&product.manufacturer)),
+        records_custodian: product
+            .records_custodian
+            .as_deref()
+            .map(|p| Arc::new(PartySnap::of(p))),
         lots: product
             .lots
             .iter()
@@ -215,7 +221,7 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
                 lot: l.lot.clone(),
                 made: l.made.to_string(),
                 place: l.place.clone(),
-                factory: l.factory.as_deref().map(PartySnap::of),
+                factory: l.factory.as_deref().map(|p| Arc::new(PartySnap::of(p))),
             })
             .collect(),
         tests,
@@ -235,5 +241,50 @@ impl Snapshot {
         let digest = sha2::Sha256::digest(self.canonical_json().as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("sha256:{hex}")
+    }
+}
+
+/// Parties and products as many certificate snapshots repeat them, each held once: a
+/// product's certificates name the same product, and a site's thousands of certificates
+/// a few dozen parties. Snapshots passed through [`Shared::share`] point at one copy of
+/// each equal party and product (content, JSON and hashes are unchanged).
+#[derive(Debug, Default, Clone)]
+pub struct Shared {
+    parties: HashSet<Arc<PartySnap>>,
+    products: HashSet<Arc<ProductId>>,
+}
+
+impl Shared {
+    fn party(&mut self, p: &mut Arc<PartySnap>) {
+        match self.parties.get(&**p) {
+            Some(kept) => *p = Arc::clone(kept),
+            None => {
+                self.parties.insert(Arc::clone(p));
+            }
+        }
+    }
+
+    /// Makes `s` point at the parties and product already held, and holds those it
+    /// names first.
+    pub fn share(&mut self, s: &mut Snapshot) {
+        match self.products.get(&*s.product) {
+            Some(kept) => s.product = Arc::clone(kept),
+            None => {
+                self.products.insert(Arc::clone(&s.product));
+            }
+        }
+        self.party(&mut s.certifier);
+        self.party(&mut s.manufacturer);
+        if let Some(p) = &mut s.records_custodian {
+            self.party(p);
+        }
+        for l in &mut s.lots {
+            if let Some(p) = &mut l.factory {
+                self.party(p);
+            }
+        }
+        for t in &mut s.tests {
+            self.party(&mut t.lab);
+        }
     }
 }

@@ -68,6 +68,8 @@ pub struct Ledger {
     /// How many lines the file it was read from has (0: there was no file), so a problem
     /// with a certificate that has no line left can still point into the file.
     pub lines: usize,
+    /// The parties and products its versions name, each held once.
+    pub shared: crate::certificate::Shared,
 }
 
 /// What `issue` did to one certificate.
@@ -124,7 +126,13 @@ impl Ledger {
                     .with_help("the ledger is written by `certpress issue`; restore it from version control")
             })?;
             v.line = line_no;
-            let versions = ledger.certificates.entry(v.number.clone()).or_default();
+            ledger.shared.share(&mut v.snapshot);
+            // Most certificates have one version: room for one, not the four a first
+            // push makes room for.
+            let versions = ledger
+                .certificates
+                .entry(v.number.clone())
+                .or_insert_with(|| Vec::with_capacity(1));
             let expected = versions.last().map_or(1, |l| l.version + 1);
             if v.version != expected {
                 return Err(bad_ledger(
@@ -196,12 +204,14 @@ impl Ledger {
                 continue;
             }
             let version = versions.len() as u32 + 1;
+            let mut snapshot = s.clone();
+            self.shared.share(&mut snapshot);
             versions.push(Version {
                 number: s.number.clone(),
                 version,
                 issued: as_of,
                 hash,
-                snapshot: s.clone(),
+                snapshot,
                 line: 0,
             });
             issued.push(Issued {
@@ -697,6 +707,8 @@ pub fn review_again(
 ) -> Review {
     use std::sync::Arc;
     let mut out = Review::default();
+    // Ready certificates name the parties and products the ledger's versions name.
+    let mut shared = ledger.shared.clone();
     // The products to review, and the numbers that may now be only in the ledger.
     let mut redo: Vec<&Arc<crate::content::Product>> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
@@ -751,7 +763,8 @@ pub fn review_again(
             } else {
                 match plugin.and_then(|p| crate::certificate::snapshot(product, a, p)) {
                     None => Standing::Blocked,
-                    Some(s) => {
+                    Some(mut s) => {
+                        shared.share(&mut s);
                         let standing = match ledger.latest(&s.number) {
                             Some(v) if v.hash == s.hash() => Standing::Current,
                             Some(_) => Standing::Changed,
@@ -775,6 +788,8 @@ pub fn review_again(
             out.standing.entry(number).or_insert(Standing::Retired);
         }
     }
+    // Kept until the output is written: no room left over from growing.
+    out.ready.shrink_to_fit();
     out
 }
 
@@ -870,7 +885,7 @@ pub(crate) mod tests {
             plugin: "us-cpsc".into(),
             market: "US".into(),
             template: "certificate.html".into(),
-            product: ProductId {
+            product: std::sync::Arc::new(ProductId {
                 id: "x".into(),
                 name: "X".into(),
                 brand: None,
@@ -879,12 +894,12 @@ pub(crate) mod tests {
                 sku: None,
                 description: None,
                 image: None,
-            },
+            }),
             rules: vec![],
             standards: vec![],
             certifier_role: "importer".into(),
-            certifier: party.clone(),
-            manufacturer: party,
+            certifier: party.clone().into(),
+            manufacturer: party.into(),
             records_custodian: None,
             lots: vec![],
             tests: vec![],

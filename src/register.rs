@@ -138,7 +138,7 @@ mod tests {
             factory: None,
         }];
         ledger.issue(&[a.clone(), snapshot("B", "M1")], day("2026-01-01"));
-        a.product.model = "M2".into();
+        std::sync::Arc::make_mut(&mut a.product).model = "M2".into();
         ledger.issue(&[a], day("2026-02-01"));
         let review = Review {
             ready: vec![],

@@ -153,7 +153,7 @@ impl Filing {
                     lot: Some(l.lot.clone()),
                     made: Some(l.made.clone()),
                     place: Some(l.place.clone()),
-                    factory: l.factory.as_ref().map(Contact::of),
+                    factory: l.factory.as_deref().map(Contact::of),
                     tests: s
                         .tests
                         .iter()
@@ -203,7 +203,7 @@ impl Filing {
                 contact: Contact::of(&s.certifier),
             },
             manufacturer: Contact::of(&s.manufacturer),
-            records_custodian: s.records_custodian.as_ref().map(Contact::of),
+            records_custodian: s.records_custodian.as_deref().map(Contact::of),
             lots,
         }
     }

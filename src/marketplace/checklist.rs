@@ -286,7 +286,7 @@ fn us_contact(s: &Subject) -> Item {
     let (shown_role, shown) = match s.in_force() {
         Some(v) => (
             v.snapshot.certifier_role.clone(),
-            v.snapshot.certifier.clone(),
+            (*v.snapshot.certifier).clone(),
         ),
         None => (role.to_string(), snap(party)),
     };

@@ -123,7 +123,7 @@ fn lot(l: &LotSnap) -> LotLine<'_> {
         made: day(&l.made),
         made_iso: &l.made,
         place: &l.place,
-        factory: l.factory.as_ref().map(PartyLines::new),
+        factory: l.factory.as_deref().map(PartyLines::new),
     }
 }
 
@@ -214,7 +214,7 @@ pub fn view<'a>(
         certifier_role: &s.certifier_role,
         certifier: PartyLines::new(&s.certifier),
         manufacturer: PartyLines::new(&s.manufacturer),
-        records_custodian: s.records_custodian.as_ref().map(PartyLines::new),
+        records_custodian: s.records_custodian.as_deref().map(PartyLines::new),
         lots: s.lots.iter().map(lot).collect(),
         tests: s.tests.iter().map(test).collect(),
         pdf_url: None,
