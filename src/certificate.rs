@@ -140,10 +140,10 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
         .collect();
     let mut rules: Vec<Rule> = Vec::new();
     for r in &tested {
-        if !rules.iter().any(|x| x.cite == r.cite) {
+        if !rules.iter().any(|x| *x.cite == *r.cite) {
             rules.push(Rule {
-                cite: r.cite.clone(),
-                title: r.title.clone(),
+                cite: r.cite.to_string(),
+                title: r.title.to_string(),
             });
         }
     }
@@ -168,7 +168,7 @@ pub fn snapshot(product: &Product, assessment: &Assessment, plugin: &Plugin) -> 
                     r.evidence.as_deref() == Some(e.report.as_str())
                         || r.lots.values().any(|v| *v == e.report)
                 })
-                .map(|r| r.cite.clone())
+                .map(|r| r.cite.to_string())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),

@@ -161,7 +161,7 @@ fn explain_plugin(
     }
     let _ = writeln!(out, "  requirements:");
     for r in requirements {
-        let status = a.requirements.iter().find(|s| s.id == r.raw.id);
+        let status = a.requirements.iter().find(|s| *s.id == *r.raw.id);
         let mark = match status.map(|s| s.status) {
             Some(Status::Satisfied) => "✓",
             Some(_) => "✗",

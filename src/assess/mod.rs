@@ -9,7 +9,7 @@ mod pack;
 pub mod wire;
 
 pub use assessment::{
-    Assessment, CertificateStatus, FixAt, LabelText, Readiness, RequirementStatus, Status,
+    Assessment, CertificateStatus, FixAt, LabelText, Lots, Readiness, RequirementStatus, Status,
 };
 pub use pack::months_before;
 
@@ -139,6 +139,10 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
                 failed.push(plugin.id.clone());
             }
         }
+    }
+    // Each product's list is kept to the end: no room left over from growing.
+    for list in by_product.values_mut() {
+        list.shrink_to_fit();
     }
     Assessed {
         by_product,

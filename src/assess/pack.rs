@@ -3,7 +3,8 @@
 //! that apply.
 
 use super::assessment::{
-    Assessment, CertificateStatus, Fix, FixAt, LabelText, Readiness, RequirementStatus, Status,
+    Assessment, CertificateStatus, Fix, FixAt, LabelText, Lots, Readiness, RequirementStatus,
+    Status,
 };
 use super::{Answer, ProductVal};
 use crate::content::{Evidence, Product, TestResult};
@@ -13,7 +14,7 @@ use crate::plugins::Plugin;
 use crate::plugins::rules::{EvidenceKind, Requirement, Rules};
 use crate::site::Site;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::{Date, Month};
 
 /// One product's assessment (by product id) and the pack's warnings about it.
@@ -180,9 +181,11 @@ fn assess_one(
                     Some(needs) => format!("needs {needs}"),
                     None => format!("not shown by the record: {}", r.raw.title),
                 });
-                status.fix = r.raw.fix.as_ref().map(|text| Fix {
-                    at: FixAt::Key(r.raw.field.clone().unwrap_or_else(|| "id".into())),
-                    text: text.clone(),
+                status.fix = r.raw.fix.as_ref().map(|text| {
+                    fix(
+                        FixAt::Key(r.raw.field.clone().unwrap_or_else(|| "id".into())),
+                        text.clone(),
+                    )
                 });
             }
         }
@@ -263,14 +266,14 @@ fn requirement_status(
     as_of: Date,
 ) -> RequirementStatus {
     let mut s = RequirementStatus {
-        id: r.raw.id.clone(),
-        cite: r.raw.cite.clone(),
-        title: r.raw.title.clone(),
+        id: Arc::clone(&r.id),
+        cite: Arc::clone(&r.cite),
+        title: Arc::clone(&r.title),
         kind: r.raw.evidence,
         status: Status::Satisfied,
         evidence: None,
         detail: None,
-        lots: BTreeMap::new(),
+        lots: Lots::default(),
         fix: None,
     };
     match r.raw.evidence {
@@ -467,8 +470,8 @@ fn test_status(
     }
 }
 
-fn fix(at: FixAt, text: String) -> Fix {
-    Fix { at, text }
+fn fix(at: FixAt, text: String) -> Box<Fix> {
+    Box::new(Fix { at, text })
 }
 
 /// A lab meeting `rule`, in words.
@@ -483,7 +486,7 @@ fn lab_phrase(rule: &str) -> String {
 
 /// How to add the report no report gives: name the report that most likely tested it
 /// (the newest passing one from an acceptable lab, already dated), else ask for one.
-fn missing_fix(product: &Product, r: &Requirement, lab_rule: &str, as_of: Date) -> Fix {
+fn missing_fix(product: &Product, r: &Requirement, lab_rule: &str, as_of: Date) -> Box<Fix> {
     let candidate = newest_first(
         product
             .evidence

@@ -296,7 +296,7 @@ pub(crate) fn missing_elements(s: &crate::certificate::Snapshot, kind: &str) -> 
 pub(crate) fn not_in_force(standing: Standing, a: &crate::assess::Assessment) -> String {
     match standing {
         Standing::Blocked => {
-            let gaps: BTreeSet<&str> = a.gaps().map(|g| g.cite.as_str()).collect();
+            let gaps: BTreeSet<&str> = a.gaps().map(|g| &*g.cite).collect();
             let gaps: Vec<&str> = gaps.into_iter().collect();
             format!(
                 "not in force: blocked by a gap ({})",

@@ -554,10 +554,10 @@ fn cpsc_lab(s: &Subject) -> Item {
         if !accepted {
             it.status = Verdict::Fail;
         }
-        if !it.rules.iter().any(|x| x.cite == r.cite) {
+        if !it.rules.iter().any(|x| *x.cite == *r.cite) {
             it.rules.push(RuleCheck {
-                cite: r.cite.clone(),
-                title: r.title.clone(),
+                cite: r.cite.to_string(),
+                title: r.title.to_string(),
                 status: if accepted {
                     Verdict::Pass
                 } else {
@@ -648,17 +648,17 @@ fn labels(s: &Subject) -> Item {
         "Tracking label declared and every required warning label among the label texts";
     const TRACKING: &str = "tracking-label";
     let requirements = s.assessment.into_iter().flat_map(|a| &a.requirements);
-    let tracking = requirements.clone().any(|r| r.id == TRACKING);
+    let tracking = requirements.clone().any(|r| &*r.id == TRACKING);
     let declared = s.product.declarations.get(TRACKING) == Some(&true);
     let texts = s.assessment.map_or(&[][..], |a| a.labels.as_slice());
     let warnings: Vec<Warning> = requirements
         .filter(|r| r.kind == EvidenceKind::Label)
         .map(|r| {
-            let text = texts.iter().find(|t| t.requirement == r.id);
+            let text = texts.iter().find(|t| *t.requirement == *r.id);
             Warning {
-                requirement: r.id.clone(),
-                cite: r.cite.clone(),
-                text: text.map_or_else(|| r.title.clone(), |t| t.text.clone()),
+                requirement: r.id.to_string(),
+                cite: r.cite.to_string(),
+                text: text.map_or_else(|| r.title.to_string(), |t| t.text.clone()),
                 present: text.is_some(),
             }
         })

@@ -153,6 +153,10 @@ pub struct Certificate {
 #[derive(Debug)]
 pub struct Requirement {
     pub raw: RawRequirement,
+    /// `raw`'s id, cite and title as every assessment of the rule shares them.
+    pub id: std::sync::Arc<str>,
+    pub cite: std::sync::Arc<str>,
+    pub title: std::sync::Arc<str>,
     pub when: Condition,
     /// For `evidence: record`.
     pub satisfied_when: Option<Condition>,
@@ -295,6 +299,9 @@ pub fn compile(raw: &RawRules, vocabulary: &Vocabulary) -> Result<Rules, Vec<Com
         if let Some(when) = when {
             rules.requirements.push(Requirement {
                 raw: r.clone(),
+                id: r.id.as_str().into(),
+                cite: r.cite.as_str().into(),
+                title: r.title.as_str().into(),
                 when,
                 satisfied_when,
             });
