@@ -11,9 +11,9 @@
 //! it writes on stdout is capped ([`output_limit`]). Its diagnostics become the run's
 //! ([`answer`]).
 
+use super::Answer;
 use super::assessment::Assessment;
 pub use super::wire::{Request, Response, WireProduct};
-use super::{Answer, ProductVal};
 use crate::content::Product;
 use crate::diagnostic::Diagnostic;
 use crate::plugins::{CommandPlugin, Plugin};
@@ -29,7 +29,7 @@ use std::time::Duration;
 pub(super) fn assess(
     plugin: &Plugin,
     command: &CommandPlugin,
-    products: &[(&Product, &ProductVal)],
+    products: &[&Product],
     site: &Site,
 ) -> Result<Answer, Diagnostic> {
     let request = Request {
@@ -38,12 +38,11 @@ pub(super) fn assess(
         as_of: crate::date::iso(site.as_of),
         products: products
             .iter()
-            .map(|(p, _)| WireProduct::new(p, &site.vocabulary, site.as_of))
+            .map(|p| WireProduct::new(p, &site.vocabulary, site.as_of))
             .collect(),
     };
-    let asked: Vec<&Product> = products.iter().map(|(p, _)| *p).collect();
     run(command, &request)
-        .and_then(|response| answer(&plugin.id, &plugin.file, response, &asked))
+        .and_then(|response| answer(&plugin.id, &plugin.file, response, products))
         .map_err(|e| {
             Diagnostic::error(
                 "plugin-failed",

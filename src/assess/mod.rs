@@ -95,35 +95,73 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
         _ => fresh.extend(products.iter().map(|p| &**p)),
     }
     let partial = fresh.len() < products.len();
-    let values: Vec<ProductVal> = fresh
-        .par_iter()
-        .map(|p| ProductVal::new(product_value(p, &site.vocabulary, site.as_of)))
-        .collect();
     for p in &fresh {
         by_product.insert(p.id.clone(), Vec::new());
     }
+    // A pack without requirements or warnings only declares vocabulary.
+    let plugins: Vec<&crate::plugins::Plugin> = site
+        .plugins
+        .iter()
+        .filter(|plugin| {
+            !matches!(&plugin.engine, Engine::Rules(rules)
+                if rules.requirements.is_empty() && rules.warnings.is_empty())
+        })
+        .collect();
+    let asks = |plugin: &crate::plugins::Plugin, p: &Product| {
+        plugin.markets.iter().any(|m| p.markets.contains(m))
+    };
+    // Each plugin's answer so far (`None`: asked about no product), in plugin order.
+    let mut answers: Vec<Option<Result<Answer, Diagnostic>>> =
+        plugins.iter().map(|_| None).collect();
+    // A command plugin answers for all its products at once.
+    for (plugin, slot) in plugins.iter().zip(&mut answers) {
+        if let Engine::Command(program) = &plugin.engine {
+            let ask: Vec<&Product> = fresh.iter().copied().filter(|p| asks(plugin, p)).collect();
+            if !ask.is_empty() {
+                *slot = Some(command::assess(plugin, program, &ask, site));
+            }
+        }
+    }
+    // Rule packs assess a chunk of products at a time, in product order: a product's
+    // CEL value (several KB) is made once for every pack and lives only while its
+    // chunk is assessed. A pack that fails keeps its first error, as one call would.
+    for chunk in fresh.chunks(CHUNK) {
+        let values: Vec<ProductVal> = chunk
+            .par_iter()
+            .map(|p| ProductVal::new(product_value(p, &site.vocabulary, site.as_of)))
+            .collect();
+        for (plugin, slot) in plugins.iter().zip(&mut answers) {
+            let Engine::Rules(rules) = &plugin.engine else {
+                continue;
+            };
+            if matches!(slot, Some(Err(_))) {
+                continue;
+            }
+            let ask: Vec<(&Product, &ProductVal)> = chunk
+                .iter()
+                .copied()
+                .zip(&values)
+                .filter(|(p, _)| asks(plugin, p))
+                .collect();
+            if ask.is_empty() {
+                continue;
+            }
+            *slot = Some(
+                match (slot.take(), pack::assess(plugin, rules, &ask, site)) {
+                    (Some(Ok(mut so_far)), Ok(more)) => {
+                        so_far.assessments.extend(more.assessments);
+                        so_far.diagnostics.extend(more.diagnostics);
+                        Ok(so_far)
+                    }
+                    (_, answer) => answer,
+                },
+            );
+        }
+    }
     let mut diagnostics = kept_diagnostics;
     let mut failed = Vec::new();
-    for plugin in &site.plugins {
-        // A pack without requirements or warnings only declares vocabulary.
-        if matches!(&plugin.engine, Engine::Rules(rules)
-            if rules.requirements.is_empty() && rules.warnings.is_empty())
-        {
-            continue;
-        }
-        let ask: Vec<(&Product, &ProductVal)> = fresh
-            .iter()
-            .copied()
-            .zip(&values)
-            .filter(|(p, _)| plugin.markets.iter().any(|m| p.markets.contains(m)))
-            .collect();
-        if ask.is_empty() {
-            continue;
-        }
-        let answer = match &plugin.engine {
-            Engine::Rules(rules) => pack::assess(plugin, rules, &ask, site),
-            Engine::Command(program) => command::assess(plugin, program, &ask, site),
-        };
+    for (plugin, answer) in plugins.into_iter().zip(answers) {
+        let Some(answer) = answer else { continue };
         match answer {
             Ok(answer) => {
                 for (id, a) in answer.assessments {
@@ -150,6 +188,9 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
         failed,
     }
 }
+
+/// How many products' CEL values are held at once while rule packs assess them.
+const CHUNK: usize = 1024;
 
 /// A product as conditions read it (`product`), converted once into CEL's value tree and
 /// lent to every plugin's conditions: binding a `cel::Value` as a variable converts it
