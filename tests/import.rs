@@ -18,6 +18,18 @@ fn import(root: &Path, args: &[&str]) -> std::process::Output {
     certpress(&all)
 }
 
+/// `import --mapping MAPPING FILE` into `root`.
+fn import_mapped(root: &Path, mapping: &Path, file: &Path) -> std::process::Output {
+    import(
+        root,
+        &[
+            "--mapping",
+            mapping.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
 /// The example site without its product records (site.toml, parties, plugins, theme,
 /// assets kept).
 fn without_products() -> tempfile::TempDir {
@@ -294,14 +306,7 @@ fn a_mapping_file_names_other_headers_and_fixed_values() {
          [sheets]\n\"catalogue.csv\" = \"products\"\n",
     )
     .unwrap();
-    let o = import(
-        site.path(),
-        &[
-            "--mapping",
-            mapping.to_str().unwrap(),
-            sheet.to_str().unwrap(),
-        ],
-    );
+    let o = import_mapped(site.path(), &mapping, &sheet);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let text = fs::read_to_string(site.path().join("content/products/star-blocks.yaml")).unwrap();
     assert_eq!(
@@ -310,14 +315,7 @@ fn a_mapping_file_names_other_headers_and_fixed_values() {
     );
     // An unknown key of the mapping file is an error at its line and column.
     fs::write(&mapping, "[columns]\nItem = \"id\"\n[colums]\n").unwrap();
-    let o = import(
-        site.path(),
-        &[
-            "--mapping",
-            mapping.to_str().unwrap(),
-            sheet.to_str().unwrap(),
-        ],
-    );
+    let o = import_mapped(site.path(), &mapping, &sheet);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("mapping.toml:3:2"), "{}", stderr(&o));
     // A key path no sheet has is an error too, not ignored.
@@ -326,14 +324,7 @@ fn a_mapping_file_names_other_headers_and_fixed_values() {
         "[columns]\nItem = \"id\"\nTitle = \"nmae\"\n[fixed.lots]\nmarkets = \"US\"\n",
     )
     .unwrap();
-    let o = import(
-        site.path(),
-        &[
-            "--mapping",
-            mapping.to_str().unwrap(),
-            sheet.to_str().unwrap(),
-        ],
-    );
+    let o = import_mapped(site.path(), &mapping, &sheet);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("`nmae` is no column of any sheet"),
@@ -352,14 +343,7 @@ fn a_mapping_file_names_other_headers_and_fixed_values() {
         "[fixd]\n[columns]\nTitle = \"nmae\"\n[sheets]\n\"catalogue.csv\" = \"prodcts\"\n",
     )
     .unwrap();
-    let o = import(
-        site.path(),
-        &[
-            "--mapping",
-            mapping.to_str().unwrap(),
-            sheet.to_str().unwrap(),
-        ],
-    );
+    let o = import_mapped(site.path(), &mapping, &sheet);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     for expected in [
@@ -429,14 +413,7 @@ fn the_fixture_csv_files_import_through_a_mapping_with_their_rows_named() {
     )
     .unwrap();
     let csv = fixtures.join("excel-1252.csv");
-    let o = import(
-        site.path(),
-        &[
-            "--mapping",
-            mapping.to_str().unwrap(),
-            csv.to_str().unwrap(),
-        ],
-    );
+    let o = import_mapped(site.path(), &mapping, &csv);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
@@ -453,14 +430,7 @@ fn the_fixture_csv_files_import_through_a_mapping_with_their_rows_named() {
     )
     .unwrap();
     let csv = fixtures.join("utf8-bom.csv");
-    let o = import(
-        site.path(),
-        &[
-            "--mapping",
-            mapping.to_str().unwrap(),
-            csv.to_str().unwrap(),
-        ],
-    );
+    let o = import_mapped(site.path(), &mapping, &csv);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     // A field the sheet has no column for is missing from each entry: at each row's id.

@@ -170,6 +170,22 @@ impl<'s> Plan<'s> {
         self.diags.push(d);
     }
 
+    /// A problem with the cell of a row in `column`.
+    fn error_at(
+        &mut self,
+        table: &Table,
+        row: &Row,
+        column: usize,
+        code: &'static str,
+        message: String,
+    ) {
+        let cell = Cell {
+            row: row.number,
+            column,
+        };
+        self.row_error(table, row, table.error(code, cell, message));
+    }
+
     fn cell_error<R>(&mut self, table: &Table, row: &Row, col: &Col<R>, message: String) {
         let d = match &col.at {
             Source::Cell(i) => table.error(
@@ -301,17 +317,12 @@ impl<'s> Plan<'s> {
         let here = row_name(table, row);
         if let Some(first) = self.seen.get(&(kind, key.clone())) {
             let first = first.clone();
-            self.row_error(
+            self.error_at(
                 table,
                 row,
-                table.error(
-                    "duplicate-row",
-                    Cell {
-                        row: row.number,
-                        column: at,
-                    },
-                    format!("{what} is also in {first}"),
-                ),
+                at,
+                "duplicate-row",
+                format!("{what} is also in {first}"),
             );
             return false;
         }
@@ -391,17 +402,12 @@ impl<'s> Plan<'s> {
             return;
         };
         if !crate::ident::is_valid_id(&id) {
-            self.row_error(
+            self.error_at(
                 table,
                 row,
-                table.error(
-                    "bad-cell",
-                    Cell {
-                        row: row.number,
-                        column: at,
-                    },
-                    format!("`{id}` is not an id: lowercase letters, digits and hyphens"),
-                ),
+                at,
+                "bad-cell",
+                format!("`{id}` is not an id: lowercase letters, digits and hyphens"),
             );
             return;
         }
@@ -413,17 +419,12 @@ impl<'s> Plan<'s> {
             None => {
                 let rel = format!("content/{}/{id}.yaml", kind.name());
                 if self.root.join(&rel).exists() {
-                    self.row_error(
+                    self.error_at(
                         table,
                         row,
-                        table.error(
-                            "bad-cell",
-                            Cell {
-                                row: row.number,
-                                column: at,
-                            },
-                            format!("{rel} exists but does not load as `{id}`: mend it first"),
-                        ),
+                        at,
+                        "bad-cell",
+                        format!("{rel} exists but does not load as `{id}`: mend it first"),
                     );
                     return;
                 }
@@ -504,18 +505,7 @@ impl<'s> Plan<'s> {
                 if let Some(s) = crate::suggest::closest(&product, ids.iter().copied()) {
                     m.push_str(&format!(" (did you mean `{s}`?)"));
                 }
-                self.row_error(
-                    table,
-                    row,
-                    table.error(
-                        "unknown-product",
-                        Cell {
-                            row: row.number,
-                            column: at,
-                        },
-                        m,
-                    ),
-                );
+                self.error_at(table, row, at, "unknown-product", m);
                 return;
             }
         };
