@@ -186,31 +186,10 @@ impl<'s> Plan<'s> {
         self.row_error(table, row, table.error(code, cell, message));
     }
 
+    /// A problem with the value a column gives a row (its cell, or the mapping file's).
     fn cell_error<R>(&mut self, table: &Table, row: &Row, col: &Col<R>, message: String) {
-        let d = match &col.at {
-            Source::Cell(i) => table.error(
-                "bad-cell",
-                Cell {
-                    row: row.number,
-                    column: *i,
-                },
-                message,
-            ),
-            Source::Fixed(_) => Diagnostic::error(
-                "bad-cell",
-                table.file.to_string_lossy(),
-                format!(
-                    "{}row {}, `{}` fixed by the mapping file: {message}",
-                    table
-                        .sheet
-                        .as_ref()
-                        .map(|s| format!("sheet {s}, "))
-                        .unwrap_or_default(),
-                    row.number,
-                    col.key
-                ),
-            ),
-        };
+        let o = Self::origin(table, row, col);
+        let d = Diagnostic::error("bad-cell", o.file, format!("{}: {message}", o.place));
         self.row_error(table, row, d);
     }
 
