@@ -104,13 +104,17 @@ pub fn resolver(title: &str, base_url: &str) -> Value {
 }
 
 /// `_redirects` (Netlify and Cloudflare Pages syntax): the GTIN-8/12/13 forms of each
-/// GTIN, with and without a lot, to the GTIN-14 path. Hosts without redirects still
-/// serve the GTIN-14 paths, which are real pages.
-pub fn redirects(base_path: &str, products: &[std::sync::Arc<Product>]) -> String {
+/// GTIN, with and without a lot, to the GTIN-14 path (hosts without redirects still serve
+/// the GTIN-14 paths, which are real pages), and the `other` rules the build adds.
+pub fn redirects(
+    base_path: &str,
+    products: &[std::sync::Arc<Product>],
+    other: Vec<String>,
+) -> String {
     let mut out = String::from(
-        "# GS1 Digital Link: shorter GTIN forms to the 14-digit path (written by certpress).\n",
+        "# Written by certpress: GS1 Digital Link's shorter GTIN forms to the 14-digit path,\n# and the PDF URL of each certificate's version in force to the certificate's PDF.\n",
     );
-    let mut rules: Vec<String> = Vec::new();
+    let mut rules: Vec<String> = other;
     for p in products {
         let Some(g) = p.gtin else { continue };
         let to = url::digital_link(&g.as_gtin14(), None).under(base_path);
@@ -126,27 +130,4 @@ pub fn redirects(base_path: &str, products: &[std::sync::Arc<Product>]) -> Strin
         out.push('\n');
     }
     out
-}
-
-/// The page at a GS1 Digital Link path with `[build] digital_link = "stub"` (a few
-/// hundred bytes): canonical to the product or lot page, sending the browser on to it
-/// with a zero-second refresh (one hop on any static host, no redirect rules), with a
-/// link for a browser that does not refresh, and kept out of search indexes. `canonical`
-/// is the page's absolute URL (as the page names itself), `target` and `linkset` are
-/// under the site's path prefix like every other link.
-pub fn stub(language: &str, title: &str, canonical: &str, target: &str, linkset: &str) -> String {
-    let e = crate::html::escape;
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{title}</title>\n<meta name=\"robots\" content=\"noindex\">\n\
-         <link rel=\"canonical\" href=\"{canonical}\">\n\
-         <link rel=\"linkset\" type=\"application/linkset+json\" href=\"{linkset}\">\n\
-         <meta http-equiv=\"refresh\" content=\"0; url={target}\">\n</head>\n\
-         <body>\n<p><a href=\"{target}\">{title}</a></p>\n</body>\n</html>\n",
-        lang = e(language),
-        title = e(title),
-        canonical = e(canonical),
-        linkset = e(linkset),
-        target = e(target),
-    )
 }

@@ -135,9 +135,65 @@ fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
     let base = base_url();
     let link = Selector::parse("a[data-field=pdf]").unwrap();
     let mut in_force = 0;
+    let redirects = fs::read_to_string(out.join("_redirects")).unwrap();
+    let mut pdfs: BTreeMap<(String, u32), String> = BTreeMap::new();
     for ((number, version), market) in &issued {
-        let folder = out.join(format!("certificates/{number}/v{version}"));
+        // The version in force is published once, at the certificate's own URLs (`[build]
+        // version_in_force = "stub"`, the default): its `/v<n>/` page is a stub that sends
+        // the browser there, and `_redirects` sends its `/v<n>/` PDF URL there.
+        let own = out.join(format!("certificates/{number}"));
+        let top_html = fs::read_to_string(own.join("index.html")).unwrap();
+        let latest = !own.join(format!("v{}", version + 1)).exists();
+        let valid = top_html.contains("data-field=\"status\"><span class=\"result result-pass\">");
+        let in_force_here = latest && valid;
+        let version_folder = own.join(format!("v{version}"));
+        let (folder, href) = if in_force_here {
+            in_force += 1;
+            let stub = fs::read_to_string(version_folder.join("index.html")).unwrap();
+            assert!(
+                stub.contains(&format!(
+                    "<link rel=\"canonical\" href=\"{base}certificates/{number}/\">"
+                )) && stub.contains(&format!("url=/certificates/{number}/\"")),
+                "{number} v{version}: not a stub of the certificate's page:\n{stub}"
+            );
+            assert!(
+                stub.len() < 1024,
+                "{number} v{version}: {} bytes",
+                stub.len()
+            );
+            assert!(!version_folder.join("certificate.pdf").exists());
+            let rule = format!(
+                "/certificates/{number}/v{version}/certificate.pdf /certificates/{number}/certificate.pdf 302"
+            );
+            assert!(
+                redirects.lines().any(|l| l == rule),
+                "no `{rule}` in _redirects"
+            );
+            (
+                own.clone(),
+                format!("/certificates/{number}/certificate.pdf"),
+            )
+        } else {
+            if latest {
+                assert!(
+                    !own.join("certificate.pdf").exists(),
+                    "{number}: not in force"
+                );
+            }
+            (
+                version_folder,
+                format!("/certificates/{number}/v{version}/certificate.pdf"),
+            )
+        };
         let pdf_path = folder.join("certificate.pdf");
+        pdfs.insert(
+            (number.clone(), *version),
+            pdf_path
+                .strip_prefix(&out)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        );
         let pdf = fs::read(&pdf_path).unwrap_or_else(|e| panic!("{}: {e}", pdf_path.display()));
         // US Letter for the US, A4 elsewhere.
         let want = if market == "US" {
@@ -151,18 +207,14 @@ fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
                 "{number} v{version} ({market}): {w} × {h}"
             );
         }
-        // The version's page links its PDF.
+        // The page showing the version links its PDF.
         let html = fs::read_to_string(folder.join("index.html")).unwrap();
         let page = Html::parse_document(&html);
-        let href: Vec<&str> = page
+        let links: Vec<&str> = page
             .select(&link)
             .filter_map(|a| a.value().attr("href"))
             .collect();
-        assert_eq!(
-            href,
-            [format!("/certificates/{number}/v{version}/certificate.pdf")],
-            "{number} v{version}"
-        );
+        assert_eq!(links, [href], "{number} v{version}");
         if !poppler {
             continue;
         }
@@ -230,44 +282,14 @@ fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
             text.contains(&format!("{base}certificates/{number}/v{version}/")),
             "{text}"
         );
-        // The certificate's own PDF is the version in force, when one is: the same file.
-        let top = out.join(format!("certificates/{number}/certificate.pdf"));
-        let top_html =
-            fs::read_to_string(out.join(format!("certificates/{number}/index.html"))).unwrap();
-        let latest = !out
-            .join(format!("certificates/{number}/v{}", version + 1))
-            .exists();
-        let valid = top_html.contains("data-field=\"status\"><span class=\"result result-pass\">");
-        if latest {
-            assert_eq!(top.exists(), valid, "{number}: PDF of the version in force");
-            if valid {
-                in_force += 1;
-                assert!(
-                    fs::read(&top).unwrap() == pdf,
-                    "{number}: not version {version}'s PDF"
-                );
-                let top_link: Vec<String> = Html::parse_document(&top_html)
-                    .select(&link)
-                    .filter_map(|a| a.value().attr("href").map(str::to_string))
-                    .collect();
-                assert_eq!(
-                    top_link,
-                    [format!("/certificates/{number}/certificate.pdf")],
-                    "{number}"
-                );
-            }
-        }
     }
-    if poppler {
-        assert!(in_force >= 5, "only {in_force} certificates in force");
-    }
+    assert!(in_force >= 5, "only {in_force} certificates in force");
 
     // The same inputs, the same bytes.
     let (_again_dir, again) = build_example();
-    for (number, version) in issued.keys() {
-        let rel = format!("certificates/{number}/v{version}/certificate.pdf");
+    for rel in pdfs.values() {
         assert!(
-            fs::read(out.join(&rel)).unwrap() == fs::read(again.join(&rel)).unwrap(),
+            fs::read(out.join(rel)).unwrap() == fs::read(again.join(rel)).unwrap(),
             "{rel} differs between builds"
         );
     }

@@ -91,16 +91,20 @@ fn stub_target(out: &Path, stub: &Path) -> PathBuf {
     page
 }
 
-/// `[build] digital_link = "copy"` publishes byte copies of the product and lot pages.
+/// `[build] digital_link = "copy"` publishes byte copies of the product and lot pages, and
+/// `version_in_force = "copy"` the version in force's page and PDF at its `/v<n>/` URLs too.
 #[test]
-fn digital_link_copies_are_the_pages() {
+fn copies_are_the_pages() {
     let dir = example_copy();
     let toml = dir.path().join("site.toml");
     let text = fs::read_to_string(&toml).unwrap();
     assert!(text.contains("[build]\n"));
     fs::write(
         &toml,
-        text.replace("[build]\n", "[build]\ndigital_link = \"copy\"\n"),
+        text.replace(
+            "[build]\n",
+            "[build]\ndigital_link = \"copy\"\nversion_in_force = \"copy\"\n",
+        ),
     )
     .unwrap();
     let out = dir.path().join("out");
@@ -131,6 +135,39 @@ fn digital_link_copies_are_the_pages() {
         }
     }
     assert!(copies >= 20, "{copies}");
+
+    let mut versions = 0;
+    for cert in fs::read_dir(out.join("certificates")).unwrap() {
+        let own = cert.unwrap().path();
+        let Ok(pdf) = fs::read(own.join("certificate.pdf")) else {
+            continue; // no version in force
+        };
+        let latest = (1..)
+            .take_while(|v| own.join(format!("v{v}")).is_dir())
+            .last()
+            .unwrap();
+        let folder = own.join(format!("v{latest}"));
+        assert!(
+            fs::read(folder.join("certificate.pdf")).unwrap() == pdf,
+            "{}: the version in force's PDF is not at v{latest}/",
+            own.display()
+        );
+        let page = fs::read_to_string(folder.join("index.html")).unwrap();
+        assert!(
+            page.contains("data-field=\"pdf\"")
+                && page.contains(&format!("v{latest}/certificate.pdf")),
+            "{}: v{latest}/ is not the version's page",
+            own.display()
+        );
+        versions += 1;
+    }
+    assert!(versions >= 5, "{versions}");
+    assert!(
+        !fs::read_to_string(out.join("_redirects"))
+            .unwrap()
+            .contains("/certificate.pdf"),
+        "no PDF redirects when the versions are copies"
+    );
 }
 
 fn records() -> Vec<serde_yaml::Value> {

@@ -76,7 +76,9 @@ struct RawBuild {
     #[serde(default)]
     strict: bool,
     #[serde(default)]
-    digital_link: DigitalLink,
+    digital_link: Alias,
+    #[serde(default)]
+    version_in_force: Alias,
 }
 fn default_output() -> Spanned<String> {
     Spanned::new(0..0, "public".to_string())
@@ -86,24 +88,28 @@ impl Default for RawBuild {
         RawBuild {
             output: default_output(),
             strict: false,
-            digital_link: DigitalLink::default(),
+            digital_link: Alias::default(),
+            version_in_force: Alias::default(),
         }
     }
 }
 
-/// What a build publishes at the GS1 Digital Link paths `/01/<gtin14>/` and
-/// `/01/<gtin14>/10/<lot>/` (`[build] digital_link`, SPEC §3).
+/// What a build publishes at a second URL of a page or PDF it already publishes: the GS1
+/// Digital Link paths `/01/<gtin14>/` and `/01/<gtin14>/10/<lot>/` of product and lot pages
+/// (`[build] digital_link`, SPEC §3), and the `/v<n>/` URLs of a certificate's version in
+/// force, whose page and PDF are the certificate's own (`[build] version_in_force`).
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum DigitalLink {
-    /// A byte copy of the product or lot page (canonical to it): no hop, but every page
-    /// with a GTIN is published twice (on a 10,000-product site, 40,000 files and about
-    /// 650 MB of the 3.6 GB).
+pub enum Alias {
+    /// A byte copy (canonical to the original): no hop, but the file is published twice
+    /// (Digital Link copies of a 10,000-product site's pages were about 650 MB of 3.6 GB;
+    /// the versions in force's PDFs 430 MB).
     Copy,
-    /// A page of a few hundred bytes that sends the browser on to the product or lot page
-    /// (`rel=canonical`, a zero-second refresh and a link). The default: it keeps a large
-    /// site within what static hosts take, and a phone that scans a label follows one
-    /// refresh on any static host (no server redirect rules needed).
+    /// A page of a few hundred bytes that sends the browser on to the original
+    /// (`rel=canonical`, a zero-second refresh and a link); for a PDF, a `_redirects` rule
+    /// (hosts without redirect rules answer 404 there until the version is superseded,
+    /// when it becomes a file of its own). The default: it keeps a large site within what
+    /// static hosts take, and a phone that scans a label follows one refresh on any host.
     #[default]
     Stub,
 }
@@ -276,7 +282,10 @@ pub struct Config {
     pub output: PathBuf,
     pub strict: bool,
     /// `[build] digital_link`: copies of pages or stubs at the GS1 Digital Link paths.
-    pub digital_link: DigitalLink,
+    pub digital_link: Alias,
+    /// `[build] version_in_force`: copies or stubs at the `/v<n>/` URLs of each
+    /// certificate's version in force.
+    pub version_in_force: Alias,
     /// Plugin ids to enable; empty means every folder in `plugins/`.
     pub plugins: Vec<Enabled>,
     pub labels: Labels,
@@ -570,6 +579,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
         output,
         strict: raw.build.strict,
         digital_link: raw.build.digital_link,
+        version_in_force: raw.build.version_in_force,
         plugins,
         labels: Labels {
             template: raw.labels.template.into_inner(),
@@ -603,15 +613,25 @@ mod tests {
         assert_eq!(c.output, PathBuf::from("public"));
         assert!(c.search);
         assert_eq!(c.labels.dpi, 300);
-        assert_eq!(c.digital_link, DigitalLink::Stub);
+        assert_eq!(c.digital_link, Alias::Stub);
+        assert_eq!(c.version_in_force, Alias::Stub);
+    }
+
+    #[test]
+    fn version_in_force_is_copy_or_stub() {
+        let c = parse(&format!("{MINIMAL}[build]\nversion_in_force = \"copy\"\n")).unwrap();
+        assert_eq!(c.version_in_force, Alias::Copy);
+        assert_eq!(c.digital_link, Alias::Stub);
+        let e = parse(&format!("{MINIMAL}[build]\nversion_in_force = \"link\"\n")).unwrap_err();
+        assert!(e[0].message.contains("`stub`"), "{}", e[0].message);
     }
 
     #[test]
     fn digital_link_is_copy_or_stub() {
         let c = parse(&format!("{MINIMAL}[build]\ndigital_link = \"copy\"\n")).unwrap();
-        assert_eq!(c.digital_link, DigitalLink::Copy);
+        assert_eq!(c.digital_link, Alias::Copy);
         let c = parse(&format!("{MINIMAL}[build]\ndigital_link = \"stub\"\n")).unwrap();
-        assert_eq!(c.digital_link, DigitalLink::Stub);
+        assert_eq!(c.digital_link, Alias::Stub);
         let e = parse(&format!("{MINIMAL}[build]\ndigital_link = \"redirect\"\n")).unwrap_err();
         assert_eq!(e[0].line, 4, "{e:?}");
         assert!(

@@ -274,7 +274,7 @@ pub fn render(
     // Certificate PDFs are set in the theme's fonts, read once if any is due.
     let fonts = if jobs
         .iter()
-        .any(|j| pdf_pages(j, &issuance.register).is_some())
+        .any(|j| pdf_pages(site, j, &issuance.register).is_some())
     {
         Some(theme.fonts().map_err(|d| vec![d])?)
     } else {
@@ -288,11 +288,18 @@ pub fn render(
     let render_pages = || -> Vec<Result<Vec<String>, Vec<Diagnostic>>> {
         jobs.par_iter()
             .map(|&job| {
-                let (template, paths, context) = page(site, assessed, &issuance, job);
-                let html = tera.render(template, &context).map_err(|e| {
-                    let templates = format!("{theme_dir}/templates");
-                    crate::theme::template_error(&templates, &format!("{templates}/{template}"), &e)
-                })?;
+                let (html, paths) = match version_stub(site, &issuance, job) {
+                    Some(stub) => (stub, vec![job.path().file()]),
+                    None => {
+                        let (template, paths, context) = page(site, assessed, &issuance, job);
+                        let html = tera.render(template, &context).map_err(|e| {
+                            let templates = format!("{theme_dir}/templates");
+                            let file = format!("{templates}/{template}");
+                            crate::theme::template_error(&templates, &file, &e)
+                        })?;
+                        (html, paths)
+                    }
+                };
                 for path in &paths {
                     write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
                     bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
@@ -473,9 +480,13 @@ fn data_files(
     ));
     files.push((
         url::redirects().file(),
-        crate::digital_link::redirects(base_path, products)
-            .into_bytes()
-            .into(),
+        crate::digital_link::redirects(
+            base_path,
+            products,
+            version_redirects(site, &issuance.register),
+        )
+        .into_bytes()
+        .into(),
     ));
     files.extend(sitemap);
     (owned, files)
@@ -505,15 +516,15 @@ fn digital_link_page<'h>(
     let body = match site.config.digital_link {
         // A copy with the same canonical link: a phone that scans a label lands on the
         // page without a hop, at the cost of every such page twice.
-        crate::config::DigitalLink::Copy => html.into(),
-        crate::config::DigitalLink::Stub => {
+        crate::config::Alias::Copy => html.into(),
+        crate::config::Alias::Stub => {
             let page = job.path();
-            crate::digital_link::stub(
+            crate::html::stub(
                 &site.config.language,
                 &title,
                 &page.under(site.config.base_url.as_str()),
                 &page.under(site.config.base_path()),
-                &url::linkset(&gtin14).under(site.config.base_path()),
+                Some(&url::linkset(&gtin14).under(site.config.base_path())),
             )
             .into()
         }
@@ -534,11 +545,40 @@ fn listed(register: &crate::register::Register, job: &Job) -> bool {
     }
 }
 
+/// The page a version page of a certificate's version in force is with `[build]
+/// version_in_force = "stub"`: a stub that sends the browser on to the certificate's own
+/// page, which shows that version (the version's own page is made when it is superseded).
+fn version_stub(site: &Site, issuance: &Issuance, job: &Job) -> Option<String> {
+    let Job::Certificate {
+        number,
+        version: Some(v),
+    } = job
+    else {
+        return None;
+    };
+    if site.config.version_in_force != crate::config::Alias::Stub
+        || !issuance.register.entry(number).is_in_force(v.version)
+    {
+        return None;
+    }
+    let page = url::certificate(number);
+    Some(crate::html::stub(
+        &site.config.language,
+        &format!("{} {number}, version {}", v.snapshot.title, v.version),
+        &page.under(site.config.base_url.as_str()),
+        &page.under(site.config.base_path()),
+        None,
+    ))
+}
+
 /// The PDF a certificate job writes (SPEC §13): a version page writes its version's PDF
-/// beside it, and when that version is in force the same file beside the certificate's
-/// own page too (made once: both name the certificate's URL). The pages those PDFs sit
-/// beside, and the version; `None` for the certificate's own page and for a preview.
+/// beside it; the version in force's goes beside the certificate's own page, and beside
+/// the version page too with `[build] version_in_force = "copy"` (made once: both name
+/// the certificate's URL; with "stub" `_redirects` sends the version's PDF URL there).
+/// The pages those PDFs sit beside, and the version; `None` for the certificate's own
+/// page and for a preview.
 fn pdf_pages<'a>(
+    site: &Site,
     job: &Job<'a>,
     register: &crate::register::Register<'a>,
 ) -> Option<(Vec<url::SitePath>, &'a crate::ledger::Version)> {
@@ -549,11 +589,38 @@ fn pdf_pages<'a>(
     else {
         return None;
     };
-    let mut pages = vec![url::certificate_version(number, v.version)];
-    if register.entry(number).is_in_force(v.version) {
-        pages.push(url::certificate(number));
-    }
+    let pages = if !register.entry(number).is_in_force(v.version) {
+        vec![url::certificate_version(number, v.version)]
+    } else if site.config.version_in_force == crate::config::Alias::Copy {
+        vec![
+            url::certificate_version(number, v.version),
+            url::certificate(number),
+        ]
+    } else {
+        vec![url::certificate(number)]
+    };
     Some((pages, *v))
+}
+
+/// `_redirects` rules (Netlify and Cloudflare Pages syntax) from the `/v<n>/` PDF URL of
+/// each certificate's version in force to the certificate's PDF, where `[build]
+/// version_in_force = "stub"` publishes it once.
+fn version_redirects(site: &Site, register: &crate::register::Register) -> Vec<String> {
+    if site.config.version_in_force != crate::config::Alias::Stub {
+        return Vec::new();
+    }
+    let base = site.config.base_path();
+    register
+        .ledger()
+        .certificates
+        .keys()
+        .filter_map(|number| {
+            let v = register.entry(number).in_force?;
+            let from = url::certificate_pdf(&url::certificate_version(number, v.version));
+            let to = url::certificate_pdf(&url::certificate(number));
+            Some(format!("{} {} 302", from.under(base), to.under(base)))
+        })
+        .collect()
 }
 
 /// The PDF of certificate `number`'s issued `version`: the bytes a build publishes for
@@ -600,7 +667,7 @@ fn certificate_pdf(
     job: &Job,
     fonts: &crate::label::font::Fonts,
 ) -> Option<Result<PdfFile, Diagnostic>> {
-    let (pages, shown) = pdf_pages(job, &issuance.register)?;
+    let (pages, shown) = pdf_pages(site, job, &issuance.register)?;
     let Job::Certificate { number, .. } = job else {
         return None;
     };
@@ -627,7 +694,7 @@ fn certificate_pdf(
     let base_url = site.config.base_url.as_str();
     let urls = certificate_pdf::Urls {
         certificate: url::certificate(number).under(base_url),
-        version: pages[0].under(base_url),
+        version: url::certificate_version(number, shown.version).under(base_url),
     };
     let paths: Vec<String> = pages
         .iter()
