@@ -5,6 +5,11 @@
 //! advances and every other table stay as they were, so a page looks and measures the
 //! same; in the DejaVu subsets of a certificate PDF the hinting is a third or more of the
 //! font program (done as fontTools' `--no-hinting` does it).
+//!
+//! The `name` table keeps only the font's identity (copyright, family, style, full and
+//! PostScript names): DejaVu's carries its whole licence text, 10 KB per face, which no
+//! viewer reads from an embedded subset (about 4 KB of a certificate PDF's 24 once
+//! deflated). `post` drops its glyph names (format 3), which a PDF's CID font does not use.
 
 /// Tables that only hinting uses.
 const HINTING: [&[u8; 4]; 3] = [b"cvt ", b"fpgm", b"prep"];
@@ -30,6 +35,8 @@ pub fn unhinted(font: &[u8]) -> Option<Vec<u8>> {
             b"glyf" => glyf.clone(),
             b"loca" => loca.clone(),
             b"maxp" => maxp(data),
+            b"name" => name(data).unwrap_or_else(|| data.to_vec()),
+            b"post" if data.len() >= 32 => post(data),
             b"head" => {
                 // Recomputed over the whole font below.
                 let mut h = data.to_vec();
@@ -164,6 +171,46 @@ fn maxp(data: &[u8]) -> Vec<u8> {
     m
 }
 
+/// Name ids a font keeps: copyright, family, subfamily, full name and PostScript name.
+const KEPT_NAMES: [u16; 5] = [0, 1, 2, 4, 6];
+
+/// `name` with only the records of [`KEPT_NAMES`] (in their order, with their strings);
+/// `None` when it is not a well-formed format 0 or 1 table.
+fn name(data: &[u8]) -> Option<Vec<u8>> {
+    let count = usize::from(read16(data, 2)?);
+    let strings = usize::from(read16(data, 4)?);
+    let mut records = Vec::new();
+    let mut pool: Vec<u8> = Vec::new();
+    for i in 0..count {
+        let r = data.get(6 + 12 * i..18 + 12 * i)?;
+        if !KEPT_NAMES.contains(&read16(r, 6)?) {
+            continue;
+        }
+        let (length, offset) = (usize::from(read16(r, 8)?), usize::from(read16(r, 10)?));
+        let text = data.get(strings + offset..strings + offset + length)?;
+        records.extend_from_slice(&r[..10]);
+        records.extend_from_slice(&u16::try_from(pool.len()).ok()?.to_be_bytes());
+        pool.extend_from_slice(text);
+    }
+    let kept = records.len() / 12;
+    let mut out = Vec::with_capacity(6 + records.len() + pool.len());
+    // Format 0: no language-tag records follow (format 1's are dropped with the rest).
+    out.extend_from_slice(&0u16.to_be_bytes());
+    out.extend_from_slice(&u16::try_from(kept).ok()?.to_be_bytes());
+    out.extend_from_slice(&u16::try_from(6 + records.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&records);
+    out.extend_from_slice(&pool);
+    Some(out)
+}
+
+/// `post` as version 3.0: its header (italic angle, underline, fixed pitch) without glyph
+/// names.
+fn post(data: &[u8]) -> Vec<u8> {
+    let mut p = data[..32].to_vec();
+    p[..4].copy_from_slice(&0x0003_0000u32.to_be_bytes());
+    p
+}
+
 /// A font file of `tables` (sorted by tag, each on a four-byte boundary, with their
 /// checksums and the `head` checksum adjustment).
 fn assemble(version: u32, mut tables: Vec<([u8; 4], Vec<u8>)>) -> Vec<u8> {
@@ -280,6 +327,33 @@ mod tests {
                 assert_eq!(checksum(&bare), 0xB1B0_AFBA, "{file}");
                 // No glyph keeps a program: every simple glyph's instruction length is 0.
                 let b = Face::parse(&bare, 0).unwrap();
+                // The font's identity stays; its licence text and glyph names go.
+                let names = |f: &Face| -> Vec<(u16, Option<String>)> {
+                    f.names()
+                        .into_iter()
+                        .filter(|n| KEPT_NAMES.contains(&n.name_id))
+                        .map(|n| (n.name_id, n.to_string()))
+                        .collect()
+                };
+                let before = Face::parse(font, 0).unwrap();
+                assert_eq!(names(&b), names(&before), "{file}");
+                assert!(
+                    names(&b)
+                        .iter()
+                        .any(|(id, n)| *id == 1 && n.as_deref() == Some("DejaVu Sans"))
+                );
+                assert!(
+                    b.names()
+                        .into_iter()
+                        .all(|n| KEPT_NAMES.contains(&n.name_id))
+                );
+                assert!(
+                    before.names().into_iter().any(|n| n.name_id == 13),
+                    "{file}: had a licence"
+                );
+                assert_eq!(b.glyph_name(GlyphId(3)), None, "{file}");
+                assert_eq!(b.italic_angle(), before.italic_angle(), "{file}");
+                assert_eq!(b.underline_metrics(), before.underline_metrics(), "{file}");
                 assert_eq!(
                     b.number_of_glyphs(),
                     Face::parse(font, 0).unwrap().number_of_glyphs()

@@ -297,7 +297,7 @@ pub fn render(
                             let file = format!("{templates}/{template}");
                             crate::theme::template_error(&templates, &file, &e)
                         })?;
-                        (html, paths)
+                        (crate::html::compact(&html), paths)
                     }
                 };
                 for path in &paths {
