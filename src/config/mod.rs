@@ -139,7 +139,10 @@ impl Default for RawLabels {
         RawLabels {
             template: Spanned::new(0..0, "tracking".into()),
             sheet: Spanned::new(0..0, "avery-5163".into()),
-            formats: vec![LabelFormat::Svg, LabelFormat::Pdf],
+            // The build publishes the SVG labels the product pages show; print formats
+            // (PDF, PNG, ZPL) stay with `certpress labels --format` unless asked for here:
+            // PDF labels were 370 MB of a 10,000-product site.
+            formats: vec![LabelFormat::Svg],
             dpi: Spanned::new(0..0, 300),
             qr_error_correction: QrLevel::M,
             printer: None,
@@ -615,6 +618,7 @@ mod tests {
         assert_eq!(c.labels.dpi, 300);
         assert_eq!(c.digital_link, Alias::Stub);
         assert_eq!(c.version_in_force, Alias::Stub);
+        assert_eq!(c.labels.formats, [LabelFormat::Svg]);
     }
 
     #[test]
