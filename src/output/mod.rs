@@ -369,6 +369,7 @@ pub fn sweep_trash(target: &Path) -> std::thread::JoinHandle<()> {
     let trash = trash_dir(target);
     let target = target.to_path_buf();
     std::thread::spawn(move || {
+        background_priority();
         let prefix = format!(".{}.staging-", name_of(&target));
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -399,6 +400,27 @@ pub fn sweep_trash(target: &Path) -> std::thread::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Gives the calling thread the lowest CPU and I/O priority (Linux): deleting the last
+/// build's 170,000 files took a sixth of a build's CPU and contended with its writes.
+/// Best effort: where the calls are refused the sweep runs as it did.
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on this thread, with no pointers.
+    unsafe {
+        let thread = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, 19);
+        // ioprio_set(IOPRIO_WHO_PROCESS, thread, IOPRIO_CLASS_IDLE << 13).
+        const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+        const IOPRIO_CLASS_IDLE: libc::c_long = 3;
+        libc::syscall(
+            libc::SYS_ioprio_set,
+            IOPRIO_WHO_PROCESS,
+            libc::c_long::from(thread),
+            IOPRIO_CLASS_IDLE << 13,
+        );
+    }
 }
 
 /// Deletes `dir` if it carries [`MARKER`], the marker last: a sweep cut short (the
