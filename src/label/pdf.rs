@@ -35,13 +35,36 @@ struct Used {
 
 const FONT_NAMES: [&[u8]; 2] = [b"F0", b"F1"];
 
-/// What a page is besides its artwork: its size in mm and its text, moved and scaled
-/// by `calibration` as the artwork is.
+/// What a page is besides its artwork: its size in mm, filled rectangles and its text,
+/// moved and scaled by `calibration` as the artwork is.
 struct Frame<'a> {
     width_mm: f32,
     height_mm: f32,
+    fills: &'a [Fill],
     runs: &'a [Run],
     calibration: Calibration,
+}
+
+/// A page set without an SVG of it (a certificate): filled rectangles (rules, a QR
+/// code's modules) and text runs, in mm from the top left, drawn straight into the
+/// page; `art`, an SVG of the page's size holding what only svg2pdf draws (an image), if
+/// any, is drawn under them.
+pub struct Drawn {
+    pub width_mm: f32,
+    pub height_mm: f32,
+    pub fills: Vec<Fill>,
+    pub runs: Vec<Run>,
+    pub art: Option<String>,
+}
+
+/// A rectangle filled with a grey (0 black, 1 white), in mm from the page's top left.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fill {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    pub grey: f32,
 }
 
 /// A page's artwork as PDF objects (a form XObject first), made canonical and
@@ -82,8 +105,35 @@ pub fn pdf(
         .map(|p| Frame {
             width_mm: p.width_mm,
             height_mm: p.height_mm,
+            fills: &[],
             runs: &p.runs,
             calibration: p.calibration,
+        })
+        .collect();
+    document(&frames, art.into_iter().map(Some).collect(), fonts)
+}
+
+/// A PDF of `pages` drawn without SVG but for their `art`: no SVG to write, parse and
+/// convert per page, and a QR code's modules as rectangles (a certificate PDF took a
+/// third of a build's CPU, most of it in that round trip).
+pub fn drawn(pages: &[Drawn], fonts: &Fonts, options: &usvg::Options) -> Result<Vec<u8>, String> {
+    let art: Vec<Option<Artwork>> = pages
+        .iter()
+        .map(|p| {
+            p.art
+                .as_deref()
+                .map(|svg| artwork(&super::output::parse(svg, options)?))
+                .transpose()
+        })
+        .collect::<Result<_, String>>()?;
+    let frames: Vec<Frame> = pages
+        .iter()
+        .map(|p| Frame {
+            width_mm: p.width_mm,
+            height_mm: p.height_mm,
+            fills: &p.fills,
+            runs: &p.runs,
+            calibration: Calibration::default(),
         })
         .collect();
     document(&frames, art, fonts)
@@ -101,14 +151,15 @@ pub fn label(
     let frame = Frame {
         width_mm,
         height_mm,
+        fills: &[],
         runs,
         calibration: Calibration::default(),
     };
-    document(&[frame], vec![artwork(tree)?], fonts)
+    document(&[frame], vec![Some(artwork(tree)?)], fonts)
 }
 
 /// The document: each frame with its artwork, the fonts its text uses, the page tree.
-fn document(frames: &[Frame], art: Vec<Artwork>, fonts: &Fonts) -> Result<Vec<u8>, String> {
+fn document(frames: &[Frame], art: Vec<Option<Artwork>>, fonts: &Fonts) -> Result<Vec<u8>, String> {
     use lopdf::{Object, Stream, dictionary};
     // Objects 1-4: catalog, page tree, the two fonts; then each page's, in order.
     let (catalog, tree, font_ids) = (1, 2, [3, 4]);
@@ -117,14 +168,17 @@ fn document(frames: &[Frame], art: Vec<Artwork>, fonts: &Fonts) -> Result<Vec<u8
     let mut used = [Used::default(), Used::default()];
     let mut kids = Vec::with_capacity(frames.len());
     for (page, objects) in frames.iter().zip(art) {
-        let xobject = insert(&mut doc, objects, None, &mut next);
+        let xobject = objects.map(|o| insert(&mut doc, o, None, &mut next));
         let (w, h) = (page.width_mm * PT_PER_MM, page.height_mm * PT_PER_MM);
         let mut content = Content::new();
-        // The SVG's XObject is one unit square: scaled to the page.
-        content.save_state();
-        content.transform([w, 0.0, 0.0, h, 0.0, 0.0]);
-        content.x_object(Name(b"L"));
-        content.restore_state();
+        if xobject.is_some() {
+            // The SVG's XObject is one unit square: scaled to the page.
+            content.save_state();
+            content.transform([w, 0.0, 0.0, h, 0.0, 0.0]);
+            content.x_object(Name(b"L"));
+            content.restore_state();
+        }
+        fills(&mut content, page, h);
         let faces = text(&mut content, page, h, &mut used);
         let content = deflate(&content.finish());
         let contents = add(
@@ -139,9 +193,10 @@ fn document(frames: &[Frame], art: Vec<Artwork>, fonts: &Fonts) -> Result<Vec<u8
         for (i, _) in faces.iter().enumerate().filter(|(_, f)| **f) {
             font_dict.set(FONT_NAMES[i], Object::Reference((font_ids[i], 0)));
         }
-        let mut resources = dictionary! {
-            "XObject" => dictionary! { "L" => Object::Reference((xobject, 0)) },
-        };
+        let mut resources = lopdf::Dictionary::new();
+        if let Some(x) = xobject {
+            resources.set("XObject", dictionary! { "L" => Object::Reference((x, 0)) });
+        }
         if !font_dict.is_empty() {
             resources.set("Font", font_dict);
         }
@@ -246,6 +301,30 @@ fn renumber(o: &mut lopdf::Object, map: &dyn Fn(lopdf::ObjectId) -> Option<lopdf
         Object::Array(a) => a.iter_mut().for_each(|v| renumber(v, map)),
         _ => {}
     }
+}
+
+/// Draws `page`'s filled rectangles into `content`, each run of one grey as one path.
+fn fills(content: &mut Content, page: &Frame, height_pt: f32) {
+    if page.fills.is_empty() {
+        return;
+    }
+    let c = &page.calibration;
+    content.save_state();
+    content.transform([PT_PER_MM, 0.0, 0.0, -PT_PER_MM, 0.0, height_pt]);
+    content.transform([c.x_scale, 0.0, 0.0, c.y_scale, c.x_offset_mm, c.y_offset_mm]);
+    let mut grey = None;
+    for f in page.fills {
+        if grey != Some(f.grey) {
+            if grey.is_some() {
+                content.fill_nonzero();
+            }
+            content.set_fill_gray(f.grey);
+            grey = Some(f.grey);
+        }
+        content.rect(f.x, f.y, f.width, f.height);
+    }
+    content.fill_nonzero();
+    content.restore_state();
 }
 
 /// Writes `page`'s text into `content`, numbering its glyphs in `used`; returns which

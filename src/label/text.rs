@@ -368,10 +368,23 @@ fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
             return None; // textPath, a, ...
         }
     }
-    // White space as usvg and browsers treat it by default: newlines and tabs are
-    // spaces, leading and trailing spaces go, runs of spaces are one (across tspans).
+    white_space(&mut out);
+    // Positions belong to characters: the text's own to its first, and one on a
+    // stretch left empty applies to nothing.
+    out.retain(|p| !p.text.is_empty());
+    let (x, y) = (position(text, "x")?, position(text, "y")?);
+    if let Some(first) = out.first_mut() {
+        first.x = first.x.or(x).or(Some(0.0));
+        first.y = first.y.or(y).or(Some(0.0));
+    }
+    Some(out)
+}
+
+/// White space as usvg and browsers treat it by default: newlines and tabs are spaces,
+/// leading and trailing spaces go, runs of spaces are one (across tspans).
+fn white_space(out: &mut [Piece]) {
     let mut space = true;
-    for p in &mut out {
+    for p in out.iter_mut() {
         let mut t = String::with_capacity(p.text.len());
         for c in p.text.chars() {
             let c = if matches!(c, '\n' | '\r' | '\t') {
@@ -396,15 +409,41 @@ fn pieces(text: Node, inherited: Style) -> Option<Vec<Piece>> {
             last.text.pop();
         }
     }
-    // Positions belong to characters: the text's own to its first, and one on a
-    // stretch left empty applies to nothing.
-    out.retain(|p| !p.text.is_empty());
-    let (x, y) = (position(text, "x")?, position(text, "y")?);
-    if let Some(first) = out.first_mut() {
-        first.x = first.x.or(x).or(Some(0.0));
-        first.y = first.y.or(y).or(Some(0.0));
+}
+
+/// One line of `text` set as an SVG `<text>` element with these attributes (in mm, the
+/// baseline at `y`) would be by [`split`], without writing and parsing the SVG: the
+/// runs, or None when the bundled fonts lack a character (usvg must draw it).
+pub fn line(
+    fonts: &Fonts,
+    x: f32,
+    y: f32,
+    size: f32,
+    bold: bool,
+    fill: [u8; 3],
+    text: &str,
+) -> Option<Vec<Run>> {
+    let mut pieces = [Piece {
+        style: Style {
+            size,
+            bold,
+            anchor: Anchor::Start,
+            fill: Some(fill),
+        },
+        x: Some(x),
+        y: Some(y),
+        text: text.to_string(),
+    }];
+    white_space(&mut pieces);
+    if pieces[0].text.is_empty() {
+        return Some(Vec::new());
     }
-    Some(out)
+    let mm = Place {
+        scale: 1.0,
+        dx: 0.0,
+        dy: 0.0,
+    };
+    set(&pieces, fonts, mm)
 }
 
 /// The text of `doc` (parsed from `svg`) that this module sets, cut out of it; None
@@ -624,6 +663,51 @@ mod tests {
 
     fn close(a: f32, b: f32) -> bool {
         (a - b).abs() < 1e-3
+    }
+
+    /// `line` sets a line as `split` sets the same SVG `<text>`: the same runs.
+    #[test]
+    fn a_line_is_set_as_its_svg_text_would_be() {
+        let f = fonts();
+        for (text, bold, fill) in [
+            ("Tom & Jerry", false, [0, 0, 0]),
+            ("  office  fit, waffle — 3 µm ", true, [0x55; 3]),
+            ("Zürich · 100 %", false, [0x55; 3]),
+        ] {
+            let svg = label(&format!(
+                "<text x=\"12.5\" y=\"20.25\" font-size=\"3.53\"{}{}>{}</text>",
+                if bold { " font-weight=\"bold\"" } else { "" },
+                if fill == [0; 3] {
+                    ""
+                } else {
+                    " fill=\"#555555\""
+                },
+                crate::html::escape(text)
+            ));
+            let want = split(&svg, &f, 100.0, 50.0).unwrap().runs;
+            let got = line(&f, 12.5, 20.25, 3.53, bold, fill, text).unwrap();
+            assert_eq!(got.len(), want.len(), "{text}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!((&g.text, g.bold, g.fill), (&w.text, w.bold, w.fill));
+                assert!(
+                    close(g.x, w.x) && close(g.y, w.y) && close(g.size, w.size),
+                    "{text}"
+                );
+                assert!(close(g.width, w.width), "{text}");
+                let ids = |r: &Run| {
+                    r.glyphs
+                        .iter()
+                        .map(|g| (g.id, g.start, g.len))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(ids(g), ids(w), "{text}");
+            }
+        }
+        assert_eq!(
+            line(&f, 0.0, 0.0, 3.0, false, [0; 3], "   "),
+            Some(Vec::new())
+        );
+        assert_eq!(line(&f, 0.0, 0.0, 3.0, false, [0; 3], "株式会社"), None);
     }
 
     #[test]

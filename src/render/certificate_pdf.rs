@@ -121,11 +121,7 @@ pub fn pdf(
 ) -> Result<Vec<u8>, String> {
     let mut d = Document::new(fonts, paper);
     let code = crate::label::qr::Code::encode(&urls.certificate, crate::config::QrLevel::M)?;
-    d.art_top_right(
-        &format!("0 0 {0} {0}", code.side()),
-        &format!("<path d=\"{}\" fill=\"#000000\"/>", code.svg_path()),
-        QR_MM,
-    );
+    d.code_top_right(&code, QR_MM);
     d.paragraph(c.title, TITLE);
     let declaration = c.kind.ends_with("-doc");
     d.paragraph(
