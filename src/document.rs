@@ -526,7 +526,7 @@ impl<'f> Document<'f> {
         self.reserve_right(size + 4.0, depth);
     }
 
-    /// Moves below art placed with [`Document::art_top_right`], if the text is not
+    /// Moves below art placed with [`Document::code_top_right`], if the text is not
     /// already past it.
     pub fn clear_art(&mut self) {
         if let Some((_, depth)) = self.reserved.take() {
