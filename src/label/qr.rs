@@ -96,31 +96,38 @@ impl Code {
         let mut open: std::collections::HashMap<(usize, usize), usize> = Default::default();
         for y in 0..self.width {
             let mut row = std::collections::HashMap::new();
-            let mut x = 0;
-            while x < self.width {
-                if !self.is_dark(x, y) {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < self.width && self.is_dark(x, y) {
-                    x += 1;
-                }
-                let at = match open.get(&(start, x)) {
+            for (start, end) in self.runs(y) {
+                let at = match open.get(&(start, end)) {
                     Some(&i) => {
                         out[i][3] += 1;
                         i
                     }
                     None => {
-                        out.push([start + QUIET_ZONE, y + QUIET_ZONE, x - start, 1]);
+                        out.push([start + QUIET_ZONE, y + QUIET_ZONE, end - start, 1]);
                         out.len() - 1
                     }
                 };
-                row.insert((start, x), at);
+                row.insert((start, end), at);
             }
             open = row;
         }
         out
+    }
+
+    /// The runs of dark modules in row `y`: (first, one past the last), in the symbol's
+    /// coordinates.
+    fn runs(&self, y: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let mut x = 0;
+        std::iter::from_fn(move || {
+            while x < self.width && !self.is_dark(x, y) {
+                x += 1;
+            }
+            let start = x;
+            while x < self.width && self.is_dark(x, y) {
+                x += 1;
+            }
+            (x > start).then_some((start, x))
+        })
     }
 
     /// The dark modules as one SVG path in module units, the quiet zone included in the
@@ -129,22 +136,12 @@ impl Code {
     pub fn svg_path(&self) -> String {
         let mut d = String::new();
         for y in 0..self.width {
-            let mut x = 0;
-            while x < self.width {
-                if !self.is_dark(x, y) {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < self.width && self.is_dark(x, y) {
-                    x += 1;
-                }
+            for (start, end) in self.runs(y) {
+                let w = end - start;
                 d.push_str(&format!(
-                    "M{} {}h{}v1h-{}z",
+                    "M{} {}h{w}v1h-{w}z",
                     start + QUIET_ZONE,
-                    y + QUIET_ZONE,
-                    x - start,
-                    x - start
+                    y + QUIET_ZONE
                 ));
             }
         }

@@ -51,7 +51,7 @@ enum Job<'a> {
     },
 }
 
-impl Job<'_> {
+impl<'a> Job<'a> {
     /// Where the page is published.
     fn path(&self) -> SitePath {
         match self {
@@ -69,6 +69,17 @@ impl Job<'_> {
                 number,
                 version: Some(v),
             } => url::certificate_version(number, v.version),
+        }
+    }
+
+    /// The certificate number and the issued version a version page shows.
+    fn issued_version(&self) -> Option<(&'a str, &'a crate::ledger::Version)> {
+        match self {
+            Job::Certificate {
+                number,
+                version: Some(v),
+            } => Some((number, v)),
+            _ => None,
         }
     }
 
@@ -549,13 +560,7 @@ fn listed(register: &crate::register::Register, job: &Job) -> bool {
 /// version_in_force = "stub"`: a stub that sends the browser on to the certificate's own
 /// page, which shows that version (the version's own page is made when it is superseded).
 fn version_stub(site: &Site, issuance: &Issuance, job: &Job) -> Option<String> {
-    let Job::Certificate {
-        number,
-        version: Some(v),
-    } = job
-    else {
-        return None;
-    };
+    let (number, v) = job.issued_version()?;
     if site.config.version_in_force != crate::config::Alias::Stub
         || !issuance.register.entry(number).is_in_force(v.version)
     {
@@ -582,13 +587,7 @@ fn pdf_pages<'a>(
     job: &Job<'a>,
     register: &crate::register::Register<'a>,
 ) -> Option<(Vec<url::SitePath>, &'a crate::ledger::Version)> {
-    let Job::Certificate {
-        number,
-        version: Some(v),
-    } = job
-    else {
-        return None;
-    };
+    let (number, v) = job.issued_version()?;
     let pages = if !register.entry(number).is_in_force(v.version) {
         vec![url::certificate_version(number, v.version)]
     } else if site.config.version_in_force == crate::config::Alias::Copy {
@@ -599,7 +598,7 @@ fn pdf_pages<'a>(
     } else {
         vec![url::certificate(number)]
     };
-    Some((pages, *v))
+    Some((pages, v))
 }
 
 /// `_redirects` rules (Netlify and Cloudflare Pages syntax) from the `/v<n>/` PDF URL of
