@@ -44,6 +44,11 @@ enum Command {
         /// Fail when a ready certificate is not issued in certificates.lock as it stands.
         #[arg(long)]
         locked: bool,
+        /// Write every file again: ignore what the previous build wrote (by default a
+        /// file whose bytes did not change is kept, and a build with nothing changed
+        /// writes nothing).
+        #[arg(long)]
+        clean: bool,
         #[command(flatten)]
         judge: Judge,
     },
@@ -300,8 +305,9 @@ fn run(cli: Cli) -> u8 {
             output,
             base_url,
             locked,
+            clean,
             judge,
-        } => build(&root, output, base_url, locked, &judge),
+        } => build(&root, output, base_url, locked, clean, &judge),
     }
 }
 
@@ -794,9 +800,43 @@ fn build(
     output: Option<PathBuf>,
     base_url: Option<String>,
     locked: bool,
+    clean: bool,
     judge: &Judge,
 ) -> u8 {
     let started = std::time::Instant::now();
+    // Everything besides the sources that changes what a build makes or says, read
+    // before the sources are: an edit made during the build is seen by the next one.
+    let settings = vec![
+        format!("base_url {base_url:?}"),
+        format!("as_of {:?}", judge.as_of),
+        format!("strict {} locked {locked}", judge.strict),
+        format!(
+            "SOURCE_DATE_EPOCH {:?}",
+            std::env::var_os("SOURCE_DATE_EPOCH")
+        ),
+        format!("today {}", time::OffsetDateTime::now_utc().date()),
+    ];
+    let sources = crate::fingerprint::of(root, &settings);
+    if !clean
+        && let Some(up) = sources
+            .as_deref()
+            .and_then(|s| crate::pipeline::up_to_date(root, output.as_deref(), s))
+    {
+        // What the build that made this output reported, as it said it.
+        eprint!("{}", up.summary.report);
+        let s = &up.summary;
+        println!(
+            "Built {}, {} and {} and copied {} in {:.2} s → {} (nothing changed: no file written){}",
+            plural(s.pages, "page"),
+            plural(s.data_files, "data file"),
+            plural(s.labels, "label"),
+            plural(s.files_copied, "file"),
+            started.elapsed().as_secs_f64(),
+            display_path(root, &up.output),
+            warnings_count_suffix(s.warnings)
+        );
+        return 0;
+    }
     let overrides = Overrides {
         base_url,
         ..judge.overrides()
@@ -805,18 +845,21 @@ fn build(
     p.assess().review(Purpose::Publish { locked });
     let strict = judge.strict(&p);
     p.placeholder_base_url(strict);
-    let built = p.build(output, strict);
+    let reuse = crate::pipeline::Reuse { sources, clean };
+    let built = p.build(output, strict, &reuse);
     report::human(root, &p.diagnostics);
     match built {
         Some(b) => {
             println!(
-                "Built {}, {} and {} and copied {} in {:.2} s → {}{}",
+                "Built {}, {} and {} and copied {} in {:.2} s → {} ({} written, {} unchanged){}",
                 plural(b.rendered.pages, "page"),
                 plural(b.rendered.data_files, "data file"),
                 plural(b.rendered.labels, "label"),
                 plural(b.rendered.files_copied, "file"),
                 started.elapsed().as_secs_f64(),
                 display_path(root, &b.output),
+                plural(b.written as usize, "file"),
+                b.kept,
                 warnings_suffix(&p.diagnostics)
             );
             0
@@ -942,7 +985,11 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn warnings_suffix(diags: &Diagnostics) -> String {
-    match diags.warnings() {
+    warnings_count_suffix(diags.warnings())
+}
+
+fn warnings_count_suffix(warnings: usize) -> String {
+    match warnings {
         0 => String::new(),
         1 => " (1 warning)".into(),
         n => format!(" ({n} warnings)"),

@@ -28,6 +28,7 @@ pub mod due;
 pub mod efiling;
 pub mod explain;
 pub mod export;
+pub mod fingerprint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gtin;

@@ -10,6 +10,11 @@
 //! write   a staging folder, swapped in      Pipeline::build    (output)
 //! ```
 //!
+//! A build is incremental on disk: a file whose bytes equal those the previous build
+//! wrote at the same path is linked from the previous output instead of written again
+//! (it keeps its inode and modification time), and when nothing the build reads changed
+//! since the build that wrote the output ([`up_to_date`]), nothing runs at all.
+//!
 //! Each step returns its data and adds its problems to [`Pipeline::diagnostics`]; a step
 //! whose input is missing (the configuration did not load) does nothing. `cli` runs the
 //! steps a command needs; `serve` runs render and print into memory instead of a folder.
@@ -57,6 +62,48 @@ pub enum Purpose {
 pub struct Built {
     pub output: PathBuf,
     pub rendered: Rendered,
+    /// Files written, and files kept from the previous output (linked: the same bytes).
+    pub written: u64,
+    pub kept: u64,
+}
+
+/// How a build may use the output it replaces.
+#[derive(Debug, Clone, Default)]
+pub struct Reuse {
+    /// The [`crate::fingerprint`] of the sources and settings, saved for the next build.
+    pub sources: Option<String>,
+    /// Write every file, linking none from the previous output (`build --clean`).
+    pub clean: bool,
+}
+
+/// An output that is already what a build would make: the build that wrote it read the
+/// same sources with the same settings (`sources`, [`crate::fingerprint`]), and none of
+/// its files has changed since (size and time as its manifest says).
+#[derive(Debug)]
+pub struct UpToDate {
+    pub output: PathBuf,
+    /// What that build reported.
+    pub summary: output::manifest::Summary,
+}
+
+/// [`UpToDate`] when the output of the site at `root` (`output`, else the configured
+/// folder) is up to date, checked under the output's lock.
+pub fn up_to_date(root: &Path, output: Option<&Path>, sources: &str) -> Option<UpToDate> {
+    let text = std::fs::read_to_string(root.join(crate::config::FILE)).ok()?;
+    let config = crate::config::parse(&text).ok()?;
+    let target = output.map_or_else(|| root.join(&config.output), Path::to_path_buf);
+    let _lock = output::claim(root, &target, || {}).ok()?;
+    let manifest = output::Manifest::read(&target)?;
+    // A command plugin may answer otherwise today than it did.
+    if manifest.sources != sources || !manifest.summary.pure {
+        return None;
+    }
+    let summary = manifest.summary.clone();
+    let (_, all) = manifest.intact(&target);
+    all.then_some(UpToDate {
+        output: target,
+        summary,
+    })
 }
 
 impl Pipeline {
@@ -349,15 +396,17 @@ impl Pipeline {
     /// (default: the configured output folder) and swaps it in. Fails, leaving the
     /// previous output as it was, when there is an error (any diagnostic under
     /// `strict`) before or during the run; its problems are in the diagnostics.
-    pub fn build(&mut self, output: Option<PathBuf>, strict: bool) -> Option<Built> {
+    pub fn build(&mut self, output: Option<PathBuf>, strict: bool, reuse: &Reuse) -> Option<Built> {
         let site = self.site.as_ref()?;
         let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
         self.publishable(strict)?;
-        let result = self.write(&target, strict);
+        let result = self.write(&target, strict, reuse);
         match result {
-            Ok(rendered) => Some(Built {
+            Ok((rendered, written, kept)) => Some(Built {
                 output: target,
                 rendered,
+                written,
+                kept,
             }),
             Err(ds) => {
                 self.diagnostics.extend(ds);
@@ -367,7 +416,13 @@ impl Pipeline {
         }
     }
 
-    fn write(&mut self, target: &Path, strict: bool) -> Result<Rendered, Vec<Diagnostic>> {
+    /// Returns what was rendered, and the files written and kept.
+    fn write(
+        &mut self,
+        target: &Path,
+        strict: bool,
+        reuse: &Reuse,
+    ) -> Result<(Rendered, u64, u64), Vec<Diagnostic>> {
         let root = self.root.clone();
         let _claim = claim(&root, target)?;
         let mut theme = self.theme().ok_or_else(Vec::new)?;
@@ -375,7 +430,15 @@ impl Pipeline {
             return Err(Vec::new());
         }
         let failed = |e: std::io::Error| vec![write_error(target, "the output", &e)];
-        let staging = Staging::new(target).map_err(failed)?;
+        // The previous output's files that are as it wrote them, to link where the new
+        // bytes are the same.
+        let previous = match reuse.clean {
+            true => Default::default(),
+            false => output::Manifest::read(target)
+                .map(|m| m.intact(target).0)
+                .unwrap_or_default(),
+        };
+        let staging = Staging::reusing(target, previous).map_err(failed)?;
         let rendered = self.publish(&mut theme, &staging, None, None)?;
         // What this output publishes, and no swap for a ledger that lost versions the
         // output it replaces publishes (SPEC §7: versions are never removed).
@@ -383,8 +446,27 @@ impl Pipeline {
             .write(ledger::MANIFEST, ledger::manifest(&self.ledger).as_bytes())
             .map_err(failed)?;
         ledger::check_published(&self.ledger, &root, target).map_err(|d| vec![d])?;
-        staging.commit().map_err(failed)?;
-        Ok(rendered)
+        let summary = output::manifest::Summary {
+            pages: rendered.pages,
+            data_files: rendered.data_files,
+            labels: rendered.labels,
+            files_copied: rendered.files_copied,
+            warnings: self.diagnostics.warnings(),
+            report: crate::report::render_plain(&root, &self.diagnostics),
+            pure: self.site.as_ref().is_some_and(|s| {
+                s.plugins
+                    .iter()
+                    .all(|p| matches!(p.engine, crate::plugins::Engine::Rules(_)))
+            }),
+        };
+        let written = staging.written.load(std::sync::atomic::Ordering::Relaxed);
+        let kept = staging.linked.load(std::sync::atomic::Ordering::Relaxed);
+        // Without a fingerprint the next build still links from this output, but runs.
+        let sources = reuse.sources.clone().unwrap_or_default();
+        staging
+            .commit_recorded((sources, summary))
+            .map_err(failed)?;
+        Ok((rendered, written, kept))
     }
 
     /// **print** for `certpress labels`: what `request` asks for, written as `build`

@@ -14,8 +14,10 @@
 //! marker. A staging folder is locked while its run lives, so folders left by a killed
 //! run are told apart from those of a run still going, and swept.
 
+pub mod manifest;
 mod memory;
 
+pub use manifest::Manifest;
 pub use memory::{Files, Memory};
 
 use std::fs;
@@ -38,6 +40,7 @@ pub trait Sink: Sync {
 
 /// Written into every output folder; its presence says "certpress may replace this".
 pub const MARKER: &str = ".certpress-output";
+const MARKER_TEXT: &str = "Written by certpress: this folder is replaced on every build.\n";
 
 /// How old an unlocked staging folder must be before it counts as abandoned.
 pub const STAGING_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -174,6 +177,14 @@ pub struct Staging {
     /// killed run left behind ([`sweep_trash`]).
     _lock: Option<fs::File>,
     committed: bool,
+    /// The previous output's files that may be linked instead of written again, by path
+    /// (those whose size and time still match its manifest); empty for a clean build.
+    reuse: std::collections::HashMap<String, manifest::Entry>,
+    /// The manifest of this output, written as files are (`build` only).
+    record: Option<manifest::Writer>,
+    /// Files written, and files linked from the previous output.
+    pub written: AtomicU64,
+    pub linked: AtomicU64,
 }
 
 /// Locks `dir` for as long as the returned handle lives (flock on the folder itself;
@@ -188,6 +199,22 @@ impl Staging {
     /// Staging for the whole output folder `target` (what `build` writes).
     pub fn new(target: &Path) -> io::Result<Staging> {
         Self::create(target, None)
+    }
+
+    /// Staging for the whole output folder `target` that records a [`Manifest`], and
+    /// links a file whose bytes equal those of the previous output's file at the same path
+    /// (in `reuse`, its entries still intact) instead of writing it: that file keeps its
+    /// bytes, inode and modification time.
+    pub fn reusing(
+        target: &Path,
+        reuse: std::collections::HashMap<String, manifest::Entry>,
+    ) -> io::Result<Staging> {
+        let mut staging = Self::create(target, None)?;
+        staging.record = Some(manifest::Writer::new(target)?);
+        staging.reuse = reuse;
+        // The marker too: its bytes never change.
+        staging.put(MARKER, MARKER_TEXT.as_bytes())?;
+        Ok(staging)
     }
 
     /// Staging for `target/sub` only (what `labels` writes): starts as a copy of what is
@@ -219,17 +246,52 @@ impl Staging {
         let dir = sibling(target, &format!("staging-{}", unique()));
         fs::create_dir(&dir)?;
         let lock = lock(&dir);
-        fs::write(
-            dir.join(MARKER),
-            "Written by certpress: this folder is replaced on every build.\n",
-        )?;
+        fs::write(dir.join(MARKER), MARKER_TEXT)?;
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
             subtree,
             _lock: lock,
             committed: false,
+            reuse: Default::default(),
+            record: None,
+            written: AtomicU64::new(0),
+            linked: AtomicU64::new(0),
         })
+    }
+
+    /// Puts `bytes` at `rel`: a hard link to the previous output's file when its bytes
+    /// are the same, else a new file; and records it in the manifest.
+    fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let path = self.place(rel)?;
+        let Some(record) = &self.record else {
+            self.written.fetch_add(1, Ordering::Relaxed);
+            return fs::write(path, bytes);
+        };
+        let hash = manifest::hash(bytes);
+        if let Some(old) = self.reuse.get(rel)
+            && old.size == bytes.len() as u64
+            && old.hash == hash
+            && fs::hard_link(self.target.join(rel), &path).is_ok()
+        {
+            record.record(rel, old);
+            self.linked.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let mut file = fs::File::create(&path)?;
+        io::Write::write_all(&mut file, bytes)?;
+        // The time the kernel stamped on the write; closing does not change it.
+        let meta = file.metadata()?;
+        if let Some(modified) = manifest::modified(&meta) {
+            let entry = manifest::Entry {
+                size: bytes.len() as u64,
+                modified,
+                hash,
+            };
+            record.record(rel, &entry);
+        }
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The path of `rel` in the staging folder, its folders created, and no file there:
@@ -251,6 +313,30 @@ impl Staging {
     /// can exchange two paths, else by two renames, putting the old output back if the
     /// second fails.
     pub fn commit(mut self) -> io::Result<()> {
+        self.record = None;
+        self.swap()
+    }
+
+    /// [`Staging::commit`], then puts the manifest recorded since [`Staging::reusing`]
+    /// beside the output, with `sources` and `summary` (the swap has happened even when
+    /// this fails: the old manifest is removed, and the next build writes every file).
+    pub fn commit_recorded(
+        mut self,
+        (sources, summary): (String, manifest::Summary),
+    ) -> io::Result<()> {
+        let record = self.record.take();
+        let tree = manifest::tree_id(&self.dir);
+        let target = self.target.clone();
+        self.swap()?;
+        if let (Some(record), Some(tree)) = (record, tree)
+            && record.finish(&target, tree, sources, summary).is_err()
+        {
+            Manifest::remove(&target);
+        }
+        Ok(())
+    }
+
+    fn swap(&mut self) -> io::Result<()> {
         let (new, old) = match &self.subtree {
             None => (self.dir.clone(), self.target.clone()),
             Some(sub) => {
@@ -343,10 +429,15 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
 impl Sink for Staging {
     /// Creates the folders `rel` needs.
     fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        fs::write(self.place(rel)?, bytes)
+        self.put(rel, bytes)
     }
 
     fn copy(&self, from: &Path, rel: &str) -> io::Result<()> {
+        if self.record.is_some() {
+            // Read to be hashed: the site's static files are small.
+            return self.put(rel, &fs::read(from)?);
+        }
+        self.written.fetch_add(1, Ordering::Relaxed);
         fs::copy(from, self.place(rel)?).map(|_| ())
     }
 }

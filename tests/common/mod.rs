@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod disk;
 pub mod http;
 pub mod site_test;
 

@@ -1,0 +1,110 @@
+//! The fingerprint of what a build is made from: every file it may read (site.toml,
+//! certificates.lock, and all under `content/`, `plugins/`, `themes/` and `static/`),
+//! hashed by content, and everything else that changes its output or its verdict (the
+//! certpress binary, the command line's settings, the date `as_of` defaults to). A
+//! build whose fingerprint equals the one its output was built from has nothing to do
+//! ([`crate::pipeline::up_to_date`]).
+//!
+//! Contents, not modification times: an editor or a checkout may keep a file's size and
+//! time across a change, and reading a 10,000-product site's sources takes a fraction of
+//! a second.
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The folders whose every file a build may read, and the files at the top of the site.
+const FOLDERS: [&str; 4] = ["content", "plugins", "themes", "static"];
+const FILES: [&str; 2] = [crate::config::FILE, crate::ledger::FILE];
+
+/// The fingerprint of the site at `root` built with `settings` (each a line naming a
+/// setting and its value), as hex; `None` when a source could not be read (then the
+/// build runs, and reports it).
+pub fn of(root: &Path, settings: &[String]) -> Option<String> {
+    let mut files: Vec<std::path::PathBuf> = FILES.iter().map(|f| root.join(f)).collect();
+    for folder in FOLDERS {
+        for e in walkdir::WalkDir::new(root.join(folder))
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            match e {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => files.push(e.into_path()),
+                // A folder that is not there is a fact about the site like any other.
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+    let hashes: Vec<Option<[u8; 32]>> = files
+        .par_iter()
+        .map(|path| match std::fs::read(path) {
+            Ok(bytes) => Some(Sha256::digest(&bytes).into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some([0; 32]),
+            Err(_) => None,
+        })
+        .collect();
+    let mut h = Sha256::new();
+    for line in binary().iter().chain(settings) {
+        h.update(line.as_bytes());
+        h.update(b"\n");
+    }
+    for (path, hash) in files.iter().zip(hashes) {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        h.update(rel.to_string_lossy().as_bytes());
+        h.update(b"\0");
+        h.update(hash?);
+    }
+    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The running certpress: its version, and its executable's size and time (a build of
+/// another commit renders differently under the same version number).
+fn binary() -> Vec<String> {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            format!(
+                "{} {:?}",
+                m.len(),
+                crate::output::manifest::modified(&m).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    vec![format!("certpress {}", env!("CARGO_PKG_VERSION")), exe]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_with_any_source_byte_and_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("content/products")).unwrap();
+        std::fs::write(root.join("site.toml"), "title = 'x'\n").unwrap();
+        std::fs::write(root.join("content/products/a.yaml"), "id: a\n").unwrap();
+        let settings = vec!["as_of 2026-01-01".to_string()];
+        let first = of(root, &settings).unwrap();
+        assert_eq!(of(root, &settings).unwrap(), first);
+        // Same size and time, other bytes.
+        let path = root.join("content/products/a.yaml");
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::write(&path, "id: b\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let edited = of(root, &settings).unwrap();
+        assert_ne!(edited, first);
+        assert_ne!(of(root, &["as_of 2026-01-02".to_string()]).unwrap(), edited);
+        std::fs::create_dir_all(root.join("themes/default")).unwrap();
+        std::fs::write(root.join("themes/default/x.html"), "").unwrap();
+        assert_ne!(of(root, &settings).unwrap(), edited);
+    }
+}

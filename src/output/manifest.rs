@@ -1,0 +1,327 @@
+//! What a build wrote, kept beside the output folder (`.<output>.manifest`) for the next
+//! build: each file's size, modification time and a hash of its bytes, what the build was
+//! made from (a fingerprint of its sources) and what it reported. The next build links a
+//! file whose new bytes hash the same into its staging folder instead of writing it, so
+//! the file keeps its bytes, inode and modification time and a deploy (rsync, an object
+//! store sync) sends only what changed; and a build whose sources did not change at all
+//! writes nothing ([`crate::pipeline::up_to_date`]).
+//!
+//! The manifest lives beside the output, not in it, so a deploy of the output never sends
+//! it. It names the folder it describes by device and inode (a swap moves the staging
+//! folder, inode and all, to the output's place): a manifest left from another tree, or
+//! one that does not read, is ignored and the build writes every file. A file whose size
+//! or modification time differs from its entry (edited by hand) is never linked.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+const MAGIC: &str = "certpress-manifest 1";
+
+/// One output file as it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub modified: i128,
+    /// The first 16 bytes of the SHA-256 of its bytes.
+    pub hash: [u8; 16],
+}
+
+/// What a build printed and counted: a build that finds nothing changed says it again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Summary {
+    pub pages: usize,
+    pub data_files: usize,
+    pub labels: usize,
+    pub files_copied: usize,
+    pub warnings: usize,
+    /// The diagnostics as the build reported them (plain text).
+    pub report: String,
+    /// Every plugin is a rule pack: the same records get the same answers.
+    pub pure: bool,
+}
+
+/// The header line: everything but the files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+struct Header {
+    /// Device and inode of the output folder this manifest describes.
+    tree: (u64, u64),
+    /// [`crate::pipeline::Sources`] fingerprint of what the build read.
+    sources: String,
+    summary: Summary,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub tree: (u64, u64),
+    pub sources: String,
+    pub summary: Summary,
+    pub files: HashMap<String, Entry>,
+}
+
+/// Where the manifest of output folder `target` is kept.
+pub fn path(target: &Path) -> PathBuf {
+    super::sibling(target, "manifest")
+}
+
+/// The hash an [`Entry`] keeps of `bytes`.
+pub fn hash(bytes: &[u8]) -> [u8; 16] {
+    let digest = Sha256::digest(bytes);
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+/// Device and inode of `dir` (`None` where the platform has no inodes: nothing is reused).
+pub fn tree_id(dir: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::symlink_metadata(dir).ok()?;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// Nanoseconds since the epoch of `m`'s modification time.
+pub fn modified(m: &fs::Metadata) -> Option<i128> {
+    let t = m.modified().ok()?;
+    Some(match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    })
+}
+
+impl Manifest {
+    /// The manifest of `target`, when there is one that reads and describes the folder
+    /// now at `target`.
+    pub fn read(target: &Path) -> Option<Manifest> {
+        let text = fs::read_to_string(path(target)).ok()?;
+        let manifest = Self::parse(&text)?;
+        (tree_id(target)? == manifest.tree).then_some(manifest)
+    }
+
+    fn parse(text: &str) -> Option<Manifest> {
+        let body = text.strip_prefix(MAGIC)?.strip_prefix('\n')?;
+        let body = body.strip_suffix('\n')?;
+        // The last two lines: the header, and the count of files (a manifest cut short
+        // does not read).
+        let (body, end) = body.rsplit_once('\n')?;
+        let count: usize = end.strip_prefix("end\t")?.parse().ok()?;
+        let (body, header) = match body.rsplit_once('\n') {
+            Some((body, header)) => (body, header),
+            None => ("", body),
+        };
+        let header: Header = serde_json::from_str(header.strip_prefix("header\t")?).ok()?;
+        let mut files = HashMap::with_capacity(count);
+        for line in body.split('\n').filter(|l| !l.is_empty()) {
+            let (rel, entry) = parse_line(line)?;
+            files.insert(rel.to_string(), entry);
+        }
+        if count != files.len() {
+            return None;
+        }
+        Some(Manifest {
+            tree: header.tree,
+            sources: header.sources,
+            summary: header.summary,
+            files,
+        })
+    }
+
+    /// Forgets the manifest of `target`: what is there no longer matches it.
+    pub fn remove(target: &Path) {
+        let _ = fs::remove_file(path(target));
+    }
+
+    /// The entries whose file in `target` still has the size and modification time the
+    /// manifest says (not edited, replaced or removed since), and whether all of them do.
+    pub fn intact(self, target: &Path) -> (HashMap<String, Entry>, bool) {
+        let total = self.files.len();
+        let kept: HashMap<String, Entry> = self
+            .files
+            .into_par_iter()
+            .filter(|(rel, e)| {
+                fs::symlink_metadata(target.join(rel)).is_ok_and(|m| {
+                    m.is_file() && m.len() == e.size && modified(&m) == Some(e.modified)
+                })
+            })
+            .collect();
+        let all = kept.len() == total;
+        (kept, all)
+    }
+}
+
+fn parse_line(line: &str) -> Option<(&str, Entry)> {
+    let mut parts = line.splitn(4, '\t');
+    let size = parts.next()?.parse().ok()?;
+    let modified = parts.next()?.parse().ok()?;
+    let hex = parts.next()?;
+    let rel = parts.next()?;
+    let mut hash = [0u8; 16];
+    if hex.len() != 32 {
+        return None;
+    }
+    for (i, b) in hash.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some((
+        rel,
+        Entry {
+            size,
+            modified,
+            hash,
+        },
+    ))
+}
+
+fn line(rel: &str, e: &Entry) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("{}\t{}\t", e.size, e.modified);
+    for b in e.hash {
+        let _ = write!(out, "{b:02x}");
+    }
+    out.push('\t');
+    out.push_str(rel);
+    out.push('\n');
+    out
+}
+
+/// A manifest written as the build writes its files (a line each, held by no one: a
+/// 100,000-product site has over a million files), finished once the output is swapped in.
+#[derive(Debug)]
+pub struct Writer {
+    file: Mutex<io::BufWriter<fs::File>>,
+    tmp: PathBuf,
+    count: AtomicUsize,
+    failed: std::sync::atomic::AtomicBool,
+    done: bool,
+}
+
+impl Writer {
+    /// Starts the manifest of the output `target` will get.
+    pub fn new(target: &Path) -> io::Result<Writer> {
+        let tmp = super::sibling(target, &format!("manifest-{}", super::unique()));
+        let mut file = io::BufWriter::new(fs::File::create(&tmp)?);
+        file.write_all(MAGIC.as_bytes())?;
+        file.write_all(b"\n")?;
+        Ok(Writer {
+            file: Mutex::new(file),
+            tmp,
+            count: AtomicUsize::new(0),
+            failed: false.into(),
+            done: false,
+        })
+    }
+
+    /// Notes the file at `rel` (a path a line cannot hold is left out: that file is
+    /// written again next time).
+    pub fn record(&self, rel: &str, entry: &Entry) {
+        if rel.contains(['\n', '\r']) {
+            return;
+        }
+        let text = line(rel, entry);
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        if file.write_all(text.as_bytes()).is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Ends the manifest of `target`, whose output folder is now the tree `tree`, and puts
+    /// it in place.
+    pub fn finish(
+        mut self,
+        target: &Path,
+        tree: (u64, u64),
+        sources: String,
+        summary: Summary,
+    ) -> io::Result<()> {
+        if self.failed.load(Ordering::Relaxed) {
+            return Err(io::Error::other("a manifest line could not be written"));
+        }
+        let header = Header {
+            tree,
+            sources,
+            summary,
+        };
+        let file = self.file.get_mut().unwrap_or_else(PoisonError::into_inner);
+        writeln!(
+            file,
+            "header\t{}",
+            serde_json::to_string(&header).map_err(io::Error::other)?
+        )?;
+        writeln!(file, "end\t{}", self.count.load(Ordering::Relaxed))?;
+        file.flush()?;
+        fs::rename(&self.tmp, path(target))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_what_it_wrote_and_refuses_what_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        fs::create_dir(&target).unwrap();
+        let entry = Entry {
+            size: 5,
+            modified: 1_700_000_000_123_456_789,
+            hash: hash(b"hello"),
+        };
+        let w = Writer::new(&target).unwrap();
+        w.record("a b/index.html", &entry);
+        w.record("bad\nname", &entry);
+        let summary = Summary {
+            pages: 3,
+            warnings: 1,
+            report: "warning: x\n  at y\n".into(),
+            ..Summary::default()
+        };
+        let tree = tree_id(&target).unwrap();
+        w.finish(&target, tree, "abc".into(), summary.clone())
+            .unwrap();
+        let m = Manifest::read(&target).unwrap();
+        assert_eq!(m.sources, "abc");
+        assert_eq!(m.summary, summary);
+        assert_eq!(m.files.len(), 1);
+        assert_eq!(m.files["a b/index.html"], entry);
+
+        let text = fs::read_to_string(path(&target)).unwrap();
+        assert!(Manifest::parse(&text).is_some());
+        assert!(Manifest::parse(&text.replace(MAGIC, "other")).is_none());
+        for cut in [1, 10, text.len() / 2] {
+            assert!(
+                Manifest::parse(&text[..text.len() - cut]).is_none(),
+                "{cut}"
+            );
+        }
+        // Another folder at the same place: the manifest is not its.
+        fs::rename(&target, dir.path().join("moved")).unwrap();
+        fs::create_dir(&target).unwrap();
+        assert!(Manifest::read(&target).is_none());
+    }
+}
