@@ -5,6 +5,11 @@
 //! sizes (issue 17: a build within 1.5 times that), so figures from different machines
 //! compare as ratios.
 //!
+//! Then, for sizes up to 10,000, incremental builds on disk against a full build in the
+//! same run (issue 17: a rebuild with nothing changed under a tenth of a full build): a
+//! rebuild with nothing changed, and one after one product's record changed, with the
+//! files each wrote (a new inode or modification time).
+//!
 //! Sites are generated once under target/bench-sites/. Old output is moved aside and
 //! deleted outside the timed part.
 
@@ -95,14 +100,74 @@ fn write_baseline(tree: &Tree, to: &Path) -> Duration {
     start.elapsed()
 }
 
-fn main() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_certpress"));
-    let sizes: Vec<usize> = std::env::var("CERTPRESS_BENCH_SIZES")
+/// The sizes to build: `CERTPRESS_BENCH_SIZES`, comma-separated.
+fn sizes() -> Vec<usize> {
+    std::env::var("CERTPRESS_BENCH_SIZES")
         .unwrap_or_else(|_| "1000,10000,100000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
-        .collect();
+        .collect()
+}
+
+/// Each file under `out` with its inode and modification time.
+fn stamps(out: &Path) -> std::collections::HashMap<PathBuf, (u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            (e.into_path(), (m.ino(), m.mtime(), m.mtime_nsec()))
+        })
+        .collect()
+}
+
+/// Files written since `before` (new, or another inode or time).
+fn rewritten(before: &std::collections::HashMap<PathBuf, (u64, i64, i64)>, out: &Path) -> usize {
+    stamps(out)
+        .iter()
+        .filter(|(p, s)| before.get(*p) != Some(s))
+        .count()
+}
+
+/// A full build into a fresh folder, a rebuild with nothing changed, and a rebuild after
+/// one product's name changed (put back afterwards): times, and files written.
+fn incremental(bin: &Path, site: &Path, n: usize, out: &Path) {
+    let full = build(bin, site, out);
+    let files = stamps(out);
+    let same = build(bin, site, out);
+    let same_written = rewritten(&files, out);
+    let record = walkdir::WalkDir::new(site.join("content/products"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .expect("a product record")
+        .into_path();
+    let text = fs::read_to_string(&record).unwrap();
+    fs::write(&record, text.replacen("\nname: ", "\nname: Renamed ", 1)).unwrap();
+    let files = stamps(out);
+    let one = build(bin, site, out);
+    fs::write(&record, text).unwrap();
+    let one_written = rewritten(&files, out);
+    let (f, s, o) = (
+        full.wall.as_secs_f64(),
+        same.wall.as_secs_f64(),
+        one.wall.as_secs_f64(),
+    );
+    println!(
+        "{n:>8} {f:>8.2} {s:>10.2} {:>8.3} {same_written:>9} {o:>11.2} {:>9.3} {one_written:>9} {:>8}",
+        s / f,
+        o / f,
+        files.len()
+    );
+}
+
+fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_certpress"));
+    let sizes = sizes();
     let root = repo.join("target/bench-sites");
     let scratch = root.join("scratch");
     let trash = root.join("trash");
@@ -123,7 +188,7 @@ fn main() {
         "build/write"
     );
     let mut per_product: Vec<(usize, f64, f64)> = Vec::new();
-    for n in sizes {
+    for n in sizes.iter().copied() {
         let site = root.join(format!("site-{n}"));
         synth::ensure(&repo, &site, n, &trash, Some(&bin));
         let runs = if n >= 100_000 { 1 } else { 3 };
@@ -138,7 +203,8 @@ fn main() {
             write = write.min(write_baseline(&t, &copy_to));
             tree = Some(t);
             // Move outputs aside; they are deleted after all timing is done.
-            for p in [&out, &copy_to] {
+            let manifest = out.with_file_name(format!(".out-{n}-{r}.manifest"));
+            for p in [&out, &copy_to, &manifest] {
                 fs::rename(
                     p,
                     trash.join(format!(
@@ -179,6 +245,41 @@ fn main() {
                 t / t0,
                 m / m0,
                 n as f64 / n0 as f64
+            );
+        }
+    }
+    let small: Vec<usize> = sizes.iter().copied().filter(|n| *n <= 10_000).collect();
+    if !small.is_empty() {
+        println!(
+            "\nincremental builds (seconds; ratio to the full build in the same run; files written):"
+        );
+        println!(
+            "{:>8} {:>8} {:>10} {:>8} {:>9} {:>11} {:>9} {:>9} {:>8}",
+            "products",
+            "full s",
+            "same s",
+            "same/full",
+            "written",
+            "one prod s",
+            "one/full",
+            "written",
+            "files"
+        );
+    }
+    for n in small {
+        let out = scratch.join(format!("incremental-{n}"));
+        incremental(&bin, &root.join(format!("site-{n}")), n, &out);
+        for p in [
+            out.clone(),
+            out.with_file_name(format!(".incremental-{n}.manifest")),
+        ] {
+            let _ = fs::rename(
+                &p,
+                trash.join(format!(
+                    "{}-{}",
+                    p.file_name().unwrap().to_string_lossy(),
+                    std::process::id()
+                )),
             );
         }
     }

@@ -92,7 +92,10 @@ pub fn up_to_date(root: &Path, output: Option<&Path>, sources: &str) -> Option<U
     let text = std::fs::read_to_string(root.join(crate::config::FILE)).ok()?;
     let config = crate::config::parse(&text).ok()?;
     let target = output.map_or_else(|| root.join(&config.output), Path::to_path_buf);
-    let _lock = output::claim(root, &target, || {}).ok()?;
+    let _lock = output::claim(root, &target, || waiting(&target)).ok()?;
+    // What killed runs left beside the output is cleared as by any build.
+    output::park_abandoned(&target);
+    let _sweep = output::sweep_trash(&target);
     let manifest = output::Manifest::read(&target)?;
     // A command plugin may answer otherwise today than it did.
     if manifest.sources != sources || !manifest.summary.pure {
@@ -496,14 +499,15 @@ fn claim(
     root: &Path,
     target: &Path,
 ) -> Result<(output::TargetLock, std::thread::JoinHandle<()>), Vec<Diagnostic>> {
-    let lock = output::claim(root, target, || {
-        eprintln!(
-            "Waiting for another certpress run writing {} to finish…",
-            target.display()
-        )
-    })
-    .map_err(|d| vec![d])?;
+    let lock = output::claim(root, target, || waiting(target)).map_err(|d| vec![d])?;
     Ok((lock, output::sweep_trash(target)))
+}
+
+fn waiting(target: &Path) {
+    eprintln!(
+        "Waiting for another certpress run writing {} to finish…",
+        target.display()
+    )
 }
 
 fn write_error(target: &Path, what: &str, e: &std::io::Error) -> Diagnostic {

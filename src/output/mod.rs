@@ -457,33 +457,11 @@ impl Drop for Staging {
 /// next time. Only folders carrying [`MARKER`] are deleted: the trash folder's name could
 /// be someone else's.
 pub fn sweep_trash(target: &Path) -> std::thread::JoinHandle<()> {
-    let trash = trash_dir(target);
     let target = target.to_path_buf();
     std::thread::spawn(move || {
         background_priority();
-        let prefix = format!(".{}.staging-", name_of(&target));
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if let Ok(entries) = fs::read_dir(&parent) {
-            for e in entries.flatten() {
-                // A run creates its folder and then locks it: a folder only just made
-                // may be a live run's that is not locked yet.
-                let settled = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STAGING_GRACE));
-                let abandoned = e.file_name().to_string_lossy().starts_with(&prefix)
-                    && e.file_type().is_ok_and(|t| t.is_dir())
-                    && settled
-                    && lock(&e.path()).is_some();
-                if abandoned {
-                    let _ = move_to_trash(&target, &e.path());
-                }
-            }
-        }
-        if let Ok(entries) = fs::read_dir(&trash) {
+        park_abandoned(&target);
+        if let Ok(entries) = fs::read_dir(trash_dir(&target)) {
             for e in entries.flatten() {
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
                     remove_marked(&e.path());
@@ -511,6 +489,34 @@ fn background_priority() {
             libc::c_long::from(thread),
             IOPRIO_CLASS_IDLE << 13,
         );
+    }
+}
+
+/// Moves the staging folders of killed runs beside `target` into its trash (renames
+/// only, quick: a build with nothing to do does this before it returns, and leaves the
+/// deleting to [`sweep_trash`]).
+pub fn park_abandoned(target: &Path) {
+    let prefix = format!(".{}.staging-", name_of(target));
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if let Ok(entries) = fs::read_dir(&parent) {
+        for e in entries.flatten() {
+            // A run creates its folder and then locks it: a folder only just made
+            // may be a live run's that is not locked yet.
+            let settled = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STAGING_GRACE));
+            let abandoned = e.file_name().to_string_lossy().starts_with(&prefix)
+                && e.file_type().is_ok_and(|t| t.is_dir())
+                && settled
+                && lock(&e.path()).is_some();
+            if abandoned {
+                let _ = move_to_trash(target, &e.path());
+            }
+        }
     }
 }
 
