@@ -8,6 +8,12 @@ use std::time::{Duration, Instant};
 pub struct Measured {
     pub wall: Duration,
     pub peak_rss_kb: i64,
+    /// User and system CPU time, all threads.
+    #[allow(dead_code)] // read by some benchmarks only
+    pub cpu: Duration,
+    /// What it wrote to stderr (stage timings, when asked for).
+    #[allow(dead_code)] // read by some benchmarks only
+    pub stderr: String,
 }
 
 /// Runs `bin args`, panicking with the end of its stderr if it fails.
@@ -37,8 +43,13 @@ pub fn run(bin: &Path, args: &[&str]) -> Measured {
         "{args:?} failed: {}",
         stderr.lines().rev().take(5).collect::<Vec<_>>().join("\n")
     );
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
     Measured {
         wall,
         peak_rss_kb: usage.ru_maxrss,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+        stderr,
     }
 }

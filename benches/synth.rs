@@ -69,16 +69,105 @@ pub fn ensure(repo: &Path, dir: &Path, n: usize, trash: &Path, issue: Option<&Pa
         eprintln!("generating a site of {n} products ...");
         generate(repo, dir, n);
         if let Some(bin) = issue {
-            let issued = std::process::Command::new(bin)
-                .args(["issue", "--root", dir.to_str().unwrap()])
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(issued.success(), "certpress issue failed");
+            if n > ISSUE_CHUNK {
+                issue_in_chunks(bin, dir, n);
+            } else {
+                run_issue(bin, dir);
+            }
         }
         fs::write(&marker, VERSION).unwrap();
     }
     refresh(repo, dir);
+}
+
+fn run_issue(bin: &Path, dir: &Path) {
+    let issued = std::process::Command::new(bin)
+        .args(["issue", "--root", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(issued.success(), "certpress issue failed");
+}
+
+/// The most products issued at once: `issue` holds the whole site, and a million products
+/// would not fit in memory.
+const ISSUE_CHUNK: usize = 100_000;
+
+/// Issues a large site's certificates `ISSUE_CHUNK` products at a time: each chunk's
+/// product folders are moved (renamed, not copied) into a site beside `dir` with the same
+/// configuration and parties, issued there and moved back; the chunks' ledgers are merged
+/// in number order, as `issue` would write one ledger (a certificate is one product's, so
+/// its lines are all in one chunk; every party is in every chunk from 100,000 products on).
+fn issue_in_chunks(bin: &Path, dir: &Path, n: usize) {
+    let scratch = dir.with_extension("issuing");
+    let mut ledgers = Vec::new();
+    for (c, start) in (0..n).step_by(ISSUE_CHUNK).enumerate() {
+        let _ = fs::remove_dir_all(&scratch);
+        for part in ["plugins", "themes", "content/parties", "content/assets"] {
+            copy_tree(&dir.join(part), &scratch.join(part));
+        }
+        fs::copy(dir.join("site.toml"), scratch.join("site.toml")).unwrap();
+        // Folders hold 1,000 products' records per category (see `generate`).
+        let folders: Vec<String> = CATEGORIES
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .flat_map(|cat| {
+                (start / 1000..(start + ISSUE_CHUNK).min(n).div_ceil(1000))
+                    .map(move |f| format!("content/products/{cat}/{f:03}"))
+            })
+            .filter(|f| dir.join(f).is_dir())
+            .collect();
+        for f in &folders {
+            fs::create_dir_all(scratch.join(f).parent().unwrap()).unwrap();
+            fs::rename(dir.join(f), scratch.join(f)).unwrap();
+        }
+        eprintln!("issuing products {start}.. ...");
+        run_issue(bin, &scratch);
+        for f in &folders {
+            fs::rename(scratch.join(f), dir.join(f)).unwrap();
+        }
+        let ledger = dir.with_extension(format!("ledger-{c}"));
+        fs::rename(scratch.join("certificates.lock"), &ledger).unwrap();
+        ledgers.push(ledger);
+    }
+    fs::remove_dir_all(&scratch).unwrap();
+    merge_ledgers(&ledgers, &dir.join("certificates.lock"));
+    for l in ledgers {
+        fs::remove_file(l).unwrap();
+    }
+}
+
+/// Merges sorted ledgers line by line by certificate number, keeping the first one's
+/// header (a ledger's certificates are in number order).
+fn merge_ledgers(parts: &[std::path::PathBuf], to: &Path) {
+    use std::io::{BufRead, BufWriter, Write};
+    let mut readers: Vec<std::io::Lines<std::io::BufReader<fs::File>>> = parts
+        .iter()
+        .map(|p| std::io::BufReader::new(fs::File::open(p).unwrap()).lines())
+        .collect();
+    let mut out = BufWriter::new(fs::File::create(to).unwrap());
+    let mut heads: Vec<Option<String>> = Vec::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        let mut line = r.next().map(Result::unwrap);
+        while let Some(l) = line.as_ref().filter(|l| l.starts_with('#')) {
+            if i == 0 {
+                writeln!(out, "{l}").unwrap();
+            }
+            line = r.next().map(Result::unwrap);
+        }
+        heads.push(line);
+    }
+    let number = |l: &str| l.split(' ').next().unwrap_or("").to_string();
+    while let Some(i) = (0..heads.len())
+        .filter(|&i| heads[i].is_some())
+        .min_by_key(|&i| number(heads[i].as_deref().unwrap()))
+    {
+        writeln!(out, "{}", heads[i].as_deref().unwrap()).unwrap();
+        heads[i] = readers[i].next().map(Result::unwrap);
+    }
+    out.flush().unwrap();
 }
 
 /// Writes a site of `n` products into `dir` (which must not exist), using the plugins

@@ -342,13 +342,21 @@ fn plugins(root: &Path) -> u8 {
 }
 
 fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, judge: &Judge) -> u8 {
+    let mut laps = crate::timings::Laps::new();
     let mut p = Pipeline::load(root, &judge.overrides());
+    laps.lap_load("load");
     if let (Some(days), Some(site)) = (due, p.site.as_mut()) {
         site.config.reminder_days = days;
     }
-    p.assess().review(Purpose::Check).remind();
+    p.assess();
+    laps.lap("assess");
+    p.review(Purpose::Check);
+    laps.lap("review");
+    p.remind();
+    laps.lap("remind");
     // A theme that cannot render fails `build`; `check` says so first.
     p.theme();
+    laps.lap("theme");
     if let Some(id) = explain {
         return explain_product(&p, &id);
     }
@@ -367,7 +375,12 @@ fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, jud
         }
         report::summary(&p.diagnostics, "check");
     }
-    exit_code(&p.diagnostics, judge.strict(&p))
+    laps.lap("report");
+    let code = exit_code(&p.diagnostics, judge.strict(&p));
+    drop(p);
+    laps.lap("drop");
+    laps.report();
+    code
 }
 
 /// Why an export wrote nothing (the records' errors, their summary, then `nothing`);

@@ -53,5 +53,6 @@ pub mod site;
 pub mod source;
 pub mod suggest;
 pub mod theme;
+pub mod timings;
 pub mod url;
 pub mod yaml;

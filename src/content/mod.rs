@@ -192,10 +192,10 @@ where
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let read = match overlay.get(path) {
+    let read = crate::timings::READ.time(|| match overlay.get(path) {
         Some(t) => Ok(t.to_string()),
         None => source::read_text(root, path),
-    };
+    });
     let text = match read {
         Ok(t) => t,
         Err(d) => {
@@ -208,7 +208,7 @@ where
             };
         }
     };
-    let raw = match yaml::parse::<T>(&text) {
+    let raw = match crate::timings::PARSE.time(|| yaml::parse::<T>(&text)) {
         Ok(raw) => raw,
         // A reading error hides nothing else: the record is read again with each
         // problem mended in turn, and every problem is reported in this run.
@@ -249,21 +249,23 @@ where
             };
         }
     };
-    let id = Some((reader.claimed)(&raw).to_string());
-    let named = (reader.refs)(&raw);
-    let (model, problems) = (reader.resolve)(raw, &rel, &stem);
-    let model = model.filter(|_| !has_errors(&problems)).map(|mut m| {
-        (reader.locate)(&mut m, &text);
-        Arc::new(m)
-    });
-    let diags = problem::locate(&rel, &text, 0, problems);
-    Loaded {
-        rel,
-        id,
-        model,
-        refs: named,
-        diags,
-    }
+    crate::timings::RESOLVE.time(|| {
+        let id = Some((reader.claimed)(&raw).to_string());
+        let named = (reader.refs)(&raw);
+        let (model, problems) = (reader.resolve)(raw, &rel, &stem);
+        let model = model.filter(|_| !has_errors(&problems)).map(|mut m| {
+            (reader.locate)(&mut m, &text);
+            Arc::new(m)
+        });
+        let diags = problem::locate(&rel, &text, 0, problems);
+        Loaded {
+            rel,
+            id,
+            model,
+            refs: named,
+            diags,
+        }
+    })
 }
 
 fn parse_error(rel: &str, e: yaml::YamlError) -> Diagnostic {
