@@ -237,10 +237,12 @@ impl Snapshot {
 
     /// `sha256:<hex>` of the canonical JSON.
     pub fn hash(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.canonical_json().as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
+        self.digest().to_string()
+    }
+
+    /// The SHA-256 of the canonical JSON, as bytes.
+    pub fn digest(&self) -> crate::ledger::Digest {
+        crate::ledger::Digest::of(self.canonical_json().as_bytes())
     }
 }
 

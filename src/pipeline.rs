@@ -38,7 +38,11 @@ pub struct Pipeline {
     /// no error: a plugin that failed to compile would make every product look
     /// unregulated.
     pub assessed: Option<Assessed>,
+    /// Every issued version with its content; left empty by `check`, which reads only
+    /// [`Pipeline::index`].
     pub ledger: Ledger,
+    /// What the review needs of the ledger (read straight from the file by `check`).
+    pub index: ledger::Index,
     pub review: Review,
     /// Every problem so far, sorted.
     pub diagnostics: Diagnostics,
@@ -143,6 +147,7 @@ impl Pipeline {
             site,
             assessed: None,
             ledger: Ledger::default(),
+            index: ledger::Index::default(),
             review: Review::default(),
             diagnostics,
         }
@@ -195,15 +200,26 @@ impl Pipeline {
             Some((review, products, ledger)) => (Some((review, products)), Some(ledger)),
             None => (None, None),
         };
-        match known.map_or_else(|| Ledger::load(&site.root), Ok) {
-            Ok(l) => {
+        let has = |id: &str| site.content.product(id).is_some();
+        // `check` renders nothing: it needs no version's content, only the index, read
+        // line by line without holding the file or the versions.
+        let read = match (purpose, known) {
+            (Purpose::Check, None) => ledger::Index::load(&site.root, &has),
+            (_, known) => known.map_or_else(|| Ledger::load(&site.root), Ok).map(|l| {
+                self.index = ledger::Index::of(&l, &has);
                 self.ledger = l;
+                std::mem::take(&mut self.index)
+            }),
+        };
+        match read {
+            Ok(index) => {
+                self.index = index;
                 // Every version the configured output publishes must still be in the
                 // ledger: `issue` must not issue a removed version again, and `check`
                 // says why `build` will fail.
                 if matches!(purpose, Purpose::Check | Purpose::Issue)
                     && let Err(d) = ledger::check_published(
-                        &self.ledger,
+                        &self.index,
                         &site.root,
                         &site.root.join(&site.config.output),
                     )
@@ -213,7 +229,18 @@ impl Pipeline {
             }
             Err(d) => self.diagnostics.push(d),
         }
-        self.review = ledger::review_again(site, assessed, &self.ledger, earlier);
+        let keep = match purpose {
+            Purpose::Check => ledger::Keep::NotCurrent,
+            _ => ledger::Keep::All,
+        };
+        self.review = ledger::review_again(
+            site,
+            assessed,
+            &self.index,
+            self.ledger.shared.clone(),
+            keep,
+            earlier,
+        );
         match purpose {
             Purpose::Issue => {}
             Purpose::Check => {
@@ -225,11 +252,8 @@ impl Pipeline {
                     .diagnostics
                     .iter()
                     .any(|d| d.is_error() && crate::content::is_record(&d.file));
-                self.diagnostics.extend(ledger::removed_products(
-                    site,
-                    &self.ledger,
-                    records_have_errors,
-                ));
+                self.diagnostics
+                    .extend(ledger::removed_products(&self.index, records_have_errors));
             }
             Purpose::Publish { locked } => {
                 self.diagnostics
@@ -448,7 +472,7 @@ impl Pipeline {
         staging
             .write(ledger::MANIFEST, ledger::manifest(&self.ledger).as_bytes())
             .map_err(failed)?;
-        ledger::check_published(&self.ledger, &root, target).map_err(|d| vec![d])?;
+        ledger::check_published(&self.index, &root, target).map_err(|d| vec![d])?;
         let summary = output::manifest::Summary {
             pages: rendered.pages,
             data_files: rendered.data_files,

@@ -21,6 +21,10 @@
 //!   ([`check_published`]), instead of publishing fewer versions or issuing the missing
 //!   one again under a new date.
 
+mod index;
+
+pub use index::{Digest, Entry, Index, Removed};
+
 use crate::certificate::Snapshot;
 use crate::diagnostic::Diagnostic;
 use std::collections::{BTreeMap, HashMap};
@@ -85,10 +89,11 @@ pub const MAX_BYTES: u64 = 1 << 30;
 /// `sha256:<hex>` of a ledger line (without its line break): what the next version of the
 /// same certificate names as `prev:`.
 fn line_hash(line: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(line.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    line_hash_digest(line).to_string()
+}
+
+fn line_hash_digest(line: &str) -> Digest {
+    Digest::of(line.as_bytes())
 }
 
 fn bad_ledger(line: usize, column: usize, message: String) -> Diagnostic {
@@ -478,7 +483,7 @@ struct Published<'a> {
 /// again under a new date. The error is at the ledger's line for that certificate (its
 /// last remaining version, or the file's last line when none is left). A folder certpress
 /// did not write, or that predates manifests, publishes nothing to check against.
-pub fn check_published(ledger: &Ledger, root: &Path, target: &Path) -> Result<(), Diagnostic> {
+pub fn check_published(ledger: &Index, root: &Path, target: &Path) -> Result<(), Diagnostic> {
     let path = target.join(MANIFEST);
     if !target.join(crate::output::MARKER).is_file() {
         return Ok(());
@@ -501,7 +506,7 @@ pub fn check_published(ledger: &Ledger, root: &Path, target: &Path) -> Result<()
         Ok(None) => return Ok(()),
         Err(e) => return Err(damaged(0, 0, format!("cannot read it: {e}"))),
     };
-    let mut problems: Vec<(&Published, Option<&Version>)> = Vec::new();
+    let mut problems: Vec<(&Published, Option<&Entry>)> = Vec::new();
     let mut entries = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') {
@@ -510,13 +515,12 @@ pub fn check_published(ledger: &Ledger, root: &Path, target: &Path) -> Result<()
         entries.push(parse_published(line).map_err(|(c, m)| damaged(i + 1, c, m))?);
     }
     for p in &entries {
-        let held = ledger
-            .certificates
-            .get(p.number)
-            .and_then(|vs| vs.get(p.version as usize - 1));
-        match held {
+        match ledger.version(p.number, p.version) {
             None => problems.push((p, None)),
-            Some(v) if v.hash != p.hash || crate::date::iso(v.issued) != p.issued => {
+            Some(v)
+                if Digest::parse(p.hash) != Some(v.hash)
+                    || crate::date::iso(v.issued) != p.issued =>
+            {
                 problems.push((p, Some(v)))
             }
             Some(_) => {}
@@ -693,22 +697,43 @@ pub fn review(
     assessed: &crate::assess::Assessed,
     ledger: &Ledger,
 ) -> Review {
-    review_again(site, assessed, ledger, None)
+    let index = Index::of(ledger, &|id| site.content.product(id).is_some());
+    review_again(
+        site,
+        assessed,
+        &index,
+        ledger.shared.clone(),
+        Keep::All,
+        None,
+    )
+}
+
+/// Which ready certificates a review keeps the content of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every one: `issue` records the changed and unissued ones and counts them all;
+    /// `build` and `serve` keep what they always kept.
+    All,
+    /// Only those not issued as they stand (changed or unissued), which is all `check`
+    /// says anything about: a million products' current certificates are not held.
+    NotCurrent,
 }
 
 /// [`review`], keeping what `earlier` (a review of the same site against the same
 /// ledger, of the products given) found for the products that are the same `Arc` and
 /// whose assessments were kept (`serve` rebuilds).
+/// `shared`: the parties and products the ledger's versions name (its
+/// [`Ledger::shared`]), which ready certificates then share.
 pub fn review_again(
     site: &crate::site::Site,
     assessed: &crate::assess::Assessed,
-    ledger: &Ledger,
+    ledger: &Index,
+    mut shared: crate::certificate::Shared,
+    keep: Keep,
     earlier: Option<(Review, &[std::sync::Arc<crate::content::Product>])>,
 ) -> Review {
     use std::sync::Arc;
     let mut out = Review::default();
-    // Ready certificates name the parties and products the ledger's versions name.
-    let mut shared = ledger.shared.clone();
     // The products to review, and the numbers that may now be only in the ledger.
     let mut redo: Vec<&Arc<crate::content::Product>> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
@@ -748,7 +773,7 @@ pub fn review_again(
         }
         None => {
             redo.extend(&site.content.products);
-            dropped.extend(ledger.certificates.keys().cloned());
+            dropped.extend(ledger.numbers().map(str::to_string));
         }
     }
     for product in redo {
@@ -766,11 +791,13 @@ pub fn review_again(
                     Some(mut s) => {
                         shared.share(&mut s);
                         let standing = match ledger.latest(&s.number) {
-                            Some(v) if v.hash == s.hash() => Standing::Current,
+                            Some(v) if v.hash == s.digest() => Standing::Current,
                             Some(_) => Standing::Changed,
                             None => Standing::Unissued,
                         };
-                        out.ready.push(s);
+                        if keep == Keep::All || standing != Standing::Current {
+                            out.ready.push(s);
+                        }
                         standing
                     }
                 }
@@ -784,7 +811,7 @@ pub fn review_again(
     }
     // A number the ledger holds that no product is assessed for now is retired.
     for number in dropped {
-        if ledger.certificates.contains_key(&number) {
+        if ledger.contains(&number) {
             out.standing.entry(number).or_insert(Standing::Retired);
         }
     }
@@ -830,35 +857,27 @@ pub fn diagnostics(site: &crate::site::Site, review: &Review, locked: bool) -> V
 /// `check`: a warning for every certificate in the ledger whose product has no record
 /// any more. (While product or party records have errors, a product that failed to load
 /// is not one that was removed: nothing is said then.)
-pub fn removed_products(
-    site: &crate::site::Site,
-    ledger: &Ledger,
-    records_have_errors: bool,
-) -> Vec<Diagnostic> {
+///
+/// `ledger` says which products it names the site has no record of (made with the
+/// site's products, [`Index::of`] and [`Index::load`]).
+pub fn removed_products(ledger: &Index, records_have_errors: bool) -> Vec<Diagnostic> {
     if records_have_errors {
         return Vec::new();
     }
     ledger
-        .certificates
-        .iter()
-        .filter_map(|(number, versions)| {
-            let latest = versions.last()?;
-            let product = &latest.snapshot.product;
-            if site.content.product(&product.id).is_some() {
-                return None;
-            }
-            let d = Diagnostic::warning(
+        .removed()
+        .map(|(number, removed)| {
+            Diagnostic::warning(
                 "removed-product",
                 FILE,
                 format!(
                     "{} {number} was issued for `{}` ({}), whose product record was removed from content/products/: its pages stay published, marked not in force",
-                    latest.snapshot.title, product.id, product.name
+                    removed.title, removed.id, removed.name
                 ),
             )
             .with_help(format!(
                 "if the product is no longer sold, restore its record with `status: withdrawn` to keep its page; issued versions stay in {FILE} either way"
-            ));
-            Some(d)
+            ))
         })
         .collect()
 }
@@ -964,7 +983,7 @@ pub(crate) mod tests {
     }
 
     /// A-1 v1..v3 and B-1 v1, as written.
-    fn three_versions() -> String {
+    pub(crate) fn three_versions() -> String {
         let mut l = Ledger::default();
         l.issue(
             &[snapshot("A-1", "M1"), snapshot("B-1", "M")],
@@ -1038,11 +1057,11 @@ pub(crate) mod tests {
         let full = Ledger::parse(&text).unwrap();
         // Not certpress output, or output without a manifest: nothing to check against.
         std::fs::create_dir(&target).unwrap();
-        assert!(check_published(&Ledger::default(), root, &target).is_ok());
+        assert!(check_published(&Index::of(&Ledger::default(), &|_| true), root, &target).is_ok());
         std::fs::write(target.join(crate::output::MARKER), "").unwrap();
-        assert!(check_published(&Ledger::default(), root, &target).is_ok());
+        assert!(check_published(&Index::of(&Ledger::default(), &|_| true), root, &target).is_ok());
         std::fs::write(target.join(MANIFEST), manifest(&full)).unwrap();
-        assert!(check_published(&full, root, &target).is_ok());
+        assert!(check_published(&Index::of(&full, &|_| true), root, &target).is_ok());
 
         // The last version of A-1 removed: at the line of the version left.
         let v3 = line_of(&text, "A-1 v3 ");
@@ -1056,7 +1075,7 @@ pub(crate) mod tests {
                 .collect::<String>()
         };
         let shrunk = Ledger::parse(&without(v3)).unwrap();
-        let e = check_published(&shrunk, root, &target).unwrap_err();
+        let e = check_published(&Index::of(&shrunk, &|_| true), root, &target).unwrap_err();
         assert_eq!((e.code, e.file.as_str()), ("ledger-shrunk", FILE));
         assert_eq!((e.line, e.column), (line_of(&text, "A-1 v2 "), 1));
         assert!(
@@ -1068,11 +1087,12 @@ pub(crate) mod tests {
         // B-1 gone entirely: at the last line.
         let b1 = line_of(&text, "B-1 v1 ");
         let gone = Ledger::parse(&without(b1)).unwrap();
-        let e = check_published(&gone, root, &target).unwrap_err();
+        let e = check_published(&Index::of(&gone, &|_| true), root, &target).unwrap_err();
         assert_eq!(e.line, gone.lines);
         assert!(e.message.contains("B-1 v1"), "{}", e.message);
         // No ledger at all.
-        let e = check_published(&Ledger::default(), root, &target).unwrap_err();
+        let e =
+            check_published(&Index::of(&Ledger::default(), &|_| true), root, &target).unwrap_err();
         assert!(e.message.contains("(and 3 more versions)"), "{}", e.message);
         assert!(
             e.message.contains("certificates.lock is missing"),
@@ -1082,7 +1102,7 @@ pub(crate) mod tests {
         // A version held differently (issued again under another date).
         let mut redated = full.clone();
         redated.certificates.get_mut("B-1").unwrap()[0].issued = day("2026-05-01");
-        let e = check_published(&redated, root, &target).unwrap_err();
+        let e = check_published(&Index::of(&redated, &|_| true), root, &target).unwrap_err();
         assert!(
             e.message.contains("is not the version published"),
             "{}",
@@ -1090,7 +1110,7 @@ pub(crate) mod tests {
         );
         // A damaged manifest is an error at its line and column.
         std::fs::write(target.join(MANIFEST), "# x\nA-1 vX 2026-01-01 sha256:00\n").unwrap();
-        let e = check_published(&full, root, &target).unwrap_err();
+        let e = check_published(&Index::of(&full, &|_| true), root, &target).unwrap_err();
         assert_eq!((e.code, e.line, e.column), ("bad-manifest", 2, 5));
     }
 
