@@ -485,14 +485,19 @@ fn step_and_compare(
     usize::from(outcome.incremental)
 }
 
-#[test]
-fn after_any_sequence_of_edits_the_preview_equals_a_clean_build() {
+/// The random edits' generator: `CERTPRESS_EDIT_SEED` replays a sequence.
+fn edit_rng() -> Rng {
     let seed: u64 = std::env::var("CERTPRESS_EDIT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_2026);
     println!("seed {seed} (set CERTPRESS_EDIT_SEED to replay)");
-    let mut rng = Rng(seed);
+    Rng(seed)
+}
+
+#[test]
+fn after_any_sequence_of_edits_the_preview_equals_a_clean_build() {
+    let mut rng = edit_rng();
     let site = common::example_copy();
     let overrides = certpress::site::Overrides {
         as_of: None,
@@ -531,12 +536,7 @@ fn after_any_sequence_of_edits_the_preview_equals_a_clean_build() {
 #[test]
 fn after_any_sequence_of_edits_an_on_disk_build_equals_a_clean_build() {
     use common::disk::{build, stamps};
-    let seed: u64 = std::env::var("CERTPRESS_EDIT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_2026);
-    println!("seed {seed} (set CERTPRESS_EDIT_SEED to replay)");
-    let mut rng = Rng(seed);
+    let mut rng = edit_rng();
     let site = common::example_copy();
     let out = site.path().join("public");
     let fresh = site.path().join("fresh");

@@ -231,14 +231,7 @@ impl Index {
         let held = self.held.get_mut(p.number.as_str());
         let expected = held.as_ref().map_or(1, |h| h.earlier.len() as u32 + 2);
         if p.version != expected {
-            return Err(bad_ledger(
-                line_no,
-                1,
-                format!(
-                    "{} v{} is out of order: expected v{expected}",
-                    p.number, p.version
-                ),
-            ));
+            return Err(super::out_of_order(line_no, &p.number, p.version, expected));
         }
         match (held, p.prev) {
             (None, None) => {

@@ -96,6 +96,16 @@ fn line_hash_digest(line: &str) -> Digest {
     Digest::of(line.as_bytes())
 }
 
+/// A version that is not the one after its certificate's last (SPEC §7: versions are
+/// numbered from 1, in order).
+fn out_of_order(line_no: usize, number: &str, version: u32, expected: u32) -> Diagnostic {
+    bad_ledger(
+        line_no,
+        1,
+        format!("{number} v{version} is out of order: expected v{expected}"),
+    )
+}
+
 fn bad_ledger(line: usize, column: usize, message: String) -> Diagnostic {
     Diagnostic::error("bad-ledger", FILE, message)
         .at(line, column)
@@ -140,14 +150,7 @@ impl Ledger {
                 .or_insert_with(|| Vec::with_capacity(1));
             let expected = versions.last().map_or(1, |l| l.version + 1);
             if v.version != expected {
-                return Err(bad_ledger(
-                    line_no,
-                    1,
-                    format!(
-                        "{} v{} is out of order: expected v{expected}",
-                        v.number, v.version
-                    ),
-                ));
+                return Err(out_of_order(line_no, &v.number, v.version, expected));
             }
             match (last_line.get(&v.number), prev) {
                 (None, None) => {}
