@@ -100,15 +100,6 @@ fn write_baseline(tree: &Tree, to: &Path) -> Duration {
     start.elapsed()
 }
 
-/// The sizes to build: `CERTPRESS_BENCH_SIZES`, comma-separated.
-fn sizes() -> Vec<usize> {
-    std::env::var("CERTPRESS_BENCH_SIZES")
-        .unwrap_or_else(|_| "1000,10000,100000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect()
-}
-
 /// Each file under `out` with its inode and modification time.
 fn stamps(out: &Path) -> std::collections::HashMap<PathBuf, (u64, i64, i64)> {
     use std::os::unix::fs::MetadataExt;
@@ -167,7 +158,7 @@ fn incremental(bin: &Path, site: &Path, n: usize, out: &Path) {
 fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_certpress"));
-    let sizes = sizes();
+    let sizes = child::sizes("1000,10000,100000");
     let root = repo.join("target/bench-sites");
     let scratch = root.join("scratch");
     let trash = root.join("trash");

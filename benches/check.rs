@@ -44,11 +44,7 @@ fn main() {
     );
     // Only make the sites (a million products' take a while), without timing.
     let prepare_only = std::env::var_os("CERTPRESS_BENCH_PREPARE").is_some();
-    let sizes: Vec<usize> = std::env::var("CERTPRESS_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000,1000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let sizes = child::sizes("10000,100000,1000000");
     let root = repo.join("target/bench-sites");
     let trash = root.join("trash");
     fs::create_dir_all(&trash).unwrap();

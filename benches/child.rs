@@ -5,6 +5,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The sizes to run: `CERTPRESS_BENCH_SIZES` (comma-separated), else `default`.
+#[allow(dead_code)] // used by the benchmarks that take sizes only
+pub fn sizes(default: &str) -> Vec<usize> {
+    std::env::var("CERTPRESS_BENCH_SIZES")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
 pub struct Measured {
     pub wall: Duration,
     pub peak_rss_kb: i64,

@@ -16,11 +16,7 @@ use std::time::Duration;
 fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_certpress"));
-    let sizes: Vec<usize> = std::env::var("CERTPRESS_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let sizes = child::sizes("10000");
     let root = repo.join("target/bench-sites");
     let trash = root.join("trash");
     fs::create_dir_all(&trash).unwrap();
