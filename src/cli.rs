@@ -343,6 +343,14 @@ fn plugins(root: &Path) -> u8 {
 
 fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, judge: &Judge) -> u8 {
     let mut laps = crate::timings::Laps::new();
+    // The plain report of a site whose products need not be held together is made a
+    // batch of products at a time (a million products in the memory of a few thousand).
+    if !json && explain.is_none() {
+        if let Some(checked) = crate::batch::check(root, &judge.overrides(), due, &mut laps) {
+            return check_report(root, checked.pipeline, &checked.due, judge, laps);
+        }
+        laps = crate::timings::Laps::new();
+    }
     let mut p = Pipeline::load(root, &judge.overrides());
     laps.lap_load("load");
     if let (Some(days), Some(site)) = (due, p.site.as_mut()) {
@@ -365,16 +373,37 @@ fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, jud
             "{}",
             report::json(p.site.as_ref(), p.assessed.as_ref(), &p.diagnostics)
         );
-    } else {
-        report::human(root, &p.diagnostics);
-        if let Some(site) = &p.site {
-            let window = site.config.reminder_days;
-            if let Some(text) = crate::due::blocked_summary(&p.due(Some(window)), window) {
-                eprintln!("{}", report::terminal_safe(&text));
-            }
-        }
-        report::summary(&p.diagnostics, "check");
+        laps.lap("report");
+        let code = exit_code(&p.diagnostics, judge.strict(&p));
+        drop(p);
+        laps.lap("drop");
+        laps.report();
+        return code;
     }
+    let due = match &p.site {
+        Some(site) => p.due(Some(site.config.reminder_days)),
+        None => Vec::new(),
+    };
+    check_report(root, p, &due, judge, laps)
+}
+
+/// `check`'s report on the terminal: every problem, the certificates that reports due
+/// soon would block, the summary; the exit code.
+fn check_report(
+    root: &Path,
+    p: Pipeline,
+    due: &[crate::due::Due],
+    judge: &Judge,
+    mut laps: crate::timings::Laps,
+) -> u8 {
+    report::human(root, &p.diagnostics);
+    if let Some(site) = &p.site {
+        let window = site.config.reminder_days;
+        if let Some(text) = crate::due::blocked_summary(due, window) {
+            eprintln!("{}", report::terminal_safe(&text));
+        }
+    }
+    report::summary(&p.diagnostics, "check");
     laps.lap("report");
     let code = exit_code(&p.diagnostics, judge.strict(&p));
     drop(p);

@@ -107,7 +107,14 @@ pub fn due(site: &Site, assessed: &Assessed, window: Option<u32>) -> Vec<Due> {
         }
     }
     found.retain(|d| d.days_left > 0 && window.is_none_or(|w| d.days_left <= i64::from(w)));
-    found.sort_by(|a, b| {
+    sort(&mut found);
+    found
+}
+
+/// In the order [`due`] lists them: by lapse date, then product, rule, certificate and
+/// report (lists made of parts, such as `check`'s batches, are sorted again).
+pub fn sort(list: &mut [Due]) {
+    list.sort_by(|a, b| {
         (a.lapses, &a.product, &a.rule, &a.certificate, &a.report).cmp(&(
             b.lapses,
             &b.product,
@@ -116,7 +123,6 @@ pub fn due(site: &Site, assessed: &Assessed, window: Option<u32>) -> Vec<Due> {
             &b.report,
         ))
     });
-    found
 }
 
 /// The retest interval of the assessment's certificate, from its rule pack.

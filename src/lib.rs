@@ -15,6 +15,7 @@
 
 pub mod address;
 pub mod assess;
+pub mod batch;
 pub mod calendar;
 pub mod certificate;
 pub mod cli;

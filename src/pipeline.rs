@@ -141,6 +141,12 @@ impl Pipeline {
         Self::loaded(&root, site::reload_records(site, overrides, kept, cache))
     }
 
+    /// A pipeline whose site was loaded and checked elsewhere ([`crate::batch`]), with
+    /// what was found.
+    pub fn from_parts(root: &Path, site: Option<Site>, diagnostics: Diagnostics) -> Pipeline {
+        Self::loaded(root, (site, diagnostics))
+    }
+
     fn loaded(root: &Path, (site, diagnostics): (Option<Site>, Diagnostics)) -> Pipeline {
         Pipeline {
             root: root.to_path_buf(),

@@ -102,27 +102,53 @@ pub fn load_cached(
     overrides: &Overrides,
     cache: Option<&mut content::Cache>,
 ) -> (Option<Site>, Diagnostics) {
+    let (site, diags, _) = load_with(root, overrides, Records::All(cache));
+    (site, diags)
+}
+
+/// [`load`] without the product records: the site's `content.products` is empty, and
+/// what was left unread comes back for [`content::Batches`] (`check` of a large
+/// catalogue). The command line's overlay is not read.
+pub fn load_deferred(
+    root: &Path,
+    overrides: &Overrides,
+) -> (Option<Site>, Diagnostics, Option<content::Unread>) {
+    load_with(root, overrides, Records::Deferred)
+}
+
+/// Which records a load reads.
+enum Records<'c> {
+    All(Option<&'c mut content::Cache>),
+    /// Parties only.
+    Deferred,
+}
+
+fn load_with(
+    root: &Path,
+    overrides: &Overrides,
+    records: Records,
+) -> (Option<Site>, Diagnostics, Option<content::Unread>) {
     let mut diags = Diagnostics::default();
     let config_path = root.join(config::FILE);
     let text = match source::read_text(root, &config_path) {
         Ok(t) => t,
         Err(d) => {
             diags.push(d.config());
-            return (None, diags);
+            return (None, diags, None);
         }
     };
     let mut config = match config::parse(&text) {
         Ok(c) => c,
         Err(ds) => {
             diags.extend(ds);
-            return (None, diags);
+            return (None, diags, None);
         }
     };
     if let Some(url) = &overrides.base_url
         && let Err(m) = config.set_base_url(url)
     {
         diags.push(Diagnostic::error("bad-config", "--base-url", m).config());
-        return (None, diags);
+        return (None, diags, None);
     }
     let as_of = match overrides
         .as_of
@@ -133,7 +159,7 @@ pub fn load_cached(
         Ok(d) => d,
         Err(m) => {
             diags.push(Diagnostic::error("bad-config", "SOURCE_DATE_EPOCH", m).config());
-            return (None, diags);
+            return (None, diags, None);
         }
     };
 
@@ -148,16 +174,26 @@ pub fn load_cached(
         })
         .filter(|d| d.is_dir())
         .collect();
-    let content = content::load_overlaid(
-        root,
-        &overrides.overlay,
-        &vocabulary,
-        as_of,
-        config.base_path(),
-        &plugin_guidance,
-        &mut diags,
-        cache,
-    );
+    let (content, unread) = match records {
+        Records::All(cache) => {
+            let content = content::load_overlaid(
+                root,
+                &overrides.overlay,
+                &vocabulary,
+                as_of,
+                config.base_path(),
+                &plugin_guidance,
+                &mut diags,
+                cache,
+            );
+            (content, None)
+        }
+        Records::Deferred => {
+            let (content, unread) =
+                content::load_deferred(root, config.base_path(), &plugin_guidance, &mut diags);
+            (content, Some(unread))
+        }
+    };
     diags.sort();
     (
         Some(Site {
@@ -169,5 +205,6 @@ pub fn load_cached(
             content,
         }),
         diags,
+        unread,
     )
 }

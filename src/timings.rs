@@ -128,7 +128,7 @@ impl Laps {
             return;
         }
         let cpu = process_cpu();
-        self.laps.push(Lap {
+        self.add(Lap {
             what,
             wall: self.wall.elapsed(),
             cpu: cpu.saturating_sub(self.cpu),
@@ -138,26 +138,47 @@ impl Laps {
         self.cpu = cpu;
     }
 
+    /// Records `lap`, added to the stage of the same name when there is one (`check`
+    /// in batches runs each stage once a batch): its times summed, its memory the most
+    /// seen after it.
+    fn add(&mut self, lap: Lap) {
+        match self.laps.iter_mut().find(|l| l.what == lap.what) {
+            Some(l) => {
+                l.wall += lap.wall;
+                l.cpu += lap.cpu;
+                l.resident = l.resident.max(lap.resident);
+            }
+            None => self.laps.push(lap),
+        }
+    }
+
     /// Ends the loading stage `what`, split into the record stages the [`Counter`]s
     /// measured during it (and the rest of it under `what`).
     pub fn lap_load(&mut self, what: &'static str) {
         if !self.on {
             return;
         }
-        self.lap(what);
-        let Some(load) = self.laps.pop() else { return };
+        let cpu = process_cpu();
+        let load = Lap {
+            what,
+            wall: self.wall.elapsed(),
+            cpu: cpu.saturating_sub(self.cpu),
+            resident: resident(),
+        };
+        self.wall = Instant::now();
+        self.cpu = cpu;
         let mut rest = load.cpu;
         for (name, counter) in [("read", &READ), ("parse", &PARSE), ("resolve", &RESOLVE)] {
             let cpu = counter.take();
             rest = rest.saturating_sub(cpu);
-            self.laps.push(Lap {
+            self.add(Lap {
                 what: name,
                 wall: Duration::ZERO,
                 cpu,
                 resident: load.resident,
             });
         }
-        self.laps.push(Lap { cpu: rest, ..load });
+        self.add(Lap { cpu: rest, ..load });
     }
 
     /// `timings: <stage> <cpu> ms cpu <wall> ms wall <resident> MiB, ...` on stderr.

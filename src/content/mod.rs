@@ -302,15 +302,17 @@ fn has_errors(problems: &[Problem]) -> bool {
 /// Keeps the first record (in path order) of each id; a later one is an error at its
 /// `id` line naming the first file. Returns (id, model) pairs and the ids whose first
 /// record failed (known, but broken: references to them are not reported again).
+/// `first`: the file of each id's first record in the batches before (ids are unique
+/// across [`Batches`]), to which this batch's are added.
 fn first_of_each_id<'r, M>(
     root: &Path,
     overlay: &Overlay,
     kind: &str,
     records: &'r [Arc<Loaded<M>>],
+    first: &mut HashMap<Box<str>, Box<str>>,
     diags: &mut Diagnostics,
 ) -> (Vec<(&'r str, &'r M)>, BTreeSet<String>) {
-    // Borrowed from the records: a large site's ids are not copied on every load.
-    let mut first: HashMap<&str, &str> = HashMap::with_capacity(records.len());
+    first.reserve(records.len());
     let mut kept = Vec::with_capacity(records.len());
     let mut broken = BTreeSet::new();
     for loaded in records {
@@ -333,7 +335,7 @@ fn first_of_each_id<'r, M>(
             diags.extend(locate_in_file(root, overlay, rel, problem));
             continue;
         }
-        first.insert(id, rel);
+        first.insert(id.as_str().into(), rel.as_str().into());
         match model {
             Some(m) => kept.push((id.as_str(), m)),
             None => {
@@ -392,15 +394,7 @@ pub fn load_overlaid(
     cache: Option<&mut Cache>,
 ) -> Content {
     let content_dir = root.join("content");
-    // Assets are published as they are; what the walk skips is reported here, and
-    // what would run in a browser is refused.
-    let (asset_paths, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
-    diags.extend(walk_diags);
-    let asset_diags: Vec<Vec<Diagnostic>> = asset_paths
-        .par_iter()
-        .map(|p| asset::check(root, p))
-        .collect();
-    diags.extend(asset_diags.into_iter().flatten());
+    check_assets(root, &content_dir, diags);
     let (parties, products) = load_records(root, overlay, vocabulary, as_of, diags, cache);
     let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
     Content {
@@ -408,6 +402,44 @@ pub fn load_overlaid(
         products,
         guidance,
     }
+}
+
+/// Assets are published as they are; what the walk skips is reported here, and what
+/// would run in a browser is refused.
+fn check_assets(root: &Path, content_dir: &Path, diags: &mut Diagnostics) {
+    let (asset_paths, walk_diags) = source::walk(root, &content_dir.join("assets"), None);
+    diags.extend(walk_diags);
+    let asset_diags: Vec<Vec<Diagnostic>> = asset_paths
+        .par_iter()
+        .map(|p| asset::check(root, p))
+        .collect();
+    diags.extend(asset_diags.into_iter().flatten());
+}
+
+/// [`load`] without the product records (`content.products` is empty): what it leaves
+/// for [`Batches`] to read.
+pub fn load_deferred(
+    root: &Path,
+    base_path: &str,
+    plugin_guidance: &[PathBuf],
+    diags: &mut Diagnostics,
+) -> (Content, Unread) {
+    let content_dir = root.join("content");
+    let overlay = Overlay::default();
+    check_assets(root, &content_dir, diags);
+    let (party_paths, product_paths) = record_paths(root, &overlay, diags);
+    let (parties, broken_parties) = load_parties(root, &overlay, &party_paths, diags, None);
+    let guidance = load_guidance(root, &content_dir, base_path, plugin_guidance, diags);
+    let content = Content {
+        parties,
+        products: Vec::new(),
+        guidance,
+    };
+    let unread = Unread {
+        products: product_paths,
+        broken_parties,
+    };
+    (content, unread)
 }
 
 /// The records alone: parties, then the products that name them (`serve`, after an
@@ -430,37 +462,14 @@ pub fn load_records(
             ..Cache::default()
         };
     }
-    let content_dir = root.join("content");
-    let yaml_exts: &[&str] = &["yaml", "yml"];
-    let (party_paths, walk_diags) =
-        source::walk(root, &content_dir.join("parties"), Some(yaml_exts));
-    diags.extend(walk_diags);
-    let party_paths = overlay.list(&content_dir.join("parties"), yaml_exts, party_paths);
-    let (product_paths, walk_diags) =
-        source::walk(root, &content_dir.join("products"), Some(yaml_exts));
-    diags.extend(walk_diags);
-    let product_paths = overlay.list(&content_dir.join("products"), yaml_exts, product_paths);
-
-    // Parties first: products refer to them.
-    let parties_reader = Reader {
-        claimed: |p: &raw::RawParty| &p.id,
-        resolve: party::resolve,
-        locate: |_, _| {},
-        refs: |_| Vec::new(),
-    };
-    let loaded = load_all(
+    let (party_paths, product_paths) = record_paths(root, overlay, diags);
+    let (parties, broken_parties) = load_parties(
         root,
         overlay,
         &party_paths,
-        &parties_reader,
+        diags,
         cache.as_deref_mut().map(|c| &mut c.parties),
-        |_| true,
     );
-    let (kept, broken_parties) = first_of_each_id(root, overlay, "party", &loaded, diags);
-    let parties: BTreeMap<String, Arc<Party>> = kept
-        .into_iter()
-        .map(|(id, p)| (id.to_string(), Arc::clone(p)))
-        .collect();
     // The parties that changed since the previous load: products naming one, and those
     // that failed (they may name one that now exists), are read again.
     let changed_parties: BTreeSet<String> = match &mut cache {
@@ -482,69 +491,186 @@ pub fn load_records(
         }
         None => BTreeSet::new(),
     };
-    let cx = product::Context {
-        parties: &parties,
-        broken_parties: &broken_parties,
-        vocabulary,
-        content_dir: &content_dir,
-        as_of,
-    };
-    let products_reader = Reader {
-        claimed: |p: &raw::RawProduct| &p.id,
-        resolve: |raw, rel: &str, stem: &str| product::resolve(raw, rel, stem, &cx),
-        locate: |p: &mut Product, text| {
-            p.id_at = yaml::id_position(text);
-            p.keys_at = yaml::top_level_keys(text, product::FIX_KEYS);
-            // Only in the `evidence` section: a description may quote a report id.
-            if let Some((before, evidence)) = yaml::section(text, "evidence") {
-                for e in &mut p.evidence {
-                    e.at = yaml::entry_value(evidence, "report", &e.report)
-                        .map(|(line, column)| (line + before, column));
-                }
-            }
-            if let Some((before, lots)) = yaml::section(text, "lots") {
-                for l in &mut p.lots {
-                    l.at = yaml::entry_value(lots, "lot", &l.lot)
-                        .map(|(line, column)| (line + before, column));
-                }
-            }
-        },
-        refs: raw::RawProduct::party_refs,
-    };
-    let loaded = load_all(
+    let content_dir = root.join("content");
+    let mut batches = Batches::new(
         root,
         overlay,
+        product::Context {
+            parties: &parties,
+            broken_parties: &broken_parties,
+            vocabulary,
+            content_dir: &content_dir,
+            as_of,
+        },
+    );
+    let products = batches.read(
         &product_paths,
-        &products_reader,
         cache.map(|c| &mut c.products),
         |loaded| {
             changed_parties.is_empty()
                 || (loaded.model.is_some()
                     && loaded.refs.iter().all(|id| !changed_parties.contains(id)))
         },
+        diags,
     );
-    let (kept, _) = first_of_each_id(root, overlay, "product", &loaded, diags);
-    let mut products = Vec::with_capacity(kept.len());
-    let mut gtin_owner: HashMap<crate::gtin::Gtin, &str> = HashMap::with_capacity(kept.len());
-    for (_, p) in kept {
-        // Two products with one GTIN would share a GS1 Digital Link path.
-        if let Some(g) = p.gtin {
-            if let Some(owner) = gtin_owner.get(&g) {
-                let problem = Problem::error(
-                    "duplicate-gtin",
-                    ypath!["gtin"],
-                    format!("GTIN {g} is already used by {owner}"),
-                )
-                .help("each trade item has its own GTIN; variants that differ need their own");
-                diags.extend(locate_in_file(root, overlay, &p.file, problem));
-                continue;
-            }
-            gtin_owner.insert(g, &p.file);
-        }
-        products.push(Arc::clone(p));
-    }
-    products.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
     (parties, products)
+}
+
+/// The party and product record files, each in path order.
+fn record_paths(
+    root: &Path,
+    overlay: &Overlay,
+    diags: &mut Diagnostics,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let content_dir = root.join("content");
+    let yaml_exts: &[&str] = &["yaml", "yml"];
+    let (party_paths, walk_diags) =
+        source::walk(root, &content_dir.join("parties"), Some(yaml_exts));
+    diags.extend(walk_diags);
+    let party_paths = overlay.list(&content_dir.join("parties"), yaml_exts, party_paths);
+    let (product_paths, walk_diags) =
+        source::walk(root, &content_dir.join("products"), Some(yaml_exts));
+    diags.extend(walk_diags);
+    let product_paths = overlay.list(&content_dir.join("products"), yaml_exts, product_paths);
+    (party_paths, product_paths)
+}
+
+/// The parties by id, and the ids whose first record failed (products naming them are
+/// not told again).
+fn load_parties(
+    root: &Path,
+    overlay: &Overlay,
+    paths: &[PathBuf],
+    diags: &mut Diagnostics,
+    cache: Option<&mut Files<Party>>,
+) -> (BTreeMap<String, Arc<Party>>, BTreeSet<String>) {
+    let parties_reader = Reader {
+        claimed: |p: &raw::RawParty| &p.id,
+        resolve: party::resolve,
+        locate: |_, _| {},
+        refs: |_| Vec::new(),
+    };
+    let loaded = load_all(root, overlay, paths, &parties_reader, cache, |_| true);
+    let mut owners = HashMap::with_capacity(loaded.len());
+    let (kept, broken) = first_of_each_id(root, overlay, "party", &loaded, &mut owners, diags);
+    let parties = kept
+        .into_iter()
+        .map(|(id, p)| (id.to_string(), Arc::clone(p)))
+        .collect();
+    (parties, broken)
+}
+
+/// What [`load_deferred`] left unread: the product records, for [`Batches`].
+pub struct Unread {
+    /// In path order.
+    pub products: Vec<PathBuf>,
+    /// Party ids whose records failed to load.
+    pub broken_parties: BTreeSet<String>,
+}
+
+/// Product records read one batch of files at a time, each batch as [`load_records`]
+/// reads them all: `check` of a catalogue too large to hold at once reads, assesses and
+/// forgets one batch before the next. Batches are read in path order, so the first
+/// record of an id or a GTIN is the same one a whole load keeps.
+pub struct Batches<'a> {
+    root: &'a Path,
+    overlay: &'a Overlay,
+    cx: product::Context<'a>,
+    /// The file that first claimed each product id.
+    ids: HashMap<Box<str>, Box<str>>,
+    /// The file of the product kept with each GTIN.
+    gtins: HashMap<crate::gtin::Gtin, Box<str>>,
+}
+
+impl<'a> Batches<'a> {
+    pub fn new(root: &'a Path, overlay: &'a Overlay, cx: product::Context<'a>) -> Batches<'a> {
+        Batches {
+            root,
+            overlay,
+            cx,
+            ids: HashMap::new(),
+            gtins: HashMap::new(),
+        }
+    }
+
+    /// The products of `paths` (the next files in path order) that load, are the first
+    /// with their id and GTIN, sorted by id; the problems of the rest in `diags`.
+    pub fn next(&mut self, paths: &[PathBuf], diags: &mut Diagnostics) -> Vec<Arc<Product>> {
+        self.read(paths, None, |_| true, diags)
+    }
+
+    /// [`Batches::next`], through `cache` ([`load_all`]).
+    fn read(
+        &mut self,
+        paths: &[PathBuf],
+        cache: Option<&mut Files<Product>>,
+        kept: impl Fn(&Loaded<Arc<Product>>) -> bool + Sync,
+        diags: &mut Diagnostics,
+    ) -> Vec<Arc<Product>> {
+        let cx = &self.cx;
+        let products_reader = Reader {
+            claimed: |p: &raw::RawProduct| &p.id,
+            resolve: |raw, rel: &str, stem: &str| product::resolve(raw, rel, stem, cx),
+            locate: locate_product,
+            refs: raw::RawProduct::party_refs,
+        };
+        let loaded = load_all(
+            self.root,
+            self.overlay,
+            paths,
+            &products_reader,
+            cache,
+            kept,
+        );
+        let (kept, _) = first_of_each_id(
+            self.root,
+            self.overlay,
+            "product",
+            &loaded,
+            &mut self.ids,
+            diags,
+        );
+        let mut products = Vec::with_capacity(kept.len());
+        for (_, p) in kept {
+            // Two products with one GTIN would share a GS1 Digital Link path.
+            if let Some(g) = p.gtin {
+                if let Some(owner) = self.gtins.get(&g) {
+                    let problem = Problem::error(
+                        "duplicate-gtin",
+                        ypath!["gtin"],
+                        format!("GTIN {g} is already used by {owner}"),
+                    )
+                    .help("each trade item has its own GTIN; variants that differ need their own");
+                    diags.extend(locate_in_file(self.root, self.overlay, &p.file, problem));
+                    continue;
+                }
+                self.gtins.insert(g, p.file.as_str().into());
+            }
+            products.push(Arc::clone(p));
+        }
+        products.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        products
+    }
+}
+
+/// Records in a product the positions its messages point at, from its text (which is
+/// not kept): where a gap's fix is made is known without reading the file again.
+fn locate_product(p: &mut Product, text: &str) {
+    p.id_at = yaml::id_position(text);
+    p.keys_at = yaml::top_level_keys(text, product::FIX_KEYS);
+    // Only in the `evidence` section: a description may quote a report id.
+    if let Some((before, evidence)) = yaml::section(text, "evidence") {
+        for e in &mut p.evidence {
+            e.at = yaml::entry_value(evidence, "report", &e.report)
+                .map(|(line, column)| (line + before, column));
+        }
+    }
+    if let Some((before, lots)) = yaml::section(text, "lots") {
+        for l in &mut p.lots {
+            l.at = yaml::entry_value(lots, "lot", &l.lot)
+                .map(|(line, column)| (line + before, column));
+        }
+    }
 }
 
 /// Whether a diagnostic's file (relative to the site root) is a record's, or the

@@ -779,7 +779,52 @@ pub fn review_again(
             dropped.extend(ledger.numbers().map(str::to_string));
         }
     }
-    for product in redo {
+    review_products(&mut out, site, assessed, redo, ledger, &mut shared, keep);
+    // A number the ledger holds that no product is assessed for now is retired.
+    for number in dropped {
+        if ledger.contains(&number) {
+            out.standing.entry(number).or_insert(Standing::Retired);
+        }
+    }
+    // Kept until the output is written: no room left over from growing.
+    out.ready.shrink_to_fit();
+    out
+}
+
+/// [`review`] of the site's products alone, against `ledger` read beforehand: numbers
+/// only the ledger holds are not looked for (`check` in batches: a batch's products are
+/// reviewed with the batch, and the ledger's numbers once, by [`removed_products`]).
+pub fn review_batch(
+    site: &crate::site::Site,
+    assessed: &crate::assess::Assessed,
+    ledger: &Index,
+    keep: Keep,
+) -> Review {
+    let mut out = Review::default();
+    let mut shared = crate::certificate::Shared::default();
+    review_products(
+        &mut out,
+        site,
+        assessed,
+        site.content.products.iter(),
+        ledger,
+        &mut shared,
+        keep,
+    );
+    out
+}
+
+/// Where the certificates of `products` stand against `ledger`, added to `out`.
+fn review_products<'p>(
+    out: &mut Review,
+    site: &crate::site::Site,
+    assessed: &crate::assess::Assessed,
+    products: impl IntoIterator<Item = &'p std::sync::Arc<crate::content::Product>>,
+    ledger: &Index,
+    shared: &mut crate::certificate::Shared,
+    keep: Keep,
+) {
+    for product in products {
         let Some(list) = assessed.by_product.get(&product.id) else {
             continue;
         };
@@ -812,15 +857,6 @@ pub fn review_again(
                 .push(cert.number.clone());
         }
     }
-    // A number the ledger holds that no product is assessed for now is retired.
-    for number in dropped {
-        if ledger.contains(&number) {
-            out.standing.entry(number).or_insert(Standing::Retired);
-        }
-    }
-    // Kept until the output is written: no room left over from growing.
-    out.ready.shrink_to_fit();
-    out
 }
 
 /// A warning (an error under `--locked`) for every ready certificate the ledger does not
