@@ -779,7 +779,15 @@ pub fn review_again(
             dropped.extend(ledger.numbers().map(str::to_string));
         }
     }
-    review_products(&mut out, site, assessed, redo, ledger, &mut shared, keep);
+    review_products(
+        &mut out,
+        site,
+        assessed,
+        redo,
+        ledger,
+        Some(&mut shared),
+        keep,
+    );
     // A number the ledger holds that no product is assessed for now is retired.
     for number in dropped {
         if ledger.contains(&number) {
@@ -801,27 +809,28 @@ pub fn review_batch(
     keep: Keep,
 ) -> Review {
     let mut out = Review::default();
-    let mut shared = crate::certificate::Shared::default();
+    // Nothing is shared: what is kept of a batch is dropped with it.
     review_products(
         &mut out,
         site,
         assessed,
         site.content.products.iter(),
         ledger,
-        &mut shared,
+        None,
         keep,
     );
     out
 }
 
-/// Where the certificates of `products` stand against `ledger`, added to `out`.
+/// Where the certificates of `products` stand against `ledger`, added to `out`; the
+/// snapshots kept point at the parties and products `shared` holds, when given.
 fn review_products<'p>(
     out: &mut Review,
     site: &crate::site::Site,
     assessed: &crate::assess::Assessed,
     products: impl IntoIterator<Item = &'p std::sync::Arc<crate::content::Product>>,
     ledger: &Index,
-    shared: &mut crate::certificate::Shared,
+    mut shared: Option<&mut crate::certificate::Shared>,
     keep: Keep,
 ) {
     for product in products {
@@ -837,7 +846,9 @@ fn review_products<'p>(
                 match plugin.and_then(|p| crate::certificate::snapshot(product, a, p)) {
                     None => Standing::Blocked,
                     Some(mut s) => {
-                        shared.share(&mut s);
+                        if let Some(shared) = shared.as_deref_mut() {
+                            shared.share(&mut s);
+                        }
                         let standing = match ledger.latest(&s.number) {
                             Some(v) if v.hash == s.digest() => Standing::Current,
                             Some(_) => Standing::Changed,
@@ -966,6 +977,12 @@ pub(crate) mod tests {
 
     fn day(s: &str) -> Date {
         crate::date::RecordDate::parse_day(s).unwrap()
+    }
+
+    #[test]
+    fn a_snapshot_is_hashed_as_the_ledger_writes_it() {
+        let s = snapshot("LO-X-US-CPC", "M-1 \u{e9}\u{9b}\"q\"");
+        assert_eq!(s.digest(), Digest::of(s.canonical_json().as_bytes()));
     }
 
     #[test]
