@@ -6,8 +6,11 @@
 //! a whole load finds), the ledger's index (read once, line by line), the reports due.
 //!
 //! The problems found are those [`Pipeline::load`], `assess`, `review(Check)` and
-//! `remind` find on the whole site, in the same sorted order; `tests/check_batches.rs`
-//! compares the two on sites with every kind of problem. Where only the whole site can
+//! `remind` find on the whole site, in the same sorted order, and `check --json` writes
+//! the same document: product files are read in the order of their names, which are the
+//! products' ids, so each batch's products follow the last's in the document's order
+//! (`tests/check_batches.rs` compares both ways on sites with every kind of problem).
+//! Where only the whole site can
 //! answer, the caller checks it whole instead ([`check`] returns `None`): a command
 //! plugin answers for all its products at once, and a rule pack that fails on one
 //! product answers for none.
@@ -21,6 +24,7 @@ use crate::plugins::Engine;
 use crate::site::{self, Overrides, Site};
 use crate::timings::Laps;
 use std::collections::HashSet;
+use std::io::{Seek as _, Write};
 use std::path::Path;
 
 /// How many product records are read, assessed and reviewed at once: enough to keep
@@ -35,41 +39,57 @@ pub struct Checked {
     pub due: Vec<Due>,
 }
 
-/// Checks the site at `root` a batch of [`BATCH`] products at a time (`due_days`:
-/// `--due`, for `[reminders] days`); `None` when only the whole site can be checked
-/// (see the module's notes), the batches read so far being dropped.
+/// What a batched check is asked for.
+pub struct Ask<'a> {
+    /// `--due DAYS`, for `[reminders] days`.
+    pub due_days: Option<u32>,
+    /// Where `check --json` writes its document, when it is asked for.
+    pub json: Option<&'a mut dyn Write>,
+    /// Products a batch ([`BATCH`]; tests use small ones).
+    pub batch: usize,
+}
+
+/// Checks the site at `root` a batch of products at a time; `None` when only the whole
+/// site can be checked (see the module's notes), having written nothing and dropped the
+/// batches read so far.
 pub fn check(
     root: &Path,
     overrides: &Overrides,
-    due_days: Option<u32>,
+    ask: Ask,
     laps: &mut Laps,
-) -> Option<Checked> {
-    check_by(root, overrides, due_days, laps, BATCH)
-}
-
-/// [`check`] with batches of `batch` products (tests use small ones).
-pub fn check_by(
-    root: &Path,
-    overrides: &Overrides,
-    due_days: Option<u32>,
-    laps: &mut Laps,
-    batch: usize,
-) -> Option<Checked> {
+) -> std::io::Result<Option<Checked>> {
+    let Ask {
+        due_days,
+        json,
+        batch,
+    } = ask;
+    // The products' JSON waits in a file of its own until the whole check is known to
+    // be answered a batch at a time; then it is copied out between the document's start
+    // and its `due` and `diagnostics`.
+    let mut spill = match json {
+        Some(_) => Some(std::io::BufWriter::new(tempfile::tempfile()?)),
+        None => None,
+    };
     let (site, mut diags, unread) = site::load_deferred(root, overrides);
     let (Some(mut site), Some(unread)) = (site, unread) else {
         // The configuration did not load: nothing else is read, batched or not.
+        if let Some(out) = json {
+            let w = crate::report::JsonWriter::start(&mut *out, None)?;
+            w.finish(&[], &diags)?;
+            writeln!(out)?;
+        }
         let pipeline = Pipeline::from_parts(root, None, diags);
-        return Some(Checked {
+        return Ok(Some(Checked {
             pipeline,
             due: Vec::new(),
-        });
+        }));
     };
     if site
         .plugins
         .iter()
         .any(|p| matches!(p.engine, Engine::Command(_)))
     {
-        return None;
+        return Ok(None);
     }
     if let Some(days) = due_days {
         site.config.reminder_days = days;
@@ -103,31 +123,38 @@ pub fn check_by(
     );
     let mut due = Vec::new();
     let mut found = Vec::new();
+    let mut products_json = spill.as_mut().map(crate::report::JsonWriter::products_only);
     for paths in unread.products.chunks(batch.max(1)) {
-        let products = batches.next(paths, &mut diags);
+        site.content.products = batches.next(paths, &mut diags);
         laps.lap_load("load");
-        if !configured {
-            continue;
+        let assessed = if configured {
+            let assessed = assess::assess_site(&site);
+            if !assessed.failed.is_empty() {
+                return Ok(None);
+            }
+            found.extend(assessed.diagnostics.iter().cloned());
+            found.extend(assess::gap_diagnostics(&site, &assessed));
+            laps.lap("assess");
+            found.extend(review(&site, &assessed, &index));
+            laps.lap("review");
+            let soon = due::due(&site, &assessed, Some(site.config.reminder_days));
+            found.extend(due::warnings(&site, &soon));
+            due.extend(soon);
+            laps.lap("remind");
+            Some(assessed)
+        } else {
+            None
+        };
+        if let Some(w) = products_json.as_mut() {
+            w.products(&site, assessed.as_ref())?;
+            laps.lap("report");
         }
-        site.content.products = products;
-        let assessed = assess::assess_site(&site);
-        if !assessed.failed.is_empty() {
-            return None;
-        }
-        found.extend(assessed.diagnostics.iter().cloned());
-        found.extend(assess::gap_diagnostics(&site, &assessed));
-        laps.lap("assess");
-        found.extend(review(&site, &assessed, &index));
-        laps.lap("review");
-        let soon = due::due(&site, &assessed, Some(site.config.reminder_days));
-        found.extend(due::warnings(&site, &soon));
-        due.extend(soon);
-        laps.lap("remind");
         // Dropped here, before the next batch is read.
         site.content.products = Vec::new();
         drop(assessed);
         laps.lap("drop");
     }
+    let products_written = products_json.map_or(0, |w| w.written());
     diags.extend(found);
     if configured {
         // A product that names a broken party is dropped without an error of its own:
@@ -144,7 +171,17 @@ pub fn check_by(
     // A theme that cannot render fails `build`; `check` says so first.
     pipeline.theme();
     laps.lap("theme");
-    Some(Checked { pipeline, due })
+    if let (Some(out), Some(spill)) = (json, spill) {
+        let as_of = pipeline.site.as_ref().map(|s| s.as_of);
+        let mut file = spill.into_inner().map_err(|e| e.into_error())?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut w = crate::report::JsonWriter::start(&mut *out, as_of)?;
+        w.copy_products(&mut file, products_written)?;
+        w.finish(&due, &pipeline.diagnostics)?;
+        writeln!(out)?;
+        laps.lap("report");
+    }
+    Ok(Some(Checked { pipeline, due }))
 }
 
 /// The ledger's index, read line by line, with what `review(Check)` says of it before

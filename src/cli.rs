@@ -343,13 +343,35 @@ fn plugins(root: &Path) -> u8 {
 
 fn check(root: &Path, json: bool, explain: Option<String>, due: Option<u32>, judge: &Judge) -> u8 {
     let mut laps = crate::timings::Laps::new();
-    // The plain report of a site whose products need not be held together is made a
-    // batch of products at a time (a million products in the memory of a few thousand).
-    if !json && explain.is_none() {
-        if let Some(checked) = crate::batch::check(root, &judge.overrides(), due, &mut laps) {
-            return check_report(root, checked.pipeline, &checked.due, judge, laps);
+    // A site whose products need not be held together is checked a batch of products
+    // at a time (a million products in the memory of a few thousand).
+    if explain.is_none() {
+        let mut stdout = std::io::stdout().lock();
+        let ask = crate::batch::Ask {
+            due_days: due,
+            json: json.then_some(&mut stdout as &mut dyn std::io::Write),
+            batch: crate::batch::BATCH,
+        };
+        match crate::batch::check(root, &judge.overrides(), ask, &mut laps) {
+            Ok(Some(checked)) if json => {
+                let code = exit_code(
+                    &checked.pipeline.diagnostics,
+                    judge.strict(&checked.pipeline),
+                );
+                drop(checked);
+                laps.lap("drop");
+                laps.report();
+                return code;
+            }
+            Ok(Some(checked)) => {
+                return check_report(root, checked.pipeline, &checked.due, judge, laps);
+            }
+            Ok(None) => laps = crate::timings::Laps::new(),
+            Err(e) => {
+                eprintln!("error: cannot write the report: {e}");
+                return 2;
+            }
         }
-        laps = crate::timings::Laps::new();
     }
     let mut p = Pipeline::load(root, &judge.overrides());
     laps.lap_load("load");

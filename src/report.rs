@@ -199,6 +199,9 @@ pub fn summary(diags: &Diagnostics, what: &str) {
     }
 }
 
+/// The whole `check --json` document as one value: what [`JsonWriter`] writes piece by
+/// piece (the tests compare the two).
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonReport<'a> {
     as_of: Option<String>,
@@ -222,32 +225,113 @@ pub fn json(
     assessed: Option<&crate::assess::Assessed>,
     diags: &Diagnostics,
 ) -> String {
-    let report = JsonReport {
-        as_of: site.map(|s| crate::date::iso(s.as_of)),
-        products: site
-            .map(|s| {
-                s.content
-                    .products
-                    .iter()
-                    .map(|p| JsonProduct {
-                        id: &p.id,
-                        file: &p.file,
-                        assessments: assessed
-                            .and_then(|a| a.by_product.get(&p.id))
-                            .map_or(&[], Vec::as_slice),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        due: match (site, assessed) {
-            (Some(s), Some(a)) => crate::due::due(s, a, Some(s.config.reminder_days)),
-            _ => Vec::new(),
-        },
-        diagnostics: diags.iter().collect(),
+    let due = match (site, assessed) {
+        (Some(s), Some(a)) => crate::due::due(s, a, Some(s.config.reminder_days)),
+        _ => Vec::new(),
     };
-    let text =
-        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    json_terminal_safe(text)
+    let mut out = Vec::new();
+    let written = JsonWriter::start(&mut out, site.map(|s| s.as_of)).and_then(|mut w| {
+        if let Some(s) = site {
+            w.products(s, assessed)?;
+        }
+        w.finish(&due, diags)
+    });
+    match written {
+        Ok(()) => String::from_utf8(out).expect("serde_json writes UTF-8"),
+        Err(e) => format!("{{\"error\":\"{e}\"}}"),
+    }
+}
+
+/// The `check --json` document written as it is made, products a batch at a time
+/// (`check` of a large site in batches, whose products are never all held): the same
+/// bytes `serde_json::to_string_pretty` makes of the whole report. Products must come
+/// in id order across calls to [`JsonWriter::products`].
+pub struct JsonWriter<W: std::io::Write> {
+    out: W,
+    products: usize,
+}
+
+impl<W: std::io::Write> JsonWriter<W> {
+    /// Writes the document's start: `as_of` (`None` when the site did not load).
+    pub fn start(mut out: W, as_of: Option<time::Date>) -> std::io::Result<JsonWriter<W>> {
+        let as_of = serde_json::to_string(&as_of.map(crate::date::iso))?;
+        write!(out, "{{\n  \"as_of\": {as_of},\n  \"products\": [")?;
+        Ok(JsonWriter { out, products: 0 })
+    }
+
+    /// A writer of products alone, whose bytes [`JsonWriter::copy_products`] puts in a
+    /// document later.
+    pub fn products_only(out: W) -> JsonWriter<W> {
+        JsonWriter { out, products: 0 }
+    }
+
+    /// How many products were written.
+    pub fn written(&self) -> usize {
+        self.products
+    }
+
+    /// Copies the bytes a [`JsonWriter::products_only`] wrote of `count` products, as
+    /// the document's first products.
+    pub fn copy_products(
+        &mut self,
+        from: &mut impl std::io::Read,
+        count: usize,
+    ) -> std::io::Result<()> {
+        debug_assert_eq!(self.products, 0, "copied products come first");
+        std::io::copy(from, &mut self.out)?;
+        self.products = count;
+        Ok(())
+    }
+
+    /// Writes the site's products with their assessments, in the site's (id) order.
+    pub fn products(
+        &mut self,
+        site: &Site,
+        assessed: Option<&crate::assess::Assessed>,
+    ) -> std::io::Result<()> {
+        for p in &site.content.products {
+            let product = JsonProduct {
+                id: &p.id,
+                file: &p.file,
+                assessments: assessed
+                    .and_then(|a| a.by_product.get(&p.id))
+                    .map_or(&[], Vec::as_slice),
+            };
+            let sep = if self.products == 0 { "" } else { "," };
+            write!(self.out, "{sep}\n    ")?;
+            self.nested(&product, 2)?;
+            self.products += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the `due` list and every problem, and the document's end.
+    pub fn finish(mut self, due: &[crate::due::Due], diags: &Diagnostics) -> std::io::Result<()> {
+        let close = if self.products == 0 { "]" } else { "\n  ]" };
+        write!(self.out, "{close},\n  \"due\": ")?;
+        self.nested(&due, 1)?;
+        write!(self.out, ",\n  \"diagnostics\": ")?;
+        let diagnostics: Vec<&Diagnostic> = diags.iter().collect();
+        self.nested(&diagnostics, 1)?;
+        write!(self.out, "\n}}")?;
+        self.out.flush()
+    }
+
+    /// `value` as pretty JSON nested `depth` levels deep: its own pretty text with every
+    /// line after the first indented two spaces a level (JSON strings hold no line
+    /// breaks, only `\n` escapes), made safe for a terminal.
+    fn nested(&mut self, value: &impl Serialize, depth: usize) -> std::io::Result<()> {
+        let text = json_terminal_safe(serde_json::to_string_pretty(value)?);
+        let indent = "  ".repeat(depth);
+        let mut lines = text.split('\n');
+        if let Some(first) = lines.next() {
+            self.out.write_all(first.as_bytes())?;
+        }
+        for line in lines {
+            write!(self.out, "\n{indent}{line}")?;
+        }
+        Ok(())
+    }
 }
 
 /// serde_json escapes U+0000–U+001F but writes DEL and the C1 controls (U+0080–U+009F,
@@ -266,6 +350,51 @@ fn json_terminal_safe(text: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`json`] against `to_string_pretty` of the whole report, for the example site (the
+    /// crate's root), as checked, and for a site whose configuration did not load.
+    #[test]
+    fn the_json_written_in_pieces_is_the_pretty_document() {
+        use crate::pipeline::{Pipeline, Purpose};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut p = Pipeline::load(root, &crate::site::Overrides::default());
+        if let Some(site) = p.site.as_mut() {
+            // Every lapse within ten years, so the `due` list has entries.
+            site.config.reminder_days = 3650;
+        }
+        p.assess().review(Purpose::Check).remind();
+        let (site, assessed) = (p.site.as_ref().unwrap(), p.assessed.as_ref().unwrap());
+        let due = crate::due::due(site, assessed, Some(site.config.reminder_days));
+        assert!(!due.is_empty());
+        let whole = JsonReport {
+            as_of: Some(crate::date::iso(site.as_of)),
+            products: site
+                .content
+                .products
+                .iter()
+                .map(|p| JsonProduct {
+                    id: &p.id,
+                    file: &p.file,
+                    assessments: assessed.by_product.get(&p.id).map_or(&[], Vec::as_slice),
+                })
+                .collect(),
+            due,
+            diagnostics: p.diagnostics.iter().collect(),
+        };
+        let expected = json_terminal_safe(serde_json::to_string_pretty(&whole).unwrap());
+        assert_eq!(json(Some(site), Some(assessed), &p.diagnostics), expected);
+
+        let mut diags = Diagnostics::default();
+        diags.push(Diagnostic::error("bad-config", "site.toml", "x"));
+        let none = JsonReport {
+            as_of: None,
+            products: Vec::new(),
+            due: Vec::new(),
+            diagnostics: diags.iter().collect(),
+        };
+        let expected = serde_json::to_string_pretty(&none).unwrap();
+        assert_eq!(json(None, None, &diags), expected);
+    }
 
     #[test]
     fn json_escapes_the_controls_serde_json_leaves_raw() {

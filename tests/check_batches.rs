@@ -1,6 +1,6 @@
 //! `check` a batch of products at a time (`certpress::batch`) against `check` of the
-//! whole site at once: the same problems in the same order, and the same reports due,
-//! whatever the batch size, on sites with every kind of problem: the example site, every
+//! whole site at once: the same problems in the same order, the same reports due and the
+//! same `check --json` document, byte for byte, whatever the batch size, on sites with every kind of problem: the example site, every
 //! invalid case, and an issued synthetic site with removed, changed, new, duplicated and
 //! broken records spread over several batches.
 
@@ -15,8 +15,9 @@ use common::*;
 use std::fs;
 use std::path::Path;
 
-/// What a check reports: every problem, and the reports due (as JSON, for the message).
-type Report = (Vec<Diagnostic>, serde_json::Value);
+/// What a check reports: every problem, the reports due (as JSON, for the message) and
+/// the `check --json` document.
+type Report = (Vec<Diagnostic>, serde_json::Value, String);
 
 /// `check` of the whole site, as it ran before batches.
 fn whole(root: &Path, due: Option<u32>) -> Report {
@@ -30,19 +31,37 @@ fn whole(root: &Path, due: Option<u32>) -> Report {
         Some(site) => p.due(Some(site.config.reminder_days)),
         None => Vec::new(),
     };
+    let json = certpress::report::json(p.site.as_ref(), p.assessed.as_ref(), &p.diagnostics);
     (
         p.diagnostics.iter().cloned().collect(),
         serde_json::to_value(soon).unwrap(),
+        format!("{json}\n"),
     )
 }
 
 fn batched(root: &Path, due: Option<u32>, batch: usize) -> Report {
     let mut laps = certpress::timings::Laps::new();
-    let checked = certpress::batch::check_by(root, &Overrides::default(), due, &mut laps, batch)
+    let mut json = Vec::new();
+    let plain = certpress::batch::Ask {
+        due_days: due,
+        json: None,
+        batch,
+    };
+    let checked = certpress::batch::check(root, &Overrides::default(), plain, &mut laps)
+        .unwrap()
         .expect("a site of rule packs is checked in batches");
+    let with_json = certpress::batch::Ask {
+        due_days: due,
+        json: Some(&mut json),
+        batch,
+    };
+    certpress::batch::check(root, &Overrides::default(), with_json, &mut laps)
+        .unwrap()
+        .expect("and so is its JSON");
     (
         checked.pipeline.diagnostics.iter().cloned().collect(),
         serde_json::to_value(checked.due).unwrap(),
+        String::from_utf8(json).unwrap(),
     )
 }
 
@@ -62,6 +81,13 @@ fn agree(root: &Path, due: Option<u32>, sizes: &[usize]) -> Report {
             expected.1,
             "{}: batches of {size}: reports due differ",
             root.display()
+        );
+        assert!(
+            got.2 == expected.2,
+            "{}: batches of {size}: the JSON documents differ:\n{}\n---\n{}",
+            root.display(),
+            got.2,
+            expected.2
         );
     }
     expected
@@ -206,10 +232,16 @@ fn a_site_with_a_command_plugin_is_checked_whole() {
         fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
     }
     let mut laps = certpress::timings::Laps::new();
-    let checked =
-        certpress::batch::check_by(site.path(), &Overrides::default(), None, &mut laps, 4);
+    let mut json = Vec::new();
+    let ask = certpress::batch::Ask {
+        due_days: None,
+        json: Some(&mut json),
+        batch: 4,
+    };
+    let checked = certpress::batch::check(site.path(), &Overrides::default(), ask, &mut laps);
     assert!(
-        checked.is_none(),
+        checked.unwrap().is_none(),
         "a command plugin answers for all products at once"
     );
+    assert!(json.is_empty(), "nothing is written then");
 }

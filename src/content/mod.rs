@@ -131,7 +131,7 @@ struct Reader<T, M, R> {
     refs: fn(&T) -> Vec<String>,
 }
 
-/// Reads, parses and resolves record files in parallel, in path order; those `kept`
+/// Reads, parses and resolves record files in parallel, in the order given; those `kept`
 /// accepts come from `cache` unread. The cache is updated with what was read.
 fn load_all<T, M, R>(
     root: &Path,
@@ -299,7 +299,7 @@ fn has_errors(problems: &[Problem]) -> bool {
     problems.iter().any(|p| p.severity == Severity::Error)
 }
 
-/// Keeps the first record (in path order) of each id; a later one is an error at its
+/// Keeps the first record (in the order read) of each id; a later one is an error at its
 /// `id` line naming the first file. Returns (id, model) pairs and the ids whose first
 /// record failed (known, but broken: references to them are not reported again).
 /// `first`: the file of each id's first record in the batches before (ids are unique
@@ -516,7 +516,11 @@ pub fn load_records(
     (parties, products)
 }
 
-/// The party and product record files, each in path order.
+/// The party record files in path order, and the product record files in order of
+/// their names, then folders: a product's file is named after its id (`id-mismatch`),
+/// so products are read in the order of their ids, which lets `check` write its JSON a
+/// batch at a time, and the first of two records with one id or GTIN (the one kept) is
+/// the same whatever folders they are moved between.
 fn record_paths(
     root: &Path,
     overlay: &Overlay,
@@ -531,7 +535,8 @@ fn record_paths(
     let (product_paths, walk_diags) =
         source::walk(root, &content_dir.join("products"), Some(yaml_exts));
     diags.extend(walk_diags);
-    let product_paths = overlay.list(&content_dir.join("products"), yaml_exts, product_paths);
+    let mut product_paths = overlay.list(&content_dir.join("products"), yaml_exts, product_paths);
+    product_paths.sort_by(|a, b| (a.file_stem(), a).cmp(&(b.file_stem(), b)));
     (party_paths, product_paths)
 }
 
@@ -562,7 +567,7 @@ fn load_parties(
 
 /// What [`load_deferred`] left unread: the product records, for [`Batches`].
 pub struct Unread {
-    /// In path order.
+    /// In the order [`record_paths`] gives.
     pub products: Vec<PathBuf>,
     /// Party ids whose records failed to load.
     pub broken_parties: BTreeSet<String>,
@@ -570,8 +575,9 @@ pub struct Unread {
 
 /// Product records read one batch of files at a time, each batch as [`load_records`]
 /// reads them all: `check` of a catalogue too large to hold at once reads, assesses and
-/// forgets one batch before the next. Batches are read in path order, so the first
-/// record of an id or a GTIN is the same one a whole load keeps.
+/// forgets one batch before the next. Batches are read in [`record_paths`]'s order, so
+/// the first record of an id or a GTIN is the same one a whole load keeps, and each
+/// batch's products come after the last batch's in id order.
 pub struct Batches<'a> {
     root: &'a Path,
     overlay: &'a Overlay,
@@ -593,7 +599,7 @@ impl<'a> Batches<'a> {
         }
     }
 
-    /// The products of `paths` (the next files in path order) that load, are the first
+    /// The products of `paths` (the next files in [`Unread::products`]) that load, are the first
     /// with their id and GTIN, sorted by id; the problems of the rest in `diags`.
     pub fn next(&mut self, paths: &[PathBuf], diags: &mut Diagnostics) -> Vec<Arc<Product>> {
         self.read(paths, None, |_| true, diags)
