@@ -119,6 +119,7 @@ pub fn check(
             vocabulary: &site.vocabulary,
             content_dir: &content_dir,
             as_of: site.as_of,
+            folders: Default::default(),
         },
     );
     let mut due = Vec::new();

@@ -242,6 +242,32 @@ fn is_url_safe(segment: &str) -> bool {
 /// `content/`, under `assets/` (the folder published as `/assets/`), made of URL-safe
 /// names, not a symbolic link, and existing. Returns the path relative to `content/`.
 pub fn asset(content_dir: &Path, reference: &str) -> Result<String, (&'static str, String)> {
+    asset_in(content_dir, reference, &Folders::default())
+}
+
+/// The folders under `content/` that one load found to be folders and not links:
+/// records name files in a few folders, which are then looked at once, not once a file.
+#[derive(Debug, Default)]
+pub struct Folders(std::sync::Mutex<std::collections::HashSet<PathBuf>>);
+
+impl Folders {
+    fn known(&self, dir: &Path) -> bool {
+        self.0.lock().is_ok_and(|seen| seen.contains(dir))
+    }
+
+    fn add(&self, dir: &Path) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.insert(dir.to_path_buf());
+        }
+    }
+}
+
+/// [`asset`], with the folders already looked at during this load in `folders`.
+pub fn asset_in(
+    content_dir: &Path,
+    reference: &str,
+    folders: &Folders,
+) -> Result<String, (&'static str, String)> {
     let rel = Path::new(reference);
     if reference.is_empty()
         || rel.is_absolute()
@@ -275,15 +301,29 @@ pub fn asset(content_dir: &Path, reference: &str) -> Result<String, (&'static st
             format!("`{reference}` does not exist (looked for content/{reference})"),
         )
     })?;
-    // A link anywhere on the way would publish something else than the reference names.
-    let canonical = full.canonicalize().ok();
-    let base = content_dir.canonicalize().ok();
-    let direct = matches!((&canonical, &base), (Some(c), Some(b)) if *c == b.join(rel));
-    if meta.file_type().is_symlink() || !direct {
-        return Err((
+    // A link anywhere on the way would publish something else than the reference names:
+    // the file and every folder between content/ and it must be what they say.
+    let through_link = || {
+        (
             "path-escape",
             format!("`{reference}` goes through a symbolic link, which certpress does not follow"),
-        ));
+        )
+    };
+    if meta.file_type().is_symlink() {
+        return Err(through_link());
+    }
+    for dir in rel
+        .ancestors()
+        .skip(1)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        if folders.known(dir) {
+            continue;
+        }
+        match fs::symlink_metadata(content_dir.join(dir)) {
+            Ok(m) if m.file_type().is_dir() => folders.add(dir),
+            _ => return Err(through_link()),
+        }
     }
     if !meta.is_file() {
         return Err(("missing-file", format!("`{reference}` is not a file")));

@@ -501,6 +501,7 @@ pub fn load_records(
             vocabulary,
             content_dir: &content_dir,
             as_of,
+            folders: Default::default(),
         },
     );
     let products = batches.read(

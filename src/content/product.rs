@@ -238,6 +238,8 @@ pub struct Context<'a> {
     pub content_dir: &'a Path,
     /// The date the site is judged on: a report or lot dated after it has not happened.
     pub as_of: time::Date,
+    /// The asset folders looked at so far (`image`, report `file`).
+    pub folders: source::Folders,
 }
 
 impl Context<'_> {
@@ -401,16 +403,16 @@ pub fn resolve(
 
     let cpsc = raw.cpsc.and_then(|c| cpsc(c, &mut problems));
 
-    let image = raw
-        .image
-        .as_deref()
-        .and_then(|r| match source::asset(cx.content_dir, r) {
-            Ok(p) => Some(p),
-            Err((code, msg)) => {
-                problems.push(Problem::error(code, ypath!["image"], msg));
-                None
-            }
-        });
+    let image =
+        raw.image
+            .as_deref()
+            .and_then(|r| match source::asset_in(cx.content_dir, r, &cx.folders) {
+                Ok(p) => Some(p),
+                Err((code, msg)) => {
+                    problems.push(Problem::error(code, ypath!["image"], msg));
+                    None
+                }
+            });
 
     // With a plugin missing, its vocabulary is missing too: say nothing rather than
     // call every term it declares unknown.
@@ -655,16 +657,15 @@ pub fn resolve(
                 ));
             }
         }
-        let file_ref = e
-            .file
-            .as_deref()
-            .and_then(|r| match source::asset(cx.content_dir, r) {
+        let file_ref = e.file.as_deref().and_then(|r| {
+            match source::asset_in(cx.content_dir, r, &cx.folders) {
                 Ok(p) => Some(p),
                 Err((code, msg)) => {
                     problems.push(Problem::error(code, ypath!["evidence", i, "file"], msg));
                     None
                 }
-            });
+            }
+        });
         if let (Some(lab), Some(date)) = (lab, date) {
             evidence.push(Evidence {
                 report: e.report.clone(),
