@@ -5,6 +5,7 @@
 
 pub mod assessment;
 pub mod command;
+mod memo;
 mod pack;
 pub mod wire;
 
@@ -56,6 +57,19 @@ pub struct Earlier {
 /// one product depends on that product alone; a command plugin answers for all at once,
 /// so with one enabled, or when a plugin failed, everything is assessed again.
 pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
+    assess_with(site, earlier, true)
+}
+
+/// [`assess_site`] evaluating every condition for every product: what the memo of each
+/// pack's decisions must agree with.
+#[cfg(test)]
+pub(crate) fn assess_unmemoised(site: &Site) -> Assessed {
+    assess_with(site, None, false)
+}
+
+/// [`assess_again`], remembering each rule pack's decisions by what they read when
+/// `memoise` holds (see [`memo`]).
+fn assess_with(site: &Site, earlier: Option<Earlier>, memoise: bool) -> Assessed {
     let products = &site.content.products;
     let any_command = site
         .plugins
@@ -122,22 +136,30 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
             }
         }
     }
+    // Each rule pack's decisions by what they were decided on, across chunks.
+    let mut memos: Vec<Option<memo::Memo<pack::Decided>>> = plugins
+        .iter()
+        .map(|plugin| match &plugin.engine {
+            Engine::Rules(rules) => Some(memo::Memo::new(rules, memoise)),
+            Engine::Command(_) => None,
+        })
+        .collect();
     // Rule packs assess a chunk of products at a time, in product order: a product's
     // CEL value (several KB) is made once for every pack and lives only while its
     // chunk is assessed. A pack that fails keeps its first error, as one call would.
     for chunk in fresh.chunks(CHUNK) {
-        let values: Vec<ProductVal> = chunk
+        let values: Vec<Record> = chunk
             .par_iter()
-            .map(|p| ProductVal::new(product_value(p, &site.vocabulary, site.as_of)))
+            .map(|p| Record::new(product_value(p, &site.vocabulary, site.as_of)))
             .collect();
-        for (plugin, slot) in plugins.iter().zip(&mut answers) {
-            let Engine::Rules(rules) = &plugin.engine else {
+        for ((plugin, slot), memo) in plugins.iter().zip(&mut answers).zip(&mut memos) {
+            let (Engine::Rules(rules), Some(memo)) = (&plugin.engine, memo) else {
                 continue;
             };
             if matches!(slot, Some(Err(_))) {
                 continue;
             }
-            let ask: Vec<(&Product, &ProductVal)> = chunk
+            let ask: Vec<(&Product, &Record)> = chunk
                 .iter()
                 .copied()
                 .zip(&values)
@@ -147,7 +169,7 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
                 continue;
             }
             *slot = Some(
-                match (slot.take(), pack::assess(plugin, rules, &ask, site)) {
+                match (slot.take(), pack::assess(plugin, rules, &ask, site, memo)) {
                     (Some(Ok(mut so_far)), Ok(more)) => {
                         so_far.assessments.extend(more.assessments);
                         so_far.diagnostics.extend(more.diagnostics);
@@ -171,7 +193,7 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
             }
             // A plugin that fails for one product answers for none: the kept answers
             // must go too, as a first assessment would have none.
-            Err(_) if partial => return assess_again(site, None),
+            Err(_) if partial => return assess_with(site, None, memoise),
             Err(d) => {
                 diagnostics.push(d);
                 failed.push(plugin.id.clone());
@@ -191,6 +213,31 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
 
 /// How many products' CEL values are held at once while rule packs assess them.
 const CHUNK: usize = 1024;
+
+/// A product's CEL value, as [`memo`] keys it, and converted for evaluation only when
+/// some pack has to evaluate its conditions on it (converting copies the whole value).
+struct Record {
+    value: cel::Value,
+    converted: std::sync::OnceLock<ProductVal>,
+}
+
+impl Record {
+    fn new(value: cel::Value) -> Self {
+        Record {
+            value,
+            converted: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn value(&self) -> &cel::Value {
+        &self.value
+    }
+
+    fn converted(&self) -> &ProductVal {
+        self.converted
+            .get_or_init(|| ProductVal::new(self.value.clone()))
+    }
+}
 
 /// A product as conditions read it (`product`), converted once into CEL's value tree and
 /// lent to every plugin's conditions: binding a `cel::Value` as a variable converts it

@@ -6,7 +6,8 @@ use super::assessment::{
     Assessment, CertificateStatus, Fix, FixAt, LabelText, Lots, Readiness, RequirementStatus,
     Status,
 };
-use super::{Answer, ProductVal};
+use super::memo::Memo;
+use super::{Answer, ProductVal, Record};
 use crate::content::{Evidence, Product, TestResult};
 use crate::diagnostic::Diagnostic;
 use crate::ident::Market;
@@ -20,12 +21,47 @@ use time::{Date, Month};
 /// One product's assessment (by product id) and the pack's warnings about it.
 type Judged = ((String, Assessment), Vec<Diagnostic>);
 
-/// Assesses `products` by the pack `rules` of `plugin`.
+/// What a pack's conditions decide about one product: all that the product's CEL value
+/// is read for. The same for every product the pack's conditions read alike, so it is
+/// what [`Memo`] remembers; the evidence is judged per product ([`judge`]).
+#[derive(Debug)]
+pub(super) struct Decision {
+    /// The certificate (index in the pack's `certificates`), if one is needed.
+    certificate: Option<usize>,
+    /// The requirements that apply (index in the pack's `requirements`, in order), with
+    /// what their `satisfied_when` said.
+    requirements: Box<[(usize, Option<bool>)]>,
+    /// The marks whose `when` holds (index in the pack's `marks`).
+    marks: Box<[usize]>,
+    /// The warnings whose `when` holds (index in the pack's `warnings`).
+    warnings: Box<[usize]>,
+}
+
+/// The first condition that could not be evaluated: what it is (`define `x``,
+/// `requirement `y``) and the evaluator's error.
+#[derive(Debug)]
+pub(super) struct Failure {
+    what: String,
+    error: String,
+}
+
+/// A pack's decision about one product, or the condition that failed.
+pub(super) type Decided = Result<Decision, Failure>;
+
+/// Where a product's decision is: remembered, or the `n`th of those evaluated now.
+enum Source {
+    Known(Arc<Decided>),
+    Fresh(usize),
+}
+
+/// Assesses `products` by the pack `rules` of `plugin`, remembering its decisions in
+/// `memo` (kept across calls for the same pack).
 pub(super) fn assess(
     plugin: &Plugin,
     rules: &Rules,
-    products: &[(&Product, &ProductVal)],
+    products: &[(&Product, &Record)],
     site: &Site,
+    memo: &mut Memo<Decided>,
 ) -> Result<Answer, Diagnostic> {
     let prefix = &site.config.certificate_prefix;
     // Constant defines once per plugin; one that fails to evaluate is left to
@@ -34,7 +70,9 @@ pub(super) fn assess(
     {
         let mut cx = cel::Context::default();
         for name in rules.constant_defines() {
-            let (_, cond) = rules.defines.iter().find(|(n, _)| n == name).unwrap();
+            let Some((_, cond)) = rules.defines.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
             if let Ok(v) = cond.eval(&cx) {
                 cx.add_variable_from_value(name.to_string(), v.clone());
                 constants.push((name, v));
@@ -49,22 +87,65 @@ pub(super) fn assess(
         cx
     };
     let known: Vec<&str> = constants.iter().map(|(n, _)| *n).collect();
+    // Each product's key, then its decision: remembered, or among those `missing`,
+    // evaluated once per key not yet decided (on its first product) and once per
+    // product that cannot be keyed.
+    let keys: Vec<Option<Box<[u8]>>> = products
+        .par_iter()
+        .map(|(_, record)| memo.key(record.value()))
+        .collect();
+    let mut decided: Vec<Source> = Vec::with_capacity(products.len());
+    let mut missing: Vec<(usize, Option<&[u8]>)> = Vec::new();
+    let mut pending: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        decided.push(match key {
+            Some(key) => match memo.get(key) {
+                Some(d) => Source::Known(Arc::clone(d)),
+                None => Source::Fresh(*pending.entry(key).or_insert_with(|| {
+                    missing.push((i, Some(&key[..])));
+                    missing.len() - 1
+                })),
+            },
+            None => {
+                missing.push((i, None));
+                Source::Fresh(missing.len() - 1)
+            }
+        });
+    }
+    let fresh: Vec<Arc<Decided>> = missing
+        .par_iter()
+        .map_init(root, |root, (i, _)| {
+            let given = Given {
+                root,
+                constants: &known,
+            };
+            Arc::new(decide(&given, products[*i].1.converted(), rules))
+        })
+        .collect();
+    for ((_, key), d) in missing.iter().zip(&fresh) {
+        if let Some(key) = key {
+            memo.insert((*key).into(), Arc::clone(d));
+        }
+    }
     let results: Vec<Result<Judged, Diagnostic>> = products
         .par_iter()
-        .map_init(root, |root, (product, value)| {
+        .zip(&decided)
+        .map(|((product, _), decided)| {
             let market = plugin
                 .markets
                 .iter()
                 .find(|m| product.markets.contains(m))
                 .expect("selected by market");
-            let given = Given {
-                root,
-                constants: &known,
+            let decided = match decided {
+                Source::Known(d) => d,
+                Source::Fresh(m) => &fresh[*m],
             };
-            assess_one(
-                &given, value, product, plugin, rules, market, site.as_of, prefix,
-            )
-            .map(|(a, warnings)| ((product.id.clone(), a), warnings))
+            let decision = match &**decided {
+                Ok(d) => d,
+                Err(f) => return Err(evaluation_error(product, plugin, &f.what, &f.error)),
+            };
+            let (a, warnings) = judge(decision, product, plugin, rules, market, site.as_of, prefix);
+            Ok(((product.id.clone(), a), warnings))
         })
         .collect();
     let mut answer = Answer {
@@ -99,36 +180,25 @@ struct Given<'a> {
     constants: &'a [&'a str],
 }
 
-/// Assesses one product in one plugin's market; with the pack's warnings about it.
-#[allow(clippy::too_many_arguments)]
-fn assess_one(
-    given: &Given,
-    value: &ProductVal,
-    product: &Product,
-    plugin: &Plugin,
-    rules: &Rules,
-    market: &Market,
-    as_of: Date,
-    prefix: &str,
-) -> Result<(Assessment, Vec<Diagnostic>), Diagnostic> {
+/// Evaluates the pack's conditions on one product's value, in the order a reader of the
+/// pack expects: defines, requirements' `when`, what holds a certificate, certificates'
+/// `when`, `satisfied_when`, marks and warnings. The first that fails is the answer.
+fn decide(given: &Given, value: &ProductVal, rules: &Rules) -> Decided {
+    let failed = |what: String| move |error: String| Failure { what, error };
     let mut cx = given.root.new_inner_scope();
     cx.set_variable_resolver(value);
     for (name, cond) in &rules.defines {
         if given.constants.contains(&name.as_str()) {
             continue;
         }
-        let v = cond
-            .eval(&cx)
-            .map_err(|e| evaluation_error(product, plugin, &format!("define `{name}`"), &e))?;
+        let v = cond.eval(&cx).map_err(failed(format!("define `{name}`")))?;
         cx.add_variable_from_value(name.clone(), v);
     }
-    let mut applicable: Vec<&Requirement> = Vec::new();
-    for r in &rules.requirements {
-        let holds = r.when.holds(&cx).map_err(|e| {
-            evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
-        })?;
-        if holds {
-            applicable.push(r);
+    let requirement = |r: &Requirement| format!("requirement `{}`", r.raw.id);
+    let mut applicable: Vec<usize> = Vec::new();
+    for (i, r) in rules.requirements.iter().enumerate() {
+        if r.when.holds(&cx).map_err(failed(requirement(r)))? {
+            applicable.push(i);
         }
     }
     // A product subject to no tested rule needs no certificate (SPEC §5.2), unless a
@@ -136,46 +206,93 @@ fn assess_one(
     // a record rule whose `satisfied_when` does not hold): once it is met, the tested
     // rules it decided say whether a certificate is needed.
     let mut held = false;
-    for r in applicable.iter().filter(|r| r.raw.holds_certificate) {
+    for r in applicable
+        .iter()
+        .map(|&i| &rules.requirements[i])
+        .filter(|r| r.raw.holds_certificate)
+    {
         if let Some(check) = &r.satisfied_when {
-            held |= !check.holds(&cx).map_err(|e| {
-                evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
-            })?;
+            held |= !check.holds(&cx).map_err(failed(requirement(r)))?;
         }
     }
     let mut certificate = None;
     if held
         || applicable
             .iter()
-            .any(|r| r.raw.evidence == EvidenceKind::Test)
+            .any(|&i| rules.requirements[i].raw.evidence == EvidenceKind::Test)
     {
-        for c in &rules.certificates {
-            let holds = c.when.holds(&cx).map_err(|e| {
-                evaluation_error(product, plugin, &format!("certificate `{}`", c.raw.id), &e)
-            })?;
-            if holds {
-                certificate = Some(c);
+        for (i, c) in rules.certificates.iter().enumerate() {
+            let what = || format!("certificate `{}`", c.raw.id);
+            if c.when.holds(&cx).map_err(|e| failed(what())(e))? {
+                certificate = Some(i);
                 break;
             }
         }
     }
     // Rules that belong to certain certificates apply once the certificate is known.
-    applicable.retain(|r| {
+    applicable.retain(|&i| {
+        let r = &rules.requirements[i];
         r.raw.certificates.is_empty()
-            || certificate.is_some_and(|c| r.raw.certificates.contains(&c.raw.id))
+            || certificate
+                .is_some_and(|c| r.raw.certificates.contains(&rules.certificates[c].raw.id))
     });
+    let mut requirements = Vec::with_capacity(applicable.len());
+    for i in applicable {
+        let r = &rules.requirements[i];
+        let satisfied = match &r.satisfied_when {
+            Some(check) => Some(check.holds(&cx).map_err(failed(requirement(r)))?),
+            None => None,
+        };
+        requirements.push((i, satisfied));
+    }
+    let mut marks = Vec::new();
+    for (i, m) in rules.marks.iter().enumerate() {
+        if m.when
+            .holds(&cx)
+            .map_err(failed(format!("mark `{}`", m.raw.id)))?
+        {
+            marks.push(i);
+        }
+    }
+    let mut warnings = Vec::new();
+    for (i, w) in rules.warnings.iter().enumerate() {
+        if w.when
+            .holds(&cx)
+            .map_err(failed(format!("warning `{}`", w.raw.id)))?
+        {
+            warnings.push(i);
+        }
+    }
+    Ok(Decision {
+        certificate,
+        requirements: requirements.into(),
+        marks: marks.into(),
+        warnings: warnings.into(),
+    })
+}
+
+/// One product's assessment in one plugin's market from what the pack's conditions
+/// decided about it, the evidence in its record judged; with the pack's warnings.
+fn judge(
+    decision: &Decision,
+    product: &Product,
+    plugin: &Plugin,
+    rules: &Rules,
+    market: &Market,
+    as_of: Date,
+    prefix: &str,
+) -> (Assessment, Vec<Diagnostic>) {
+    let certificate = decision.certificate.map(|i| &rules.certificates[i]);
     let lab_rule = certificate.map_or("any", |c| c.raw.lab.as_str());
     let retest = certificate.and_then(|c| c.raw.retest_months);
-    let mut requirements = Vec::with_capacity(applicable.len());
-    for r in &applicable {
+    let mut requirements = Vec::with_capacity(decision.requirements.len());
+    for &(i, satisfied) in &decision.requirements {
+        let r = &rules.requirements[i];
         let mut status = requirement_status(r, product, lab_rule, retest, as_of);
-        if let Some(check) = &r.satisfied_when {
-            let holds = check.holds(&cx).map_err(|e| {
-                evaluation_error(product, plugin, &format!("requirement `{}`", r.raw.id), &e)
-            })?;
-            if holds {
-                status.evidence = Some("the record".into());
-            } else {
+        match satisfied {
+            None => {}
+            Some(true) => status.evidence = Some("the record".into()),
+            Some(false) => {
                 status.status = Status::Missing;
                 status.detail = Some(match &r.raw.needs {
                     Some(needs) => format!("needs {needs}"),
@@ -191,8 +308,10 @@ fn assess_one(
         }
         requirements.push(status);
     }
-    let labels = applicable
+    let labels = decision
+        .requirements
         .iter()
+        .map(|&(i, _)| &rules.requirements[i])
         .filter(|r| r.raw.evidence == EvidenceKind::Label)
         .filter_map(|r| {
             r.raw.label.as_ref().map(|text| LabelText {
@@ -202,32 +321,29 @@ fn assess_one(
             })
         })
         .collect();
-    let mut marks = Vec::new();
-    for m in &rules.marks {
-        if m.when
-            .holds(&cx)
-            .map_err(|e| evaluation_error(product, plugin, &format!("mark `{}`", m.raw.id), &e))?
-        {
-            marks.push(m.raw.id.clone());
-        }
-    }
-    let mut warnings = Vec::new();
-    for w in &rules.warnings {
-        let holds = w.when.holds(&cx).map_err(|e| {
-            evaluation_error(product, plugin, &format!("warning `{}`", w.raw.id), &e)
-        })?;
-        if holds {
+    let marks = decision
+        .marks
+        .iter()
+        .map(|&i| rules.marks[i].raw.id.clone())
+        .collect();
+    let warnings = decision
+        .warnings
+        .iter()
+        .map(|&i| {
             let (line, column) = product.id_at;
-            warnings.push(
-                Diagnostic::warning(
-                    "pack-warning",
-                    &product.file,
-                    format!("{} ({}): {}", market.code(), plugin.id, w.raw.message),
-                )
-                .at(line, column),
-            );
-        }
-    }
+            Diagnostic::warning(
+                "pack-warning",
+                &product.file,
+                format!(
+                    "{} ({}): {}",
+                    market.code(),
+                    plugin.id,
+                    rules.warnings[i].raw.message
+                ),
+            )
+            .at(line, column)
+        })
+        .collect();
     let certificate = certificate.map(|c| CertificateStatus {
         id: c.raw.id.clone(),
         title: c.raw.title.clone(),
@@ -246,7 +362,7 @@ fn assess_one(
         labels,
         marks,
     };
-    Ok((assessment, warnings))
+    (assessment, warnings)
 }
 
 /// `as_of` minus `months`, keeping the day (clamped to the month's length).

@@ -147,9 +147,19 @@ pub struct Condition {
     program: Program,
     /// The `product.…` paths and define names it reads, for `--explain`.
     pub reads: Vec<String>,
+    /// What its value can depend on, finer than `reads`: the same paths, but where a
+    /// macro runs over a list named by a path, what its body reads of each item, as
+    /// `product.evidence.[].result` (`[]`: every item). A path names the whole value
+    /// there (`product.age` covers `product.age.min_months`); see [`collect_paths`].
+    /// The assessment keys its memo of a pack's decisions on them.
+    pub paths: Vec<String>,
 }
 
 impl Condition {
+    /// The segment of a path in [`Condition::paths`] that stands for every item of a
+    /// list (no CEL name is `[]`).
+    pub const ITEMS: &str = "[]";
+
     /// Parses `source` and checks it in `scope`; returns the condition and its type.
     ///
     /// The text is bounded first (see the module docs); the parse and the check then run
@@ -208,11 +218,16 @@ impl Condition {
         collect_reads(program.expression(), &mut reads);
         reads.sort();
         reads.dedup();
+        let mut paths = Vec::new();
+        collect_paths(program.expression(), true, &mut paths);
+        paths.sort();
+        paths.dedup();
         Ok((
             Condition {
                 source: source.to_string(),
                 program,
                 reads,
+                paths,
             },
             ty,
         ))
@@ -857,6 +872,79 @@ fn collect_reads(e: &IdedExpr, out: &mut Vec<String>) {
     }
 }
 
+/// What the value of `e` can depend on, as paths from the names it reads (see
+/// [`Condition::paths`]). A path read as a value covers everything under it; the only
+/// refinement of [`collect_reads`] is a macro over a path `P` (`P.all(x, …)`), when
+/// `refine` holds: its value depends on how many items `P` has and on what the body
+/// reads of its item variable, so `x.a.b` becomes `P.[].a.b`, and a bare `x` (the item
+/// itself, as `filter()` keeps it) becomes `P.[]`. A macro over anything else (another
+/// macro's result, whose items are whole values of some list) is read without
+/// refinement inside its range, so every list it draws items from is covered whole.
+fn collect_paths(e: &IdedExpr, refine: bool, out: &mut Vec<String>) {
+    match &e.expr {
+        Expr::Ident(name) => out.push(name.clone()),
+        Expr::Select(sel) => match path_of(e) {
+            Some(p) => out.push(p),
+            None => collect_paths(&sel.operand, refine, out),
+        },
+        Expr::Call(call) => {
+            if let Some(t) = &call.target {
+                collect_paths(t, refine, out);
+            }
+            for a in &call.args {
+                collect_paths(a, refine, out);
+            }
+        }
+        Expr::List(list) => list
+            .elements
+            .iter()
+            .for_each(|i| collect_paths(i, refine, out)),
+        Expr::Comprehension(c) => {
+            let range = if refine { path_of(&c.iter_range) } else { None };
+            match &range {
+                // The items are read through the item variable: the range itself only
+                // for how many items it has, which `P.[]…` keeps.
+                Some(_) => {}
+                None => collect_paths(&c.iter_range, false, out),
+            }
+            collect_paths(&c.accu_init, refine, out);
+            let mut inner = Vec::new();
+            for part in [&c.loop_cond, &c.loop_step, &c.result] {
+                collect_paths(part, refine, &mut inner);
+            }
+            let under = |r: &str, v: &str| -> Option<String> {
+                if r == v {
+                    Some(String::new())
+                } else {
+                    r.strip_prefix(v)
+                        .filter(|t| t.starts_with('.'))
+                        .map(str::to_string)
+                }
+            };
+            let mut items = false;
+            for r in inner {
+                if under(&r, &c.accu_var).is_some() {
+                    continue;
+                }
+                match under(&r, &c.iter_var) {
+                    Some(rest) => {
+                        if let Some(p) = &range {
+                            items = true;
+                            out.push(format!("{p}.{}{rest}", Condition::ITEMS));
+                        }
+                    }
+                    None => out.push(r),
+                }
+            }
+            // A body that reads nothing of its items still depends on how many there are.
+            if let (Some(p), false) = (&range, items) {
+                out.push(p.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `product.age.min_months` for a chain of selects on an identifier.
 fn path_of(e: &IdedExpr) -> Option<String> {
     match &e.expr {
@@ -1175,6 +1263,41 @@ mod tests {
         .into();
         cx.add_variable_from_value("product", cel::Value::from(product));
         assert_eq!(c.holds(&cx), Ok(true));
+    }
+
+    /// `paths` say what a condition's value can depend on: through a macro over a path,
+    /// what it reads of each item; through a macro over anything else, whole lists.
+    #[test]
+    fn paths_reach_into_list_items() {
+        let paths = |src: &str| Condition::compile(src, &product_scope()).unwrap().0.paths;
+        assert_eq!(
+            paths(
+                "product.categories.exists(c, c == 'toy') && has(product.age) && product.age.min_months >= 36"
+            ),
+            [
+                "product.age",
+                "product.age.min_months",
+                "product.categories.[]"
+            ]
+        );
+        assert_eq!(
+            paths("product.categories.exists(product, product == 'toy')"),
+            ["product.categories.[]"]
+        );
+        // Nothing read of the items: how many there are still counts.
+        assert_eq!(
+            paths("product.categories.all(c, true)"),
+            ["product.categories"]
+        );
+        // Items of a macro's result are whole items of the list it ran over.
+        assert_eq!(
+            paths("product.categories.filter(c, c != '').exists(c, c == 'toy')"),
+            ["product.categories"]
+        );
+        assert_eq!(
+            paths("product.categories.map(c, c + 'x').all(d, d != '') && childrens"),
+            ["childrens", "product.categories"]
+        );
     }
 
     #[test]
