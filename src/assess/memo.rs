@@ -23,16 +23,19 @@ use cel::objects::{Key, KeyRef};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// Which parts of a value the key holds.
+/// Which parts of a value the key holds, from least to most.
 #[derive(Debug, Clone, PartialEq)]
 enum Need {
-    /// All of it.
-    Whole,
+    /// Nothing but whether it is there, which the object holding it records.
+    Presence,
+    /// How long it is (`size()`).
+    Size,
     /// These fields (or map keys) only: each one's presence and what is needed of it.
-    /// Empty: nothing (a pack that reads nothing of the product).
     Fields(BTreeMap<String, Need>),
     /// Every item of a list, each to the same need, and how many there are.
     Items(Box<Need>),
+    /// All of it.
+    Whole,
 }
 
 impl Need {
@@ -42,24 +45,33 @@ impl Need {
             *self = Need::Whole;
             return;
         };
+        let first = *first;
         match self {
             Need::Whole => {}
-            Need::Fields(fields) if *first == Condition::ITEMS => {
-                if fields.is_empty() {
-                    let mut items = Need::Fields(BTreeMap::new());
-                    items.add(rest);
-                    *self = Need::Items(Box::new(items));
-                } else {
-                    // Read both by field and item by item: a map iterated over.
-                    *self = Need::Whole;
-                }
+            // Presence is recorded by the object that holds the value.
+            _ if first == Condition::PRESENCE && rest.is_empty() => {}
+            Need::Presence | Need::Size if first == Condition::SIZE && rest.is_empty() => {
+                *self = Need::Size
             }
-            Need::Fields(fields) => fields
-                .entry((*first).to_string())
-                .or_insert_with(|| Need::Fields(BTreeMap::new()))
+            // A list's items hold its length.
+            Need::Items(_) if first == Condition::SIZE && rest.is_empty() => {}
+            Need::Presence | Need::Size if first == Condition::ITEMS => {
+                let mut items = Need::Presence;
+                items.add(rest);
+                *self = Need::Items(Box::new(items));
+            }
+            Need::Items(items) if first == Condition::ITEMS => items.add(rest),
+            Need::Presence if first != Condition::SIZE => {
+                let mut field = Need::Presence;
+                field.add(rest);
+                *self = Need::Fields(BTreeMap::from([(first.to_string(), field)]));
+            }
+            Need::Fields(fields) if first != Condition::ITEMS && first != Condition::SIZE => fields
+                .entry(first.to_string())
+                .or_insert(Need::Presence)
                 .add(rest),
-            Need::Items(items) if *first == Condition::ITEMS => items.add(rest),
-            Need::Items(_) => *self = Need::Whole,
+            // Read as a map and as a list, or by field and by size: all of it.
+            _ => *self = Need::Whole,
         }
     }
 }
@@ -127,7 +139,7 @@ fn need_of(rules: &Rules) -> Option<Need> {
         )
         .chain(rules.marks.iter().map(|m| &m.when))
         .chain(rules.warnings.iter().map(|w| &w.when));
-    let mut need = Need::Fields(BTreeMap::new());
+    let mut need = Need::Presence;
     for c in conditions {
         for path in &c.paths {
             let segments: Vec<&str> = path.split('.').collect();
@@ -144,6 +156,20 @@ fn need_of(rules: &Rules) -> Option<Need> {
 /// write the same bytes only when they agree on everything `need` asks of them.
 fn write(v: &V, need: &Need, out: &mut Vec<u8>) -> Option<()> {
     match (need, v) {
+        (Need::Presence, _) => {}
+        (Need::Size, V::String(s)) => {
+            out.push(b'#');
+            length(s.chars().count(), out);
+            length(s.len(), out);
+        }
+        (Need::Size, V::List(items)) => {
+            out.push(b'#');
+            length(items.len(), out);
+        }
+        (Need::Size, V::Map(map)) => {
+            out.push(b'#');
+            length(map.map.len(), out);
+        }
         (Need::Fields(fields), V::Map(map)) => {
             out.push(b'{');
             for (name, sub) in fields {
@@ -163,8 +189,8 @@ fn write(v: &V, need: &Need, out: &mut Vec<u8>) -> Option<()> {
                 write(x, sub, out)?;
             }
         }
-        // A map's items (its keys, iterated over), or a value of another shape than the
-        // need expects: all of it.
+        // A map's items (its keys, iterated over), the size of bytes, or a value of
+        // another shape than the need expects: all of it.
         _ => whole(v, out)?,
     }
     Some(())
@@ -385,6 +411,33 @@ mod tests {
                 serde_json::to_string(a).ok()
             );
         }
+    }
+
+    /// The shipped packs' keys hold nothing that names one product (its id, name, model
+    /// or image), or every product would be a key of its own.
+    #[test]
+    fn shipped_packs_key_what_products_share() {
+        let site = example_site();
+        let mut packs = 0;
+        for plugin in &site.plugins {
+            let Some(rules) = plugin.rules() else {
+                continue;
+            };
+            let need = super::need_of(rules).expect("no shipped pack reads all of `product`");
+            let shown = format!("{need:?}");
+            for unique in [
+                "\"id\"",
+                "\"name\"",
+                "\"gtin\"",
+                "\"sku\"",
+                "\"model\": Whole",
+                "\"image\": Whole",
+            ] {
+                assert!(!shown.contains(unique), "{}: {shown}", plugin.id);
+            }
+            packs += 1;
+        }
+        assert_eq!(packs, 5);
     }
 
     /// The shipped packs, on the example products and thousands of variations of them

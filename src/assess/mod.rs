@@ -61,9 +61,8 @@ pub fn assess_again(site: &Site, earlier: Option<Earlier>) -> Assessed {
 }
 
 /// [`assess_site`] evaluating every condition for every product: what the memo of each
-/// pack's decisions must agree with.
-#[cfg(test)]
-pub(crate) fn assess_unmemoised(site: &Site) -> Assessed {
+/// pack's decisions must agree with (tests), and what it saves (`benches/assess.rs`).
+pub fn assess_unmemoised(site: &Site) -> Assessed {
     assess_with(site, None, false)
 }
 

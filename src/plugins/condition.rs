@@ -149,8 +149,10 @@ pub struct Condition {
     pub reads: Vec<String>,
     /// What its value can depend on, finer than `reads`: the same paths, but where a
     /// macro runs over a list named by a path, what its body reads of each item, as
-    /// `product.evidence.[].result` (`[]`: every item). A path names the whole value
-    /// there (`product.age` covers `product.age.min_months`); see [`collect_paths`].
+    /// `product.evidence.[].result` (`[]`: every item), and where a path is only tested
+    /// (`has(product.image)`: `product.image.?`) or measured (`size(product.model)`:
+    /// `product.model.#`), only that. Otherwise a path names the whole value there
+    /// (`product.age` covers `product.age.min_months`); see [`collect_paths`].
     /// The assessment keys its memo of a pack's decisions on them.
     pub paths: Vec<String>,
 }
@@ -159,6 +161,14 @@ impl Condition {
     /// The segment of a path in [`Condition::paths`] that stands for every item of a
     /// list (no CEL name is `[]`).
     pub const ITEMS: &str = "[]";
+
+    /// The last segment of a path in [`Condition::paths`] that reads only whether the
+    /// field before it is there (`has()`).
+    pub const PRESENCE: &str = "?";
+
+    /// The last segment of a path in [`Condition::paths`] that reads only the size of
+    /// the value before it (`size()`).
+    pub const SIZE: &str = "#";
 
     /// Parses `source` and checks it in `scope`; returns the condition and its type.
     ///
@@ -873,21 +883,37 @@ fn collect_reads(e: &IdedExpr, out: &mut Vec<String>) {
 }
 
 /// What the value of `e` can depend on, as paths from the names it reads (see
-/// [`Condition::paths`]). A path read as a value covers everything under it; the only
-/// refinement of [`collect_reads`] is a macro over a path `P` (`P.all(x, …)`), when
-/// `refine` holds: its value depends on how many items `P` has and on what the body
-/// reads of its item variable, so `x.a.b` becomes `P.[].a.b`, and a bare `x` (the item
-/// itself, as `filter()` keeps it) becomes `P.[]`. A macro over anything else (another
-/// macro's result, whose items are whole values of some list) is read without
-/// refinement inside its range, so every list it draws items from is covered whole.
+/// [`Condition::paths`]). A path read as a value covers everything under it; where
+/// `refine` holds, [`collect_reads`] is refined three ways. `has(P.f)` gives `P.f.?`
+/// and `size(P)` gives `P.#`: those read nothing else of the value. A macro over a path
+/// `P` (`P.all(x, …)`) depends on how many items `P` has and on what the body reads of
+/// its item variable, so `x.a.b` becomes `P.[].a.b`, and a bare `x` (the item itself, as
+/// `filter()` keeps it) becomes `P.[]`. A macro over anything else (another macro's
+/// result, whose items are whole values of some list) is read without refinement inside
+/// its range, so every list it draws items from is covered whole.
 fn collect_paths(e: &IdedExpr, refine: bool, out: &mut Vec<String>) {
     match &e.expr {
         Expr::Ident(name) => out.push(name.clone()),
+        // `has(P.f)` reads only whether `f` is there.
+        Expr::Select(sel) if sel.test && refine => match path_of(&sel.operand) {
+            Some(p) => out.push(format!("{p}.{}.{}", sel.field, Condition::PRESENCE)),
+            None => collect_paths(&sel.operand, refine, out),
+        },
         Expr::Select(sel) => match path_of(e) {
             Some(p) => out.push(p),
             None => collect_paths(&sel.operand, refine, out),
         },
         Expr::Call(call) => {
+            // `size(P)` and `P.size()` read only how long `P` is.
+            let sized = match (call.func_name.as_str(), &call.target, &call.args[..]) {
+                ("size", Some(on), []) if refine => path_of(on),
+                ("size", None, [on]) if refine => path_of(on),
+                _ => None,
+            };
+            if let Some(p) = sized {
+                out.push(format!("{p}.{}", Condition::SIZE));
+                return;
+            }
             if let Some(t) = &call.target {
                 collect_paths(t, refine, out);
             }
@@ -1275,10 +1301,18 @@ mod tests {
                 "product.categories.exists(c, c == 'toy') && has(product.age) && product.age.min_months >= 36"
             ),
             [
-                "product.age",
+                "product.age.?",
                 "product.age.min_months",
                 "product.categories.[]"
             ]
+        );
+        assert_eq!(
+            paths("size(product.categories) > 1 || product.categories.size() > 2"),
+            ["product.categories.#"]
+        );
+        assert_eq!(
+            paths("product.categories.exists(c, size(c) > 3)"),
+            ["product.categories.[].#"]
         );
         assert_eq!(
             paths("product.categories.exists(product, product == 'toy')"),
