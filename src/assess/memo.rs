@@ -101,12 +101,37 @@ impl<T> Memo<T> {
         }
     }
 
-    /// The key of the product whose CEL value is `product`; `None` when it cannot be
-    /// keyed (no memo, or a value of a kind products never hold).
-    pub(super) fn key(&self, product: &V) -> Option<Box<[u8]>> {
-        let need = self.need.as_ref()?;
+    /// The top-level fields of `product` the key holds (and the pack's conditions
+    /// read), or `None` when the pack is not memoised: then it may read them all.
+    pub(super) fn fields(&self) -> Option<Vec<&str>> {
+        match self.need.as_ref()? {
+            Need::Fields(fields) => Some(fields.keys().map(String::as_str).collect()),
+            Need::Presence => Some(Vec::new()),
+            _ => None,
+        }
+    }
+
+    /// The key of the product whose CEL fields (by name, as
+    /// [`product_fields`](crate::plugins::rules::product_fields) gives them, with at
+    /// least the [`Memo::fields`]) are `product`; `None` when it cannot be keyed (no
+    /// memo, or a value of a kind products never hold).
+    pub(super) fn key(&self, product: &[(&str, V)]) -> Option<Box<[u8]>> {
         let mut out = Vec::with_capacity(64);
-        write(product, need, &mut out)?;
+        match self.need.as_ref()? {
+            Need::Presence => {}
+            Need::Fields(fields) => {
+                for (name, sub) in fields {
+                    match product.binary_search_by(|(n, _)| (*n).cmp(name.as_str())) {
+                        Ok(i) => {
+                            out.push(1);
+                            write(&product[i].1, sub, &mut out)?;
+                        }
+                        Err(_) => out.push(0),
+                    }
+                }
+            }
+            _ => return None,
+        }
         Some(out.into_boxed_slice())
     }
 

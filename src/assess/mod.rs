@@ -16,7 +16,8 @@ pub use pack::months_before;
 
 use crate::content::Product;
 use crate::diagnostic::Diagnostic;
-use crate::plugins::{Engine, product_value};
+use crate::plugins::Engine;
+use crate::plugins::rules::{PartyValues, product_fields};
 use crate::site::Site;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -143,13 +144,35 @@ fn assess_with(site: &Site, earlier: Option<Earlier>, memoise: bool) -> Assessed
             Engine::Command(_) => None,
         })
         .collect();
+    // The fields of `product` the packs' conditions read, unless some may read all.
+    let read: Option<std::collections::BTreeSet<String>> = memos
+        .iter()
+        .flatten()
+        .map(memo::Memo::fields)
+        .try_fold(std::collections::BTreeSet::new(), |mut all, fields| {
+            all.extend(fields?.into_iter().map(String::from));
+            Some(all)
+        });
+    let wanted = |name: &str| read.as_ref().is_none_or(|read| read.contains(name));
     // Rule packs assess a chunk of products at a time, in product order: a product's
-    // CEL value (several KB) is made once for every pack and lives only while its
+    // CEL fields (several KB) are made once for every pack and live only while its
     // chunk is assessed. A pack that fails keeps its first error, as one call would.
     for chunk in fresh.chunks(CHUNK) {
+        // Each thread keeps the parties' values it builds for the chunk.
         let values: Vec<Record> = chunk
             .par_iter()
-            .map(|p| Record::new(product_value(p, &site.vocabulary, site.as_of)))
+            .map_init(
+                || std::cell::RefCell::new(PartyValues::default()),
+                |parties, p| {
+                    Record::new(product_fields(
+                        p,
+                        &site.vocabulary,
+                        site.as_of,
+                        &wanted,
+                        parties,
+                    ))
+                },
+            )
             .collect();
         for ((plugin, slot), memo) in plugins.iter().zip(&mut answers).zip(&mut memos) {
             let (Engine::Rules(rules), Some(memo)) = (&plugin.engine, memo) else {
@@ -213,28 +236,35 @@ fn assess_with(site: &Site, earlier: Option<Earlier>, memoise: bool) -> Assessed
 /// How many products' CEL values are held at once while rule packs assess them.
 const CHUNK: usize = 1024;
 
-/// A product's CEL value, as [`memo`] keys it, and converted for evaluation only when
-/// some pack has to evaluate its conditions on it (converting copies the whole value).
+/// A product's CEL fields (those the packs' conditions read, by name), as [`memo`]
+/// keys them, made into the value `product` for evaluation only when some pack has to
+/// evaluate its conditions on it (converting copies the whole value).
 struct Record {
-    value: cel::Value,
+    fields: Vec<(&'static str, cel::Value)>,
     converted: std::sync::OnceLock<ProductVal>,
 }
 
 impl Record {
-    fn new(value: cel::Value) -> Self {
+    fn new(fields: Vec<(&'static str, cel::Value)>) -> Self {
         Record {
-            value,
+            fields,
             converted: std::sync::OnceLock::new(),
         }
     }
 
-    fn value(&self) -> &cel::Value {
-        &self.value
+    fn fields(&self) -> &[(&'static str, cel::Value)] {
+        &self.fields
     }
 
     fn converted(&self) -> &ProductVal {
-        self.converted
-            .get_or_init(|| ProductVal::new(self.value.clone()))
+        self.converted.get_or_init(|| {
+            let value: std::collections::HashMap<String, cel::Value> = self
+                .fields
+                .iter()
+                .map(|(name, v)| ((*name).to_string(), v.clone()))
+                .collect();
+            ProductVal::new(cel::Value::from(value))
+        })
     }
 }
 

@@ -92,7 +92,7 @@ pub(super) fn assess(
     // product that cannot be keyed.
     let keys: Vec<Option<Box<[u8]>>> = products
         .par_iter()
-        .map(|(_, record)| memo.key(record.value()))
+        .map(|(_, record)| memo.key(record.fields()))
         .collect();
     let mut decided: Vec<Source> = Vec::with_capacity(products.len());
     let mut missing: Vec<(usize, Option<&[u8]>)> = Vec::new();

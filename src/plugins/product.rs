@@ -10,6 +10,7 @@ use super::condition::{Field, Schema, Ty};
 use super::vocabulary::{AttrType, AttrValue, Vocabulary};
 use crate::content::{Age, Evidence, Lot, Party, Product};
 use cel::Value as V;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,6 +30,33 @@ struct Slot<T> {
 pub struct Reading<'a> {
     pub vocabulary: &'a Vocabulary,
     pub as_of: time::Date,
+    /// Parties' values already built, when products are read one after another.
+    parties: Option<&'a RefCell<PartyValues>>,
+}
+
+/// Parties' values by party: a lab, a manufacturer or an importer stands in many
+/// records (a report's lab, each market's importer), and a party's value is the same in
+/// each, so products read one after another build it once. Each entry holds its party,
+/// so the address it is found by is never another party's.
+#[derive(Default)]
+pub struct PartyValues(HashMap<usize, (Arc<Party>, V)>);
+
+/// `party`'s value, from `reading`'s parties when it has them.
+fn party_value(party: &Arc<Party>, reading: &Reading) -> V {
+    let Some(cache) = reading.parties else {
+        return object_value(PARTY, party.as_ref(), reading);
+    };
+    let key = Arc::as_ptr(party) as usize;
+    if let Some((_, v)) = cache.borrow().0.get(&key) {
+        return v.clone();
+    }
+    // A party's fields are scalars: building it reads no party, the cache is free.
+    let v = object_value(PARTY, party.as_ref(), reading);
+    cache
+        .borrow_mut()
+        .0
+        .insert(key, (Arc::clone(party), v.clone()));
+    v
 }
 
 /// `product`: the record with every declared attribute and declaration present
@@ -110,7 +138,7 @@ const PRODUCT: &[Slot<Product>] = &[
         name: "manufacturer",
         optional: false,
         ty: |v| object_type("party", PARTY, v),
-        read: |p, v| Some(object_value(PARTY, p.manufacturer.as_ref(), v)),
+        read: |p, v| Some(party_value(&p.manufacturer, v)),
     },
     Slot {
         name: "importers",
@@ -121,7 +149,7 @@ const PRODUCT: &[Slot<Product>] = &[
             let importers: HashMap<String, V> = p
                 .importers
                 .iter()
-                .map(|(m, i)| (m.code().to_string(), object_value(PARTY, i.as_ref(), v)))
+                .map(|(m, i)| (m.code().to_string(), party_value(i, v)))
                 .collect();
             Some(V::from(importers))
         },
@@ -130,11 +158,7 @@ const PRODUCT: &[Slot<Product>] = &[
         name: "records_custodian",
         optional: true,
         ty: |v| object_type("party", PARTY, v),
-        read: |p, v| {
-            p.records_custodian
-                .as_ref()
-                .map(|c| object_value(PARTY, c.as_ref(), v))
-        },
+        read: |p, v| p.records_custodian.as_ref().map(|c| party_value(c, v)),
     },
     // Lots and reports as the record states them, so a pack can ask of each what a
     // certificate must state about it (16 CFR 1110.11: date and place of manufacture,
@@ -257,7 +281,7 @@ const EVIDENCE: &[Slot<Evidence>] = &[
         name: "lab",
         optional: false,
         ty: |v| object_type("party", PARTY, v),
-        read: |e, v| Some(object_value(PARTY, e.lab.as_ref(), v)),
+        read: |e, v| Some(party_value(&e.lab, v)),
     },
     Slot {
         name: "date",
@@ -318,7 +342,37 @@ pub fn product_type(vocabulary: &Vocabulary) -> Ty {
 
 /// The record as conditions see it (`product`), of the type [`product_type`].
 pub fn product_value(product: &Product, vocabulary: &Vocabulary, as_of: time::Date) -> V {
-    object_value(PRODUCT, product, &Reading { vocabulary, as_of })
+    let reading = Reading {
+        vocabulary,
+        as_of,
+        parties: None,
+    };
+    object_value(PRODUCT, product, &reading)
+}
+
+/// The fields of [`product_value`] that `wanted` names (those the record sets), by
+/// name: what the assessment reads when the conditions it runs read only these. Each
+/// field's value is built as [`product_value`] builds it, and no other is built; the
+/// values of parties found in `parties` are taken from there, and those built are kept.
+pub fn product_fields(
+    product: &Product,
+    vocabulary: &Vocabulary,
+    as_of: time::Date,
+    wanted: &dyn Fn(&str) -> bool,
+    parties: &RefCell<PartyValues>,
+) -> Vec<(&'static str, V)> {
+    let reading = Reading {
+        vocabulary,
+        as_of,
+        parties: Some(parties),
+    };
+    let mut fields: Vec<(&'static str, V)> = PRODUCT
+        .iter()
+        .filter(|s| wanted(s.name))
+        .filter_map(|s| (s.read)(product, &reading).map(|v| (s.name, v)))
+        .collect();
+    fields.sort_unstable_by_key(|(name, _)| *name);
+    fields
 }
 
 fn object(name: &str, fields: impl Iterator<Item = (String, Ty, bool)>) -> Ty {

@@ -5,6 +5,9 @@
 
 use super::condition::{Condition, ConditionError, Scope, Ty};
 use super::product::product_type;
+// The product's fields as a rule pack's conditions read them, for the assessment, which
+// builds only the fields its packs' conditions read.
+pub use super::product::{PartyValues, product_fields};
 use super::vocabulary::Vocabulary;
 use crate::yaml::YamlPath;
 use crate::ypath;
