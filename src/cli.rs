@@ -880,11 +880,11 @@ fn build(
         ),
         format!("today {}", time::OffsetDateTime::now_utc().date()),
     ];
-    let sources = crate::fingerprint::of(root, &settings);
+    let sources = crate::fingerprint::read(root, &settings);
     if !clean
         && let Some(up) = sources
-            .as_deref()
-            .and_then(|s| crate::pipeline::up_to_date(root, output.as_deref(), s))
+            .as_ref()
+            .and_then(|s| crate::pipeline::up_to_date(root, output.as_deref(), &s.whole()))
     {
         // What the build that made this output reported, as it said it.
         eprint!("{}", up.summary.report);
@@ -914,16 +914,28 @@ fn build(
     report::human(root, &p.diagnostics);
     match built {
         Some(b) => {
+            let s = &b.summary;
+            // After an edit to records: how little was rendered.
+            let partial = b.partial.map_or_else(String::new, |x| {
+                format!(
+                    "; rendered only what {} and {} feed: {}, {} kept unread",
+                    plural(x.products, "changed product"),
+                    plural(x.certificates, "certificate"),
+                    plural(x.files as usize, "file"),
+                    x.carried
+                )
+            });
             println!(
-                "Built {}, {} and {} and copied {} in {:.2} s → {} ({} written, {} unchanged){}",
-                plural(b.rendered.pages, "page"),
-                plural(b.rendered.data_files, "data file"),
-                plural(b.rendered.labels, "label"),
-                plural(b.rendered.files_copied, "file"),
+                "Built {}, {} and {} and copied {} in {:.2} s → {} ({} written, {} unchanged{}){}",
+                plural(s.pages, "page"),
+                plural(s.data_files, "data file"),
+                plural(s.labels, "label"),
+                plural(s.files_copied, "file"),
                 started.elapsed().as_secs_f64(),
                 display_path(root, &b.output),
                 plural(b.written as usize, "file"),
                 b.kept,
+                partial,
                 warnings_suffix(&p.diagnostics)
             );
             0

@@ -17,10 +17,63 @@ use std::path::Path;
 const FOLDERS: [&str; 4] = ["content", "plugins", "themes", "static"];
 const FILES: [&str; 2] = [crate::config::FILE, crate::ledger::FILE];
 
+/// What a build read, file by file: each source's path (relative to the site root) and
+/// the SHA-256 of its bytes, with the binary and settings it was built with.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// Path and hash of every file, in the order they were walked.
+    files: Vec<(String, [u8; 32])>,
+    /// The binary and settings, a line each.
+    settings: Vec<String>,
+}
+
+impl Sources {
+    /// The fingerprint of everything, as hex ([`crate::pipeline::up_to_date`]).
+    pub fn whole(&self) -> String {
+        self.digest(|_| true)
+    }
+
+    /// The fingerprint of everything but the files `left_out` names (the records whose
+    /// effect a build tracks product by product, [`crate::render::keys`]), as hex.
+    pub fn except(&self, left_out: &std::collections::HashSet<&str>) -> String {
+        self.digest(|rel| !left_out.contains(rel))
+    }
+
+    fn digest(&self, keep: impl Fn(&str) -> bool) -> String {
+        let mut h = Sha256::new();
+        for line in &self.settings {
+            h.update(line.as_bytes());
+            h.update(b"\n");
+        }
+        for (rel, hash) in self.files.iter().filter(|(rel, _)| keep(rel)) {
+            h.update(rel.as_bytes());
+            h.update(b"\0");
+            h.update(hash);
+        }
+        hex(&h.finalize())
+    }
+}
+
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// The fingerprint of the site at `root` built with `settings` (each a line naming a
 /// setting and its value), as hex; `None` when a source could not be read (then the
 /// build runs, and reports it).
 pub fn of(root: &Path, settings: &[String]) -> Option<String> {
+    read(root, settings).map(|s| s.whole())
+}
+
+/// Every source of the site at `root` hashed, with `settings`; `None` when a source could
+/// not be read.
+pub fn read(root: &Path, settings: &[String]) -> Option<Sources> {
     let mut files: Vec<std::path::PathBuf> = FILES.iter().map(|f| root.join(f)).collect();
     for folder in FOLDERS {
         for e in walkdir::WalkDir::new(root.join(folder))
@@ -46,18 +99,19 @@ pub fn of(root: &Path, settings: &[String]) -> Option<String> {
             Err(_) => None,
         })
         .collect();
-    let mut h = Sha256::new();
-    for line in binary().iter().chain(settings) {
-        h.update(line.as_bytes());
-        h.update(b"\n");
-    }
-    for (path, hash) in files.iter().zip(hashes) {
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        h.update(rel.to_string_lossy().as_bytes());
-        h.update(b"\0");
-        h.update(hash?);
-    }
-    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    let files = files
+        .iter()
+        .zip(hashes)
+        // Relative and `/`-separated, as records name their files.
+        .map(|(path, hash)| Some((crate::source::relative(root, path), hash?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Sources {
+        files,
+        settings: binary()
+            .into_iter()
+            .chain(settings.iter().cloned())
+            .collect(),
+    })
 }
 
 /// The running certpress: its version, and its executable's size and time (a build of

@@ -13,7 +13,10 @@
 //! A build is incremental on disk: a file whose bytes equal those the previous build
 //! wrote at the same path is linked from the previous output instead of written again
 //! (it keeps its inode and modification time), and when nothing the build reads changed
-//! since the build that wrote the output ([`up_to_date`]), nothing runs at all.
+//! since the build that wrote the output ([`up_to_date`]), nothing runs at all. When only
+//! records or the ledger changed, only the products and certificates whose keys changed
+//! are rendered ([`crate::render::keys`]), with the lists drawn from every product; the
+//! files of the rest are linked from the previous output unread.
 //!
 //! Each step returns its data and adds its problems to [`Pipeline::diagnostics`]; a step
 //! whose input is missing (the configuration did not load) does nothing. `cli` runs the
@@ -65,17 +68,35 @@ pub enum Purpose {
 #[derive(Debug)]
 pub struct Built {
     pub output: PathBuf,
+    /// What was rendered (with [`Built::partial`], only what changed).
     pub rendered: Rendered,
+    /// What the whole output holds (and the next build with nothing changed reports).
+    pub summary: output::manifest::Summary,
     /// Files written, and files kept from the previous output (linked: the same bytes).
     pub written: u64,
     pub kept: u64,
+    /// `Some` when only what changed since the previous build was rendered.
+    pub partial: Option<Partial>,
+}
+
+/// A build that rendered only what changed: how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partial {
+    /// Products and certificates rendered again.
+    pub products: usize,
+    pub certificates: usize,
+    /// Files rendered (written, or linked when their bytes were the same; a file that
+    /// could not be linked unread, and was copied, counts here too).
+    pub files: u64,
+    /// Files linked from the previous output without being rendered.
+    pub carried: u64,
 }
 
 /// How a build may use the output it replaces.
 #[derive(Debug, Clone, Default)]
 pub struct Reuse {
-    /// The [`crate::fingerprint`] of the sources and settings, saved for the next build.
-    pub sources: Option<String>,
+    /// The sources and settings ([`crate::fingerprint`]), saved for the next build.
+    pub sources: Option<crate::fingerprint::Sources>,
     /// Write every file, linking none from the previous output (`build --clean`).
     pub clean: bool,
 }
@@ -433,14 +454,8 @@ impl Pipeline {
         let site = self.site.as_ref()?;
         let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
         self.publishable(strict)?;
-        let result = self.write(&target, strict, reuse);
-        match result {
-            Ok((rendered, written, kept)) => Some(Built {
-                output: target,
-                rendered,
-                written,
-                kept,
-            }),
+        match self.write(&target, strict, reuse) {
+            Ok(built) => Some(built),
             Err(ds) => {
                 self.diagnostics.extend(ds);
                 self.diagnostics.sort();
@@ -449,13 +464,13 @@ impl Pipeline {
         }
     }
 
-    /// Returns what was rendered, and the files written and kept.
+    /// Renders into a staging folder for `target` and swaps it in.
     fn write(
         &mut self,
         target: &Path,
         strict: bool,
         reuse: &Reuse,
-    ) -> Result<(Rendered, u64, u64), Vec<Diagnostic>> {
+    ) -> Result<Built, Vec<Diagnostic>> {
         let root = self.root.clone();
         let _claim = claim(&root, target)?;
         let mut theme = self.theme().ok_or_else(Vec::new)?;
@@ -463,43 +478,120 @@ impl Pipeline {
             return Err(Vec::new());
         }
         let failed = |e: std::io::Error| vec![write_error(target, "the output", &e)];
-        // The previous output's files that are as it wrote them, to link where the new
-        // bytes are the same.
         let previous = match reuse.clean {
-            true => Default::default(),
-            false => output::Manifest::read(target)
-                .map(|m| m.intact(target).0)
-                .unwrap_or_default(),
+            true => None,
+            false => output::Manifest::read(target),
         };
-        let staging = Staging::reusing(target, previous).map_err(failed)?;
-        let rendered = self.publish(&mut theme, &staging, None, None)?;
+        let inputs = reuse.sources.as_ref().and_then(|s| self.inputs(s));
+        let plan = match (&previous, &inputs) {
+            (Some(m), Some(now)) => self
+                .site
+                .as_ref()
+                .and_then(|site| crate::render::keys::plan(m, target, now, site, sheet(site))),
+            _ => None,
+        };
+        // The previous output's files that are as it wrote them, to link where the new
+        // bytes are the same (with a plan, those it renders again).
+        let (plan, reuse_files) = match (plan, previous) {
+            (Some(mut plan), _) => {
+                let files = std::mem::take(&mut plan.reuse);
+                (Some(plan), files)
+            }
+            (None, Some(m)) => (None, m.intact(target).0),
+            (None, None) => Default::default(),
+        };
+        let staging = Staging::reusing(target, reuse_files).map_err(failed)?;
+        if let Some(plan) = &plan {
+            staging.carry(&plan.carry).map_err(failed)?;
+        }
+        let only = plan.as_ref().map(|p| &p.only);
+        let rendered = self.publish(&mut theme, &staging, only, None)?;
         // What this output publishes, and no swap for a ledger that lost versions the
         // output it replaces publishes (SPEC §7: versions are never removed).
         staging
             .write(ledger::MANIFEST, ledger::manifest(&self.ledger).as_bytes())
             .map_err(failed)?;
         ledger::check_published(&self.index, &root, target).map_err(|d| vec![d])?;
+        let site = self.site.as_ref().ok_or_else(Vec::new)?;
         let summary = output::manifest::Summary {
-            pages: rendered.pages,
-            data_files: rendered.data_files,
-            labels: rendered.labels,
+            pages: rendered.all_pages,
+            data_files: rendered.all_data_files,
+            // A partial render prints the labels of the products it names.
+            labels: match only {
+                Some(_) => crate::label::jobs(site, None, None).len(),
+                None => rendered.labels,
+            },
             files_copied: rendered.files_copied,
             warnings: self.diagnostics.warnings(),
             report: crate::report::render_plain(&root, &self.diagnostics),
-            pure: self.site.as_ref().is_some_and(|s| {
-                s.plugins
-                    .iter()
-                    .all(|p| matches!(p.engine, crate::plugins::Engine::Rules(_)))
-            }),
+            pure: pure(site),
         };
-        let written = staging.written.load(std::sync::atomic::Ordering::Relaxed);
-        let kept = staging.linked.load(std::sync::atomic::Ordering::Relaxed);
+        let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        let (written, linked, carried) = (
+            count(&staging.written),
+            count(&staging.linked),
+            count(&staging.carried),
+        );
         // Without a fingerprint the next build still links from this output, but runs.
-        let sources = reuse.sources.clone().unwrap_or_default();
+        let sources = reuse
+            .sources
+            .as_ref()
+            .map(|s| s.whole())
+            .unwrap_or_default();
+        // The files no one product or certificate owns that this build drew from the
+        // records: the next build makes them again and links none of them unread.
+        let inputs = inputs.map(|mut i| {
+            i.lists = rendered
+                .shared
+                .iter()
+                .chain(&rendered.lists)
+                .cloned()
+                .chain([ledger::MANIFEST.to_string(), output::MARKER.to_string()])
+                .collect();
+            i
+        });
         staging
-            .commit_recorded((sources, summary))
+            .commit_recorded((sources, summary.clone(), inputs))
             .map_err(failed)?;
-        Ok((rendered, written, kept))
+        let partial = plan.map(|p| Partial {
+            products: p.only.products.len(),
+            certificates: p.only.certificates.len(),
+            files: written + linked,
+            carried,
+        });
+        Ok(Built {
+            output: target.to_path_buf(),
+            rendered,
+            summary,
+            written,
+            kept: linked + carried,
+            partial,
+        })
+    }
+
+    /// The keys of this build's products and certificates ([`crate::render::keys`]),
+    /// with the fingerprint of every source but the records and the ledger; `None` when
+    /// a plugin may answer otherwise for the same record (a command plugin): then every
+    /// build renders everything.
+    fn inputs(&self, sources: &crate::fingerprint::Sources) -> Option<output::manifest::Inputs> {
+        let (site, assessed) = self.publishable(false)?;
+        if !pure(site) {
+            return None;
+        }
+        let records: std::collections::HashSet<&str> = site
+            .content
+            .products
+            .iter()
+            .map(|p| p.file.as_str())
+            .chain(site.content.parties.values().map(|p| p.file.as_str()))
+            .chain([ledger::FILE])
+            .collect();
+        Some(crate::render::keys::of(
+            site,
+            assessed,
+            &self.register(),
+            sources.except(&records),
+        ))
     }
 
     /// **print** for `certpress labels`: what `request` asks for, written as `build`
@@ -531,6 +623,21 @@ fn claim(
 ) -> Result<(output::TargetLock, std::thread::JoinHandle<()>), Vec<Diagnostic>> {
     let lock = output::claim(root, target, || waiting(target)).map_err(|d| vec![d])?;
     Ok((lock, output::sweep_trash(target)))
+}
+
+/// The build prints the label sheet, which holds every label: then every label is
+/// printed, whatever changed (what does not read counts as printed).
+fn sheet(site: &Site) -> bool {
+    crate::label::Options::from_config(site).map_or(true, |o| {
+        o.formats.contains(&crate::config::LabelFormat::Pdf)
+    })
+}
+
+/// Every plugin is a rule pack: the same records get the same answers.
+fn pure(site: &Site) -> bool {
+    site.plugins
+        .iter()
+        .all(|p| matches!(p.engine, crate::plugins::Engine::Rules(_)))
 }
 
 fn waiting(target: &Path) {

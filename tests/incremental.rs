@@ -1,9 +1,12 @@
 //! Incremental builds on disk (issue 17, point 5): a rebuild links every file whose bytes
 //! did not change from the previous output (same inode and modification time), writes
-//! nothing at all when no source changed, and always equals a clean build. The random
-//! edits of the serve tests are run on disk in tests/serve.rs.
+//! nothing at all when no source changed, renders only the products and certificates an
+//! edit to records or the ledger changed (linking the rest unread), and always equals a
+//! clean build. The random edits of the serve tests are run on disk in tests/serve.rs.
 
 mod common;
+#[path = "../benches/synth.rs"]
+mod synth;
 
 use common::disk::{build, built, rewritten, stamps};
 use common::*;
@@ -149,4 +152,203 @@ fn a_changed_theme_or_configuration_renders_everything_again() {
     let o = built(site.path(), &out, &[]);
     assert!(o.contains("nothing changed"), "{o}");
     assert_eq!(stamps(&out), before);
+}
+
+/// What a build that rendered only what changed says it did: the files it rendered and
+/// those it linked from the previous output unread; `None` when it rendered everything.
+fn partial(summary: &str) -> Option<(usize, usize)> {
+    let (_, rest) = summary.split_once(" feed: ")?;
+    let (rendered, rest) = rest.split_once(" file")?;
+    let (_, rest) = rest.split_once(", ")?;
+    let (unread, _) = rest.split_once(" kept unread")?;
+    Some((rendered.parse().ok()?, unread.parse().ok()?))
+}
+
+/// The files of `out` that belong to a product or certificate (pages, twins, labels,
+/// Digital Link paths), but not to one `mine` says is the edited one.
+fn owned_elsewhere(out: &std::path::Path, mine: impl Fn(&str) -> bool) -> Vec<String> {
+    read_tree(out)
+        .into_keys()
+        .filter(|rel| {
+            [
+                "products/",
+                "certificates/",
+                "01/",
+                "api/v1/products/",
+                "labels/",
+            ]
+            .iter()
+            .any(|area| rel.starts_with(area))
+                && !mine(rel)
+        })
+        .collect()
+}
+
+/// `out` equals a clean build of `site`, byte for byte.
+fn assert_clean(site: &std::path::Path, out: &std::path::Path, what: &str) {
+    let fresh = site.join("fresh");
+    built(site, &fresh, &[]);
+    let (a, b) = (read_tree(out), read_tree(&fresh));
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{what}: {} files differ from a clean build, first {:?}",
+        differ.len(),
+        &differ[..differ.len().min(5)]
+    );
+    fs::remove_dir_all(&fresh).unwrap();
+    let _ = fs::remove_file(site.join(".fresh.manifest"));
+}
+
+#[test]
+fn after_one_product_changed_only_its_files_and_the_lists_are_rendered() {
+    let site = example_copy();
+    let out = site.path().join("public");
+    built(site.path(), &out, &[]);
+    let record = site
+        .path()
+        .join("content/products/toys/rainbow-stacker.yaml");
+    let text = fs::read_to_string(&record).unwrap();
+    fs::write(&record, text.replacen("\nname: ", "\nname: Renamed ", 1)).unwrap();
+    let before = stamps(&out);
+    let o = built(site.path(), &out, &[]);
+    let (rendered, unread) = partial(&o).unwrap_or_else(|| panic!("not partial: {o}"));
+    let after = stamps(&out);
+    assert_eq!(rendered + unread, after.len(), "{o}");
+    // Every other product's and certificate's files were linked unread (the example
+    // prints a label sheet, which holds every label: labels are printed again).
+    let gtin = "09521234000112";
+    let elsewhere = owned_elsewhere(&out, |rel| {
+        rel.starts_with("labels/")
+            || rel.starts_with("products/rainbow-stacker/")
+            || rel == "api/v1/products/rainbow-stacker.json"
+            || rel.starts_with(&format!("01/{gtin}/"))
+            || rel.starts_with("certificates/LO-RAINBOW-STACKER-")
+    });
+    assert!(elsewhere.len() > 100, "{}", elsewhere.len());
+    assert!(
+        unread >= elsewhere.len(),
+        "{o}: {unread} < {}",
+        elsewhere.len()
+    );
+    for rel in &elsewhere {
+        assert_eq!(before[rel], after[rel], "{rel} was written");
+    }
+    assert_clean(site.path(), &out, "renamed");
+
+    // Issued: the ledger gained versions of its certificates, rendered with it alone.
+    let o = certpress(&["issue", "--root", site.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = built(site.path(), &out, &[]);
+    let (_, unread) = partial(&o).unwrap_or_else(|| panic!("not partial: {o}"));
+    assert!(unread >= elsewhere.len(), "{o}");
+    assert_clean(site.path(), &out, "issued");
+}
+
+#[test]
+fn on_a_site_of_many_list_pages_record_edits_render_only_what_they_change() {
+    // 250 products: three home list pages, several lookup shards and API index pages;
+    // labels as SVG only (no sheet), so labels are rendered product by product too.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    synth::generate(&repo(), &site, 250);
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = site.join("public");
+    built(&site, &out, &[]);
+    let product = |i: usize| {
+        format!(
+            "content/products/{}/{:03}/product-{i}.yaml",
+            synth::category(i),
+            i / 1000
+        )
+    };
+    // The files of product `i` and its certificates.
+    let mine = |i: usize| {
+        let id = format!("product-{i}");
+        let number = format!("-PRODUCT-{i}-");
+        let data = format!("095212{i:07}");
+        move |rel: &str| {
+            let gtin_prefix = format!("01/{data}");
+            rel.starts_with(&format!("products/{id}/"))
+                || rel == format!("api/v1/products/{id}.json")
+                || rel.starts_with(&format!("labels/{id}/"))
+                || rel.starts_with(&format!("labels/{id}."))
+                || rel.starts_with(&gtin_prefix)
+                || (rel.starts_with("certificates/") && rel.contains(&number))
+        }
+    };
+    type Change = fn(String) -> String;
+    let edits: [(&str, Option<usize>, String, Change); 5] = [
+        // To the top of the list: every list page before its old place shifts.
+        ("rename a product", Some(205), product(205), |t| {
+            t.replace("name: Synthetic product 205", "name: Aardvark")
+        }),
+        ("change a model", Some(150), product(150), |t| {
+            t.replace("model: BB-000150", "model: XQ-77")
+        }),
+        ("add a lot", Some(7), product(7), |t| {
+            t.replace(
+                "evidence:\n",
+                "  - { lot: \"L7-new\", made: 2026-05, place: \"Ningbo, China\", factory: maker-1 }\nevidence:\n",
+            )
+        }),
+        ("fail a test report", Some(9), product(9), |t| {
+            t.replacen("result: pass", "result: fail", 1)
+        }),
+        (
+            "rename a lab half the products name",
+            None,
+            "content/parties/lab-1.yaml".into(),
+            |t| t.replace("name: Testing Lab 1", "name: Renamed Lab"),
+        ),
+    ];
+    let step = |what: &str, mine: Option<&dyn Fn(&str) -> bool>| {
+        let o = built(&site, &out, &[]);
+        let (rendered, unread) = partial(&o).unwrap_or_else(|| panic!("{what}: not partial: {o}"));
+        assert_eq!(rendered + unread, stamps(&out).len(), "{what}: {o}");
+        if let Some(mine) = mine {
+            let elsewhere = owned_elsewhere(&out, mine);
+            assert!(
+                unread >= elsewhere.len(),
+                "{what}: {o}: {unread} < {}",
+                elsewhere.len()
+            );
+        }
+        assert_clean(&site, &out, what);
+    };
+    for (what, i, file, change) in edits {
+        let path = site.join(&file);
+        let before = fs::read_to_string(&path).unwrap();
+        let after = change(before.clone());
+        assert_ne!(before, after, "{what}: the edit changes nothing");
+        fs::write(&path, after).unwrap();
+        match i {
+            Some(i) => step(what, Some(&mine(i))),
+            None => step(what, None),
+        }
+    }
+    // Issued: new versions of the edited products' certificates.
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    step("issue", None);
+    // Removed: its files go; its certificates say the record was removed.
+    fs::remove_file(site.join(product(42))).unwrap();
+    step("remove a product", None);
+    // Added: another's record under a new id, without a GTIN.
+    let text: String = fs::read_to_string(site.join(product(43)))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("gtin:"))
+        .map(|l| match l {
+            "id: product-43" => "id: product-new\n".to_string(),
+            l => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(site.join("content/products/product-new.yaml"), text).unwrap();
+    step("add a product", None);
 }

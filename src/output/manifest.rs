@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -34,6 +34,16 @@ pub struct Entry {
     pub hash: [u8; 16],
 }
 
+impl Entry {
+    /// The file at `rel` in `target` still has this entry's size and modification time
+    /// (not edited, replaced or removed since it was written).
+    pub fn intact(&self, target: &Path, rel: &str) -> bool {
+        fs::symlink_metadata(target.join(rel)).is_ok_and(|m| {
+            m.is_file() && m.len() == self.size && modified(&m) == Some(self.modified)
+        })
+    }
+}
+
 /// What a build printed and counted: a build that finds nothing changed says it again.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Summary {
@@ -48,14 +58,35 @@ pub struct Summary {
     pub pure: bool,
 }
 
+/// What the files of each product and certificate were made from
+/// ([`crate::render::keys`]): the next build renders again only those whose key
+/// changed, and links the files of the rest from this output without reading them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Inputs {
+    /// The fingerprint of every source but the records and the ledger, with the binary
+    /// and settings: when it changes, every file is rendered again.
+    pub site: String,
+    /// Product id → key (hex).
+    pub products: BTreeMap<String, String>,
+    /// Certificate number → key (hex).
+    pub certificates: BTreeMap<String, String>,
+    /// The files that belong to no one product or certificate and are drawn from the
+    /// records (home list pages, lookup shards, API index, sitemap, redirects, the ledger
+    /// manifest): every build makes them again, so none is linked from the last output.
+    pub lists: Vec<String>,
+}
+
 /// The header line: everything but the files.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 struct Header {
     /// Device and inode of the output folder this manifest describes.
     tree: (u64, u64),
-    /// [`crate::pipeline::Sources`] fingerprint of what the build read.
+    /// [`crate::fingerprint`] of what the build read.
     sources: String,
     summary: Summary,
+    /// Absent from manifests of builds that kept none (then the next build renders all).
+    #[serde(default)]
+    inputs: Option<Inputs>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +94,7 @@ pub struct Manifest {
     pub tree: (u64, u64),
     pub sources: String,
     pub summary: Summary,
+    pub inputs: Option<Inputs>,
     pub files: HashMap<String, Entry>,
 }
 
@@ -125,17 +157,22 @@ impl Manifest {
         };
         let header: Header = serde_json::from_str(header.strip_prefix("header\t")?).ok()?;
         let mut files = HashMap::with_capacity(count);
+        let mut lines = 0;
+        // A path recorded twice (a file linked from the previous output, then made again)
+        // is as its last line says.
         for line in body.split('\n').filter(|l| !l.is_empty()) {
             let (rel, entry) = parse_line(line)?;
             files.insert(rel.to_string(), entry);
+            lines += 1;
         }
-        if count != files.len() {
+        if count != lines {
             return None;
         }
         Some(Manifest {
             tree: header.tree,
             sources: header.sources,
             summary: header.summary,
+            inputs: header.inputs,
             files,
         })
     }
@@ -152,11 +189,7 @@ impl Manifest {
         let kept: HashMap<String, Entry> = self
             .files
             .into_par_iter()
-            .filter(|(rel, e)| {
-                fs::symlink_metadata(target.join(rel)).is_ok_and(|m| {
-                    m.is_file() && m.len() == e.size && modified(&m) == Some(e.modified)
-                })
-            })
+            .filter(|(rel, e)| e.intact(target, rel))
             .collect();
         let all = kept.len() == total;
         (kept, all)
@@ -247,6 +280,7 @@ impl Writer {
         tree: (u64, u64),
         sources: String,
         summary: Summary,
+        inputs: Option<Inputs>,
     ) -> io::Result<()> {
         if self.failed.load(Ordering::Relaxed) {
             return Err(io::Error::other("a manifest line could not be written"));
@@ -255,6 +289,7 @@ impl Writer {
             tree,
             sources,
             summary,
+            inputs,
         };
         let file = self.file.get_mut().unwrap_or_else(PoisonError::into_inner);
         writeln!(
@@ -302,10 +337,23 @@ mod tests {
             ..Summary::default()
         };
         let tree = tree_id(&target).unwrap();
-        w.finish(&target, tree, "abc".into(), summary.clone())
-            .unwrap();
+        let inputs = Inputs {
+            site: "s".into(),
+            products: [("a".to_string(), "k".to_string())].into(),
+            lists: vec!["index.html".into()],
+            ..Inputs::default()
+        };
+        w.finish(
+            &target,
+            tree,
+            "abc".into(),
+            summary.clone(),
+            Some(inputs.clone()),
+        )
+        .unwrap();
         let m = Manifest::read(&target).unwrap();
         assert_eq!(m.sources, "abc");
+        assert_eq!(m.inputs, Some(inputs));
         assert_eq!(m.summary, summary);
         assert_eq!(m.files.len(), 1);
         assert_eq!(m.files["a b/index.html"], entry);

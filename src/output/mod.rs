@@ -182,9 +182,11 @@ pub struct Staging {
     reuse: std::collections::HashMap<String, manifest::Entry>,
     /// The manifest of this output, written as files are (`build` only).
     record: Option<manifest::Writer>,
-    /// Files written, and files linked from the previous output.
+    /// Files written, files rendered and linked from the previous output (the same
+    /// bytes), and files linked from it without being rendered ([`Staging::carry`]).
     pub written: AtomicU64,
     pub linked: AtomicU64,
+    pub carried: AtomicU64,
 }
 
 /// Locks `dir` for as long as the returned handle lives (flock on the folder itself;
@@ -257,6 +259,7 @@ impl Staging {
             record: None,
             written: AtomicU64::new(0),
             linked: AtomicU64::new(0),
+            carried: AtomicU64::new(0),
         })
     }
 
@@ -294,6 +297,53 @@ impl Staging {
         Ok(())
     }
 
+    /// Links each of `files` (paths in the output this one replaces, with their entries
+    /// in its manifest, intact) into the staging folder without reading it, and records
+    /// it: the files of what did not change since the previous build, which this one does
+    /// not render. A file that cannot be linked is copied.
+    pub fn carry(&self, files: &[(String, manifest::Entry)]) -> io::Result<()> {
+        use rayon::prelude::*;
+        // Each folder once, not once per file (a site has nearly a folder per file): a
+        // level at a time, each level's folders side by side.
+        let mut folders: std::collections::BTreeSet<(usize, &str)> = Default::default();
+        for (rel, _) in files {
+            let mut path = rel.as_str();
+            while let Some((dir, _)) = path.rsplit_once('/') {
+                if !folders.insert((dir.matches('/').count(), dir)) {
+                    break;
+                }
+                path = dir;
+            }
+        }
+        let folders: Vec<(usize, &str)> = folders.into_iter().collect();
+        for level in folders.chunk_by(|a, b| a.0 == b.0) {
+            level
+                .par_iter()
+                .try_for_each(|(_, dir)| match fs::create_dir(self.dir.join(dir)) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+                    _ => Ok(()),
+                })?;
+        }
+        files.par_iter().try_for_each(|(rel, entry)| {
+            let (from, to) = (self.target.join(rel), self.dir.join(rel));
+            if fs::hard_link(&from, &to).is_ok() {
+                if let Some(record) = &self.record {
+                    record.record(rel, entry);
+                }
+                self.carried.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            fs::copy(&from, &to)?;
+            let meta = fs::metadata(&to)?;
+            if let (Some(record), Some(modified)) = (&self.record, manifest::modified(&meta)) {
+                let copied = manifest::Entry { modified, ..*entry };
+                record.record(rel, &copied);
+            }
+            self.written.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        })
+    }
+
     /// The path of `rel` in the staging folder, its folders created, and no file there:
     /// a file carried over by [`Staging::subtree`] is a hard link to the published one,
     /// which must never be written through.
@@ -318,18 +368,21 @@ impl Staging {
     }
 
     /// [`Staging::commit`], then puts the manifest recorded since [`Staging::reusing`]
-    /// beside the output, with `sources` and `summary` (the swap has happened even when
-    /// this fails: the old manifest is removed, and the next build writes every file).
+    /// beside the output, with `sources`, `summary` and `inputs` (the swap has happened
+    /// even when this fails: the old manifest is removed, and the next build writes every
+    /// file).
     pub fn commit_recorded(
         mut self,
-        (sources, summary): (String, manifest::Summary),
+        (sources, summary, inputs): (String, manifest::Summary, Option<manifest::Inputs>),
     ) -> io::Result<()> {
         let record = self.record.take();
         let tree = manifest::tree_id(&self.dir);
         let target = self.target.clone();
         self.swap()?;
         if let (Some(record), Some(tree)) = (record, tree)
-            && record.finish(&target, tree, sources, summary).is_err()
+            && record
+                .finish(&target, tree, sources, summary, inputs)
+                .is_err()
         {
             Manifest::remove(&target);
         }

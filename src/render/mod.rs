@@ -4,6 +4,7 @@
 pub mod api;
 pub mod certificate;
 mod certificate_pdf;
+pub mod keys;
 pub mod lot;
 pub mod names;
 pub mod search;
@@ -139,6 +140,11 @@ pub struct Rendered {
     /// The data files drawn from every product (lookup index, sitemap, redirects, ...):
     /// a partial render writes them all again, and forgets those it no longer makes.
     pub shared: Vec<String>,
+    /// The pages of the home list (each shows many products).
+    pub lists: Vec<String>,
+    /// The pages and data files of the whole site, those a partial render kept included.
+    pub all_pages: usize,
+    pub all_data_files: usize,
 }
 
 /// What a partial render (`serve`, after an edit) makes again: the pages, twins and
@@ -375,15 +381,19 @@ pub fn render(
         .collect::<Result<Vec<u64>, Diagnostic>>()
         .map_err(|e| vec![e])?;
 
-    // Static files do not change with records.
-    let copied = match only {
-        Some(_) => 0,
-        None => {
-            generated.extend(owned.iter().map(|(path, _)| path.clone()));
-            generated.extend(shared.iter().map(|(path, _)| path.clone()));
-            copy_files(site, theme, sink, generated)?
-        }
-    };
+    // Static files do not change with records: a partial render copies none, but checks
+    // that none collides with a page it made (a product added since may be one).
+    generated.extend(owned.iter().map(|(path, _)| path.clone()));
+    generated.extend(shared.iter().map(|(path, _)| path.clone()));
+    let copied = copy_files(site, theme, sink, generated, only.is_none())?;
+    // Every product has its twin, and its linkset when it has a GTIN.
+    let all_owned: usize = site
+        .content
+        .products
+        .iter()
+        .map(|p| 1 + usize::from(p.gtin.is_some()))
+        .sum();
+    let all_data_files = all_owned + shared.len();
     Ok(Rendered {
         pages: jobs.len(),
         data_files: owned.len() + shared.len(),
@@ -391,6 +401,9 @@ pub fn render(
         files_copied: copied,
         bytes: bytes.into_inner() + data_bytes.iter().sum::<u64>(),
         shared: shared.into_iter().map(|(path, _)| path).collect(),
+        lists: (1..=pages).map(|n| url::home_page(n).file()).collect(),
+        all_pages: all_jobs.len(),
+        all_data_files,
     })
 }
 
@@ -881,15 +894,17 @@ fn page<'a>(
 }
 
 /// Copies the theme's static files to `/static/`, `content/assets/` to `/assets/` and
-/// the site's `static/` folder to the output root. A file of the site's `static/` whose
-/// output path is one certpress writes (`generated`, the pages and data files already
-/// written, those copied here, labels and the output's own bookkeeping) is an error that
-/// names both, and nothing is copied.
+/// the site's `static/` folder to the output root (unless not `copy`: a partial render,
+/// which keeps them, only checks). A file of the site's `static/` whose output path is one
+/// certpress writes (`generated`, the pages and data files already written, those copied
+/// here, labels and the output's own bookkeeping) is an error that names both, and
+/// nothing is copied. Returns the number of files copied, or that would be.
 fn copy_files(
     site: &Site,
     theme: &Theme,
     sink: &dyn Sink,
     mut generated: std::collections::HashSet<String>,
+    copy: bool,
 ) -> Result<usize, Vec<Diagnostic>> {
     let mut files: Vec<(PathBuf, String)> = theme
         .static_files
@@ -955,6 +970,9 @@ fn copy_files(
         return Err(collisions);
     }
     files.extend(theme.root_files.iter().cloned());
+    if !copy {
+        return Ok(files.len());
+    }
     let errors: Vec<Diagnostic> = files
         .par_iter()
         .filter_map(|(from, to)| {

@@ -1,0 +1,345 @@
+//! What each product's and each certificate's files are made from, hashed: the keys a
+//! build keeps in its manifest ([`Inputs`]) so that the next one renders again only the
+//! products and certificates whose key changed, and links every other file from the
+//! output it replaces without rendering or reading it (issue 17: a rebuild after one
+//! product's edit takes a fraction of a full build).
+//!
+//! A key hashes what the pipeline *loaded*, not the files it read: a product as the
+//! loader resolved it (the parties it names included, so an edited party changes the
+//! key of every product naming it), its assessments, and the ledger versions and standing
+//! of its certificates; a certificate's versions and standing, and whether the products
+//! its versions name exist and how they are assessed (its page says so). What any page
+//! may show besides (configuration, plugins, theme, guidance, assets, static files, the
+//! date, the binary) is one site-wide fingerprint, [`Inputs::site`]: when it changes,
+//! everything is rendered. The files drawn from many products (home list pages, lookup
+//! shards, API index, sitemap, redirects) are made again by every build.
+//!
+//! A hash that cannot be made (a value JSON cannot hold) is a key that equals nothing, so
+//! its owner is always rendered: a missed change would publish a stale page.
+
+use super::Only;
+use crate::assess::Assessed;
+use crate::content::Product;
+use crate::output::manifest::{Entry, Inputs, Manifest};
+use crate::register::Register;
+use crate::site::Site;
+use crate::url::{self, Owner};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The key of something that could not be hashed: never equal to a key read back.
+const UNHASHABLE: &str = "unhashable";
+
+/// Feeds what is written to it into a hash: values are hashed as JSON without the
+/// JSON being held.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Hashing {
+    fn new(kind: &str) -> Hashing {
+        let mut h = Hashing(Sha256::new());
+        h.text(kind);
+        h
+    }
+
+    /// `text`, ended so that no two sequences of texts feed the same bytes.
+    fn text(&mut self, text: &str) {
+        self.0.update((text.len() as u64).to_le_bytes());
+        self.0.update(text.as_bytes());
+    }
+
+    fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Option<()> {
+        serde_json::to_writer(&mut *self, value).ok()?;
+        self.0.update(b"\n");
+        Some(())
+    }
+
+    /// The first 16 bytes as hex: enough to tell versions of one record apart.
+    fn finish(self) -> String {
+        crate::fingerprint::hex(&self.0.finalize()[..16])
+    }
+}
+
+/// The keys of every product and certificate of the site as loaded, assessed and reviewed,
+/// with `site_key` (the fingerprint of all its other sources). `lists` is left empty:
+/// the render fills it.
+pub fn of(site: &Site, assessed: &Assessed, register: &Register, site_key: String) -> Inputs {
+    let ledger = register.ledger();
+    // Every certificate number a page may be made for: the ledger's and (`serve`) the
+    // previews'.
+    let numbers: BTreeSet<&str> = ledger
+        .certificates
+        .keys()
+        .map(String::as_str)
+        .chain(register.previews().map(|v| v.number.as_str()))
+        .collect();
+    let numbers: Vec<&str> = numbers.into_iter().collect();
+    // Each certificate as the register holds it, and each product's assessments.
+    let certificate: HashMap<&str, Option<String>> = numbers
+        .par_iter()
+        .map(|n| (*n, standing(register, n)))
+        .collect();
+    let assessment: HashMap<&str, Option<String>> = assessed
+        .by_product
+        .par_iter()
+        .map(|(id, a)| {
+            let mut h = Hashing::new("assessments");
+            (id.as_str(), h.json(a).map(|()| h.finish()))
+        })
+        .collect();
+    // The certificates whose versions name a product, whether it is assessed for them
+    // now or not (a retired certificate is still its own).
+    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (number, versions) in &ledger.certificates {
+        for v in versions {
+            named
+                .entry(v.snapshot.product.id.as_str())
+                .or_default()
+                .insert(number);
+        }
+    }
+    let exists: HashSet<&str> = site
+        .content
+        .products
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+
+    let products = site
+        .content
+        .products
+        .par_iter()
+        .map(|p| {
+            let key = product(p, assessed, register, &assessment, &certificate, &named);
+            (p.id.clone(), key.unwrap_or_else(|| UNHASHABLE.into()))
+        })
+        .collect();
+    let certificates = numbers
+        .par_iter()
+        .map(|n| {
+            let key = certificate_key(n, register, &certificate, &assessment, &exists);
+            (n.to_string(), key.unwrap_or_else(|| UNHASHABLE.into()))
+        })
+        .collect();
+    Inputs {
+        site: site_key,
+        products,
+        certificates,
+        lists: Vec::new(),
+    }
+}
+
+/// A product's key: its record as loaded, its assessments, and every certificate it is
+/// assessed for or its name is on.
+fn product(
+    p: &Product,
+    assessed: &Assessed,
+    register: &Register,
+    assessment: &HashMap<&str, Option<String>>,
+    certificate: &HashMap<&str, Option<String>>,
+    named: &HashMap<&str, BTreeSet<&str>>,
+) -> Option<String> {
+    let mut h = Hashing::new("product");
+    h.json(p)?;
+    h.text(assessment.get(p.id.as_str()).cloned().flatten()?.as_str());
+    let numbers: BTreeSet<&str> = assessed
+        .by_product
+        .get(&p.id)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.certificate.as_ref().map(|c| c.number.as_str()))
+        .chain(named.get(p.id.as_str()).into_iter().flatten().copied())
+        .collect();
+    for n in numbers {
+        h.text(n);
+        // A number never issued nor previewed is not among those listed: its standing.
+        match certificate.get(n) {
+            Some(key) => h.text(key.as_deref()?),
+            None => h.text(&standing(register, n)?),
+        }
+    }
+    Some(h.finish())
+}
+
+/// A certificate as the register holds it: its standing, and every version (and the
+/// preview) with its content.
+fn standing(register: &Register, number: &str) -> Option<String> {
+    let entry = register.entry(number);
+    let mut h = Hashing::new("certificate");
+    h.text(&format!("{:?}", entry.standing));
+    let versions = entry.versions.iter().map(|v| (false, v));
+    for (preview, v) in versions.chain(entry.preview.map(|v| (true, v))) {
+        h.text(if preview { "preview" } else { "version" });
+        h.text(&v.version.to_string());
+        h.text(&v.issued.to_string());
+        h.text(&v.hash);
+        h.json(&v.snapshot)?;
+    }
+    Some(h.finish())
+}
+
+/// A certificate's key: itself ([`standing`]), and for each product its versions name,
+/// whether it exists and its assessments (a blocked certificate's page lists its gaps).
+fn certificate_key(
+    number: &str,
+    register: &Register,
+    certificate: &HashMap<&str, Option<String>>,
+    assessment: &HashMap<&str, Option<String>>,
+    exists: &HashSet<&str>,
+) -> Option<String> {
+    let mut h = Hashing::new("certificate page");
+    h.text(certificate.get(number)?.as_deref()?);
+    let entry = register.entry(number);
+    let products: BTreeSet<&str> = entry
+        .versions
+        .iter()
+        .chain(entry.preview)
+        .map(|v| v.snapshot.product.id.as_str())
+        .collect();
+    for id in products {
+        h.text(id);
+        h.text(if exists.contains(id) {
+            "exists"
+        } else {
+            "gone"
+        });
+        match assessment.get(id) {
+            Some(key) => h.text(key.as_deref()?),
+            None => h.text("not assessed"),
+        }
+    }
+    Some(h.finish())
+}
+
+/// A render of only what changed since the output a manifest describes, and the files of
+/// that output to link into the new one as they are.
+#[derive(Debug)]
+pub struct Plan {
+    pub only: Only,
+    /// Path and manifest entry of every file to link unread, intact.
+    pub carry: Vec<(String, Entry)>,
+    /// The other files of that output still intact: a file rendered again with the same
+    /// bytes is linked to its one (keeping its time) instead of written.
+    pub reuse: HashMap<String, Entry>,
+}
+
+/// Who a file of the output belongs to, as the site stands now.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Whose<'a> {
+    Product(&'a str),
+    Certificate(&'a str),
+    /// No product or certificate: pages and files made from the site-wide sources
+    /// (guidance, the 404 page, static files, schemas).
+    Site,
+    /// A product or certificate the site no longer has, or a list made again: not kept.
+    Gone,
+}
+
+/// What the build of `now` (the keys of the site as it stands, [`of`]) must render, and
+/// which files of the output `before` describes (at `target`) it links as they are; `None`
+/// when it must render everything: no keys were kept, a site-wide source changed, or a
+/// file that belongs to no product or certificate was edited or removed by hand.
+/// `all_labels`: the labels of every product are printed again (the label sheet holds
+/// them all), so none is linked unread.
+pub fn plan(
+    before: &Manifest,
+    target: &std::path::Path,
+    now: &Inputs,
+    site: &Site,
+    all_labels: bool,
+) -> Option<Plan> {
+    let kept = before.inputs.as_ref()?;
+    if kept.site != now.site {
+        return None;
+    }
+    let changed = |old: &BTreeMap<String, String>, new: &BTreeMap<String, String>| {
+        new.iter()
+            .filter(|(k, v)| *v == UNHASHABLE || old.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect::<HashSet<String>>()
+    };
+    let mut only = Only {
+        products: changed(&kept.products, &now.products),
+        certificates: changed(&kept.certificates, &now.certificates),
+    };
+    // The owners of the files as they are named in paths (encoded ids, GTIN-14s).
+    let products: HashMap<String, &str> = site
+        .content
+        .products
+        .iter()
+        .map(|p| (url::encode_segment(&p.id), p.id.as_str()))
+        .collect();
+    let gtins: HashMap<String, &str> = site
+        .content
+        .products
+        .iter()
+        .filter_map(|p| Some((p.gtin?.as_gtin14(), p.id.as_str())))
+        .collect();
+    let certificates: HashMap<String, &str> = now
+        .certificates
+        .keys()
+        .map(|n| (url::encode_segment(n), n.as_str()))
+        .collect();
+    let lists: HashSet<&str> = kept.lists.iter().map(String::as_str).collect();
+    let whose = |rel: &str| match url::owner(rel) {
+        _ if all_labels && rel.starts_with("labels/") => Whose::Gone,
+        Some(Owner::Product(id)) => products.get(id).map_or(Whose::Gone, |p| Whose::Product(p)),
+        Some(Owner::Gtin(g)) => gtins.get(g).map_or(Whose::Gone, |p| Whose::Product(p)),
+        Some(Owner::Certificate(n)) => certificates
+            .get(n)
+            .map_or(Whose::Gone, |c| Whose::Certificate(c)),
+        None if lists.contains(rel) => Whose::Gone,
+        None => Whose::Site,
+    };
+    // Every file is looked at on disk: one rendered again with the same bytes keeps its
+    // time only if it is as the manifest says.
+    let files: Vec<(&String, &Entry, Whose, bool)> = before
+        .files
+        .par_iter()
+        .map(|(rel, e)| (rel, e, whose(rel), e.intact(target, rel)))
+        .collect();
+    // A file edited or removed by hand is made again with all its owner's files; one
+    // that belongs to no one cannot be made alone.
+    for (_, _, who, intact) in &files {
+        match (who, intact) {
+            (_, true) | (Whose::Gone, _) => {}
+            (Whose::Product(p), false) => {
+                only.products.insert(p.to_string());
+            }
+            (Whose::Certificate(c), false) => {
+                only.certificates.insert(c.to_string());
+            }
+            (Whose::Site, false) => return None,
+        }
+    }
+    let mut carry = Vec::new();
+    let mut reuse = HashMap::new();
+    for (rel, e, who, intact) in files {
+        let kept = match who {
+            Whose::Product(p) => !only.products.contains(p),
+            Whose::Certificate(c) => !only.certificates.contains(c),
+            Whose::Site => true,
+            Whose::Gone => false,
+        };
+        // (A file kept is intact: its owner, had it not been, is rendered again.)
+        match (kept, intact) {
+            (true, true) => carry.push((rel.clone(), *e)),
+            (false, true) => {
+                reuse.insert(rel.clone(), *e);
+            }
+            _ => {}
+        }
+    }
+    Some(Plan { only, carry, reuse })
+}
