@@ -501,11 +501,16 @@ impl Pipeline {
             (None, None) => Default::default(),
         };
         let staging = Staging::reusing(target, reuse_files).map_err(failed)?;
-        if let Some(plan) = &plan {
-            staging.carry(&plan.carry).map_err(failed)?;
-        }
         let only = plan.as_ref().map(|p| &p.only);
-        let rendered = self.publish(&mut theme, &staging, only, None)?;
+        // Linking is waiting on the disk, rendering is work: side by side. They touch
+        // other files (what is rendered is not linked).
+        let this = &*self;
+        let (carried, rendered) = rayon::join(
+            || plan.as_ref().map_or(Ok(()), |p| staging.carry(&p.carry)),
+            || this.publish(&mut theme, &staging, only, None),
+        );
+        carried.map_err(failed)?;
+        let rendered = rendered?;
         // What this output publishes, and no swap for a ledger that lost versions the
         // output it replaces publishes (SPEC §7: versions are never removed).
         staging
