@@ -7,8 +7,9 @@
 //!
 //! Then, for sizes up to 10,000, incremental builds on disk against a full build in the
 //! same run (issue 17: a rebuild with nothing changed under a tenth of a full build): a
-//! rebuild with nothing changed, and one after one product's record changed, with the
-//! files each wrote (a new inode or modification time).
+//! rebuild with nothing changed, and one after one product's record changed (which renders
+//! only that product's files, its certificates' and the lists, and links the rest unread),
+//! with the files each wrote (a new inode or modification time).
 //!
 //! Sites are generated once under target/bench-sites/. Old output is moved aside and
 //! deleted outside the timed part.
