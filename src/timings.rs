@@ -127,15 +127,22 @@ impl Laps {
         if !self.on {
             return;
         }
+        let lap = self.end(what);
+        self.add(lap);
+    }
+
+    /// The stage `what` ended now (it began when the last one ended); the next begins.
+    fn end(&mut self, what: &'static str) -> Lap {
         let cpu = process_cpu();
-        self.add(Lap {
+        let lap = Lap {
             what,
             wall: self.wall.elapsed(),
             cpu: cpu.saturating_sub(self.cpu),
             resident: resident(),
-        });
+        };
         self.wall = Instant::now();
         self.cpu = cpu;
+        lap
     }
 
     /// Records `lap`, added to the stage of the same name when there is one (`check`
@@ -158,15 +165,7 @@ impl Laps {
         if !self.on {
             return;
         }
-        let cpu = process_cpu();
-        let load = Lap {
-            what,
-            wall: self.wall.elapsed(),
-            cpu: cpu.saturating_sub(self.cpu),
-            resident: resident(),
-        };
-        self.wall = Instant::now();
-        self.cpu = cpu;
+        let load = self.end(what);
         let mut rest = load.cpu;
         for (name, counter) in [("read", &READ), ("parse", &PARSE), ("resolve", &RESOLVE)] {
             let cpu = counter.take();
