@@ -106,15 +106,13 @@ pub fn check(
     };
     laps.lap("review");
 
-    // The parties products name, lent to the batches while the site's products change.
-    let parties = site.content.parties.clone();
     let content_dir = root.join("content");
     let overlay = crate::content::Overlay::default();
     let mut batches = crate::content::Batches::new(
         root,
         &overlay,
         crate::content::product::Context {
-            parties: &parties,
+            parties: &site.content.parties,
             broken_parties: &unread.broken_parties,
             vocabulary: &site.vocabulary,
             content_dir: &content_dir,
