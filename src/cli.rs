@@ -888,16 +888,12 @@ fn build(
     {
         // What the build that made this output reported, as it said it.
         eprint!("{}", up.summary.report);
-        let s = &up.summary;
         println!(
-            "Built {}, {} and {} and copied {} in {:.2} s → {} (nothing changed: no file written){}",
-            plural(s.pages, "page"),
-            plural(s.data_files, "data file"),
-            plural(s.labels, "label"),
-            plural(s.files_copied, "file"),
+            "{} in {:.2} s → {} (nothing changed: no file written){}",
+            built_what(&up.summary),
             started.elapsed().as_secs_f64(),
             display_path(root, &up.output),
-            warnings_count_suffix(s.warnings)
+            warnings_count_suffix(up.summary.warnings)
         );
         return 0;
     }
@@ -914,7 +910,6 @@ fn build(
     report::human(root, &p.diagnostics);
     match built {
         Some(b) => {
-            let s = &b.summary;
             // After an edit to records: how little was rendered.
             let partial = b.partial.map_or_else(String::new, |x| {
                 format!(
@@ -926,11 +921,8 @@ fn build(
                 )
             });
             println!(
-                "Built {}, {} and {} and copied {} in {:.2} s → {} ({} written, {} unchanged{}){}",
-                plural(s.pages, "page"),
-                plural(s.data_files, "data file"),
-                plural(s.labels, "label"),
-                plural(s.files_copied, "file"),
+                "{} in {:.2} s → {} ({} written, {} unchanged{}){}",
+                built_what(&b.summary),
                 started.elapsed().as_secs_f64(),
                 display_path(root, &b.output),
                 plural(b.written as usize, "file"),
@@ -1050,6 +1042,17 @@ fn explain_product(p: &Pipeline, id: &str) -> u8 {
 
 fn exit_code(diags: &Diagnostics, strict: bool) -> u8 {
     diags.exit_code(strict) as u8
+}
+
+/// "Built 12 pages, 5 data files and 4 labels and copied 9 files": what a build made.
+fn built_what(s: &crate::output::manifest::Summary) -> String {
+    format!(
+        "Built {}, {} and {} and copied {}",
+        plural(s.pages, "page"),
+        plural(s.data_files, "data file"),
+        plural(s.labels, "label"),
+        plural(s.files_copied, "file")
+    )
 }
 
 fn plural(n: usize, word: &str) -> String {

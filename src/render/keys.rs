@@ -31,20 +31,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// The key of something that could not be hashed: never equal to a key read back.
 const UNHASHABLE: &str = "unhashable";
 
-/// Feeds what is written to it into a hash: values are hashed as JSON without the
-/// JSON being held.
+/// A key being made: texts and values (as JSON, written straight into the hash through
+/// sha2's `io::Write`, not held) fed in order.
 struct Hashing(Sha256);
-
-impl std::io::Write for Hashing {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 impl Hashing {
     fn new(kind: &str) -> Hashing {
@@ -60,7 +49,7 @@ impl Hashing {
     }
 
     fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Option<()> {
-        serde_json::to_writer(&mut *self, value).ok()?;
+        serde_json::to_writer(&mut self.0, value).ok()?;
         self.0.update(b"\n");
         Some(())
     }
