@@ -64,6 +64,10 @@ pub struct Entry {
     pub hash: Digest,
     /// Its line in `certificates.lock`; 0 when not read from the file.
     pub line: usize,
+    /// The byte offset in `certificates.lock` where that line starts (0 when not read
+    /// from the file), so a build that renders in batches reads back only the versions a
+    /// batch shows ([`super::read_versions`]) instead of the whole file.
+    pub at: u64,
 }
 
 /// What a `removed-product` warning says of a certificate whose latest version names a
@@ -85,6 +89,9 @@ struct Held {
     /// `prev:` (only while reading; zero in an index made of a [`Ledger`]).
     chain: Digest,
     removed: Option<Box<Removed>>,
+    /// The product ids its versions name, sorted, each once: nearly always one, so a
+    /// batch of products finds its certificates without reading their content.
+    named: Box<[Box<str>]>,
 }
 
 /// Every issued version's date, hash and line, by certificate number.
@@ -105,6 +112,8 @@ struct Parsed {
     prev_column: usize,
     chain: Digest,
     removed: Option<Box<Removed>>,
+    /// The product id its content names.
+    product: Box<str>,
 }
 
 /// Lines parsed together on every thread: enough to keep them busy, few enough bytes
@@ -124,12 +133,20 @@ impl Index {
                     issued: v.issued,
                     hash: Digest::parse(&v.hash).unwrap_or_default(),
                     line: v.line,
+                    at: 0,
                 };
+                let mut named: Vec<&str> = versions
+                    .iter()
+                    .map(|v| v.snapshot.product.id.as_str())
+                    .collect();
+                named.sort_unstable();
+                named.dedup();
                 let held = Held {
                     latest: entry(last),
                     earlier: earlier.iter().map(entry).collect(),
                     chain: Digest::default(),
                     removed: removed(&last.snapshot, known),
+                    named: named.into_iter().map(Box::from).collect(),
                 };
                 Some((number.as_str().into(), held))
             })
@@ -168,12 +185,16 @@ impl Index {
             Diagnostic::error("not-utf8", rel, "file is not valid UTF-8").at(line, column)
         };
         let mut index = Index::default();
-        let mut block: Vec<(usize, String)> = Vec::with_capacity(BLOCK_LINES);
+        let mut block: Vec<(usize, u64, String)> = Vec::with_capacity(BLOCK_LINES);
         let mut bytes = Vec::new();
         let mut line_no = 0;
+        // Where the next line starts: every byte read, line breaks included.
+        let mut offset: u64 = 0;
         loop {
             bytes.clear();
             let n = reader.read_until(b'\n', &mut bytes).map_err(unreadable)?;
+            let at = offset;
+            offset += n as u64;
             if n > 0 {
                 line_no += 1;
                 // As `str::lines` splits: at `\n`, and a `\r` before it is not the line's.
@@ -184,7 +205,7 @@ impl Index {
                     }
                 }
                 match std::str::from_utf8(&bytes) {
-                    Ok(text) => block.push((line_no, text.to_string())),
+                    Ok(text) => block.push((line_no, at, text.to_string())),
                     Err(e) => {
                         let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
                         return Err(not_utf8(line_no, valid.chars().count() + 1));
@@ -211,14 +232,14 @@ impl Index {
     /// lines before them hold.
     fn add(
         &mut self,
-        block: &[(usize, String)],
+        block: &[(usize, u64, String)],
         known: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<(), Diagnostic> {
         let parsed: Vec<Result<Option<Parsed>, Diagnostic>> = block
             .par_iter()
-            .map(|(line_no, line)| parse(*line_no, line, known))
+            .map(|(line_no, at, line)| parse(*line_no, *at, line, known))
             .collect();
-        for (p, (line_no, _)) in parsed.into_iter().zip(block) {
+        for (p, (line_no, _, _)) in parsed.into_iter().zip(block) {
             let Some(p) = p? else { continue };
             self.push(*line_no, p)?;
         }
@@ -242,6 +263,7 @@ impl Index {
                         earlier: Vec::new(),
                         chain: p.chain,
                         removed: p.removed,
+                        named: Box::new([p.product]),
                     },
                 );
                 Ok(())
@@ -282,6 +304,12 @@ impl Index {
                 h.earlier.push(before);
                 h.chain = p.chain;
                 h.removed = p.removed;
+                // A product renamed between versions, rarely: the one allocation is then.
+                if let Err(i) = h.named.binary_search(&p.product) {
+                    let mut named = std::mem::take(&mut h.named).into_vec();
+                    named.insert(i, p.product);
+                    h.named = named.into_boxed_slice();
+                }
                 Ok(())
             }
         }
@@ -312,6 +340,29 @@ impl Index {
         self.held.keys().map(|n| &**n)
     }
 
+    /// How many certificates it holds.
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    /// Every version of `number`, oldest first (none when it holds no such certificate).
+    pub(super) fn versions(&self, number: &str) -> impl Iterator<Item = &Entry> {
+        self.held
+            .get(number)
+            .into_iter()
+            .flat_map(|h| h.earlier.iter().chain(std::iter::once(&h.latest)))
+    }
+
+    /// Every certificate with the product ids its versions name (sorted, each once), in
+    /// number order: which certificates a batch of products shows, without their content.
+    pub fn named(&self) -> impl Iterator<Item = (&str, &[Box<str>])> {
+        self.held.iter().map(|(n, h)| (&**n, &*h.named))
+    }
+
     /// The certificates whose latest version names a product the site does not have, in
     /// number order.
     pub fn removed(&self) -> impl Iterator<Item = (&str, &Removed)> {
@@ -334,6 +385,7 @@ fn removed(s: &crate::certificate::Snapshot, known: &dyn Fn(&str) -> bool) -> Op
 /// One line as [`Ledger::parse`] reads it; `None` for a blank or comment line.
 fn parse(
     line_no: usize,
+    at: u64,
     line: &str,
     known: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Option<Parsed>, Diagnostic> {
@@ -352,10 +404,12 @@ fn parse(
         prev: prev.map(|p| (Digest::parse(p.hash).unwrap_or_default(), p.column)),
         chain: line_hash_digest(line),
         removed: removed(&v.snapshot, known),
+        product: v.snapshot.product.id.as_str().into(),
         entry: Entry {
             issued: v.issued,
             hash: Digest::parse(&v.hash).unwrap_or_default(),
             line: line_no,
+            at,
         },
         number: v.number,
         version: v.version,
@@ -402,7 +456,17 @@ mod tests {
                 let entries = |i: &Index| {
                     i.held
                         .iter()
-                        .map(|(n, h)| (n.clone(), h.earlier.clone(), h.latest, h.removed.clone()))
+                        .map(|(n, h)| {
+                            // `at` is the file's alone: the whole ledger has no offsets.
+                            let no_at = |e: &Entry| Entry { at: 0, ..*e };
+                            (
+                                n.clone(),
+                                h.earlier.iter().map(no_at).collect::<Vec<_>>(),
+                                no_at(&h.latest),
+                                h.removed.clone(),
+                                h.named.clone(),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 };
                 assert_eq!(entries(a), entries(b));
@@ -414,6 +478,27 @@ mod tests {
 
     fn line_of(text: &str, start: &str) -> usize {
         text.lines().position(|l| l.starts_with(start)).unwrap() + 1
+    }
+
+    /// What a batch reads back at the index's offsets ([`crate::ledger::read_versions`]),
+    /// for every number and for every other one (and one the index lacks), against the
+    /// whole ledger kept to the same numbers.
+    fn reads_back_as_the_whole_ledger(bytes: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE), bytes).unwrap();
+        let index = Index::load(dir.path(), &|_| true).unwrap();
+        let whole = Ledger::parse(std::str::from_utf8(bytes).unwrap()).unwrap();
+        let all: Vec<&str> = index.numbers().collect();
+        let some: Vec<&str> = all.iter().copied().step_by(2).chain(["NONE-1"]).collect();
+        for numbers in [all.clone(), some] {
+            let read = crate::ledger::read_versions(dir.path(), &index, numbers.clone()).unwrap();
+            let mut expected = whole.certificates.clone();
+            expected.retain(|n, _| numbers.contains(&n.as_str()));
+            assert_eq!(read.certificates, expected);
+            assert_eq!(read.lines, whole.lines);
+        }
+        let nothing = crate::ledger::read_versions(dir.path(), &index, []).unwrap();
+        assert!(nothing.certificates.is_empty());
     }
 
     #[test]
@@ -440,6 +525,8 @@ mod tests {
         assert!(index.version("A-1", 0).is_none() && !index.contains("C-1"));
         // Windows line ends, and versions of one certificate apart (a merge), read alike.
         both(text.replace('\n', "\r\n").as_bytes(), &|_| true).unwrap();
+        reads_back_as_the_whole_ledger(text.as_bytes());
+        reads_back_as_the_whole_ledger(text.replace('\n', "\r\n").as_bytes());
         let mut lines: Vec<&str> = text.lines().collect();
         let b1 = lines.remove(line_of(&text, "B-1 v1 ") - 1);
         lines.insert(line_of(&text, "A-1 v2 ") - 1, b1);
@@ -450,6 +537,60 @@ mod tests {
             apart.latest("A-1").unwrap().line,
             line_of(&apart_text, "A-1 v3 ")
         );
+        reads_back_as_the_whole_ledger(apart_text.as_bytes());
+        // Offsets count every byte before the line, line breaks included.
+        let at = |t: &str, start: &str| t.find(&format!("\n{start}")).unwrap() as u64 + 1;
+        assert_eq!(apart.latest("A-1").unwrap().at, at(&apart_text, "A-1 v3 "));
+        let crlf = text.replace('\n', "\r\n");
+        let crlf_index = both(crlf.as_bytes(), &|_| true).unwrap();
+        assert_eq!(
+            crlf_index.version("A-1", 2).unwrap().at,
+            at(&crlf, "A-1 v2 ")
+        );
+    }
+
+    #[test]
+    fn a_version_changed_after_the_index_was_read_is_an_error() {
+        let text = three_versions();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        std::fs::write(&path, &text).unwrap();
+        let index = Index::load(dir.path(), &|_| true).unwrap();
+        assert_eq!(
+            crate::ledger::read_versions(dir.path(), &index, ["A-1"])
+                .unwrap()
+                .certificates["A-1"]
+                .len(),
+            3
+        );
+        // One byte of content, the same length: the line no longer matches its hash.
+        // Another issue date, the line still whole: not the version the index read.
+        for changed in [
+            text.replacen("\"M2\"", "\"M9\"", 1),
+            text.replacen("A-1 v2 2026-02-01", "A-1 v2 2026-02-02", 1),
+        ] {
+            assert_eq!(changed.len(), text.len());
+            std::fs::write(&path, &changed).unwrap();
+            let e = crate::ledger::read_versions(dir.path(), &index, ["B-1", "A-1"]).unwrap_err();
+            assert_eq!(
+                (e.code, e.line, e.column),
+                ("bad-ledger", line_of(&text, "A-1 v2 "), 1)
+            );
+            assert!(
+                e.message.contains("changed while it was being read"),
+                "{}",
+                e.message
+            );
+            // Versions the change did not touch still read.
+            assert!(crate::ledger::read_versions(dir.path(), &index, ["B-1"]).is_ok());
+        }
+        // A file cut short.
+        std::fs::write(&path, &text[..text.len() - 10]).unwrap();
+        assert!(crate::ledger::read_versions(dir.path(), &index, ["B-1"]).is_err());
+        // No file: nothing to read.
+        std::fs::remove_file(&path).unwrap();
+        let none = crate::ledger::read_versions(dir.path(), &index, ["A-1"]).unwrap();
+        assert!(none.certificates.is_empty());
     }
 
     #[test]
@@ -471,6 +612,11 @@ mod tests {
             (removed[0].1.id.as_str(), removed[0].1.name.as_str()),
             ("y", "X")
         );
+        let named: Vec<(&str, Vec<&str>)> = index
+            .named()
+            .map(|(n, ids)| (n, ids.iter().map(|i| &**i).collect()))
+            .collect();
+        assert_eq!(named, [("A-1", vec!["x", "y"]), ("B-1", vec!["x"])]);
         assert_eq!(
             both(l.to_text().as_bytes(), &|id| id == "y")
                 .unwrap()
@@ -546,6 +692,8 @@ mod tests {
         let text = l.to_text();
         let index = both(text.as_bytes(), &|_| true).unwrap();
         assert_eq!(index.numbers().count(), BLOCK_LINES + 10);
+        assert_eq!(index.len(), BLOCK_LINES + 10);
+        reads_back_as_the_whole_ledger(text.as_bytes());
         // A problem past the first block is found at its line.
         let last = text.lines().count();
         let e = both(

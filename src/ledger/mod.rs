@@ -296,6 +296,96 @@ impl Ledger {
     }
 }
 
+/// Reads back from `certificates.lock` under `root` only the versions of `numbers` (those
+/// `index` holds; others are skipped), at the offsets `index` was read with: a build that
+/// renders a huge site in batches holds one batch's content at a time, not the whole
+/// ledger's (over 4 GB at a million products). The result is what [`Ledger::parse`] of the
+/// file holds for those certificates, and `lines` is the whole file's. Lines are read in
+/// file order, so versions written near each other are read together. The index checked
+/// every line; one that no longer parses, or holds another version than the index says,
+/// was changed since, and is an error rather than a page of content nobody checked. No
+/// file is an empty ledger.
+pub fn read_versions<'a>(
+    root: &Path,
+    index: &Index,
+    numbers: impl IntoIterator<Item = &'a str>,
+) -> Result<Ledger, Diagnostic> {
+    use std::io::{BufRead as _, BufReader};
+    let path = root.join(FILE);
+    if !path.exists() {
+        return Ok(Ledger::default());
+    }
+    let mut wanted: Vec<(&str, u32, &Entry)> = Vec::new();
+    for number in numbers {
+        for (i, e) in index.versions(number).enumerate() {
+            wanted.push((number, i as u32 + 1, e));
+        }
+    }
+    // In file order, each line once (a number may be given twice).
+    wanted.sort_by_key(|(_, _, e)| e.at);
+    wanted.dedup_by_key(|(_, _, e)| e.at);
+    let mut ledger = Ledger {
+        lines: index.lines,
+        ..Ledger::default()
+    };
+    if wanted.is_empty() {
+        return Ok(ledger);
+    }
+    let file = crate::source::open(root, &path)?;
+    let rel = crate::source::relative(root, &path);
+    let unreadable =
+        |e: io::Error| Diagnostic::error("unreadable-file", &rel, format!("cannot read: {e}"));
+    // Enough for a few lines: most batches read versions far apart.
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut pos: u64 = 0;
+    let mut bytes = Vec::new();
+    for (number, version, entry) in wanted {
+        let changed = || {
+            bad_ledger(
+                entry.line,
+                1,
+                format!(
+                    "{number} v{version} changed while it was being read: run the command again"
+                ),
+            )
+        };
+        // Forward within the buffer when the line is near the one before.
+        reader
+            .seek_relative(entry.at as i64 - pos as i64)
+            .map_err(unreadable)?;
+        bytes.clear();
+        let n = reader.read_until(b'\n', &mut bytes).map_err(unreadable)?;
+        pos = entry.at + n as u64;
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+        }
+        let line = std::str::from_utf8(&bytes).map_err(|_| changed())?;
+        let (mut v, _) = parse_line(line).map_err(|_| changed())?;
+        if v.number != number
+            || v.version != version
+            || v.issued != entry.issued
+            || Digest::parse(&v.hash) != Some(entry.hash)
+        {
+            return Err(changed());
+        }
+        v.line = entry.line;
+        ledger.shared.share(&mut v.snapshot);
+        ledger
+            .certificates
+            .entry(v.number.clone())
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(v);
+    }
+    // File order is version order in any ledger the index read; this only makes it so.
+    for versions in ledger.certificates.values_mut() {
+        versions.sort_by_key(|v| v.version);
+    }
+    Ok(ledger)
+}
+
 #[cfg(unix)]
 fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
