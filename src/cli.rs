@@ -901,12 +901,24 @@ fn build(
         base_url,
         ..judge.overrides()
     };
-    let mut p = Pipeline::load(root, &overrides);
-    p.assess().review(Purpose::Publish { locked });
-    let strict = judge.strict(&p);
-    p.placeholder_base_url(strict);
     let reuse = crate::pipeline::Reuse { sources, clean };
-    let built = p.build(output, strict, &reuse);
+    // A catalogue larger than a batch is built a batch at a time where it can be.
+    let ask = crate::batch::build::Ask {
+        output: output.clone(),
+        locked,
+        strict: judge.strict,
+        reuse: &reuse,
+        batch: crate::batch::BATCH,
+    };
+    let (p, built) = crate::batch::build::build(root, &overrides, ask).unwrap_or_else(|| {
+        let mut p = Pipeline::load(root, &overrides);
+        p.assess().review(Purpose::Publish { locked });
+        let strict = judge.strict(&p);
+        p.placeholder_base_url(strict);
+        let built = p.build(output, strict, &reuse);
+        (p, built)
+    });
+    let strict = judge.strict(&p);
     report::human(root, &p.diagnostics);
     match built {
         Some(b) => {

@@ -108,15 +108,14 @@ pub fn resolver(title: &str, base_url: &str) -> Value {
 /// the GTIN-14 paths, which are real pages), and the `other` rules the build adds.
 pub fn redirects(
     base_path: &str,
-    products: &[std::sync::Arc<Product>],
+    gtins: impl IntoIterator<Item = crate::gtin::Gtin>,
     other: Vec<String>,
 ) -> String {
     let mut out = String::from(
         "# Written by certpress: GS1 Digital Link's shorter GTIN forms to the 14-digit path,\n# and the PDF URL of each certificate's version in force to the certificate's PDF.\n",
     );
     let mut rules: Vec<String> = other;
-    for p in products {
-        let Some(g) = p.gtin else { continue };
+    for g in gtins {
         let to = url::digital_link(&g.as_gtin14(), None).under(base_path);
         for short in g.short_forms() {
             let from = url::digital_link(&short, None).under(base_path);

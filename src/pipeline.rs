@@ -622,7 +622,7 @@ impl Pipeline {
 /// and deletes what earlier runs left beside it while this one works: only once the
 /// target is known to be ours, so nothing beside a refused folder is touched. Both
 /// last as long as the returned pair.
-fn claim(
+pub(crate) fn claim(
     root: &Path,
     target: &Path,
 ) -> Result<(output::TargetLock, std::thread::JoinHandle<()>), Vec<Diagnostic>> {
@@ -632,14 +632,14 @@ fn claim(
 
 /// The build prints the label sheet, which holds every label: then every label is
 /// printed, whatever changed (what does not read counts as printed).
-fn sheet(site: &Site) -> bool {
+pub(crate) fn sheet(site: &Site) -> bool {
     crate::label::Options::from_config(site).map_or(true, |o| {
         o.formats.contains(&crate::config::LabelFormat::Pdf)
     })
 }
 
 /// Every plugin is a rule pack: the same records get the same answers.
-fn pure(site: &Site) -> bool {
+pub(crate) fn pure(site: &Site) -> bool {
     site.plugins
         .iter()
         .all(|p| matches!(p.engine, crate::plugins::Engine::Rules(_)))
@@ -652,7 +652,7 @@ fn waiting(target: &Path) {
     )
 }
 
-fn write_error(target: &Path, what: &str, e: &std::io::Error) -> Diagnostic {
+pub(crate) fn write_error(target: &Path, what: &str, e: &std::io::Error) -> Diagnostic {
     Diagnostic::error(
         "write-failed",
         target.display().to_string(),

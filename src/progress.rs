@@ -34,7 +34,12 @@ impl Progress {
     }
 
     pub fn inc(&self) {
-        self.bar.inc(1);
+        self.inc_by(1);
+    }
+
+    /// `n` more items done (a batch of them).
+    pub fn inc_by(&self, n: usize) {
+        self.bar.inc(n as u64);
         if self.enabled
             && !self.shown.load(Ordering::Relaxed)
             && self.start.elapsed() > DELAY

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// All assessments of a site, by product id, with the problems found evaluating them.
+#[derive(Default)]
 pub struct Assessed {
     pub by_product: BTreeMap<String, Vec<Assessment>>,
     pub diagnostics: Vec<Diagnostic>,

@@ -550,15 +550,36 @@ fn parse_line(line: &str) -> Result<(Version, Option<Prev<'_>>), (usize, String)
 pub fn manifest(ledger: &Ledger) -> String {
     let mut out = String::from(MANIFEST_HEADER);
     for v in ledger.certificates.values().flatten() {
-        out.push_str(&format!(
-            "{} v{} {} {}\n",
-            v.number,
-            v.version,
-            crate::date::iso(v.issued),
-            v.hash
-        ));
+        manifest_line(&mut out, &v.number, v.version, v.issued, &v.hash);
     }
     out
+}
+
+/// [`manifest`] of the ledger `index` was read from (a build in batches holds no more
+/// of it): the same text.
+pub fn manifest_of(index: &Index) -> String {
+    let mut out = String::from(MANIFEST_HEADER);
+    for number in index.numbers() {
+        for (i, e) in index.versions(number).enumerate() {
+            manifest_line(
+                &mut out,
+                number,
+                i as u32 + 1,
+                e.issued,
+                &e.hash.to_string(),
+            );
+        }
+    }
+    out
+}
+
+fn manifest_line(out: &mut String, number: &str, version: u32, issued: Date, hash: &str) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "{number} v{version} {} {hash}",
+        crate::date::iso(issued)
+    );
 }
 
 /// One version a published output holds.

@@ -345,7 +345,7 @@ pub struct Entry<'a> {
 }
 
 #[derive(Serialize)]
-struct Index<'a> {
+struct Index<'a, E> {
     #[serde(rename = "$schema")]
     schema: String,
     generator: String,
@@ -355,7 +355,7 @@ struct Index<'a> {
     count: usize,
     /// Every product, when they fit one page.
     #[serde(skip_serializing_if = "Option::is_none")]
-    products: Option<&'a [Entry<'a>]>,
+    products: Option<&'a [E]>,
     /// Otherwise the pages that list them, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pages: Vec<String>,
@@ -364,11 +364,23 @@ struct Index<'a> {
 }
 
 #[derive(Serialize)]
-struct IndexPage<'a> {
+struct IndexPage<'a, E> {
     #[serde(rename = "$schema")]
     schema: String,
     page: usize,
-    products: &'a [Entry<'a>],
+    products: &'a [E],
+}
+
+/// A product's entry in the index as JSON, kept by a render in batches after the product
+/// is dropped: the same bytes in a page as the entry itself.
+pub fn entry_json(
+    p: &Product,
+    base_url: &str,
+    assessed: &Assessed,
+    register: &Register,
+) -> Box<serde_json::value::RawValue> {
+    let json = serde_json::to_string(&entry(p, base_url, assessed, register)).expect("plain data");
+    serde_json::value::RawValue::from_string(json).expect("serde_json wrote it")
 }
 
 fn entry<'a>(
@@ -447,17 +459,78 @@ pub fn index(
         memo.pages = made;
         Vec::new()
     };
+    files.push(index_json(
+        site,
+        schema,
+        products.len(),
+        one_page.then_some(&entries[..]),
+        pages,
+    ));
+    files
+}
+
+/// `/api/v1/index.json`: the index over `count` products, listing them (`entries`) or
+/// the `pages` that do.
+fn index_json<E: Serialize>(
+    site: &Site,
+    schema: String,
+    count: usize,
+    entries: Option<&[E]>,
+    pages: Vec<String>,
+) -> (String, Arc<[u8]>) {
+    let base_url = site.config.base_url.as_str();
     let index = Index {
         schema,
         generator: format!("certpress {}", env!("CARGO_PKG_VERSION")),
         title: &site.config.title,
         base_url,
         as_of: iso(site.as_of),
-        count: products.len(),
-        products: one_page.then_some(&entries[..]),
+        count,
+        products: entries,
         pages,
         search: url::search_manifest().under(base_url),
     };
-    files.push((url::index_json().file(), Arc::from(to_bytes(&index))));
+    (url::index_json().file(), Arc::from(to_bytes(&index)))
+}
+
+/// [`index`] of a site rendered in batches, from every product's entry ([`entry_json`])
+/// in the order of the site's products.
+pub fn index_of(
+    site: &Site,
+    entries: &[Box<serde_json::value::RawValue>],
+) -> Vec<(String, Arc<[u8]>)> {
+    let base_url = site.config.base_url.as_str();
+    let schema = schema_url(base_url, "index.schema.json");
+    if entries.len() <= INDEX_PAGE {
+        return vec![index_json(
+            site,
+            schema,
+            entries.len(),
+            Some(entries),
+            Vec::new(),
+        )];
+    }
+    let mut files: Vec<(String, Arc<[u8]>)> = entries
+        .par_chunks(INDEX_PAGE)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let page = IndexPage {
+                schema: schema.clone(),
+                page: i + 1,
+                products: chunk,
+            };
+            (url::index_page(i + 1).file(), Arc::from(to_bytes(&page)))
+        })
+        .collect();
+    let pages = (1..=files.len())
+        .map(|n| url::index_page(n).under(base_url))
+        .collect();
+    files.push(index_json(
+        site,
+        schema,
+        entries.len(),
+        None::<&[Entry]>,
+        pages,
+    ));
     files
 }

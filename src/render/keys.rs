@@ -82,10 +82,7 @@ pub fn of(site: &Site, assessed: &Assessed, register: &Register, site_key: Strin
     let assessment: HashMap<&str, Option<String>> = assessed
         .by_product
         .par_iter()
-        .map(|(id, a)| {
-            let mut h = Hashing::new("assessments");
-            (id.as_str(), h.json(a).map(|()| h.finish()))
-        })
+        .map(|(id, a)| (id.as_str(), assessment_key(a)))
         .collect();
     // The certificates whose versions name a product, whether it is assessed for them
     // now or not (a retired certificate is still its own).
@@ -139,18 +136,8 @@ fn product(
     certificate: &HashMap<&str, Option<String>>,
     named: &HashMap<&str, BTreeSet<&str>>,
 ) -> Option<String> {
-    let mut h = Hashing::new("product");
-    h.json(p)?;
-    h.text(assessment.get(p.id.as_str()).cloned().flatten()?.as_str());
-    let numbers: BTreeSet<&str> = assessed
-        .by_product
-        .get(&p.id)
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a.certificate.as_ref().map(|c| c.number.as_str()))
-        .chain(named.get(p.id.as_str()).into_iter().flatten().copied())
-        .collect();
-    for n in numbers {
+    let mut h = product_head(p, assessment.get(p.id.as_str()))?;
+    for n in product_numbers(p, assessed, named.get(p.id.as_str())) {
         h.text(n);
         // A number never issued nor previewed is not among those listed: its standing.
         match certificate.get(n) {
@@ -159,6 +146,37 @@ fn product(
         }
     }
     Some(h.finish())
+}
+
+/// A product's key up to its certificates: its record and its assessments' key (`None`
+/// when it has no assessments: then it has no key).
+fn product_head(p: &Product, assessment: Option<&Option<String>>) -> Option<Hashing> {
+    let mut h = Hashing::new("product");
+    h.json(p)?;
+    h.text(assessment.cloned().flatten()?.as_str());
+    Some(h)
+}
+
+/// The certificates a product's key covers, in order: those it is assessed for and
+/// those whose versions name it (`named`).
+fn product_numbers<'a>(
+    p: &Product,
+    assessed: &'a Assessed,
+    named: Option<&BTreeSet<&'a str>>,
+) -> BTreeSet<&'a str> {
+    assessed
+        .by_product
+        .get(&p.id)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.certificate.as_ref().map(|c| c.number.as_str()))
+        .chain(named.into_iter().flatten().copied())
+        .collect()
+}
+
+fn assessment_key(a: &[crate::assess::Assessment]) -> Option<String> {
+    let mut h = Hashing::new("assessments");
+    h.json(a).map(|()| h.finish())
 }
 
 /// A certificate as the register holds it: its standing, and every version (and the
@@ -187,8 +205,6 @@ fn certificate_key(
     assessment: &HashMap<&str, Option<String>>,
     exists: &HashSet<&str>,
 ) -> Option<String> {
-    let mut h = Hashing::new("certificate page");
-    h.text(certificate.get(number)?.as_deref()?);
     let entry = register.entry(number);
     let products: BTreeSet<&str> = entry
         .versions
@@ -196,19 +212,174 @@ fn certificate_key(
         .chain(entry.preview)
         .map(|v| v.snapshot.product.id.as_str())
         .collect();
+    certificate_page_key(
+        certificate.get(number)?.as_deref()?,
+        products,
+        |id| assessment.get(id).map(Option::as_deref),
+        |id| exists.contains(id),
+    )
+}
+
+/// [`certificate_key`] from the certificate's own key, the products its versions name
+/// (in order), their assessments' keys (`None`: not assessed) and whether they exist.
+fn certificate_page_key<'a>(
+    standing: &str,
+    products: impl IntoIterator<Item = &'a str>,
+    assessment: impl Fn(&str) -> Option<Option<&'a str>>,
+    exists: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let mut h = Hashing::new("certificate page");
+    h.text(standing);
     for id in products {
         h.text(id);
-        h.text(if exists.contains(id) {
-            "exists"
-        } else {
-            "gone"
-        });
-        match assessment.get(id) {
-            Some(key) => h.text(key.as_deref()?),
+        h.text(if exists(id) { "exists" } else { "gone" });
+        match assessment(id) {
+            Some(key) => h.text(key?),
             None => h.text("not assessed"),
         }
     }
     Some(h.finish())
+}
+
+/// The keys [`of`] makes, made a batch at a time (a build in batches, [`crate::batch`]):
+/// each batch's assessments, certificates and products are hashed with the batch, and a
+/// product's key is finished once every batch is in, since a certificate its name is on
+/// may be reviewed in another batch (or none: retired).
+pub struct Gathered {
+    /// Product id → the numbers of the ledger's certificates whose versions name it.
+    named: HashMap<Box<str>, Vec<Box<str>>>,
+    /// Each ledger certificate's own key ([`standing`]), from the batch that rendered it.
+    certificates: HashMap<Box<str>, Option<String>>,
+    /// Each assessed product's assessments' key.
+    assessments: HashMap<Box<str>, Option<String>>,
+    products: Vec<Pending>,
+}
+
+/// A product's key, waiting for the keys of the ledger's certificates.
+struct Pending {
+    id: String,
+    /// `None`: the product has no key (see [`product_head`]).
+    head: Option<Hashing>,
+    /// Each number with its certificate's key, when it is not in the ledger (`None`:
+    /// the ledger's, taken from [`Gathered::certificates`] at the end).
+    numbers: Vec<(Box<str>, Option<Option<String>>)>,
+}
+
+impl Gathered {
+    pub fn new(index: &crate::ledger::Index) -> Gathered {
+        let mut named: HashMap<Box<str>, Vec<Box<str>>> = HashMap::new();
+        for (number, ids) in index.named() {
+            for id in ids {
+                named.entry(id.clone()).or_default().push(number.into());
+            }
+        }
+        Gathered {
+            named,
+            certificates: HashMap::new(),
+            assessments: HashMap::new(),
+            products: Vec::new(),
+        }
+    }
+
+    /// Hashes a batch: `site`'s products, `assessed` their assessments, `register` the
+    /// certificates the batch rendered (whose standing it reviewed).
+    pub fn batch(
+        &mut self,
+        site: &Site,
+        assessed: &Assessed,
+        register: &Register,
+        index: &crate::ledger::Index,
+    ) {
+        let assessments: Vec<(Box<str>, Option<String>)> = assessed
+            .by_product
+            .par_iter()
+            .map(|(id, a)| (id.as_str().into(), assessment_key(a)))
+            .collect();
+        self.assessments.extend(assessments);
+        let numbers: Vec<&String> = register.ledger().certificates.keys().collect();
+        let certificates: Vec<(Box<str>, Option<String>)> = numbers
+            .par_iter()
+            .map(|n| (n.as_str().into(), standing(register, n)))
+            .collect();
+        self.certificates.extend(certificates);
+        let (named, assessments) = (&self.named, &self.assessments);
+        let pending: Vec<Pending> = site
+            .content
+            .products
+            .par_iter()
+            .map(|p| {
+                let names: Option<BTreeSet<&str>> = named
+                    .get(p.id.as_str())
+                    .map(|ns| ns.iter().map(|n| &**n).collect());
+                let numbers = product_numbers(p, assessed, names.as_ref())
+                    .into_iter()
+                    .map(|n| {
+                        let key = (!index.contains(n)).then(|| standing(register, n));
+                        (n.into(), key)
+                    })
+                    .collect();
+                Pending {
+                    id: p.id.clone(),
+                    head: product_head(p, assessments.get(p.id.as_str())),
+                    numbers,
+                }
+            })
+            .collect();
+        self.products.extend(pending);
+    }
+
+    /// The keys of every product and certificate, with `site_key`; `exists` tells the
+    /// products the site has.
+    pub fn finish(
+        self,
+        index: &crate::ledger::Index,
+        exists: &HashSet<&str>,
+        site_key: String,
+    ) -> Inputs {
+        let certificates = &self.certificates;
+        let products = self
+            .products
+            .into_par_iter()
+            .map(|p| {
+                let key = p.head.and_then(|mut h| {
+                    for (n, key) in &p.numbers {
+                        h.text(n);
+                        let key = match key {
+                            Some(key) => key.as_deref(),
+                            None => certificates.get(n).and_then(Option::as_deref),
+                        };
+                        h.text(key?);
+                    }
+                    Some(h.finish())
+                });
+                (p.id, key.unwrap_or_else(|| UNHASHABLE.into()))
+            })
+            .collect();
+        let named: Vec<(&str, &[Box<str>])> = index.named().collect();
+        let certificates = named
+            .par_iter()
+            .map(|(n, ids)| {
+                let key = certificates
+                    .get(*n)
+                    .and_then(Option::as_deref)
+                    .and_then(|standing| {
+                        certificate_page_key(
+                            standing,
+                            ids.iter().map(|id| &**id),
+                            |id| self.assessments.get(id).map(Option::as_deref),
+                            |id| exists.contains(id),
+                        )
+                    });
+                (n.to_string(), key.unwrap_or_else(|| UNHASHABLE.into()))
+            })
+            .collect();
+        Inputs {
+            site: site_key,
+            products,
+            certificates,
+            lists: Vec::new(),
+        }
+    }
 }
 
 /// A render of only what changed since the output a manifest describes, and the files of

@@ -2,6 +2,7 @@
 //! straight into the output (a staging folder, or memory for `serve`).
 
 pub mod api;
+pub mod batched;
 pub mod certificate;
 mod certificate_pdf;
 pub mod keys;
@@ -36,7 +37,7 @@ enum Job<'a> {
     Home {
         page: usize,
         pages: usize,
-        products: &'a [&'a Product],
+        products: &'a [ProductSummary],
         total: usize,
     },
     Product(&'a Product),
@@ -195,32 +196,19 @@ pub fn render(
     let mut own = Memo::default();
     let memo = memo.unwrap_or(&mut own);
     let base = site.config.base_path();
-    {
-        let globals = theme.tera.global_context();
-        globals.insert("site", &SiteView::new(site));
-        globals.insert(
-            "nav",
-            &NavView {
-                home_url: url::home().under(base),
-                guidance_url: url::guidance_index().under(base),
-            },
-        );
-    }
+    set_globals(site, theme);
     let tera = &theme.tera;
 
     // People scan a list by name; the id breaks ties so the order is total.
-    let mut listing: Vec<&Product> = site.content.products.iter().map(|p| &**p).collect();
-    listing.par_sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let listing = home_listing(
+        site.content
+            .products
+            .par_iter()
+            .map(|p| ProductSummary::new(p, base))
+            .collect(),
+    );
     let pages = listing.len().div_ceil(HOME_PAGE).max(1);
-    let mut jobs: Vec<Job> = (0..pages)
-        .map(|i| Job::Home {
-            page: i + 1,
-            pages,
-            products: &listing
-                [(i * HOME_PAGE).min(listing.len())..((i + 1) * HOME_PAGE).min(listing.len())],
-            total: listing.len(),
-        })
-        .collect();
+    let mut jobs = home_jobs(&listing);
     // A list page shows the same products as before, none of them changed: it stays.
     let changed = only.map(|o| &o.products);
     let home_kept: Vec<bool> = jobs
@@ -242,30 +230,8 @@ pub fn render(
             _ => Vec::new(),
         })
         .collect();
-    jobs.extend([Job::GuidanceIndex, Job::NotFound]);
-    jobs.extend(site.content.products.iter().map(|p| Job::Product(p)));
-    jobs.extend(
-        site.content
-            .products
-            .iter()
-            .flat_map(|p| p.lots.iter().map(move |l| Job::Lot(p, l))),
-    );
-    jobs.extend(site.content.guidance.iter().map(Job::Guidance));
-    // Every certificate the ledger holds, and every version of it, kept forever.
-    for (number, versions) in &register.ledger().certificates {
-        jobs.push(Job::Certificate {
-            number,
-            version: None,
-        });
-        jobs.extend(versions.iter().map(|v| Job::Certificate {
-            number,
-            version: Some(v),
-        }));
-    }
-    jobs.extend(register.previews().map(|v| Job::Certificate {
-        number: &v.number,
-        version: None,
-    }));
+    jobs.extend(site_jobs(site));
+    jobs.extend(record_jobs(&site.content.products, register));
     let product_ids: std::collections::HashSet<&str> = site
         .content
         .products
@@ -300,50 +266,21 @@ pub fn render(
     let progress = Progress::new(jobs.len(), "Rendering", "pages");
     let bytes = AtomicU64::new(0);
     let theme_dir = crate::source::relative(&site.root, &theme.dir);
+    let maker = Pages {
+        site,
+        assessed,
+        issuance: &issuance,
+        tera,
+        theme_dir: &theme_dir,
+        fonts: fonts.as_deref(),
+        sink,
+        bytes: &bytes,
+        progress: Some(&progress),
+    };
     // The data files drawn from every product are made while the pages render: after an
     // edit (`serve`) the lookup index and the home page are most of the work.
     let render_pages = || -> Vec<Result<Vec<String>, Vec<Diagnostic>>> {
-        jobs.par_iter()
-            .map(|&job| {
-                let (html, paths) = match version_stub(site, &issuance, job) {
-                    Some(stub) => (stub, vec![job.path().file()]),
-                    None => {
-                        let (template, paths, context) = page(site, assessed, &issuance, job);
-                        let html = tera.render(template, &context).map_err(|e| {
-                            let templates = format!("{theme_dir}/templates");
-                            let file = format!("{templates}/{template}");
-                            crate::theme::template_error(&templates, &file, &e)
-                        })?;
-                        (crate::html::compact(&html), paths)
-                    }
-                };
-                for path in &paths {
-                    write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
-                    bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
-                }
-                let mut paths = paths;
-                if let Some((path, body)) = digital_link_page(site, job, &html) {
-                    write(sink, &path, body.as_bytes()).map_err(|d| vec![d])?;
-                    bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
-                    paths.push(path);
-                }
-                if let Some(fonts) = &fonts
-                    && let Some(made) = certificate_pdf(site, assessed, &issuance, job, fonts)
-                {
-                    let (pdf_paths, pdf) = made.map_err(|d| vec![d])?;
-                    // One file at both places: `serve` keeps one copy in memory.
-                    let pdf: Arc<[u8]> = pdf.into();
-                    for path in pdf_paths {
-                        sink.write_shared(&path, &pdf)
-                            .map_err(|e| vec![write_failed(&path, e)])?;
-                        bytes.fetch_add(pdf.len() as u64, Ordering::Relaxed);
-                        paths.push(path);
-                    }
-                }
-                progress.inc();
-                Ok(paths)
-            })
-            .collect()
+        jobs.par_iter().map(|&job| maker.render(job)).collect()
     };
     let (results, (owned, shared)) = rayon::join(render_pages, || {
         data_files(site, assessed, &issuance, &all_jobs, only, memo, sink)
@@ -357,8 +294,7 @@ pub fn render(
             Err(ds) => errors.extend(ds),
         }
     }
-    errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
-    errors.dedup_by(|a, b| a.file == b.file && a.message == b.message);
+    sort_errors(&mut errors);
     let owned = match owned {
         Ok(owned) => owned,
         Err(e) => {
@@ -407,6 +343,145 @@ pub fn render(
     })
 }
 
+/// The theme's globals: the site and its navigation, the same on every page.
+fn set_globals(site: &Site, theme: &mut Theme) {
+    let globals = theme.tera.global_context();
+    globals.insert("site", &SiteView::new(site));
+    globals.insert(
+        "nav",
+        &NavView {
+            home_url: url::home().under(site.config.base_path()),
+            guidance_url: url::guidance_index().under(site.config.base_path()),
+        },
+    );
+}
+
+/// The home list's rows in order: people scan a list by name; the id breaks ties so the
+/// order is total.
+fn home_listing(mut rows: Vec<ProductSummary>) -> Vec<ProductSummary> {
+    rows.par_sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    rows
+}
+
+/// A page job for each page of the home list ([`HOME_PAGE`] rows each; one page when
+/// there are none).
+fn home_jobs(listing: &[ProductSummary]) -> Vec<Job<'_>> {
+    let pages = listing.len().div_ceil(HOME_PAGE).max(1);
+    (0..pages)
+        .map(|i| Job::Home {
+            page: i + 1,
+            pages,
+            products: &listing
+                [(i * HOME_PAGE).min(listing.len())..((i + 1) * HOME_PAGE).min(listing.len())],
+            total: listing.len(),
+        })
+        .collect()
+}
+
+/// The pages no record feeds: the guidance and the 404 page.
+fn site_jobs(site: &Site) -> Vec<Job<'_>> {
+    let mut jobs = vec![Job::GuidanceIndex, Job::NotFound];
+    jobs.extend(site.content.guidance.iter().map(Job::Guidance));
+    jobs
+}
+
+/// The pages of `products` (each product and lot) and of the certificates `register`
+/// holds: every certificate in its ledger, every version of it (kept forever), and the
+/// previews.
+fn record_jobs<'a>(
+    products: &'a [Arc<Product>],
+    register: &crate::register::Register<'a>,
+) -> Vec<Job<'a>> {
+    let mut jobs: Vec<Job> = products.iter().map(|p| Job::Product(p)).collect();
+    jobs.extend(
+        products
+            .iter()
+            .flat_map(|p| p.lots.iter().map(move |l| Job::Lot(p, l))),
+    );
+    for (number, versions) in &register.ledger().certificates {
+        jobs.push(Job::Certificate {
+            number,
+            version: None,
+        });
+        jobs.extend(versions.iter().map(|v| Job::Certificate {
+            number,
+            version: Some(v),
+        }));
+    }
+    jobs.extend(register.previews().map(|v| Job::Certificate {
+        number: &v.number,
+        version: None,
+    }));
+    jobs
+}
+
+/// Renders page jobs and writes their files (the page, its Digital Link path, its PDF):
+/// the same for a whole render and for one batch of a render in batches.
+struct Pages<'a> {
+    site: &'a Site,
+    assessed: &'a crate::assess::Assessed,
+    issuance: &'a Issuance<'a>,
+    tera: &'a tera::Tera,
+    theme_dir: &'a str,
+    fonts: Option<&'a crate::label::font::Fonts>,
+    sink: &'a dyn Sink,
+    bytes: &'a AtomicU64,
+    /// Counts pages (a render in batches counts products instead).
+    progress: Option<&'a Progress>,
+}
+
+impl Pages<'_> {
+    /// Renders `job` and writes its files; returns their paths.
+    fn render(&self, job: &Job) -> Result<Vec<String>, Vec<Diagnostic>> {
+        let (site, sink, bytes) = (self.site, self.sink, self.bytes);
+        let (html, paths) = match version_stub(site, self.issuance, job) {
+            Some(stub) => (stub, vec![job.path().file()]),
+            None => {
+                let (template, paths, context) = page(site, self.assessed, self.issuance, job);
+                let html = self.tera.render(template, &context).map_err(|e| {
+                    let templates = format!("{}/templates", self.theme_dir);
+                    let file = format!("{templates}/{template}");
+                    crate::theme::template_error(&templates, &file, &e)
+                })?;
+                (crate::html::compact(&html), paths)
+            }
+        };
+        for path in &paths {
+            write(sink, path, html.as_bytes()).map_err(|d| vec![d])?;
+            bytes.fetch_add(html.len() as u64, Ordering::Relaxed);
+        }
+        let mut paths = paths;
+        if let Some((path, body)) = digital_link_page(site, job, &html) {
+            write(sink, &path, body.as_bytes()).map_err(|d| vec![d])?;
+            bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+            paths.push(path);
+        }
+        if let Some(fonts) = self.fonts
+            && let Some(made) = certificate_pdf(site, self.assessed, self.issuance, job, fonts)
+        {
+            let (pdf_paths, pdf) = made.map_err(|d| vec![d])?;
+            // One file at both places: `serve` keeps one copy in memory.
+            let pdf: Arc<[u8]> = pdf.into();
+            for path in pdf_paths {
+                sink.write_shared(&path, &pdf)
+                    .map_err(|e| vec![write_failed(&path, e)])?;
+                bytes.fetch_add(pdf.len() as u64, Ordering::Relaxed);
+                paths.push(path);
+            }
+        }
+        if let Some(progress) = self.progress {
+            progress.inc();
+        }
+        Ok(paths)
+    }
+}
+
+/// Render errors in order, each once (many pages fail alike).
+fn sort_errors(errors: &mut Vec<Diagnostic>) {
+    errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+    errors.dedup_by(|a, b| a.file == b.file && a.message == b.message);
+}
+
 fn write(sink: &dyn Sink, path: &str, body: &[u8]) -> Result<(), Diagnostic> {
     sink.write(path, body).map_err(|e| write_failed(path, e))
 }
@@ -441,23 +516,7 @@ fn data_files(
     let owned: Written = products
         .par_iter()
         .filter(|p| only.is_none_or(|o| o.products.contains(&p.id)))
-        .map(|p| {
-            let twin = api::product(site, p, assessed, &issuance.register);
-            let mut out = vec![(url::product_json(&p.id).file(), api::to_bytes(&twin))];
-            if let Some(g) = p.gtin {
-                let links = api::links(site, p, &twin);
-                out.push((
-                    url::linkset(&g.as_gtin14()).file(),
-                    api::to_bytes(&crate::digital_link::linkset(base_url, &links)),
-                ));
-            }
-            out.into_iter()
-                .map(|(path, body)| {
-                    write(sink, &path, &body)?;
-                    Ok((path, body.len() as u64))
-                })
-                .collect::<Result<Vec<_>, Diagnostic>>()
-        })
+        .map(|p| product_files(site, p, assessed, &issuance.register, sink))
         .collect::<Result<Vec<Vec<_>>, Diagnostic>>()
         .map(|v| v.into_iter().flatten().collect());
     let changed = only.map(|o| &o.products);
@@ -493,27 +552,61 @@ fn data_files(
         },
     );
     files.extend(search);
-    files.extend(
-        api::schemas(base_url)
-            .into_iter()
-            .map(|(path, bytes)| (path, bytes.into())),
-    );
+    files.extend(site_files(
+        site,
+        crate::digital_link::redirects(
+            base_path,
+            products.iter().filter_map(|p| p.gtin),
+            version_redirects(site, &issuance.register),
+        ),
+    ));
+    files.extend(sitemap);
+    (owned, files)
+}
+
+/// A product's JSON twin, and its linkset when it has a GTIN, written into `sink`: their
+/// paths and sizes.
+fn product_files(
+    site: &Site,
+    p: &Product,
+    assessed: &crate::assess::Assessed,
+    register: &crate::register::Register,
+    sink: &dyn Sink,
+) -> Result<Vec<(String, u64)>, Diagnostic> {
+    let twin = api::product(site, p, assessed, register);
+    let mut out = vec![(url::product_json(&p.id).file(), api::to_bytes(&twin))];
+    if let Some(g) = p.gtin {
+        let links = api::links(site, p, &twin);
+        out.push((
+            url::linkset(&g.as_gtin14()).file(),
+            api::to_bytes(&crate::digital_link::linkset(
+                site.config.base_url.as_str(),
+                &links,
+            )),
+        ));
+    }
+    out.into_iter()
+        .map(|(path, body)| {
+            write(sink, &path, &body)?;
+            Ok((path, body.len() as u64))
+        })
+        .collect()
+}
+
+/// The JSON schemas, the Digital Link resolver description and `_redirects` (`redirects`,
+/// made from every product).
+fn site_files(site: &Site, redirects: String) -> Vec<(String, Arc<[u8]>)> {
+    let base_url = site.config.base_url.as_str();
+    let mut files: Vec<(String, Arc<[u8]>)> = api::schemas(base_url)
+        .into_iter()
+        .map(|(path, bytes)| (path, bytes.into()))
+        .collect();
     files.push((
         url::resolver().file(),
         api::to_bytes(&crate::digital_link::resolver(&site.config.title, base_url)).into(),
     ));
-    files.push((
-        url::redirects().file(),
-        crate::digital_link::redirects(
-            base_path,
-            products,
-            version_redirects(site, &issuance.register),
-        )
-        .into_bytes()
-        .into(),
-    ));
-    files.extend(sitemap);
-    (owned, files)
+    files.push((url::redirects().file(), redirects.into_bytes().into()));
+    files
 }
 
 /// The page at the GS1 Digital Link path of a product or lot page with a GTIN (SPEC §6):
@@ -753,11 +846,7 @@ fn page<'a>(
                 n => format!("{} — products, page {n} of {pages}", site.config.title),
             };
             cx.insert("page", &PageView::new(site, "home", title, &path));
-            let summaries: Vec<ProductSummary> = products
-                .iter()
-                .map(|p| ProductSummary::new(p, base))
-                .collect();
-            cx.insert("products", &summaries);
+            cx.insert("products", products);
             cx.insert("product_count", total);
             cx.insert(
                 "pager",

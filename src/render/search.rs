@@ -62,7 +62,7 @@ enum Field {
 }
 
 #[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Hit {
+pub struct Hit {
     /// Index into the site's products (rewritten to the shard's own list on output).
     #[serde(rename = "p")]
     product: usize,
@@ -83,15 +83,44 @@ struct Term<'a> {
     hits: Vec<Hit>,
 }
 
+/// A product as a shard lists it: what a lookup shows before the product page opens.
 #[derive(Serialize)]
-struct ProductRef<'a> {
+pub struct ProductRef<'a> {
     id: &'a str,
     name: &'a str,
     brand: Option<&'a str>,
     model: &'a str,
-    gtin: Option<String>,
-    url: String,
+    gtin: Option<std::borrow::Cow<'a, str>>,
+    url: std::borrow::Cow<'a, str>,
 }
+
+impl<'a> ProductRef<'a> {
+    fn of(p: &'a crate::content::Product, base: &str) -> ProductRef<'a> {
+        ProductRef {
+            id: &p.id,
+            name: &p.name,
+            brand: p.brand.as_deref(),
+            model: &p.model,
+            gtin: p.gtin.map(|g| g.as_gtin14().into()),
+            url: url::product(&p.id).under(base).into(),
+        }
+    }
+
+    /// The same, from the product's row in the home list (which holds the same values).
+    pub fn of_summary(s: &'a super::view::ProductSummary) -> ProductRef<'a> {
+        ProductRef {
+            id: &s.id,
+            name: &s.name,
+            brand: s.brand.as_deref(),
+            model: &s.model,
+            gtin: s.gtin.as_deref().map(Into::into),
+            url: s.url.as_str().into(),
+        }
+    }
+}
+
+/// A product's (term, hit) pairs.
+pub type Postings = Vec<(String, Hit)>;
 
 #[derive(Serialize)]
 struct Shard<'a> {
@@ -128,7 +157,7 @@ struct Manifest {
 pub struct Memo {
     /// Each product's (term, hit) pairs, sorted and deduplicated, in the order of the
     /// site's products.
-    postings: Vec<Vec<(String, Hit)>>,
+    postings: Vec<Postings>,
     /// Every term's hits, sorted.
     terms: BTreeMap<String, Vec<Hit>>,
     /// Each shard's file as last encoded, by prefix and exactness.
@@ -155,18 +184,7 @@ impl Memo {
                 .enumerate()
                 .map(|(i, p)| product_postings(i, p, base, assessed, register))
                 .collect();
-            let mut all: Vec<(String, Hit)> = self.postings.par_iter().flatten().cloned().collect();
-            // One parallel sort of every pair (a map of every term, filled one by one,
-            // took most of the index's time on a large site).
-            all.par_sort_unstable();
-            let mut terms: Vec<(String, Vec<Hit>)> = Vec::new();
-            for (term, hit) in all {
-                match terms.last_mut() {
-                    Some((t, hits)) if *t == term => hits.push(hit),
-                    _ => terms.push((term, vec![hit])),
-                }
-            }
-            self.terms = terms.into_iter().collect();
+            self.terms = group(self.postings.par_iter().flatten().cloned().collect());
             self.shards.clear();
             return None;
         };
@@ -199,8 +217,23 @@ impl Memo {
     }
 }
 
+/// Every term with its hits, from every product's (term, hit) pairs.
+fn group(mut all: Postings) -> BTreeMap<String, Vec<Hit>> {
+    // One parallel sort of every pair (a map of every term, filled one by one, took most
+    // of the index's time on a large site).
+    all.par_sort_unstable();
+    let mut terms: Vec<(String, Vec<Hit>)> = Vec::new();
+    for (term, hit) in all {
+        match terms.last_mut() {
+            Some((t, hits)) if *t == term => hits.push(hit),
+            _ => terms.push((term, vec![hit])),
+        }
+    }
+    terms.into_iter().collect()
+}
+
 /// The (term, hit) pairs of product number `i`.
-fn product_postings(
+pub fn product_postings(
     i: usize,
     p: &crate::content::Product,
     base: &str,
@@ -305,10 +338,37 @@ pub fn files(
     memo: &mut Memo,
     changed: Option<&HashSet<String>>,
 ) -> Vec<(String, Arc<[u8]>)> {
+    let dirty = memo.update(site, assessed, register, changed);
+    let (products, base) = (&site.content.products, site.config.base_path());
+    shards(site, memo, dirty, &|i| ProductRef::of(&products[i], base))
+}
+
+/// The manifest and every shard of a site rendered in batches, from every product's
+/// (term, hit) pairs, numbered in the order of the site's products, and `product`, the
+/// product of each number.
+pub fn files_of<'p>(
+    site: &Site,
+    postings: Postings,
+    product: &(dyn Fn(usize) -> ProductRef<'p> + Sync),
+) -> Vec<(String, Arc<[u8]>)> {
+    let mut memo = Memo {
+        terms: group(postings),
+        ..Memo::default()
+    };
+    shards(site, &mut memo, None, product)
+}
+
+/// The manifest and the shards over `memo`'s terms (only those holding a term in `dirty`
+/// encoded again, unless `None`), `product` giving each numbered product.
+fn shards<'p>(
+    site: &Site,
+    memo: &mut Memo,
+    dirty: Option<BTreeSet<String>>,
+    product: &(dyn Fn(usize) -> ProductRef<'p> + Sync),
+) -> Vec<(String, Arc<[u8]>)> {
     let base_url = site.config.base_url.as_str();
     let base = site.config.base_path();
     let schema = url::schema("search.schema.json").under(base_url);
-    let dirty = memo.update(site, assessed, register, changed);
     let sorted: Vec<(&String, &Vec<Hit>)> = memo.terms.iter().collect();
     let mut leaves = Vec::new();
     split(String::new(), &sorted, SHARD_HITS, &mut leaves);
@@ -355,15 +415,7 @@ pub fn files(
                         .map(|h| {
                             let next = local.len();
                             let n = *local.entry(h.product).or_insert_with(|| {
-                                let p = &site.content.products[h.product];
-                                products.push(ProductRef {
-                                    id: &p.id,
-                                    name: &p.name,
-                                    brand: p.brand.as_deref(),
-                                    model: &p.model,
-                                    gtin: p.gtin.map(|g| g.as_gtin14()),
-                                    url: url::product(&p.id).under(base),
-                                });
+                                products.push(product(h.product));
                                 next
                             });
                             Hit {

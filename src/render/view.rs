@@ -124,37 +124,39 @@ pub struct NavView {
     pub guidance_url: String,
 }
 
-#[derive(Serialize)]
-pub struct ProductSummary<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub brand: Option<&'a str>,
-    pub model: &'a str,
+/// A product as lists show it. Owned, so a build in batches keeps the home list's rows
+/// after it dropped the products they came from.
+#[derive(Serialize, Clone)]
+pub struct ProductSummary {
+    pub id: String,
+    pub name: String,
+    pub brand: Option<String>,
+    pub model: String,
     pub gtin: Option<String>,
-    pub sku: Option<&'a str>,
+    pub sku: Option<String>,
     pub url: String,
     pub image_url: Option<String>,
-    pub markets: Vec<&'a str>,
-    pub categories: &'a [String],
-    pub lots: Vec<&'a str>,
+    pub markets: Vec<String>,
+    pub categories: Vec<String>,
+    pub lots: Vec<String>,
     pub status: Status,
     pub withdrawn: bool,
 }
 
-impl<'a> ProductSummary<'a> {
-    pub fn new(p: &'a Product, base_path: &str) -> Self {
+impl ProductSummary {
+    pub fn new(p: &Product, base_path: &str) -> Self {
         ProductSummary {
-            id: &p.id,
-            name: &p.name,
-            brand: p.brand.as_deref(),
-            model: &p.model,
+            id: p.id.clone(),
+            name: p.name.clone(),
+            brand: p.brand.clone(),
+            model: p.model.clone(),
             gtin: p.gtin.map(|g| g.as_gtin14()),
-            sku: p.sku.as_deref(),
+            sku: p.sku.clone(),
             url: url::product(&p.id).under(base_path),
             image_url: p.image.as_ref().map(|i| url::asset(i).under(base_path)),
-            markets: p.markets.iter().map(|m| m.code()).collect(),
-            categories: &p.categories,
-            lots: p.lots.iter().map(|l| l.lot.as_str()).collect(),
+            markets: p.markets.iter().map(|m| m.code().to_string()).collect(),
+            categories: p.categories.clone(),
+            lots: p.lots.iter().map(|l| l.lot.clone()).collect(),
             status: p.status,
             withdrawn: p.status == Status::Withdrawn,
         }

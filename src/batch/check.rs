@@ -15,6 +15,8 @@
 //! plugin answers for all its products at once, and a rule pack that fails on one
 //! product answers for none.
 
+#[cfg(doc)]
+use super::BATCH;
 use crate::assess::{self, Assessed};
 use crate::diagnostic::Diagnostics;
 use crate::due::{self, Due};
@@ -26,10 +28,6 @@ use crate::timings::Laps;
 use std::collections::HashSet;
 use std::io::{Seek as _, Write};
 use std::path::Path;
-
-/// How many product records are read, assessed and reviewed at once: enough to keep
-/// every thread busy, few enough (about 16 KB each while assessed) to hold.
-pub const BATCH: usize = 8192;
 
 /// What a batched check found: the pipeline (its site without products, and every
 /// problem, sorted) and the reports due within `[reminders] days`, sorted as

@@ -1,0 +1,244 @@
+//! `build` a batch of products at a time (`certpress::batch::build`) against `build` of
+//! the whole site at once: the same files, byte for byte, the same keys for the next
+//! build, the same summary and the same problems, whatever the batch size; and when the
+//! build fails, the same problems and nothing published. Sites: the example site, and an
+//! issued synthetic catalogue with retired, changed and new certificates, a product
+//! without a GTIN and a static file, over several batches.
+
+mod common;
+#[path = "../benches/synth.rs"]
+mod synth;
+
+use certpress::diagnostic::Diagnostic;
+use certpress::output::Manifest;
+use certpress::pipeline::{Pipeline, Purpose, Reuse};
+use certpress::site::Overrides;
+use common::*;
+use std::fs;
+use std::path::Path;
+
+/// What a build left: its problems, whether it succeeded, and the output's files and
+/// manifest (keys and summary) when it did.
+struct Outcome {
+    problems: Vec<Diagnostic>,
+    built: bool,
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    manifest: Option<(
+        Option<certpress::output::manifest::Inputs>,
+        certpress::output::manifest::Summary,
+    )>,
+}
+
+fn reuse(root: &Path) -> Reuse {
+    Reuse {
+        sources: certpress::fingerprint::read(root, &["test".to_string()]),
+        clean: true,
+    }
+}
+
+fn outcome(problems: Vec<Diagnostic>, built: bool, out: &Path) -> Outcome {
+    Outcome {
+        problems,
+        built,
+        files: if out.exists() {
+            read_tree(out)
+        } else {
+            Default::default()
+        },
+        manifest: Manifest::read(out).map(|m| (m.inputs, m.summary)),
+    }
+}
+
+/// The whole site at once, as `build` ran before batches.
+fn whole(root: &Path, out: &Path, strict: bool) -> Outcome {
+    let mut p = Pipeline::load(root, &Overrides::default());
+    p.assess().review(Purpose::Publish { locked: false });
+    p.placeholder_base_url(strict);
+    let built = p.build(Some(out.to_path_buf()), strict, &reuse(root));
+    outcome(
+        p.diagnostics.iter().cloned().collect(),
+        built.is_some(),
+        out,
+    )
+}
+
+/// In batches of `batch`; `None` when the site is built whole instead.
+fn batched(root: &Path, out: &Path, strict: bool, batch: usize) -> Option<Outcome> {
+    let reuse = reuse(root);
+    let ask = certpress::batch::build::Ask {
+        output: Some(out.to_path_buf()),
+        locked: false,
+        strict,
+        reuse: &reuse,
+        batch,
+    };
+    let (p, built) = certpress::batch::build::build(root, &Overrides::default(), ask)?;
+    Some(outcome(
+        p.diagnostics.iter().cloned().collect(),
+        built.is_some(),
+        out,
+    ))
+}
+
+/// Both ways agree at each batch size (each of which the site is built in batches at);
+/// the whole build's outcome.
+fn agree(root: &Path, strict: bool, sizes: &[usize]) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = whole(root, &dir.path().join("whole"), strict);
+    for &size in sizes {
+        let out = dir.path().join(format!("batches-{size}"));
+        let got = batched(root, &out, strict, size)
+            .unwrap_or_else(|| panic!("batches of {size}: built whole instead"));
+        let at = format!("{}: batches of {size}", root.display());
+        assert_eq!(got.problems, expected.problems, "{at}: problems differ");
+        assert_eq!(got.built, expected.built, "{at}");
+        let names = |o: &Outcome| o.files.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&got), names(&expected), "{at}: other files");
+        for (path, bytes) in &expected.files {
+            assert!(
+                got.files[path] == *bytes,
+                "{at}: {path} differs:\n{}\n---\n{}",
+                String::from_utf8_lossy(&got.files[path]),
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        assert_eq!(
+            got.manifest, expected.manifest,
+            "{at}: keys or summary differ"
+        );
+    }
+    expected
+}
+
+fn codes(o: &Outcome) -> Vec<&str> {
+    let mut codes: Vec<&str> = o.problems.iter().map(|d| d.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// The example site prints its labels in every format but the sheet (which holds every
+/// label, so it is printed by a whole build).
+fn example_without_sheet() -> tempfile::TempDir {
+    let site = example_copy();
+    let config = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    let formats = "formats = [\"svg\", \"png\", \"pdf\", \"zpl\"]";
+    assert!(config.contains(formats), "{config}");
+    let config = config.replace(formats, "formats = [\"svg\", \"png\", \"zpl\"]");
+    fs::write(site.path().join("site.toml"), config).unwrap();
+    site
+}
+
+#[test]
+fn the_example_site_is_built_alike_in_batches() {
+    let site = example_without_sheet();
+    let built = agree(site.path(), false, &[1, 2, 3]);
+    assert!(built.built, "{:#?}", built.problems);
+    assert!(built.files.len() > 50, "{} files", built.files.len());
+    assert!(built.manifest.unwrap().0.is_some(), "keys are kept");
+}
+
+#[test]
+fn a_catalogue_with_retired_changed_and_new_certificates_is_built_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    synth::generate(&repo(), &site, 40);
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(site.join("content/products"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    let text = |i: usize| fs::read_to_string(&files[i]).unwrap();
+    // Removed products: their certificates stay published, retired.
+    let gone_text = text(3);
+    fs::remove_file(&files[3]).unwrap();
+    fs::remove_file(&files[30]).unwrap();
+    // A changed certificate (its issued version stays in force), and a new product,
+    // without a GTIN, never issued.
+    fs::write(&files[10], text(10).replace("name: ", "name: Renamed ")).unwrap();
+    let new: String = gone_text
+        .replace(
+            &format!("id: {}", files[3].file_stem().unwrap().to_string_lossy()),
+            "id: brand-new",
+        )
+        .lines()
+        .filter(|l| !l.starts_with("gtin:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(files[3].with_file_name("brand-new.yaml"), new).unwrap();
+    // A file of the site's own to publish as it is.
+    fs::create_dir_all(site.join("static/files")).unwrap();
+    fs::write(site.join("static/files/terms.txt"), "Terms.\n").unwrap();
+
+    let built = agree(&site, false, &[1, 7, 16]);
+    assert!(built.built, "{:#?}", built.problems);
+    assert!(codes(&built).contains(&"unissued"), "{:?}", codes(&built));
+    assert!(built.files.contains_key("files/terms.txt"));
+    let ledger = fs::read_to_string(site.join("certificates.lock")).unwrap();
+    let retired = ledger
+        .lines()
+        .find(|l| l.contains(&*files[30].file_stem().unwrap().to_string_lossy()))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    let page =
+        String::from_utf8(built.files[&format!("certificates/{retired}/index.html")].clone())
+            .unwrap();
+    assert!(
+        page.contains(&retired),
+        "the retired certificate's page is built"
+    );
+
+    // A static file where a page goes, and (separately) strict with warnings: refused
+    // alike, nothing published.
+    let id = files[20].file_stem().unwrap().to_string_lossy().to_string();
+    let clash = site.join(format!("static/products/{id}"));
+    fs::create_dir_all(&clash).unwrap();
+    fs::write(clash.join("index.html"), "mine").unwrap();
+    let refused = agree(&site, false, &[7]);
+    assert!(!refused.built && refused.files.is_empty());
+    assert!(codes(&refused).contains(&"static-collision"));
+    fs::remove_dir_all(site.join("static/products")).unwrap();
+    let strict = agree(&site, true, &[7]);
+    assert!(!strict.built && strict.files.is_empty());
+
+    // A record that does not parse in a late batch: every problem reported alike.
+    fs::write(&files[38], "id: [unclosed\n").unwrap();
+    let broken = agree(&site, false, &[1, 7]);
+    assert!(!broken.built && broken.files.is_empty());
+    assert!(codes(&broken).contains(&"bad-yaml") || codes(&broken).len() > 1);
+}
+
+#[test]
+fn what_only_the_whole_site_can_answer_is_built_whole() {
+    let site = example_without_sheet();
+    let out = site.path().join("out");
+    // One batch.
+    assert!(batched(site.path(), &out, false, 10_000).is_none());
+    // The label sheet holds every label.
+    let config = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    let with_sheet = config.replace("\"zpl\"]", "\"zpl\", \"pdf\"]");
+    fs::write(site.path().join("site.toml"), with_sheet).unwrap();
+    assert!(batched(site.path(), &out, false, 2).is_none());
+    fs::write(site.path().join("site.toml"), &config).unwrap();
+    // A rebuild that can render only what changed.
+    let first = batched(site.path(), &out, false, 2).unwrap();
+    assert!(first.built, "{:#?}", first.problems);
+    let reuse = Reuse {
+        clean: false,
+        ..reuse(site.path())
+    };
+    let ask = certpress::batch::build::Ask {
+        output: Some(out.clone()),
+        locked: false,
+        strict: false,
+        reuse: &reuse,
+        batch: 2,
+    };
+    assert!(certpress::batch::build::build(site.path(), &Overrides::default(), ask).is_none());
+    assert!(!out.join("..").join("staging").exists());
+}
