@@ -910,7 +910,10 @@ fn build(
         reuse: &reuse,
         batch: crate::batch::BATCH,
     };
-    let (p, built) = crate::batch::build::build(root, &overrides, ask).unwrap_or_else(|| {
+    let mut laps = crate::timings::Laps::new();
+    let batched = crate::batch::build::build(root, &overrides, ask, &mut laps);
+    laps.report();
+    let (p, built) = batched.unwrap_or_else(|| {
         let mut p = Pipeline::load(root, &overrides);
         p.assess().review(Purpose::Publish { locked });
         let strict = judge.strict(&p);

@@ -72,7 +72,7 @@ fn batched(root: &Path, out: &Path, strict: bool, batch: usize) -> Option<Outcom
         reuse: &reuse,
         batch,
     };
-    let (p, built) = certpress::batch::build::build(root, &Overrides::default(), ask)?;
+    let (p, built) = certpress::batch::build::build(root, &Overrides::default(), ask, &mut Default::default())?;
     Some(outcome(
         p.diagnostics.iter().cloned().collect(),
         built.is_some(),
@@ -239,6 +239,9 @@ fn what_only_the_whole_site_can_answer_is_built_whole() {
         reuse: &reuse,
         batch: 2,
     };
-    assert!(certpress::batch::build::build(site.path(), &Overrides::default(), ask).is_none());
+    assert!(
+        certpress::batch::build::build(site.path(), &Overrides::default(), ask, &mut Default::default())
+            .is_none()
+    );
     assert!(!out.join("..").join("staging").exists());
 }

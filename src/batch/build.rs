@@ -29,6 +29,7 @@ use crate::render::batched::Gathered;
 use crate::render::keys;
 use crate::site::{self, Overrides, Site};
 use crate::theme::Theme;
+use crate::timings::Laps;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -48,7 +49,12 @@ pub struct Ask<'a> {
 /// Builds the site at `root` a batch of products at a time: the pipeline (its site
 /// without products, and every problem, sorted) and what was built, `None` when the build
 /// failed. `None` when only the whole site can be built (see the module's notes).
-pub fn build(root: &Path, overrides: &Overrides, ask: Ask) -> Option<(Pipeline, Option<Built>)> {
+pub fn build(
+    root: &Path,
+    overrides: &Overrides,
+    ask: Ask,
+    laps: &mut Laps,
+) -> Option<(Pipeline, Option<Built>)> {
     let (site, diags, unread) = site::load_deferred(root, overrides);
     let (site, unread) = (site?, unread?);
     let batch = ask.batch.max(1);
@@ -106,6 +112,7 @@ pub fn build(root: &Path, overrides: &Overrides, ask: Ask) -> Option<(Pipeline, 
         .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
         .collect();
     let ids: HashSet<&str> = stems.iter().map(String::as_str).collect();
+    laps.lap_load("load");
     let index = match Index::load(root, &|id| ids.contains(id)) {
         Ok(index) => index,
         Err(d) => {
@@ -113,6 +120,7 @@ pub fn build(root: &Path, overrides: &Overrides, ask: Ask) -> Option<(Pipeline, 
             Index::default()
         }
     };
+    laps.lap("index");
 
     let mut run = Run {
         root,
@@ -127,6 +135,7 @@ pub fn build(root: &Path, overrides: &Overrides, ask: Ask) -> Option<(Pipeline, 
         keys: keys::Gathered::new(&index),
         labels: 0,
         products: unread.products.len(),
+        laps,
     };
     let content_dir = root.join("content");
     let overlay = crate::content::Overlay::default();
@@ -146,17 +155,22 @@ pub fn build(root: &Path, overrides: &Overrides, ask: Ask) -> Option<(Pipeline, 
     let mut reviewed: HashSet<String> = HashSet::new();
     for paths in unread.products.chunks(batch) {
         site.content.products = batches.next(paths, &mut diags);
+        run.laps.lap_load("load");
         let assessed = assess::assess_site(&site);
         if !assessed.failed.is_empty() {
             return None;
         }
         diags.extend(assessed.diagnostics.iter().cloned());
         diags.extend(assess::gap_diagnostics(&site, &assessed));
+        run.laps.lap("assess");
         let review = ledger::review_batch(&site, &assessed, &index, Keep::All);
         diags.extend(ledger::diagnostics(&site, &review, ask.locked));
         reviewed.extend(review.standing.keys().cloned());
+        run.laps.lap("review");
         run.render(&site, &assessed, review, &mut diags);
         site.content.products = Vec::new();
+        drop(assessed);
+        run.laps.lap("drop");
     }
     let retired: Vec<&str> = index.numbers().filter(|n| !reviewed.contains(*n)).collect();
     drop(reviewed);
@@ -170,6 +184,7 @@ pub fn build(root: &Path, overrides: &Overrides, ask: Ask) -> Option<(Pipeline, 
         };
         run.render(&site, &Assessed::default(), review, &mut diags);
     }
+    run.laps.lap("retired");
 
     diags.sort();
     let sources = ask.reuse.sources.as_ref().map(|s| s.whole());
@@ -196,6 +211,7 @@ struct Run<'a> {
     labels: usize,
     /// Product records to build, for the progress bar.
     products: usize,
+    laps: &'a mut Laps,
 }
 
 /// The staging folder, held with the output's lock, and what was rendered into it.
@@ -246,12 +262,16 @@ impl Run<'_> {
             review.standing.keys().map(String::as_str),
         )
         .map_err(|d| vec![d])?;
+        self.laps.lap("versions");
         let register = Register::new(&ledger, &review);
         out.gathered
             .batch(site, assessed, &register, theme, self.ids, &out.staging)?;
+        self.laps.lap("render");
         self.labels +=
             crate::label::print::for_build(site, assessed, &register, &out.staging, None)?;
+        self.laps.lap("labels");
         self.keys.batch(site, assessed, &register, self.index);
+        self.laps.lap("keys");
         Ok(())
     }
 
@@ -319,7 +339,9 @@ impl Run<'_> {
             gathered,
             _claim,
         } = out;
-        let rendered = gathered.finish(site, theme, &staging, self.labels)?;
+        let rendered =
+            gathered.finish(site, theme, &staging, self.index.numbers(), self.labels)?;
+        self.laps.lap("lists");
         staging
             .write(ledger::MANIFEST, ledger::manifest_of(self.index).as_bytes())
             .map_err(failed)?;
@@ -350,9 +372,11 @@ impl Run<'_> {
                 .collect();
             inputs
         });
+        self.laps.lap("keys");
         staging
             .commit_recorded((sources.unwrap_or_default(), summary.clone(), inputs))
             .map_err(failed)?;
+        self.laps.lap("commit");
         Ok(Some(Built {
             output: self.target.to_path_buf(),
             rendered,

@@ -35,8 +35,6 @@ pub struct Gathered {
     gtins: Vec<crate::gtin::Gtin>,
     /// `_redirects` rules of the certificates' versions in force.
     redirects: Vec<String>,
-    /// The sitemap's URLs of the pages rendered so far.
-    urls: Vec<String>,
     /// Files written that a file of the site's `static/` could collide with (all the
     /// others cannot, and are not held).
     generated: HashSet<String>,
@@ -71,7 +69,6 @@ impl Gathered {
             entries: Vec::new(),
             gtins: Vec::new(),
             redirects: Vec::new(),
-            urls: Vec::new(),
             generated: HashSet::new(),
             statics,
             static_folders,
@@ -186,7 +183,7 @@ impl Gathered {
             .enumerate()
             .map(|(i, p)| {
                 (
-                    search::product_postings(first + i, p, base, assessed, register),
+                    search::product_postings(first + i, p, assessed, register),
                     api::entry_json(p, base_url, assessed, register),
                 )
             })
@@ -197,34 +194,59 @@ impl Gathered {
             .extend(products.iter().map(|p| ProductSummary::new(p, base)));
         self.gtins.extend(products.iter().filter_map(|p| p.gtin));
         self.redirects.extend(version_redirects(site, register));
-        self.urls.extend(
-            jobs.iter()
-                .filter(|j| listed(register, j))
-                .map(|j| j.path().under(base_url)),
-        );
         self.progress.inc_by(products.len());
         Ok(())
     }
 
     /// Makes the pages and files no batch could make alone (the home list, the lookup
     /// and API indexes, the sitemap, `_redirects`), the guidance and 404 pages, and
-    /// copies the static files. `site` is the site without its products. `labels`: the
-    /// labels the batches printed.
-    pub fn finish(
+    /// copies the static files. `site` is the site without its products; `certificates`
+    /// every certificate the ledger holds (the batches rendered each one's pages).
+    /// `labels`: the labels the batches printed.
+    pub fn finish<'n>(
         self,
         site: &Site,
         theme: &Theme,
         sink: &dyn Sink,
+        certificates: impl Iterator<Item = &'n str>,
         labels: usize,
     ) -> Result<Rendered, Vec<Diagnostic>> {
         self.progress.finish();
         let base_url = site.config.base_url.as_str();
-        let rows = self.rows;
-        let search = search::files_of(site, self.postings, &|i| {
-            search::ProductRef::of_summary(&rows[i])
-        });
-        let index = api::index_of(site, &self.entries);
+        // Each list is written as soon as it is made and dropped: together they are
+        // a tenth of a gigabyte on a 100,000-product site.
+        let mut shared: Vec<String> = Vec::new();
+        let mut data_bytes = 0;
+        let mut put = |files: Vec<(String, Arc<[u8]>)>| -> Result<(), Vec<Diagnostic>> {
+            data_bytes += files
+                .par_iter()
+                .map(|(path, body)| {
+                    sink.write_shared(path, body)
+                        .map(|()| body.len() as u64)
+                        .map_err(|e| super::write_failed(path, e))
+                })
+                .sum::<Result<u64, Diagnostic>>()
+                .map_err(|e| vec![e])?;
+            shared.extend(files.into_iter().map(|(path, _)| path));
+            Ok(())
+        };
+        put(api::index_of(site, &self.entries))?;
         drop(self.entries);
+        let rows = self.rows;
+        put(search::files_of(site, self.postings, &|i| {
+            search::ProductRef::of_summary(&rows[i])
+        }))?;
+        // The sitemap lists every product and lot page and every certificate's own page
+        // (all issued: the ledger's), besides the pages made here.
+        let mut urls: Vec<String> = rows
+            .iter()
+            .flat_map(|row| {
+                let lots = row.lots.iter().map(|l| url::lot(&row.id, l));
+                std::iter::once(url::product(&row.id)).chain(lots)
+            })
+            .chain(certificates.map(url::certificate))
+            .map(|page| page.under(base_url))
+            .collect();
         let listing = home_listing(rows);
         let mut jobs = home_jobs(&listing);
         let home_pages = jobs.len();
@@ -261,45 +283,35 @@ impl Gathered {
             super::sort_errors(&mut errors);
             return Err(errors);
         }
-
-        let mut urls = self.urls;
         urls.extend(
             jobs.iter()
                 .filter(|j| listed(&register, j))
                 .map(|j| j.path().under(base_url)),
         );
-        let mut shared = index;
-        shared.extend(search);
-        shared.extend(site_files(
+        let jobs_made = jobs.len();
+        drop(jobs);
+        drop(listing);
+        put(site_files(
             site,
             crate::digital_link::redirects(site.config.base_path(), self.gtins, self.redirects),
-        ));
-        shared.extend(sitemap::files(
+        ))?;
+        put(sitemap::files(
             base_url,
             String::new(),
             || urls,
             &mut sitemap::Memo::default(),
-        ));
-        let data_bytes = shared
-            .par_iter()
-            .map(|(path, body)| {
-                sink.write_shared(path, body)
-                    .map(|()| body.len() as u64)
-                    .map_err(|e| super::write_failed(path, e))
-            })
-            .collect::<Result<Vec<u64>, Diagnostic>>()
-            .map_err(|e| vec![e])?;
-        generated.extend(shared.iter().map(|(path, _)| path.clone()));
+        ))?;
+        generated.extend(shared.iter().cloned());
         let copied = super::copy_files(site, theme, sink, generated, true)?;
-        let pages = self.pages + jobs.len();
+        let pages = self.pages + jobs_made;
         let data_files = self.data_files + shared.len();
         Ok(Rendered {
             pages,
             data_files,
             labels,
             files_copied: copied,
-            bytes: self.bytes + bytes.into_inner() + data_bytes.iter().sum::<u64>(),
-            shared: shared.into_iter().map(|(path, _)| path).collect(),
+            bytes: self.bytes + bytes.into_inner() + data_bytes,
+            shared,
             lists: (1..=home_pages).map(|n| url::home_page(n).file()).collect(),
             all_pages: pages,
             all_data_files: data_files,

@@ -61,15 +61,26 @@ enum Field {
     Certificate,
 }
 
-#[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// A hit as held (for every product of a large site at once, so small): its lot's or
+/// certificate's page URL is made when its shard is written ([`Listed`]).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hit {
-    /// Index into the site's products (rewritten to the shard's own list on output).
+    /// Index into the site's products.
+    product: u32,
+    field: Field,
+    /// For lot and certificate hits: which lot or certificate.
+    value: Option<Box<str>>,
+}
+
+/// A hit as a shard lists it.
+#[derive(Serialize)]
+struct Listed<'a> {
+    /// Index into the shard's products.
     #[serde(rename = "p")]
     product: usize,
     field: Field,
-    /// For lot and certificate hits: which lot or certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<String>,
+    value: Option<&'a str>,
     /// For lot and certificate hits: its page.
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
@@ -80,7 +91,7 @@ struct Term<'a> {
     term: &'a str,
     /// More products have this term than are listed.
     more: bool,
-    hits: Vec<Hit>,
+    hits: Vec<Listed<'a>>,
 }
 
 /// A product as a shard lists it: what a lookup shows before the product page opens.
@@ -175,14 +186,13 @@ impl Memo {
         register: &Register,
         changed: Option<&HashSet<String>>,
     ) -> Option<BTreeSet<String>> {
-        let base = site.config.base_path();
         let products = &site.content.products;
         let changed = changed.filter(|_| self.postings.len() == products.len());
         let Some(changed) = changed else {
             self.postings = products
                 .par_iter()
                 .enumerate()
-                .map(|(i, p)| product_postings(i, p, base, assessed, register))
+                .map(|(i, p)| product_postings(i, p, assessed, register))
                 .collect();
             self.terms = group(self.postings.par_iter().flatten().cloned().collect());
             self.shards.clear();
@@ -193,7 +203,7 @@ impl Memo {
             if !changed.contains(&p.id) {
                 continue;
             }
-            let new = product_postings(i, p, base, assessed, register);
+            let new = product_postings(i, p, assessed, register);
             for (term, hit) in std::mem::replace(&mut self.postings[i], new) {
                 if let Some(hits) = self.terms.get_mut(&term) {
                     if let Ok(at) = hits.binary_search(&hit) {
@@ -236,26 +246,21 @@ fn group(mut all: Postings) -> BTreeMap<String, Vec<Hit>> {
 pub fn product_postings(
     i: usize,
     p: &crate::content::Product,
-    base: &str,
     assessed: &Assessed,
     register: &Register,
 ) -> Vec<(String, Hit)> {
     let mut out = Vec::new();
     {
-        let mut add = |term: String, field: Field, value: Option<(&str, String)>| {
+        let mut add = |term: String, field: Field, value: Option<&str>| {
             if term.is_empty() {
                 return;
             }
-            let (value, url) = value.map_or((None, None), |(v, u)| (Some(v.to_string()), Some(u)));
-            out.push((
-                term,
-                Hit {
-                    product: i,
-                    field,
-                    value,
-                    url,
-                },
-            ));
+            let hit = Hit {
+                product: u32::try_from(i).expect("fewer than 4 billion products"),
+                field,
+                value: value.map(Into::into),
+            };
+            out.push((term, hit));
         };
         for w in words(&p.name) {
             add(w, Field::Name, None);
@@ -271,12 +276,10 @@ pub fn product_postings(
             add(normalise(s), Field::Sku, None);
         }
         for l in &p.lots {
-            let href = url::lot(&p.id, &l.lot).under(base);
-            add(normalise(&l.lot), Field::Lot, Some((&l.lot, href)));
+            add(normalise(&l.lot), Field::Lot, Some(&l.lot));
         }
         for n in register.numbers_in_force(assessed, &p.id) {
-            let href = url::certificate(n).under(base);
-            add(normalise(n), Field::Certificate, Some((n, href)));
+            add(normalise(n), Field::Certificate, Some(n));
         }
     }
     out.sort_unstable();
@@ -402,8 +405,8 @@ fn shards<'p>(
                 return (path, Arc::clone(bytes));
             }
             // Products this shard mentions, numbered locally in order of first mention.
-            let mut local: BTreeMap<usize, usize> = BTreeMap::new();
-            let mut products = Vec::new();
+            let mut local: BTreeMap<u32, usize> = BTreeMap::new();
+            let mut products: Vec<ProductRef> = Vec::new();
             let terms = terms
                 .iter()
                 .map(|(term, hits)| Term {
@@ -415,12 +418,21 @@ fn shards<'p>(
                         .map(|h| {
                             let next = local.len();
                             let n = *local.entry(h.product).or_insert_with(|| {
-                                products.push(product(h.product));
+                                products.push(product(h.product as usize));
                                 next
                             });
-                            Hit {
+                            let value = h.value.as_deref();
+                            let id = products[n].id;
+                            let page = match (h.field, value) {
+                                (Field::Lot, Some(lot)) => Some(url::lot(id, lot)),
+                                (Field::Certificate, Some(n)) => Some(url::certificate(n)),
+                                _ => None,
+                            };
+                            Listed {
                                 product: n,
-                                ..h.clone()
+                                field: h.field,
+                                value,
+                                url: page.map(|p| p.under(base)),
                             }
                         })
                         .collect(),
@@ -478,10 +490,9 @@ mod tests {
             .map(|(t, n)| {
                 let hits = (0..*n)
                     .map(|p| Hit {
-                        product: p,
+                        product: p as u32,
                         field: Field::Name,
                         value: None,
-                        url: None,
                     })
                     .collect();
                 (t.to_string(), hits)
