@@ -500,7 +500,7 @@ impl Pipeline {
             (None, Some(m)) => (None, m.intact(target).0),
             (None, None) => Default::default(),
         };
-        let staging = Staging::reusing(target, reuse_files).map_err(failed)?;
+        let staging = Staging::reusing(target, reuse_files.into()).map_err(failed)?;
         let only = plan.as_ref().map(|p| &p.only);
         // Linking is waiting on the disk, rendering is work: side by side. They touch
         // other files (what is rendered is not linked).

@@ -72,7 +72,8 @@ fn batched(root: &Path, out: &Path, strict: bool, batch: usize) -> Option<Outcom
         reuse: &reuse,
         batch,
     };
-    let (p, built) = certpress::batch::build::build(root, &Overrides::default(), ask, &mut Default::default())?;
+    let (p, built) =
+        certpress::batch::build::build(root, &Overrides::default(), ask, &mut Default::default())?;
     Some(outcome(
         p.diagnostics.iter().cloned().collect(),
         built.is_some(),
@@ -240,8 +241,64 @@ fn what_only_the_whole_site_can_answer_is_built_whole() {
         batch: 2,
     };
     assert!(
-        certpress::batch::build::build(site.path(), &Overrides::default(), ask, &mut Default::default())
-            .is_none()
+        certpress::batch::build::build(
+            site.path(),
+            &Overrides::default(),
+            ask,
+            &mut Default::default()
+        )
+        .is_none()
     );
+    // Other settings (every file rendered again): built in batches, each file with the
+    // bytes it had linked from the output it replaces, not written.
+    let before = read_tree(&out);
+    let reuse = Reuse {
+        sources: certpress::fingerprint::read(site.path(), &["other".to_string()]),
+        clean: false,
+    };
+    let ask = certpress::batch::build::Ask {
+        output: Some(out.clone()),
+        locked: false,
+        strict: false,
+        reuse: &reuse,
+        batch: 2,
+    };
+    let (p, built) = certpress::batch::build::build(
+        site.path(),
+        &Overrides::default(),
+        ask,
+        &mut Default::default(),
+    )
+    .expect("built in batches");
+    let built = built.unwrap_or_else(|| panic!("{:#?}", p.diagnostics));
+    assert_eq!(read_tree(&out), before);
+    assert_eq!(built.written, 0, "every file linked: {} kept", built.kept);
+    // A file edited by hand since is written again, not linked.
+    let page = before
+        .keys()
+        .find(|k| k.starts_with("products/") && k.ends_with("index.html"))
+        .unwrap()
+        .clone();
+    fs::write(out.join(&page), "edited by hand").unwrap();
+    let reuse = Reuse {
+        sources: certpress::fingerprint::read(site.path(), &["third".to_string()]),
+        clean: false,
+    };
+    let ask = certpress::batch::build::Ask {
+        output: Some(out.clone()),
+        locked: false,
+        strict: false,
+        reuse: &reuse,
+        batch: 2,
+    };
+    let (_, built) = certpress::batch::build::build(
+        site.path(),
+        &Overrides::default(),
+        ask,
+        &mut Default::default(),
+    )
+    .expect("built in batches");
+    assert_eq!(built.expect("built").written, 1);
+    assert_eq!(read_tree(&out), before);
     assert!(!out.join("..").join("staging").exists());
 }

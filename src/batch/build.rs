@@ -85,13 +85,15 @@ pub fn build(
         .as_ref()
         .map(|s| s.except(&records.iter().map(String::as_str).collect()));
     drop(records);
-    let previous = match ask.reuse.clean {
+    // The output is this run's from here (another run writing it is waited for), so
+    // its files are as the manifest read next says while they are linked.
+    let claim = crate::pipeline::claim(root, &target).ok()?;
+    let (kept_key, reuse) = match ask.reuse.clean {
         true => None,
-        false => output::Manifest::read(&target),
-    };
-    if let (Some(m), Some(key)) = (&previous, &site_key)
-        && m.inputs.as_ref().is_some_and(|i| i.site == *key)
-    {
+        false => output::manifest::reusable(&target),
+    }
+    .unwrap_or_default();
+    if kept_key.is_some() && kept_key == site_key {
         return None;
     }
 
@@ -128,7 +130,8 @@ pub fn build(
         strict,
         theme_failed: theme.is_none() || (strict && !theme_diags.is_empty()),
         theme,
-        reuse: previous.map(|m| m.intact(&target).0).unwrap_or_default(),
+        reuse,
+        claim: Some(claim),
         out: None,
         index: &index,
         ids: &ids,
@@ -202,7 +205,9 @@ struct Run<'a> {
     /// The theme did not load, or has problems under `strict`.
     theme_failed: bool,
     /// The previous output's files as it wrote them, to link where the bytes are the same.
-    reuse: std::collections::HashMap<String, output::manifest::Entry>,
+    reuse: output::manifest::Reusable,
+    /// The output's lock, until the first batch renders into it.
+    claim: Option<Claim>,
     /// The output being written, from the first batch rendered.
     out: Option<Output>,
     index: &'a Index,
@@ -218,8 +223,11 @@ struct Run<'a> {
 struct Output {
     staging: Staging,
     gathered: Gathered,
-    _claim: (output::TargetLock, std::thread::JoinHandle<()>),
+    _claim: Claim,
 }
+
+/// The output's lock, and the sweep of what earlier runs left beside it.
+type Claim = (output::TargetLock, std::thread::JoinHandle<()>);
 
 impl Run<'_> {
     /// Whether the build can still succeed, so a batch is worth rendering.
@@ -277,7 +285,7 @@ impl Run<'_> {
 
     /// Takes the output for this build and opens its staging folder.
     fn open(&mut self, site: &Site) -> Result<Output, Vec<Diagnostic>> {
-        let claim = crate::pipeline::claim(self.root, self.target)?;
+        let claim = self.claim.take().ok_or_else(Vec::new)?;
         let staging = Staging::reusing(self.target, std::mem::take(&mut self.reuse))
             .map_err(|e| self.write_error(&e))?;
         let theme = self.theme.as_mut().ok_or_else(Vec::new)?;
@@ -339,8 +347,7 @@ impl Run<'_> {
             gathered,
             _claim,
         } = out;
-        let rendered =
-            gathered.finish(site, theme, &staging, self.index.numbers(), self.labels)?;
+        let rendered = gathered.finish(site, theme, &staging, self.index.numbers(), self.labels)?;
         self.laps.lap("lists");
         staging
             .write(ledger::MANIFEST, ledger::manifest_of(self.index).as_bytes())

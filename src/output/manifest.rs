@@ -196,6 +196,110 @@ impl Manifest {
     }
 }
 
+/// The files of a previous output that a build may link instead of writing again, by a
+/// hash of their path: a 100,000-product output has 1.5 million files, whose paths alone
+/// would take a quarter of a gigabyte to hold. Two paths with one hash (one chance in
+/// about 10^13 on such a site) cost nothing but a file written: a file is linked only
+/// when the new bytes' size and SHA-256 are its entry's.
+#[derive(Debug, Default)]
+pub struct Reusable(HashMap<u64, Entry>);
+
+impl Reusable {
+    fn key(rel: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // SipHash with fixed keys: the same for every build.
+        let mut h = std::hash::DefaultHasher::new();
+        rel.hash(&mut h);
+        h.finish()
+    }
+
+    /// The entry of the previous output's file at `rel`, if it is there as written.
+    pub fn get(&self, rel: &str) -> Option<&Entry> {
+        self.0.get(&Self::key(rel))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<HashMap<String, Entry>> for Reusable {
+    fn from(files: HashMap<String, Entry>) -> Reusable {
+        Reusable(
+            files
+                .into_iter()
+                .map(|(rel, e)| (Self::key(&rel), e))
+                .collect(),
+        )
+    }
+}
+
+/// What a build in batches needs of the manifest of `target`: the fingerprint its keys
+/// were made with ([`Inputs::site`], `None` when it kept none), and its files still as
+/// it wrote them. Read line by line, as [`Manifest::read`] reads it whole (the same
+/// checks), holding neither its text nor its paths.
+pub fn reusable(target: &Path) -> Option<(Option<String>, Reusable)> {
+    use std::io::BufRead;
+    /// The header, but for the keys (parsed over, not held).
+    #[derive(Deserialize)]
+    struct Glance {
+        tree: (u64, u64),
+        #[serde(default)]
+        inputs: Option<GlanceInputs>,
+    }
+    #[derive(Deserialize)]
+    struct GlanceInputs {
+        site: String,
+    }
+    let file = fs::File::open(path(target)).ok()?;
+    let mut lines = io::BufReader::with_capacity(1 << 20, file).lines();
+    if lines.next()?.ok()? != MAGIC {
+        return None;
+    }
+    let mut files = HashMap::new();
+    let (mut count, mut header, mut end) = (0, None, None);
+    let mut block: Vec<(String, Entry)> = Vec::new();
+    let mut intact = |block: &mut Vec<(String, Entry)>| {
+        let kept: Vec<(u64, Entry)> = block
+            .par_drain(..)
+            .filter(|(rel, e)| e.intact(target, rel))
+            .map(|(rel, e)| (Reusable::key(&rel), e))
+            .collect();
+        files.extend(kept);
+    };
+    for line in lines {
+        let line = line.ok()?;
+        if end.is_some() {
+            return None;
+        }
+        if let Some(json) = line.strip_prefix("header\t") {
+            header = Some(serde_json::from_str::<Glance>(json).ok()?);
+        } else if let Some(n) = line.strip_prefix("end\t") {
+            end = Some(n.parse::<usize>().ok()?);
+        } else if !line.is_empty() {
+            if header.is_some() {
+                return None;
+            }
+            let (rel, entry) = parse_line(&line)?;
+            block.push((rel.to_string(), entry));
+            count += 1;
+            if block.len() == 1 << 16 {
+                intact(&mut block);
+            }
+        }
+    }
+    intact(&mut block);
+    let header = header?;
+    if end? != count || tree_id(target)? != header.tree {
+        return None;
+    }
+    Some((header.inputs.map(|i| i.site), Reusable(files)))
+}
+
 fn parse_line(line: &str) -> Option<(&str, Entry)> {
     let mut parts = line.splitn(4, '\t');
     let size = parts.next()?.parse().ok()?;

@@ -179,7 +179,7 @@ pub struct Staging {
     committed: bool,
     /// The previous output's files that may be linked instead of written again, by path
     /// (those whose size and time still match its manifest); empty for a clean build.
-    reuse: std::collections::HashMap<String, manifest::Entry>,
+    reuse: manifest::Reusable,
     /// The manifest of this output, written as files are (`build` only).
     record: Option<manifest::Writer>,
     /// Files written, files rendered and linked from the previous output (the same
@@ -207,10 +207,7 @@ impl Staging {
     /// links a file whose bytes equal those of the previous output's file at the same path
     /// (in `reuse`, its entries still intact) instead of writing it: that file keeps its
     /// bytes, inode and modification time.
-    pub fn reusing(
-        target: &Path,
-        reuse: std::collections::HashMap<String, manifest::Entry>,
-    ) -> io::Result<Staging> {
+    pub fn reusing(target: &Path, reuse: manifest::Reusable) -> io::Result<Staging> {
         let mut staging = Self::create(target, None)?;
         staging.record = Some(manifest::Writer::new(target)?);
         staging.reuse = reuse;
