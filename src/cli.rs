@@ -908,7 +908,7 @@ fn build(
         locked,
         strict: judge.strict,
         reuse: &reuse,
-        batch: crate::batch::BATCH,
+        batch: crate::batch::BUILD_BATCH,
     };
     let mut laps = crate::timings::Laps::new();
     let batched = crate::batch::build::build(root, &overrides, ask, &mut laps);

@@ -42,7 +42,7 @@ pub struct Ask<'a> {
     /// `--strict` (site.toml's `strict` is read with the site).
     pub strict: bool,
     pub reuse: &'a Reuse,
-    /// Products a batch ([`super::BATCH`]; tests use small ones).
+    /// Products a batch ([`super::BUILD_BATCH`]; tests use small ones).
     pub batch: usize,
 }
 

@@ -9,6 +9,11 @@ mod check;
 
 pub use check::{Ask, Checked, check};
 
-/// How many product records are read, assessed and reviewed at once: enough to keep
+/// How many product records `check` reads, assesses and reviews at once: enough to keep
 /// every thread busy, few enough (about 16 KB each while assessed) to hold.
 pub const BATCH: usize = 8192;
+
+/// How many products `build` renders at once: each holds its certificates' versions and,
+/// while its labels are printed, every label drawn (about 60 KB a product in all), so
+/// half of [`BATCH`]; still enough to keep every thread busy.
+pub const BUILD_BATCH: usize = 4096;

@@ -28,8 +28,9 @@ const MAGIC: &str = "certpress-manifest 1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     pub size: u64,
-    /// Nanoseconds since the Unix epoch.
-    pub modified: i128,
+    /// Nanoseconds since the Unix epoch (an i64 holds ±292 years: 32 bytes an entry,
+    /// held for every file of a 100,000-product output).
+    pub modified: i64,
     /// The first 16 bytes of the SHA-256 of its bytes.
     pub hash: [u8; 16],
 }
@@ -127,12 +128,12 @@ pub fn tree_id(dir: &Path) -> Option<(u64, u64)> {
 }
 
 /// Nanoseconds since the epoch of `m`'s modification time.
-pub fn modified(m: &fs::Metadata) -> Option<i128> {
+pub fn modified(m: &fs::Metadata) -> Option<i64> {
     let t = m.modified().ok()?;
-    Some(match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_nanos() as i128,
-        Err(e) => -(e.duration().as_nanos() as i128),
-    })
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).ok(),
+        Err(e) => i64::try_from(e.duration().as_nanos()).ok().map(|n| -n),
+    }
 }
 
 impl Manifest {
@@ -202,7 +203,7 @@ impl Manifest {
 /// about 10^13 on such a site) cost nothing but a file written: a file is linked only
 /// when the new bytes' size and SHA-256 are its entry's.
 #[derive(Debug, Default)]
-pub struct Reusable(HashMap<u64, Entry>);
+pub struct Reusable(Vec<(u64, Entry)>);
 
 impl Reusable {
     fn key(rel: &str) -> u64 {
@@ -215,7 +216,28 @@ impl Reusable {
 
     /// The entry of the previous output's file at `rel`, if it is there as written.
     pub fn get(&self, rel: &str) -> Option<&Entry> {
-        self.0.get(&Self::key(rel))
+        let key = Self::key(rel);
+        let at = self.0.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    /// Sorted by key for [`Reusable::get`]. Of a path recorded twice the last entry
+    /// counts, and only when its file is intact (`None`: it is not).
+    fn of(mut files: Vec<(u64, Option<Entry>)>) -> Reusable {
+        // A stable sort keeps each key's entries in the order read.
+        files.sort_by_key(|(k, _)| *k);
+        let mut last: Vec<(u64, Option<Entry>)> = Vec::with_capacity(files.len());
+        for (k, e) in files {
+            match last.last_mut() {
+                Some((key, entry)) if *key == k => *entry = e,
+                _ => last.push((k, e)),
+            }
+        }
+        Reusable(
+            last.into_iter()
+                .filter_map(|(k, e)| Some((k, e?)))
+                .collect(),
+        )
     }
 
     pub fn len(&self) -> usize {
@@ -229,10 +251,10 @@ impl Reusable {
 
 impl From<HashMap<String, Entry>> for Reusable {
     fn from(files: HashMap<String, Entry>) -> Reusable {
-        Reusable(
+        Reusable::of(
             files
                 .into_iter()
-                .map(|(rel, e)| (Self::key(&rel), e))
+                .map(|(rel, e)| (Self::key(&rel), Some(e)))
                 .collect(),
         )
     }
@@ -260,14 +282,13 @@ pub fn reusable(target: &Path) -> Option<(Option<String>, Reusable)> {
     if lines.next()?.ok()? != MAGIC {
         return None;
     }
-    let mut files = HashMap::new();
+    let mut files: Vec<(u64, Option<Entry>)> = Vec::new();
     let (mut count, mut header, mut end) = (0, None, None);
     let mut block: Vec<(String, Entry)> = Vec::new();
     let mut intact = |block: &mut Vec<(String, Entry)>| {
-        let kept: Vec<(u64, Entry)> = block
+        let kept: Vec<(u64, Option<Entry>)> = block
             .par_drain(..)
-            .filter(|(rel, e)| e.intact(target, rel))
-            .map(|(rel, e)| (Reusable::key(&rel), e))
+            .map(|(rel, e)| (Reusable::key(&rel), e.intact(target, &rel).then_some(e)))
             .collect();
         files.extend(kept);
     };
@@ -297,7 +318,7 @@ pub fn reusable(target: &Path) -> Option<(Option<String>, Reusable)> {
     if end? != count || tree_id(target)? != header.tree {
         return None;
     }
-    Some((header.inputs.map(|i| i.site), Reusable(files)))
+    Some((header.inputs.map(|i| i.site), Reusable::of(files)))
 }
 
 fn parse_line(line: &str) -> Option<(&str, Entry)> {
@@ -420,6 +441,29 @@ impl Drop for Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reusable_files_are_the_last_entry_of_each_path_when_intact() {
+        let e = |size| Entry {
+            size,
+            modified: 0,
+            hash: [0; 16],
+        };
+        let key = Reusable::key;
+        let r = Reusable::of(vec![
+            (key("a"), Some(e(1))),
+            (key("b"), Some(e(2))),
+            (key("a"), None),
+            (key("b"), Some(e(3))),
+            (key("c"), None),
+            (key("c"), Some(e(4))),
+        ]);
+        assert!(r.get("a").is_none(), "its last entry's file was edited");
+        assert_eq!(r.get("b").map(|e| e.size), Some(3));
+        assert_eq!(r.get("c").map(|e| e.size), Some(4));
+        assert!(r.get("d").is_none());
+        assert_eq!(r.len(), 2);
+    }
 
     #[test]
     fn reads_back_what_it_wrote_and_refuses_what_is_damaged() {
