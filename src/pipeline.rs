@@ -543,16 +543,8 @@ impl Pipeline {
             .as_ref()
             .map(|s| s.whole())
             .unwrap_or_default();
-        // The files no one product or certificate owns that this build drew from the
-        // records: the next build makes them again and links none of them unread.
         let inputs = inputs.map(|mut i| {
-            i.lists = rendered
-                .shared
-                .iter()
-                .chain(&rendered.lists)
-                .cloned()
-                .chain([ledger::MANIFEST.to_string(), output::MARKER.to_string()])
-                .collect();
+            i.lists = rendered.drawn_from_records();
             i
         });
         staging

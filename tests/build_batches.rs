@@ -111,6 +111,27 @@ fn agree(root: &Path, strict: bool, sizes: &[usize]) -> Outcome {
     expected
 }
 
+/// A build in batches of 2 over the output at `out`, with `settings` (as `reuse` gives
+/// them, "test", its previous keys may be reused); `None` when it is built whole.
+fn rebuild(
+    root: &Path,
+    out: &Path,
+    settings: &str,
+) -> Option<(Pipeline, Option<certpress::pipeline::Built>)> {
+    let reuse = Reuse {
+        sources: certpress::fingerprint::read(root, &[settings.to_string()]),
+        clean: false,
+    };
+    let ask = certpress::batch::build::Ask {
+        output: Some(out.to_path_buf()),
+        locked: false,
+        strict: false,
+        reuse: &reuse,
+        batch: 2,
+    };
+    certpress::batch::build::build(root, &Overrides::default(), ask, &mut Default::default())
+}
+
 fn codes(o: &Outcome) -> Vec<&str> {
     let mut codes: Vec<&str> = o.problems.iter().map(|d| d.code).collect();
     codes.sort_unstable();
@@ -229,47 +250,11 @@ fn what_only_the_whole_site_can_answer_is_built_whole() {
     // A rebuild that can render only what changed.
     let first = batched(site.path(), &out, false, 2).unwrap();
     assert!(first.built, "{:#?}", first.problems);
-    let reuse = Reuse {
-        clean: false,
-        ..reuse(site.path())
-    };
-    let ask = certpress::batch::build::Ask {
-        output: Some(out.clone()),
-        locked: false,
-        strict: false,
-        reuse: &reuse,
-        batch: 2,
-    };
-    assert!(
-        certpress::batch::build::build(
-            site.path(),
-            &Overrides::default(),
-            ask,
-            &mut Default::default()
-        )
-        .is_none()
-    );
+    assert!(rebuild(site.path(), &out, "test").is_none());
     // Other settings (every file rendered again): built in batches, each file with the
     // bytes it had linked from the output it replaces, not written.
     let before = read_tree(&out);
-    let reuse = Reuse {
-        sources: certpress::fingerprint::read(site.path(), &["other".to_string()]),
-        clean: false,
-    };
-    let ask = certpress::batch::build::Ask {
-        output: Some(out.clone()),
-        locked: false,
-        strict: false,
-        reuse: &reuse,
-        batch: 2,
-    };
-    let (p, built) = certpress::batch::build::build(
-        site.path(),
-        &Overrides::default(),
-        ask,
-        &mut Default::default(),
-    )
-    .expect("built in batches");
+    let (p, built) = rebuild(site.path(), &out, "other").expect("built in batches");
     let built = built.unwrap_or_else(|| panic!("{:#?}", p.diagnostics));
     assert_eq!(read_tree(&out), before);
     assert_eq!(built.written, 0, "every file linked: {} kept", built.kept);
@@ -280,24 +265,7 @@ fn what_only_the_whole_site_can_answer_is_built_whole() {
         .unwrap()
         .clone();
     fs::write(out.join(&page), "edited by hand").unwrap();
-    let reuse = Reuse {
-        sources: certpress::fingerprint::read(site.path(), &["third".to_string()]),
-        clean: false,
-    };
-    let ask = certpress::batch::build::Ask {
-        output: Some(out.clone()),
-        locked: false,
-        strict: false,
-        reuse: &reuse,
-        batch: 2,
-    };
-    let (_, built) = certpress::batch::build::build(
-        site.path(),
-        &Overrides::default(),
-        ask,
-        &mut Default::default(),
-    )
-    .expect("built in batches");
+    let (_, built) = rebuild(site.path(), &out, "third").expect("built in batches");
     assert_eq!(built.expect("built").written, 1);
     assert_eq!(read_tree(&out), before);
     assert!(!out.join("..").join("staging").exists());

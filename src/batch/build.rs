@@ -370,13 +370,7 @@ impl Run<'_> {
         );
         let inputs = site_key.map(|key| {
             let mut inputs = self.keys.finish(self.index, self.ids, key);
-            inputs.lists = rendered
-                .shared
-                .iter()
-                .chain(&rendered.lists)
-                .cloned()
-                .chain([ledger::MANIFEST.to_string(), output::MARKER.to_string()])
-                .collect();
+            inputs.lists = rendered.drawn_from_records();
             inputs
         });
         self.laps.lap("keys");

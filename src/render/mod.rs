@@ -148,6 +148,23 @@ pub struct Rendered {
     pub all_data_files: usize,
 }
 
+impl Rendered {
+    /// The files no one product or certificate owns that this build drew from the
+    /// records (the lists, and the ledger's manifest and the output's marker): the next
+    /// build makes them again and links none of them unread.
+    pub fn drawn_from_records(&self) -> Vec<String> {
+        self.shared
+            .iter()
+            .chain(&self.lists)
+            .cloned()
+            .chain([
+                crate::ledger::MANIFEST.to_string(),
+                crate::output::MARKER.to_string(),
+            ])
+            .collect()
+    }
+}
+
 /// What a partial render (`serve`, after an edit) makes again: the pages, twins and
 /// linksets of these products, the pages of these certificates, and what is drawn from
 /// every product (home page, lookup index, sitemap). The rest of the output stays.
