@@ -277,7 +277,7 @@ impl<W: std::io::Write> JsonWriter<W> {
         from: &mut impl std::io::Read,
         count: usize,
     ) -> std::io::Result<()> {
-        debug_assert_eq!(self.products, 0, "copied products come first");
+        assert_eq!(self.products, 0, "copied products come first");
         std::io::copy(from, &mut self.out)?;
         self.products = count;
         Ok(())

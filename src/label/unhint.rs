@@ -155,7 +155,7 @@ fn strip_glyph(g: &[u8], out: &mut Vec<u8>) -> Option<()> {
             break;
         }
     }
-    debug_assert!(out.len() > start);
+    assert!(out.len() > start);
     Some(())
 }
 
