@@ -4,8 +4,8 @@
 //! read from `certificates.lock` at the offsets the index keeps; its product, lot and
 //! certificate pages, twins, linksets and labels are written into the staging folder; and
 //! the batch is dropped. What spans products is gathered as it goes: the home list's rows,
-//! lookup terms, API index entries and sitemap URLs ([`Gathered`]), and the keys the next
-//! build renders only what changed by ([`keys::Gathered`]). Certificates the ledger holds
+//! lookup terms and API index entries ([`Gathered`]), and the keys the next build renders
+//! only what changed by ([`keys::Gathered`]). Certificates the ledger holds
 //! that no product is assessed for now (retired) are rendered after the last batch.
 //!
 //! The output is the whole build's ([`Pipeline::build`]), file for file, and so are the
@@ -99,12 +99,12 @@ pub fn build(
 
     let mut p = Pipeline::from_parts(root, Some(site), diags);
     p.placeholder_base_url(strict);
+    let mut diags = std::mem::take(&mut p.diagnostics);
     // The theme's own problems are reported as the whole build reports them: only when
     // nothing else stops the build.
-    let mut theme_diags = Pipeline::from_parts(root, p.site.take(), Diagnostics::default());
-    let theme = theme_diags.theme();
-    let (mut site, theme_diags) = (theme_diags.site.take()?, theme_diags.diagnostics);
-    let mut diags = std::mem::take(&mut p.diagnostics);
+    let theme = p.theme();
+    let theme_diags = std::mem::take(&mut p.diagnostics);
+    let mut site = p.site.take()?;
 
     // A product is taken to exist when a record file is named after it: exact when the
     // records have no error (`id-mismatch`), and a build with errors publishes nothing.

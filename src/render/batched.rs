@@ -2,9 +2,10 @@
 //! each batch's product, lot and certificate pages, JSON twins and linksets are rendered
 //! and written with the batch ([`Gathered::batch`]), and what the files drawn from every
 //! product need of them is gathered in compact form: each product's home-list row,
-//! lookup terms and API index entry, its GTIN, the sitemap's URLs. Once every batch is in,
-//! [`Gathered::finish`] makes those files and the pages no record feeds. The files are
-//! the ones a whole render makes, byte for byte (`tests/build_batches.rs`).
+//! lookup terms and API index entry, its GTIN. Once every batch is in, [`Gathered::finish`]
+//! makes those files (the sitemap from the rows and the ledger's numbers) and the pages no
+//! record feeds. The files are the ones a whole render makes, byte for byte
+//! (`tests/build_batches.rs`).
 
 use super::{
     Issuance, Pages, ProductSummary, Rendered, api, home_jobs, home_listing, listed, product_files,
