@@ -197,13 +197,7 @@ impl Index {
             offset += n as u64;
             if n > 0 {
                 line_no += 1;
-                // As `str::lines` splits: at `\n`, and a `\r` before it is not the line's.
-                if bytes.last() == Some(&b'\n') {
-                    bytes.pop();
-                    if bytes.last() == Some(&b'\r') {
-                        bytes.pop();
-                    }
-                }
+                super::trim_line_end(&mut bytes);
                 match std::str::from_utf8(&bytes) {
                     Ok(text) => block.push((line_no, at, text.to_string())),
                     Err(e) => {

@@ -296,6 +296,17 @@ impl Ledger {
     }
 }
 
+/// Takes the line break off a line read with `read_until(b'\n')`, as `str::lines` splits:
+/// at `\n`, and a `\r` before it is not the line's.
+fn trim_line_end(bytes: &mut Vec<u8>) {
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+}
+
 /// Reads back from `certificates.lock` under `root` only the versions of `numbers` (those
 /// `index` holds; others are skipped), at the offsets `index` was read with: a build that
 /// renders a huge site in batches holds one batch's content at a time, not the whole
@@ -356,12 +367,7 @@ pub fn read_versions<'a>(
         bytes.clear();
         let n = reader.read_until(b'\n', &mut bytes).map_err(unreadable)?;
         pos = entry.at + n as u64;
-        if bytes.last() == Some(&b'\n') {
-            bytes.pop();
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
-            }
-        }
+        trim_line_end(&mut bytes);
         let line = std::str::from_utf8(&bytes).map_err(|_| changed())?;
         let (mut v, _) = parse_line(line).map_err(|_| changed())?;
         if v.number != number

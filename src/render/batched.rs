@@ -115,7 +115,7 @@ impl Gathered {
         }
         let issuance = Issuance {
             register: *register,
-            product_ids: product_ids.clone(),
+            product_ids,
         };
         let bytes = AtomicU64::new(0);
         let theme_dir = crate::source::relative(&site.root, &theme.dir);
@@ -255,9 +255,10 @@ impl Gathered {
 
         let (ledger, review) = (crate::ledger::Ledger::default(), Default::default());
         let register = Register::new(&ledger, &review);
+        let no_products = HashSet::new();
         let issuance = Issuance {
             register,
-            product_ids: HashSet::new(),
+            product_ids: &no_products,
         };
         let bytes = AtomicU64::new(0);
         let theme_dir = crate::source::relative(&site.root, &theme.dir);

@@ -125,8 +125,9 @@ impl<'a> Job<'a> {
 struct Issuance<'a> {
     register: crate::register::Register<'a>,
     /// The products that exist, for certificate pages to link back to (looked up once
-    /// per certificate page, so a set, not a scan).
-    product_ids: std::collections::HashSet<&'a str>,
+    /// per certificate page, so a set, not a scan; a render in batches lends the whole
+    /// site's to every batch).
+    product_ids: &'a std::collections::HashSet<&'a str>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -257,7 +258,7 @@ pub fn render(
         .collect();
     let issuance = Issuance {
         register: *register,
-        product_ids,
+        product_ids: &product_ids,
     };
 
     let all_jobs = jobs;
@@ -762,14 +763,15 @@ pub fn certificate_version_pdf(
         .versions
         .iter()
         .find(|v| v.version == version)?;
+    let product_ids = site
+        .content
+        .products
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
     let issuance = Issuance {
         register: *register,
-        product_ids: site
-            .content
-            .products
-            .iter()
-            .map(|p| p.id.as_str())
-            .collect(),
+        product_ids: &product_ids,
     };
     let job = Job::Certificate {
         number,
