@@ -3,7 +3,8 @@
 //! build, the same summary and the same problems, whatever the batch size; and when the
 //! build fails, the same problems and nothing published. Sites: the example site, and an
 //! issued synthetic catalogue with retired, changed and new certificates, a product
-//! without a GTIN and a static file, over several batches.
+//! without a GTIN and a static file, over several batches. And a rebuild in batches after
+//! edits renders only what changed, its output that of a clean build.
 
 mod common;
 #[path = "../benches/synth.rs"]
@@ -118,6 +119,16 @@ fn rebuild(
     out: &Path,
     settings: &str,
 ) -> Option<(Pipeline, Option<certpress::pipeline::Built>)> {
+    rebuild_in(root, out, settings, 2)
+}
+
+/// [`rebuild`] in batches of `batch`.
+fn rebuild_in(
+    root: &Path,
+    out: &Path,
+    settings: &str,
+    batch: usize,
+) -> Option<(Pipeline, Option<certpress::pipeline::Built>)> {
     let reuse = Reuse {
         sources: certpress::fingerprint::read(root, &[settings.to_string()]),
         clean: false,
@@ -127,7 +138,7 @@ fn rebuild(
         locked: false,
         strict: false,
         reuse: &reuse,
-        batch: 2,
+        batch,
     };
     certpress::batch::build::build(root, &Overrides::default(), ask, &mut Default::default())
 }
@@ -247,10 +258,8 @@ fn what_only_the_whole_site_can_answer_is_built_whole() {
     fs::write(site.path().join("site.toml"), with_sheet).unwrap();
     assert!(batched(site.path(), &out, false, 2).is_none());
     fs::write(site.path().join("site.toml"), &config).unwrap();
-    // A rebuild that can render only what changed.
     let first = batched(site.path(), &out, false, 2).unwrap();
     assert!(first.built, "{:#?}", first.problems);
-    assert!(rebuild(site.path(), &out, "test").is_none());
     // Other settings (every file rendered again): built in batches, each file with the
     // bytes it had linked from the output it replaces, not written.
     let before = read_tree(&out);
@@ -269,4 +278,152 @@ fn what_only_the_whole_site_can_answer_is_built_whole() {
     assert_eq!(built.expect("built").written, 1);
     assert_eq!(read_tree(&out), before);
     assert!(!out.join("..").join("staging").exists());
+}
+
+#[test]
+fn a_rebuild_in_batches_renders_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    synth::generate(&repo(), &site, 40);
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = site.join("public");
+    let (p, built) = rebuild_in(&site, &out, "test", 7).expect("built in batches");
+    assert!(built.is_some(), "{:#?}", p.diagnostics);
+    let product = |i: usize| {
+        site.join(format!(
+            "content/products/{}/{:03}/product-{i}.yaml",
+            synth::category(i),
+            i / 1000
+        ))
+    };
+    // The files of product `i` and its certificates.
+    let mine = |i: usize| {
+        let (id, number) = (format!("product-{i}"), format!("-PRODUCT-{i}-"));
+        let gtin = format!("01/095212{i:07}");
+        move |rel: &str| {
+            rel.starts_with(&format!("products/{id}/"))
+                || rel == format!("api/v1/products/{id}.json")
+                || rel.starts_with(&format!("labels/{id}/"))
+                || rel.starts_with(&format!("labels/{id}."))
+                || rel.starts_with(&gtin)
+                || (rel.starts_with("certificates/") && rel.contains(&number))
+        }
+    };
+    // Rebuilds in batches of 7, after `what`: rendered only what changed (`mine`, when
+    // given: the files of what changed), and left what a clean build leaves.
+    let step = |what: &str, mine: Option<&dyn Fn(&str) -> bool>, partial: bool| {
+        let (p, built) = rebuild_in(&site, &out, "test", 7).expect("built in batches");
+        let built = built.unwrap_or_else(|| panic!("{what}: {:#?}", p.diagnostics));
+        let files = read_tree(&out);
+        match (built.partial, partial) {
+            (Some(x), true) => {
+                assert_eq!(
+                    (x.files + x.carried) as usize,
+                    files.len(),
+                    "{what}: every file rendered or carried: {x:?}"
+                );
+                let elsewhere = files
+                    .keys()
+                    .filter(|rel| {
+                        [
+                            "products/",
+                            "certificates/",
+                            "01/",
+                            "api/v1/products/",
+                            "labels/",
+                        ]
+                        .iter()
+                        .any(|area| rel.starts_with(area))
+                            && !mine.is_some_and(|m| m(rel))
+                    })
+                    .count();
+                let bound = if mine.is_some() { elsewhere } else { 1 };
+                assert!(x.carried as usize >= bound, "{what}: {x:?}, {elsewhere}");
+            }
+            (None, false) => {}
+            (x, _) => panic!("{what}: partial {x:?}, expected {partial}"),
+        }
+        let fresh = dir.path().join("fresh");
+        let clean = whole(&site, &fresh, false);
+        assert!(clean.built);
+        let differ: Vec<&String> = files
+            .keys()
+            .chain(clean.files.keys())
+            .filter(|k| files.get(*k) != clean.files.get(*k))
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{what}: differ from a clean build: {differ:?}"
+        );
+        let manifest = Manifest::read(&out).map(|m| (m.inputs, m.summary));
+        assert_eq!(manifest, clean.manifest, "{what}: keys or summary differ");
+        fs::remove_dir_all(&fresh).unwrap();
+    };
+    type Change = fn(String) -> String;
+    let edits: [(&str, Option<usize>, std::path::PathBuf, Change); 5] = [
+        ("rename a product", Some(5), product(5), |t| {
+            t.replace("name: Synthetic product 5", "name: Aardvark")
+        }),
+        ("change a model", Some(20), product(20), |t| {
+            t.replace("model: BB-000020", "model: XQ-77")
+        }),
+        ("add a lot", Some(33), product(33), |t| {
+            t.replace(
+                "evidence:\n",
+                "  - { lot: \"L33-new\", made: 2026-05, place: \"Ningbo, China\", factory: maker-1 }\nevidence:\n",
+            )
+        }),
+        ("fail a test report", Some(9), product(9), |t| {
+            t.replacen("result: pass", "result: fail", 1)
+        }),
+        (
+            "rename a lab half the products name",
+            None,
+            site.join("content/parties/lab-1.yaml"),
+            |t| t.replace("name: Testing Lab 1", "name: Renamed Lab"),
+        ),
+    ];
+    for (what, i, path, change) in edits {
+        let before = fs::read_to_string(&path).unwrap();
+        let after = change(before.clone());
+        assert_ne!(before, after, "{what}: the edit changes nothing");
+        fs::write(&path, after).unwrap();
+        match i {
+            Some(i) => step(what, Some(&mine(i)), true),
+            None => step(what, None, true),
+        }
+    }
+    let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    step("issue", None, true);
+    fs::remove_file(product(12)).unwrap();
+    step("remove a product", None, true);
+    let text: String = fs::read_to_string(product(13))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("gtin:"))
+        .map(|l| match l {
+            "id: product-13" => "id: product-new\n".to_string(),
+            l => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(site.join("content/products/product-new.yaml"), text).unwrap();
+    step("add a product", None, true);
+    // Files edited or removed by hand: their owners are rendered again.
+    fs::write(out.join("products/product-25/index.html"), "edited").unwrap();
+    let pdf = read_tree(&out)
+        .into_keys()
+        .find(|k| k.contains("-PRODUCT-31-") && k.ends_with(".pdf"))
+        .expect("a certificate PDF");
+    fs::remove_file(out.join(&pdf)).unwrap();
+    step(
+        "files edited by hand",
+        Some(&|rel: &str| mine(25)(rel) || mine(31)(rel)),
+        true,
+    );
+    // One that belongs to no product or certificate: everything is rendered.
+    fs::write(out.join("404.html"), "edited").unwrap();
+    step("a site page edited by hand", None, false);
+    step("nothing changed", Some(&|_: &str| false), true);
 }

@@ -15,9 +15,11 @@
 //! dropped. Where only the whole site can answer, [`build`] returns `None` having
 //! published nothing, and the caller builds the whole site: a site of one batch, a
 //! configuration with errors, a command plugin (it answers for all its products at once)
-//! or a rule pack that fails on a product, the label sheet (one PDF of every label), and
-//! a rebuild that renders only what changed since the last build (it compares every
-//! product's key first).
+//! or a rule pack that fails on a product, and the label sheet (one PDF of every label).
+//!
+//! A rebuild whose site-wide sources did not change since the output it replaces renders
+//! again only the products and certificates whose keys changed ([`Rebuild`]), batch by
+//! batch, and links the files of the others from that output unread.
 
 use crate::assess::{self, Assessed};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -30,6 +32,7 @@ use crate::render::keys;
 use crate::site::{self, Overrides, Site};
 use crate::theme::Theme;
 use crate::timings::Laps;
+use crate::url;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -88,14 +91,17 @@ pub fn build(
     // The output is this run's from here (another run writing it is waited for), so
     // its files are as the manifest read next says while they are linked.
     let claim = crate::pipeline::claim(root, &target).ok()?;
-    let (kept_key, reuse) = match ask.reuse.clean {
+    let previous = match ask.reuse.clean {
         true => None,
-        false => output::manifest::reusable(&target),
+        false => output::manifest::previous(&target),
     }
     .unwrap_or_default();
-    if kept_key.is_some() && kept_key == site_key {
-        return None;
-    }
+    // Kept with the same fingerprint: only what changed is rendered again.
+    let rebuild = previous
+        .keys
+        .filter(|kept| site_key.as_ref() == Some(&kept.site))
+        .and_then(|kept| Rebuild::new(kept, &previous.damaged));
+    drop(previous.damaged);
 
     let mut p = Pipeline::from_parts(root, Some(site), diags);
     p.placeholder_base_url(strict);
@@ -130,7 +136,8 @@ pub fn build(
         strict,
         theme_failed: theme.is_none() || (strict && !theme_diags.is_empty()),
         theme,
-        reuse,
+        reuse: previous.reuse,
+        rebuild,
         claim: Some(claim),
         out: None,
         index: &index,
@@ -206,6 +213,8 @@ struct Run<'a> {
     theme_failed: bool,
     /// The previous output's files as it wrote them, to link where the bytes are the same.
     reuse: output::manifest::Reusable,
+    /// Rendering only what changed since the previous output.
+    rebuild: Option<Rebuild>,
     /// The output's lock, until the first batch renders into it.
     claim: Option<Claim>,
     /// The output being written, from the first batch rendered.
@@ -272,13 +281,35 @@ impl Run<'_> {
         .map_err(|d| vec![d])?;
         self.laps.lap("versions");
         let register = Register::new(&ledger, &review);
-        out.gathered
-            .batch(site, assessed, &register, theme, self.ids, &out.staging)?;
-        self.laps.lap("render");
-        self.labels +=
-            crate::label::print::for_build(site, assessed, &register, &out.staging, None)?;
-        self.laps.lap("labels");
         self.keys.batch(site, assessed, &register, self.index);
+        let only = self
+            .rebuild
+            .as_mut()
+            .map(|r| r.batch(site, &register, &self.keys, self.index, self.ids));
+        self.laps.lap("keys");
+        out.gathered.batch(
+            site,
+            assessed,
+            &register,
+            theme,
+            self.ids,
+            &out.staging,
+            only.as_ref(),
+        )?;
+        self.laps.lap("render");
+        let printed = crate::label::print::for_build(
+            site,
+            assessed,
+            &register,
+            &out.staging,
+            only.as_ref().map(|o| &o.products),
+        )?;
+        // A partial build counts every label the output has.
+        self.labels += match only {
+            Some(_) => crate::label::jobs(site, None, None).len(),
+            None => printed,
+        };
+        self.laps.lap("labels");
         self.laps.lap("keys");
         Ok(())
     }
@@ -347,6 +378,10 @@ impl Run<'_> {
             gathered,
             _claim,
         } = out;
+        if let Some(rebuild) = &self.rebuild {
+            rebuild.carry(self.target, &staging).map_err(failed)?;
+            self.laps.lap("carry");
+        }
         let rendered = gathered.finish(site, theme, &staging, self.index.numbers(), self.labels)?;
         self.laps.lap("lists");
         staging
@@ -384,7 +419,139 @@ impl Run<'_> {
             summary,
             written,
             kept: linked + carried,
-            partial: None,
+            partial: self.rebuild.map(|r| crate::pipeline::Partial {
+                products: r.products,
+                certificates: r.certificates,
+                files: written + linked,
+                carried,
+            }),
         }))
+    }
+}
+
+/// A build that renders again only the products and certificates whose keys changed
+/// since the output it replaces (or whose files there were edited by hand), and links
+/// the files of the others from it unread once every batch is in ([`Rebuild::carry`]).
+/// Keys are compared batch by batch; what cannot be told yet (a product named on a
+/// certificate of a later batch, a certificate naming a product of one) is rendered.
+struct Rebuild {
+    kept: output::manifest::KeptKeys,
+    /// The owners of the previous output's files edited or removed by hand since, as
+    /// paths name them (encoded ids and numbers, GTIN-14s): rendered again.
+    touched: Owners,
+    /// The owners whose files are linked unread, as paths name them.
+    unread: Owners,
+    /// Products and certificates rendered again.
+    products: usize,
+    certificates: usize,
+}
+
+/// Owners of output files as paths name them ([`url::owner`]).
+#[derive(Default)]
+struct Owners {
+    products: HashSet<Box<str>>,
+    gtins: HashSet<Box<str>>,
+    certificates: HashSet<Box<str>>,
+}
+
+impl Owners {
+    fn contains(&self, owner: Option<url::Owner>) -> bool {
+        match owner {
+            Some(url::Owner::Product(id)) => self.products.contains(id),
+            Some(url::Owner::Gtin(g)) => self.gtins.contains(g),
+            Some(url::Owner::Certificate(n)) => self.certificates.contains(n),
+            None => false,
+        }
+    }
+}
+
+impl Rebuild {
+    /// `None` when everything is rendered again: a file of the previous output that
+    /// belongs to no product or certificate and is not a list (`damaged`, those edited or
+    /// removed by hand) cannot be made alone.
+    fn new(kept: output::manifest::KeptKeys, damaged: &[String]) -> Option<Rebuild> {
+        let mut touched = Owners::default();
+        for rel in damaged {
+            match url::owner(rel) {
+                Some(url::Owner::Product(id)) => touched.products.insert(id.into()),
+                Some(url::Owner::Gtin(g)) => touched.gtins.insert(g.into()),
+                Some(url::Owner::Certificate(n)) => touched.certificates.insert(n.into()),
+                None if kept.lists.contains(rel) => true,
+                None => return None,
+            };
+        }
+        Some(Rebuild {
+            kept,
+            touched,
+            unread: Owners::default(),
+            products: 0,
+            certificates: 0,
+        })
+    }
+
+    /// What of a batch (`site`'s products, `register`'s certificates, just hashed into
+    /// `keys`) is rendered again; the rest is noted to be linked unread.
+    fn batch(
+        &mut self,
+        site: &Site,
+        register: &Register,
+        keys: &keys::Gathered,
+        index: &Index,
+        exists: &HashSet<&str>,
+    ) -> crate::render::Only {
+        let mut only = keys.changed(register, index, exists, &self.kept);
+        for p in &site.content.products {
+            let id = url::encode_segment(&p.id);
+            let gtin = p.gtin.map(|g| g.as_gtin14());
+            if self.touched.products.contains(id.as_str())
+                || gtin
+                    .as_deref()
+                    .is_some_and(|g| self.touched.gtins.contains(g))
+            {
+                only.products.insert(p.id.clone());
+            }
+            if !only.products.contains(&p.id) {
+                self.unread.products.insert(id.into());
+                self.unread.gtins.extend(gtin.map(String::into_boxed_str));
+            }
+        }
+        for n in register.ledger().certificates.keys() {
+            let number = url::encode_segment(n);
+            if self.touched.certificates.contains(number.as_str()) {
+                only.certificates.insert(n.clone());
+            }
+            if !only.certificates.contains(n) {
+                self.unread.certificates.insert(number.into());
+            }
+        }
+        self.products += only.products.len();
+        self.certificates += only.certificates.len();
+        only
+    }
+
+    /// Links the files of the products and certificates not rendered again from the
+    /// output at `target` (as its manifest lists them, those still as written) into
+    /// `staging`, unread.
+    fn carry(&self, target: &Path, staging: &Staging) -> std::io::Result<()> {
+        let mut block: Vec<(String, output::manifest::Entry)> = Vec::new();
+        let mut result = Ok(());
+        let read = output::manifest::read_lines(target, |rel, entry| {
+            if self.unread.contains(url::owner(rel)) && staging.as_written(rel, &entry) {
+                block.push((rel.to_string(), entry));
+            }
+            if block.len() >= 1 << 16 {
+                if result.is_ok() {
+                    result = staging.carry(&block);
+                }
+                block.clear();
+            }
+        });
+        result?;
+        if read.is_none() {
+            return Err(std::io::Error::other(
+                "the previous output's manifest changed while it was read",
+            ));
+        }
+        staging.carry(&block)
     }
 }

@@ -357,6 +357,11 @@ impl Index {
         self.held.iter().map(|(n, h)| (&**n, &*h.named))
     }
 
+    /// The product ids the versions of certificate `number` name (sorted, each once).
+    pub fn named_of(&self, number: &str) -> Option<&[Box<str>]> {
+        self.held.get(number).map(|h| &*h.named)
+    }
+
     /// The certificates whose latest version names a product the site does not have, in
     /// number order.
     pub fn removed(&self) -> impl Iterator<Item = (&str, &Removed)> {

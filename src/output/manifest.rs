@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -260,45 +260,152 @@ impl From<HashMap<String, Entry>> for Reusable {
     }
 }
 
-/// What a build in batches needs of the manifest of `target`: the fingerprint its keys
-/// were made with ([`Inputs::site`], `None` when it kept none), and its files still as
-/// it wrote them. Read line by line, as [`Manifest::read`] reads it whole (the same
-/// checks), holding neither its text nor its paths.
-pub fn reusable(target: &Path) -> Option<(Option<String>, Reusable)> {
-    use std::io::BufRead;
-    /// The header, but for the keys (parsed over, not held).
+/// The keys a build kept ([`Inputs`]) as a build in batches holds them: each key as the
+/// 128 bits its hex spells (a 100,000-product site keeps about 400,000 keys). A key
+/// that is not 32 hex digits (`unhashable`) is left out: it equals nothing.
+#[derive(Debug, Default, Deserialize)]
+pub struct KeptKeys {
+    pub site: String,
+    products: CompactKeys,
+    certificates: CompactKeys,
+    /// The files drawn from the records ([`Inputs::lists`]).
+    pub lists: HashSet<String>,
+}
+
+impl KeptKeys {
+    /// Whether product `id`'s key was `key` (hex).
+    pub fn product_is(&self, id: &str, key: &str) -> bool {
+        self.products.is(id, key)
+    }
+
+    /// Whether certificate `number`'s key was `key` (hex).
+    pub fn certificate_is(&self, number: &str, key: &str) -> bool {
+        self.certificates.is(number, key)
+    }
+}
+
+#[derive(Debug, Default)]
+struct CompactKeys(HashMap<Box<str>, u128>);
+
+impl CompactKeys {
+    fn bits(key: &str) -> Option<u128> {
+        let hex = key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit());
+        hex.then(|| u128::from_str_radix(key, 16).ok()).flatten()
+    }
+
+    fn is(&self, id: &str, key: &str) -> bool {
+        Self::bits(key).is_some_and(|bits| self.0.get(id) == Some(&bits))
+    }
+}
+
+impl<'de> Deserialize<'de> for CompactKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = CompactKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of keys")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CompactKeys, A::Error> {
+                let mut keys = HashMap::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((id, key)) =
+                    map.next_entry::<Box<str>, std::borrow::Cow<'de, str>>()?
+                {
+                    if let Some(bits) = CompactKeys::bits(&key) {
+                        keys.insert(id, bits);
+                    }
+                }
+                Ok(CompactKeys(keys))
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
+/// What a build in batches needs of the output it replaces ([`previous`]).
+#[derive(Debug, Default)]
+pub struct Previous {
+    /// The keys it was made with, `None` when it kept none.
+    pub keys: Option<KeptKeys>,
+    /// Its files still as it wrote them.
+    pub reuse: Reusable,
+    /// Its files that are not (edited, replaced or removed by hand since).
+    pub damaged: Vec<String>,
+}
+
+/// What a build in batches needs of the manifest of `target` ([`Previous`]). Read line
+/// by line, as [`Manifest::read`] reads it whole (the same checks), holding neither its
+/// text nor the paths of its intact files.
+pub fn previous(target: &Path) -> Option<Previous> {
+    /// The header, but for what a build in batches does not need.
     #[derive(Deserialize)]
     struct Glance {
         tree: (u64, u64),
         #[serde(default)]
-        inputs: Option<GlanceInputs>,
+        inputs: Option<KeptKeys>,
     }
-    #[derive(Deserialize)]
-    struct GlanceInputs {
-        site: String,
+    let mut files: Vec<(u64, Option<Entry>)> = Vec::new();
+    let mut damaged: Vec<String> = Vec::new();
+    let mut intact = |block: &mut Vec<(String, Entry)>| {
+        let kept: Vec<(u64, Option<Entry>, String)> = block
+            .par_drain(..)
+            .map(|(rel, e)| {
+                (
+                    Reusable::key(&rel),
+                    e.intact(target, &rel).then_some(e),
+                    rel,
+                )
+            })
+            .collect();
+        for (key, entry, rel) in kept {
+            if entry.is_none() {
+                damaged.push(rel);
+            }
+            files.push((key, entry));
+        }
+    };
+    let mut block: Vec<(String, Entry)> = Vec::new();
+    let header = read_lines(target, |rel, entry| {
+        block.push((rel.to_string(), entry));
+        if block.len() == 1 << 16 {
+            intact(&mut block);
+        }
+    })?;
+    intact(&mut block);
+    let header: Glance = serde_json::from_str(&header).ok()?;
+    if tree_id(target)? != header.tree {
+        return None;
     }
-    let file = fs::File::open(path(target)).ok()?;
-    let mut lines = io::BufReader::with_capacity(1 << 20, file).lines();
+    let reuse = Reusable::of(files);
+    // Of a path recorded twice, the last entry counts.
+    damaged.retain(|rel| reuse.get(rel).is_none());
+    Some(Previous {
+        keys: header.inputs,
+        reuse,
+        damaged,
+    })
+}
+
+/// Calls `file` with each file line of the manifest of `target` in order, and returns
+/// its header (JSON) when the manifest reads to its end as written.
+pub fn read_lines(target: &Path, mut file: impl FnMut(&str, Entry)) -> Option<String> {
+    use std::io::BufRead;
+    let handle = fs::File::open(path(target)).ok()?;
+    let mut lines = io::BufReader::with_capacity(1 << 20, handle).lines();
     if lines.next()?.ok()? != MAGIC {
         return None;
     }
-    let mut files: Vec<(u64, Option<Entry>)> = Vec::new();
     let (mut count, mut header, mut end) = (0, None, None);
-    let mut block: Vec<(String, Entry)> = Vec::new();
-    let mut intact = |block: &mut Vec<(String, Entry)>| {
-        let kept: Vec<(u64, Option<Entry>)> = block
-            .par_drain(..)
-            .map(|(rel, e)| (Reusable::key(&rel), e.intact(target, &rel).then_some(e)))
-            .collect();
-        files.extend(kept);
-    };
     for line in lines {
         let line = line.ok()?;
         if end.is_some() {
             return None;
         }
         if let Some(json) = line.strip_prefix("header\t") {
-            header = Some(serde_json::from_str::<Glance>(json).ok()?);
+            header = Some(json.to_string());
         } else if let Some(n) = line.strip_prefix("end\t") {
             end = Some(n.parse::<usize>().ok()?);
         } else if !line.is_empty() {
@@ -306,19 +413,11 @@ pub fn reusable(target: &Path) -> Option<(Option<String>, Reusable)> {
                 return None;
             }
             let (rel, entry) = parse_line(&line)?;
-            block.push((rel.to_string(), entry));
+            file(rel, entry);
             count += 1;
-            if block.len() == 1 << 16 {
-                intact(&mut block);
-            }
         }
     }
-    intact(&mut block);
-    let header = header?;
-    if end? != count || tree_id(target)? != header.tree {
-        return None;
-    }
-    Some((header.inputs.map(|i| i.site), Reusable::of(files)))
+    (end? == count).then_some(header?)
 }
 
 fn parse_line(line: &str) -> Option<(&str, Entry)> {

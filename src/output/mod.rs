@@ -323,12 +323,18 @@ impl Staging {
         }
         files.par_iter().try_for_each(|(rel, entry)| {
             let (from, to) = (self.target.join(rel), self.dir.join(rel));
-            if fs::hard_link(&from, &to).is_ok() {
-                if let Some(record) = &self.record {
-                    record.record(rel, entry);
+            match fs::hard_link(&from, &to) {
+                Ok(()) => {
+                    if let Some(record) = &self.record {
+                        record.record(rel, entry);
+                    }
+                    self.carried.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
                 }
-                self.carried.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
+                // Put there already by this build (and recorded): never copied over, as
+                // it may be a link to the very file it would be copied from.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+                Err(_) => {}
             }
             fs::copy(&from, &to)?;
             let meta = fs::metadata(&to)?;
@@ -339,6 +345,12 @@ impl Staging {
             self.written.fetch_add(1, Ordering::Relaxed);
             Ok(())
         })
+    }
+
+    /// Whether the previous output's file at `rel` is still as `entry` (its manifest's
+    /// last line for it) says.
+    pub fn as_written(&self, rel: &str, entry: &manifest::Entry) -> bool {
+        self.reuse.get(rel) == Some(entry)
     }
 
     /// The path of `rel` in the staging folder, its folders created, and no file there:

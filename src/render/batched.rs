@@ -8,8 +8,9 @@
 //! (`tests/build_batches.rs`).
 
 use super::{
-    Issuance, Pages, ProductSummary, Rendered, api, home_jobs, home_listing, listed, product_files,
-    record_jobs, search, set_globals, site_files, site_jobs, sitemap, version_redirects,
+    Issuance, Only, Pages, ProductSummary, Rendered, api, home_jobs, home_listing, listed,
+    product_files, record_jobs, search, set_globals, site_files, site_jobs, sitemap,
+    version_redirects,
 };
 use crate::assess::Assessed;
 use crate::diagnostic::Diagnostic;
@@ -42,8 +43,12 @@ pub struct Gathered {
     /// The site's `static/` files' output paths, and the folders above them, lower case.
     statics: HashSet<String>,
     static_folders: HashSet<String>,
+    /// Pages and data files rendered, and those the output has (those of the products
+    /// and certificates a partial build did not render again included).
     pages: usize,
     data_files: usize,
+    all_pages: usize,
+    all_data_files: usize,
     bytes: u64,
     /// Certificate PDFs are set in the theme's fonts, read once when the first is due.
     fonts: Option<Arc<Fonts>>,
@@ -75,6 +80,8 @@ impl Gathered {
             static_folders,
             pages: 0,
             data_files: 0,
+            all_pages: 0,
+            all_data_files: 0,
             bytes: 0,
             fonts: None,
             progress: Progress::new(products, "Building", "products"),
@@ -95,7 +102,10 @@ impl Gathered {
     /// Renders and writes one batch: `site` holds the batch's products, `assessed` and
     /// `register` their assessments and certificates (the register's ledger holds the
     /// certificates whose pages this batch makes); `product_ids` is every product of the
-    /// whole site, for certificate pages to link to.
+    /// whole site, for certificate pages to link to. With `only`, the pages and files of
+    /// the products and certificates it names alone (a partial build: the others' are
+    /// linked from the previous output); what the lists need is gathered for all.
+    #[allow(clippy::too_many_arguments)]
     pub fn batch(
         &mut self,
         site: &Site,
@@ -104,8 +114,13 @@ impl Gathered {
         theme: &Theme,
         product_ids: &HashSet<&str>,
         sink: &dyn Sink,
+        only: Option<&Only>,
     ) -> Result<(), Vec<Diagnostic>> {
-        let jobs = record_jobs(&site.content.products, register);
+        let all_jobs = record_jobs(&site.content.products, register);
+        let jobs: Vec<&super::Job> = all_jobs
+            .iter()
+            .filter(|j| only.is_none_or(|o| o.keeps(j)))
+            .collect();
         if self.fonts.is_none()
             && jobs
                 .iter()
@@ -140,6 +155,7 @@ impl Gathered {
             || {
                 products
                     .par_iter()
+                    .filter(|p| only.is_none_or(|o| o.products.contains(&p.id)))
                     .map(|p| product_files(site, p, assessed, register, sink))
                     .collect::<Vec<_>>()
             },
@@ -174,6 +190,12 @@ impl Gathered {
             return Err(errors);
         }
         self.pages += jobs.len();
+        self.all_pages += all_jobs.len();
+        // Every product has its twin, and its linkset when it has a GTIN.
+        self.all_data_files += products
+            .iter()
+            .map(|p| 1 + usize::from(p.gtin.is_some()))
+            .sum::<usize>();
         self.bytes += bytes.into_inner();
 
         let base_url = site.config.base_url.as_str();
@@ -305,18 +327,16 @@ impl Gathered {
         ))?;
         generated.extend(shared.iter().cloned());
         let copied = super::copy_files(site, theme, sink, generated, true)?;
-        let pages = self.pages + jobs_made;
-        let data_files = self.data_files + shared.len();
         Ok(Rendered {
-            pages,
-            data_files,
+            pages: self.pages + jobs_made,
+            data_files: self.data_files + shared.len(),
             labels,
             files_copied: copied,
             bytes: self.bytes + bytes.into_inner() + data_bytes,
-            shared,
             lists: (1..=home_pages).map(|n| url::home_page(n).file()).collect(),
-            all_pages: pages,
-            all_data_files: data_files,
+            all_pages: self.all_pages + jobs_made,
+            all_data_files: self.all_data_files + shared.len(),
+            shared,
         })
     }
 }

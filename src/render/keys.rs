@@ -20,7 +20,7 @@
 use super::Only;
 use crate::assess::Assessed;
 use crate::content::Product;
-use crate::output::manifest::{Entry, Inputs, Manifest};
+use crate::output::manifest::{Entry, Inputs, KeptKeys, Manifest};
 use crate::register::Register;
 use crate::site::Site;
 use crate::url::{self, Owner};
@@ -33,6 +33,7 @@ const UNHASHABLE: &str = "unhashable";
 
 /// A key being made: texts and values (as JSON, written straight into the hash through
 /// sha2's `io::Write`, not held) fed in order.
+#[derive(Clone)]
 struct Hashing(Sha256);
 
 impl Hashing {
@@ -253,6 +254,9 @@ pub struct Gathered {
     /// Each assessed product's assessments' key.
     assessments: HashMap<Box<str>, Option<String>>,
     products: Vec<Pending>,
+    /// The products hashed so far, and where the last batch's begin in `products`.
+    seen: HashSet<Box<str>>,
+    last_batch: usize,
 }
 
 /// A product's key, waiting for the keys of the ledger's certificates.
@@ -278,6 +282,8 @@ impl Gathered {
             certificates: HashMap::new(),
             assessments: HashMap::new(),
             products: Vec::new(),
+            seen: HashSet::new(),
+            last_batch: 0,
         }
     }
 
@@ -325,7 +331,87 @@ impl Gathered {
                 }
             })
             .collect();
+        self.last_batch = self.products.len();
+        self.seen
+            .extend(pending.iter().map(|p| p.id.as_str().into()));
         self.products.extend(pending);
+    }
+
+    /// What of the batch just hashed differs from the keys `kept` (the previous build's)
+    /// or cannot be told yet, and so is rendered again: its products whose key differs or
+    /// names a certificate no batch has reviewed yet, and its certificates (`register`'s)
+    /// whose page key differs or names a product no batch has hashed yet (`exists`: the
+    /// products the site has).
+    pub fn changed(
+        &self,
+        register: &Register,
+        index: &crate::ledger::Index,
+        exists: &HashSet<&str>,
+        kept: &KeptKeys,
+    ) -> Only {
+        let products = self.products[self.last_batch..]
+            .par_iter()
+            .filter(|p| {
+                !self
+                    .settled(p)
+                    .is_some_and(|key| kept.product_is(&p.id, &key))
+            })
+            .map(|p| p.id.clone())
+            .collect();
+        let numbers: Vec<&String> = register.ledger().certificates.keys().collect();
+        let certificates = numbers
+            .par_iter()
+            .filter(|n| {
+                !self
+                    .page_key(n, index.named_of(n).unwrap_or_default(), exists, true)
+                    .is_some_and(|key| kept.certificate_is(n, &key))
+            })
+            .map(|n| n.to_string())
+            .collect();
+        Only {
+            products,
+            certificates,
+        }
+    }
+
+    /// A product's key, when the keys of the certificates it names are all in.
+    fn settled(&self, p: &Pending) -> Option<String> {
+        let mut h = p.head.clone()?;
+        for (n, key) in &p.numbers {
+            h.text(n);
+            let key = match key {
+                Some(key) => key.as_deref(),
+                None => self.certificates.get(n).and_then(Option::as_deref),
+            };
+            h.text(key?);
+        }
+        Some(h.finish())
+    }
+
+    /// The page key of ledger certificate `n`, whose versions name the products `ids`;
+    /// `None` when it cannot be made (or, `settled_only`, not yet: a product it names
+    /// that the site has was not hashed yet).
+    fn page_key(
+        &self,
+        n: &str,
+        ids: &[Box<str>],
+        exists: &HashSet<&str>,
+        settled_only: bool,
+    ) -> Option<String> {
+        if settled_only
+            && ids
+                .iter()
+                .any(|id| exists.contains(&**id) && !self.seen.contains(id))
+        {
+            return None;
+        }
+        let standing = self.certificates.get(n)?.as_deref()?;
+        certificate_page_key(
+            standing,
+            ids.iter().map(|id| &**id),
+            |id| self.assessments.get(id).map(Option::as_deref),
+            |id| exists.contains(id),
+        )
     }
 
     /// The keys of every product and certificate, with `site_key`; `exists` tells the
@@ -336,40 +422,19 @@ impl Gathered {
         exists: &HashSet<&str>,
         site_key: String,
     ) -> Inputs {
-        let certificates = &self.certificates;
         let products = self
             .products
-            .into_par_iter()
+            .par_iter()
             .map(|p| {
-                let key = p.head.and_then(|mut h| {
-                    for (n, key) in &p.numbers {
-                        h.text(n);
-                        let key = match key {
-                            Some(key) => key.as_deref(),
-                            None => certificates.get(n).and_then(Option::as_deref),
-                        };
-                        h.text(key?);
-                    }
-                    Some(h.finish())
-                });
-                (p.id, key.unwrap_or_else(|| UNHASHABLE.into()))
+                let key = self.settled(p);
+                (p.id.clone(), key.unwrap_or_else(|| UNHASHABLE.into()))
             })
             .collect();
         let named: Vec<(&str, &[Box<str>])> = index.named().collect();
         let certificates = named
             .par_iter()
             .map(|(n, ids)| {
-                let key = certificates
-                    .get(*n)
-                    .and_then(Option::as_deref)
-                    .and_then(|standing| {
-                        certificate_page_key(
-                            standing,
-                            ids.iter().map(|id| &**id),
-                            |id| self.assessments.get(id).map(Option::as_deref),
-                            |id| exists.contains(id),
-                        )
-                    });
+                let key = self.page_key(n, ids, exists, false);
                 (n.to_string(), key.unwrap_or_else(|| UNHASHABLE.into()))
             })
             .collect();
