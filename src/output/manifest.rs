@@ -325,9 +325,13 @@ impl<'de> Deserialize<'de> for CompactKeys {
     }
 }
 
-/// What a build in batches needs of the output it replaces ([`previous`]).
+/// What a build in batches needs of the output it replaces ([`previous`]), and what
+/// tells whether a build would change it ([`crate::pipeline::up_to_date`]).
 #[derive(Debug, Default)]
 pub struct Previous {
+    /// What the build that wrote it read ([`crate::fingerprint`]) and reported.
+    pub sources: String,
+    pub summary: Summary,
     /// The keys it was made with, `None` when it kept none.
     pub keys: Option<KeptKeys>,
     /// Its files still as it wrote them.
@@ -344,6 +348,8 @@ pub fn previous(target: &Path) -> Option<Previous> {
     #[derive(Deserialize)]
     struct Glance {
         tree: (u64, u64),
+        sources: String,
+        summary: Summary,
         #[serde(default)]
         inputs: Option<KeptKeys>,
     }
@@ -383,6 +389,8 @@ pub fn previous(target: &Path) -> Option<Previous> {
     // Of a path recorded twice, the last entry counts.
     damaged.retain(|rel| reuse.get(rel).is_none());
     Some(Previous {
+        sources: header.sources,
+        summary: header.summary,
         keys: header.inputs,
         reuse,
         damaged,
