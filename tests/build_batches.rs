@@ -14,6 +14,7 @@ use certpress::diagnostic::Diagnostic;
 use certpress::output::Manifest;
 use certpress::pipeline::{Pipeline, Purpose, Reuse};
 use certpress::site::Overrides;
+use common::disk::{synth_edits, synth_owned};
 use common::*;
 use std::fs;
 use std::path::Path;
@@ -291,24 +292,11 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
     let (p, built) = rebuild_in(&site, &out, "test", 7).expect("built in batches");
     assert!(built.is_some(), "{:#?}", p.diagnostics);
     let product = |i: usize| {
-        site.join(format!(
+        format!(
             "content/products/{}/{:03}/product-{i}.yaml",
             synth::category(i),
             i / 1000
-        ))
-    };
-    // The files of product `i` and its certificates.
-    let mine = |i: usize| {
-        let (id, number) = (format!("product-{i}"), format!("-PRODUCT-{i}-"));
-        let gtin = format!("01/095212{i:07}");
-        move |rel: &str| {
-            rel.starts_with(&format!("products/{id}/"))
-                || rel == format!("api/v1/products/{id}.json")
-                || rel.starts_with(&format!("labels/{id}/"))
-                || rel.starts_with(&format!("labels/{id}."))
-                || rel.starts_with(&gtin)
-                || (rel.starts_with("certificates/") && rel.contains(&number))
-        }
+        )
     };
     // Rebuilds in batches of 7, after `what`: rendered only what changed (`mine`, when
     // given: the files of what changed), and left what a clean build leaves.
@@ -360,46 +348,23 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
         assert_eq!(manifest, clean.manifest, "{what}: keys or summary differ");
         fs::remove_dir_all(&fresh).unwrap();
     };
-    type Change = fn(String) -> String;
-    let edits: [(&str, Option<usize>, std::path::PathBuf, Change); 5] = [
-        ("rename a product", Some(5), product(5), |t| {
-            t.replace("name: Synthetic product 5", "name: Aardvark")
-        }),
-        ("change a model", Some(20), product(20), |t| {
-            t.replace("model: BB-000020", "model: XQ-77")
-        }),
-        ("add a lot", Some(33), product(33), |t| {
-            t.replace(
-                "evidence:\n",
-                "  - { lot: \"L33-new\", made: 2026-05, place: \"Ningbo, China\", factory: maker-1 }\nevidence:\n",
-            )
-        }),
-        ("fail a test report", Some(9), product(9), |t| {
-            t.replacen("result: pass", "result: fail", 1)
-        }),
-        (
-            "rename a lab half the products name",
-            None,
-            site.join("content/parties/lab-1.yaml"),
-            |t| t.replace("name: Testing Lab 1", "name: Renamed Lab"),
-        ),
-    ];
-    for (what, i, path, change) in edits {
+    for (what, i, file, change) in synth_edits(product, [5, 20, 33, 9]) {
+        let path = site.join(&file);
         let before = fs::read_to_string(&path).unwrap();
         let after = change(before.clone());
         assert_ne!(before, after, "{what}: the edit changes nothing");
         fs::write(&path, after).unwrap();
         match i {
-            Some(i) => step(what, Some(&mine(i)), true),
-            None => step(what, None, true),
+            Some(i) => step(&what, Some(&synth_owned(i)), true),
+            None => step(&what, None, true),
         }
     }
     let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     step("issue", None, true);
-    fs::remove_file(product(12)).unwrap();
+    fs::remove_file(site.join(product(12))).unwrap();
     step("remove a product", None, true);
-    let text: String = fs::read_to_string(product(13))
+    let text: String = fs::read_to_string(site.join(product(13)))
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with("gtin:"))
@@ -417,9 +382,10 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
         .find(|k| k.contains("-PRODUCT-31-") && k.ends_with(".pdf"))
         .expect("a certificate PDF");
     fs::remove_file(out.join(&pdf)).unwrap();
+    let (a, b) = (synth_owned(25), synth_owned(31));
     step(
         "files edited by hand",
-        Some(&|rel: &str| mine(25)(rel) || mine(31)(rel)),
+        Some(&|rel: &str| a(rel) || b(rel)),
         true,
     );
     // One that belongs to no product or certificate: everything is rendered.

@@ -8,7 +8,7 @@ mod common;
 #[path = "../benches/synth.rs"]
 mod synth;
 
-use common::disk::{build, built, rewritten, stamps};
+use common::disk::{build, built, rewritten, stamps, synth_edits, synth_owned};
 use common::*;
 use std::fs;
 
@@ -267,46 +267,8 @@ fn on_a_site_of_many_list_pages_record_edits_render_only_what_they_change() {
             i / 1000
         )
     };
-    // The files of product `i` and its certificates.
-    let mine = |i: usize| {
-        let id = format!("product-{i}");
-        let number = format!("-PRODUCT-{i}-");
-        let data = format!("095212{i:07}");
-        move |rel: &str| {
-            let gtin_prefix = format!("01/{data}");
-            rel.starts_with(&format!("products/{id}/"))
-                || rel == format!("api/v1/products/{id}.json")
-                || rel.starts_with(&format!("labels/{id}/"))
-                || rel.starts_with(&format!("labels/{id}."))
-                || rel.starts_with(&gtin_prefix)
-                || (rel.starts_with("certificates/") && rel.contains(&number))
-        }
-    };
-    type Change = fn(String) -> String;
-    let edits: [(&str, Option<usize>, String, Change); 5] = [
-        // To the top of the list: every list page before its old place shifts.
-        ("rename a product", Some(205), product(205), |t| {
-            t.replace("name: Synthetic product 205", "name: Aardvark")
-        }),
-        ("change a model", Some(150), product(150), |t| {
-            t.replace("model: BB-000150", "model: XQ-77")
-        }),
-        ("add a lot", Some(7), product(7), |t| {
-            t.replace(
-                "evidence:\n",
-                "  - { lot: \"L7-new\", made: 2026-05, place: \"Ningbo, China\", factory: maker-1 }\nevidence:\n",
-            )
-        }),
-        ("fail a test report", Some(9), product(9), |t| {
-            t.replacen("result: pass", "result: fail", 1)
-        }),
-        (
-            "rename a lab half the products name",
-            None,
-            "content/parties/lab-1.yaml".into(),
-            |t| t.replace("name: Testing Lab 1", "name: Renamed Lab"),
-        ),
-    ];
+    // Renamed to the top of the list: every list page before its old place shifts.
+    let edits = synth_edits(product, [205, 150, 7, 9]);
     let step = |what: &str, mine: Option<&dyn Fn(&str) -> bool>| {
         let o = built(&site, &out, &[]);
         let (rendered, unread) = partial(&o).unwrap_or_else(|| panic!("{what}: not partial: {o}"));
@@ -328,8 +290,8 @@ fn on_a_site_of_many_list_pages_record_edits_render_only_what_they_change() {
         assert_ne!(before, after, "{what}: the edit changes nothing");
         fs::write(&path, after).unwrap();
         match i {
-            Some(i) => step(what, Some(&mine(i))),
-            None => step(what, None),
+            Some(i) => step(&what, Some(&synth_owned(i))),
+            None => step(&what, None),
         }
     }
     // Issued: new versions of the edited products' certificates.

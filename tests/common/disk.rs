@@ -70,3 +70,75 @@ pub fn rewritten(before: &BTreeMap<String, Stamp>, after: &BTreeMap<String, Stam
         .map(|(rel, _)| rel.clone())
         .collect()
 }
+
+/// The files of product `i` of a synthetic catalogue (`benches/synth.rs`) and of its
+/// certificates: pages, twin, labels, Digital Link paths.
+pub fn synth_owned(i: usize) -> impl Fn(&str) -> bool {
+    let (id, number) = (format!("product-{i}"), format!("-PRODUCT-{i}-"));
+    let gtin = format!("01/095212{i:07}");
+    move |rel: &str| {
+        rel.starts_with(&format!("products/{id}/"))
+            || rel == format!("api/v1/products/{id}.json")
+            || rel.starts_with(&format!("labels/{id}/"))
+            || rel.starts_with(&format!("labels/{id}."))
+            || rel.starts_with(&gtin)
+            || (rel.starts_with("certificates/") && rel.contains(&number))
+    }
+}
+
+/// An edit a user makes to a record: what it is, the synthetic product it changes (`None`:
+/// many), the record's path (relative to the site) and the change to its text.
+pub type Edit = (String, Option<usize>, String, Box<dyn Fn(String) -> String>);
+
+/// Edits to the records of a synthetic catalogue: rename product `renamed`, change the
+/// model of `remodelled`, add a lot to `lot`, fail a test report of `failed`, and rename
+/// a lab half the products name. `product(i)`: the path of product `i`'s record.
+pub fn synth_edits(
+    product: impl Fn(usize) -> String,
+    [renamed, remodelled, lot, failed]: [usize; 4],
+) -> Vec<Edit> {
+    vec![
+        (
+            "rename a product".into(),
+            Some(renamed),
+            product(renamed),
+            Box::new(move |t| {
+                t.replace(
+                    &format!("name: Synthetic product {renamed}"),
+                    "name: Aardvark",
+                )
+            }),
+        ),
+        (
+            "change a model".into(),
+            Some(remodelled),
+            product(remodelled),
+            Box::new(move |t| t.replace(&format!("model: BB-{remodelled:06}"), "model: XQ-77")),
+        ),
+        (
+            "add a lot".into(),
+            Some(lot),
+            product(lot),
+            Box::new(move |t| {
+                t.replace(
+                    "evidence:\n",
+                    &format!(
+                        "  - {{ lot: \"L{lot}-new\", made: 2026-05, place: \"Ningbo, China\", factory: maker-1 }}\nevidence:\n"
+                    ),
+                )
+            }),
+        ),
+        (
+            "fail a test report".into(),
+            Some(failed),
+            product(failed),
+            Box::new(|t| t.replacen("result: pass", "result: fail", 1)),
+        ),
+        (
+            "rename a lab half the products name".into(),
+            None,
+            "content/parties/lab-1.yaml".into(),
+            Box::new(|t| t.replace("name: Testing Lab 1", "name: Renamed Lab")),
+        ),
+    ]
+}
