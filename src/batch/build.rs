@@ -310,7 +310,6 @@ impl Run<'_> {
             None => printed,
         };
         self.laps.lap("labels");
-        self.laps.lap("keys");
         Ok(())
     }
 
