@@ -393,3 +393,55 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
     step("a site page edited by hand", None, false);
     step("nothing changed", Some(&|_: &str| false), true);
 }
+
+#[test]
+fn labels_are_printed_a_group_at_a_time_and_a_late_failure_fails_them_all() {
+    // 300 products, 600 labels: more than one group of labels drawn and written together.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    synth::generate(&repo(), &site, 300);
+    let out = site.join("public");
+    let o = common::disk::build(&site, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let labels: Vec<String> = read_tree(&out.join("labels")).into_keys().collect();
+    assert_eq!(labels.len(), 600, "every lot's label: {}", labels.len());
+    let before = read_tree(&out);
+    // The `compact` template shows marks only: every label of a product whose markets
+    // require a warning (small parts, for 3 years and up; under 3 they are a gap, not a
+    // warning) fails, in whichever group, with the advice, and nothing is published.
+    let config = fs::read_to_string(site.join("site.toml")).unwrap();
+    let config = config.replace("[labels]\n", "[labels]\ntemplate = \"compact\"\n");
+    fs::write(site.join("site.toml"), config).unwrap();
+    let o = common::disk::build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let e = stderr(&o);
+    let failed: std::collections::BTreeSet<String> = e
+        .lines()
+        .filter_map(|l| l.strip_prefix("error[label]: the label for lot "))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    let warned: std::collections::BTreeSet<String> = (0..300)
+        .filter(|i| {
+            let record = site.join(format!(
+                "content/products/{}/000/product-{i}.yaml",
+                synth::category(*i)
+            ));
+            let text = fs::read_to_string(record).unwrap();
+            let months = text.split("min_months: ").nth(1).and_then(|t| {
+                let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<u32>().ok()
+            });
+            text.contains("small_parts: true") && months.is_some_and(|m| m >= 36)
+        })
+        .flat_map(|i| (0..2).map(move |l| format!("L{i}-{l} of `product-{i}`")))
+        .collect();
+    assert!(warned.len() > 20, "{}", warned.len());
+    assert_eq!(failed, warned);
+    assert_eq!(e.matches("error[label]").count(), warned.len(), "{e}");
+    assert_eq!(
+        e.matches("use a template that fits on").count(),
+        warned.len(),
+        "the advice on each: {e}"
+    );
+    assert_eq!(read_tree(&out), before, "nothing published");
+}

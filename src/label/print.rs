@@ -24,10 +24,18 @@ pub struct SheetRequest {
     pub path: String,
 }
 
-/// Prints `jobs` in the printer's formats, and the sheet, into `write`. Every label is
-/// drawn and checked before anything is written (a label that cannot be drawn writes
-/// nothing); then each label's files are rendered and written as they are made, so
-/// memory holds SVGs, not every label's PNG and PDF.
+/// Labels drawn and written together when there is no sheet: a batch of a large
+/// catalogue prints 8,000, whose SVGs and text held at once were the largest part of a
+/// build's memory.
+const GROUP: usize = 512;
+
+/// Prints `jobs` in the printer's formats, and the sheet, into `sink`: a group of labels
+/// at a time ([`GROUP`]; every label at once when there is a sheet, which needs them all),
+/// each drawn and checked, then its files rendered and written as they are made, so
+/// memory holds a group's SVGs, not every label's PNG and PDF. A label that cannot be
+/// drawn fails the whole print, with the same errors and advice however the labels are
+/// grouped (every label is still drawn); what was written by then is the sink's to drop
+/// (a build's staging folder, `serve`'s render in memory).
 pub fn print(
     assessed: &Assessed,
     register: &Register,
@@ -37,62 +45,114 @@ pub fn print(
     sink: &dyn Sink,
 ) -> Result<(), Vec<Diagnostic>> {
     let o = &printer.options;
-    let (w, h) = (o.layout.label_w, o.layout.label_h);
-    let fail = |job: &Job, m: String| {
-        let what = match job.lot {
-            Some(l) => format!("the label for lot {} of `{}`", l.lot, job.product.id),
-            None => format!("the label for `{}`", job.product.id),
-        };
-        let (line, column) = job.product.id_at;
-        Diagnostic::error("label", &job.product.file, format!("{what}: {m}")).at(line, column)
-    };
     let failed = |mut errors: Vec<Diagnostic>| {
         errors.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
         errors
     };
-
-    // Each label's SVG, and the same split for drawing (text set by certpress).
-    let drawn: Vec<Result<(String, Lettered), Failure>> = jobs
-        .par_iter()
-        .map(|job| printer.draw(assessed, register, job, o.layout, &o.template))
-        .collect();
-    if drawn.iter().any(Result::is_err) {
+    let group = match sheet {
+        Some(_) => jobs.len().max(1),
+        None => GROUP,
+    };
+    let progress = Progress::new(jobs.len(), "Labels", "labels");
+    let mut failures: Vec<(&Job, Failure)> = Vec::new();
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let mut lettered: Vec<Lettered> = Vec::new();
+    for group in jobs.chunks(group) {
+        // Each label's SVG, and the same split for drawing (text set by certpress).
+        let drawn: Vec<Result<(String, Lettered), Failure>> = group
+            .par_iter()
+            .map(|job| printer.draw(assessed, register, job, o.layout, &o.template))
+            .collect();
+        if !failures.is_empty() || drawn.iter().any(Result::is_err) {
+            failures.extend(
+                group
+                    .iter()
+                    .zip(drawn)
+                    .filter_map(|(job, r)| Some((job, r.err()?))),
+            );
+            continue;
+        }
+        let drawn: Vec<(String, Lettered)> = drawn.into_iter().filter_map(Result::ok).collect();
+        errors.extend(write_group(
+            assessed, register, printer, group, &drawn, sink, &progress,
+        ));
+        if sheet.is_some() {
+            lettered.extend(drawn.into_iter().map(|(_, l)| l));
+        }
+    }
+    progress.finish();
+    if !failures.is_empty() {
         // Labels that another sheet or template would hold: which ones do, tried once
         // for all of them.
-        let mendable: Vec<&Job> = jobs
+        let mendable: Vec<&Job> = failures
             .iter()
-            .zip(&drawn)
-            .filter(|(_, r)| r.as_ref().is_err_and(Failure::mendable))
-            .map(|(job, _)| job)
+            .filter(|(_, f)| f.mendable())
+            .map(|(job, _)| *job)
             .collect();
         let advice = (!mendable.is_empty()).then(|| {
             fit::alternatives(printer, assessed, register, &mendable)
                 .advice(o.layout.name, &o.template)
         });
-        let errors: Vec<Diagnostic> = jobs
+        let errors: Vec<Diagnostic> = failures
             .iter()
-            .zip(&drawn)
-            .filter_map(|(job, r)| {
-                let f = r.as_ref().err()?;
-                Some(match (&advice, f.mendable()) {
-                    (Some(a), true) => fail(job, format!("{}: {a}", f.message())),
-                    _ => fail(job, f.message().to_string()),
-                })
+            .map(|(job, f)| match (&advice, f.mendable()) {
+                (Some(a), true) => label_error(job, format!("{}: {a}", f.message())),
+                _ => label_error(job, f.message().to_string()),
             })
             .collect();
         return Err(failed(errors));
     }
-    let drawn: Vec<(String, Lettered)> = drawn.into_iter().filter_map(Result::ok).collect();
+    if !errors.is_empty() {
+        return Err(failed(errors));
+    }
+    if let Some(req) = sheet {
+        let pages = sheet::pages(o.layout, &lettered, req.start_at, &req.calibration);
+        drop(lettered);
+        let progress = Progress::new(pages.len(), "Sheet", "pages");
+        let pdf = pdf::pdf(
+            &pages,
+            &printer.fonts,
+            printer.usvg_options(),
+            Some(&progress),
+        );
+        progress.finish();
+        let pdf =
+            pdf.map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
+        put(sink, req.path.clone(), &pdf).map_err(|d| vec![d])?;
+    }
+    Ok(())
+}
 
-    let progress = Progress::new(jobs.len(), "Labels", "labels");
-    let put = |path: String, bytes: &[u8]| {
-        sink.write(&path, bytes).map_err(|e| {
-            Diagnostic::error("write-failed", path, format!("cannot write: {e}")).config()
-        })
+/// A label's problem, at its product's record.
+fn label_error(job: &Job, m: String) -> Diagnostic {
+    let what = match job.lot {
+        Some(l) => format!("the label for lot {} of `{}`", l.lot, job.product.id),
+        None => format!("the label for `{}`", job.product.id),
     };
-    let errors: Vec<Diagnostic> = jobs
-        .par_iter()
-        .zip(&drawn)
+    let (line, column) = job.product.id_at;
+    Diagnostic::error("label", &job.product.file, format!("{what}: {m}")).at(line, column)
+}
+
+fn put(sink: &dyn Sink, path: String, bytes: &[u8]) -> Result<(), Diagnostic> {
+    sink.write(&path, bytes)
+        .map_err(|e| Diagnostic::error("write-failed", path, format!("cannot write: {e}")).config())
+}
+
+/// Writes the files of a group of labels (`jobs`, `drawn` each one's SVG and lettering) in
+/// every format; the problems met.
+fn write_group(
+    assessed: &Assessed,
+    register: &Register,
+    printer: &Printer,
+    jobs: &[Job],
+    drawn: &[(String, Lettered)],
+    sink: &dyn Sink,
+    progress: &Progress,
+) -> Vec<Diagnostic> {
+    let o = &printer.options;
+    let (w, h) = (o.layout.label_w, o.layout.label_h);
+    jobs.par_iter()
+        .zip(drawn)
         .filter_map(|(job, (svg, lettered))| {
             let files = || -> Result<(), Diagnostic> {
                 // The artwork, parsed once for the PNG and the PDF.
@@ -103,7 +163,7 @@ pub fn print(
                 {
                     Some(
                         output::parse(&lettered.artwork, printer.usvg_options())
-                            .map_err(|m| fail(job, m))?,
+                            .map_err(|m| label_error(job, m))?,
                     )
                 } else {
                     None
@@ -115,23 +175,24 @@ pub fn print(
                             let tree = tree.as_ref().expect("parsed for PNG");
                             let png =
                                 output::png(tree, &lettered.runs, &printer.fonts, w, h, o.dpi)
-                                    .map_err(|m| fail(job, m))?;
+                                    .map_err(|m| label_error(job, m))?;
                             ("png", png)
                         }
                         LabelFormat::Pdf => {
                             let tree = tree.as_ref().expect("parsed for PDF");
                             let pdf = pdf::label(tree, &lettered.runs, w, h, &printer.fonts)
-                                .map_err(|m| fail(job, m))?;
+                                .map_err(|m| label_error(job, m))?;
                             ("pdf", pdf)
                         }
                         LabelFormat::Zpl => {
                             let data = zpl_data(printer, assessed, register, job)
-                                .map_err(|m| fail(job, m))?;
-                            let (z, _) = zpl::label(&data, o.dpi).map_err(|m| fail(job, m))?;
+                                .map_err(|m| label_error(job, m))?;
+                            let (z, _) =
+                                zpl::label(&data, o.dpi).map_err(|m| label_error(job, m))?;
                             ("zpl", z.into_bytes())
                         }
                     };
-                    put(job.file(extension).file(), &bytes)?;
+                    put(sink, job.file(extension).file(), &bytes)?;
                 }
                 Ok(())
             };
@@ -139,28 +200,7 @@ pub fn print(
             progress.inc();
             result.err()
         })
-        .collect();
-    progress.finish();
-    if !errors.is_empty() {
-        return Err(failed(errors));
-    }
-    if let Some(req) = sheet {
-        let labels: Vec<Lettered> = drawn.into_iter().map(|(_, l)| l).collect();
-        let pages = sheet::pages(o.layout, &labels, req.start_at, &req.calibration);
-        drop(labels);
-        let progress = Progress::new(pages.len(), "Sheet", "pages");
-        let pdf = pdf::pdf(
-            &pages,
-            &printer.fonts,
-            printer.usvg_options(),
-            Some(&progress),
-        );
-        progress.finish();
-        let pdf =
-            pdf.map_err(|m| vec![Diagnostic::error("label", crate::config::FILE, m).config()])?;
-        put(req.path.clone(), &pdf).map_err(|d| vec![d])?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// The ZPL label's content: the tracking label's text, for the printer's own fonts.
