@@ -8,7 +8,7 @@ mod common;
 #[path = "../benches/synth.rs"]
 mod synth;
 
-use common::disk::{build, built, rewritten, stamps, synth_edits, synth_owned};
+use common::disk::{build, built, owned_elsewhere, rewritten, stamps, synth_edits, synth_owned};
 use common::*;
 use std::fs;
 
@@ -162,26 +162,6 @@ fn partial(summary: &str) -> Option<(usize, usize)> {
     let (_, rest) = rest.split_once(", ")?;
     let (unread, _) = rest.split_once(" kept unread")?;
     Some((rendered.parse().ok()?, unread.parse().ok()?))
-}
-
-/// The files of `out` that belong to a product or certificate (pages, twins, labels,
-/// Digital Link paths), but not to one `mine` says is the edited one.
-fn owned_elsewhere(out: &std::path::Path, mine: impl Fn(&str) -> bool) -> Vec<String> {
-    read_tree(out)
-        .into_keys()
-        .filter(|rel| {
-            [
-                "products/",
-                "certificates/",
-                "01/",
-                "api/v1/products/",
-                "labels/",
-            ]
-            .iter()
-            .any(|area| rel.starts_with(area))
-                && !mine(rel)
-        })
-        .collect()
 }
 
 /// `out` equals a clean build of `site`, byte for byte.

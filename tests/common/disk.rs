@@ -142,3 +142,23 @@ pub fn synth_edits(
         ),
     ]
 }
+
+/// The files of `out` that belong to a product or certificate (pages, twins, labels,
+/// Digital Link paths), but not to one `mine` says is the edited one.
+pub fn owned_elsewhere(out: &Path, mine: impl Fn(&str) -> bool) -> Vec<String> {
+    super::read_tree(out)
+        .into_keys()
+        .filter(|rel| {
+            [
+                "products/",
+                "certificates/",
+                "01/",
+                "api/v1/products/",
+                "labels/",
+            ]
+            .iter()
+            .any(|area| rel.starts_with(area))
+                && !mine(rel)
+        })
+        .collect()
+}
