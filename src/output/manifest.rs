@@ -573,6 +573,55 @@ mod tests {
     }
 
     #[test]
+    fn previous_holds_keys_compactly_and_names_files_no_longer_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        fs::create_dir(&target).unwrap();
+        let w = Writer::new(&target).unwrap();
+        for (rel, bytes) in [("a.html", "a"), ("b.html", "bb")] {
+            fs::write(target.join(rel), bytes).unwrap();
+            let meta = fs::metadata(target.join(rel)).unwrap();
+            let entry = Entry {
+                size: bytes.len() as u64,
+                modified: modified(&meta).unwrap(),
+                hash: hash(bytes.as_bytes()),
+            };
+            w.record(rel, &entry);
+        }
+        let key = "0123456789abcdef0123456789abcdef";
+        let inputs = Inputs {
+            site: "s".into(),
+            products: [("p".into(), key.into()), ("q".into(), "unhashable".into())].into(),
+            certificates: [("C-1".into(), key.into())].into(),
+            lists: vec!["index.html".into()],
+        };
+        let summary = Summary {
+            pages: 2,
+            ..Summary::default()
+        };
+        let tree = tree_id(&target).unwrap();
+        w.finish(&target, tree, "src".into(), summary.clone(), Some(inputs))
+            .unwrap();
+        fs::write(target.join("b.html"), "edited").unwrap();
+
+        let p = previous(&target).unwrap();
+        assert_eq!((p.sources.as_str(), &p.summary), ("src", &summary));
+        let keys = p.keys.unwrap();
+        assert_eq!(keys.site, "s");
+        assert!(keys.product_is("p", key));
+        assert!(!keys.product_is("p", "0123456789abcdef0123456789abcdee"));
+        assert!(!keys.product_is("q", "unhashable"), "equals nothing");
+        assert!(keys.certificate_is("C-1", key) && !keys.certificate_is("C-2", key));
+        assert!(keys.lists.contains("index.html"));
+        assert!(p.reuse.get("a.html").is_some() && p.reuse.get("b.html").is_none());
+        assert_eq!(p.damaged, vec!["b.html".to_string()]);
+        // Another folder at the same place: not its manifest.
+        fs::rename(&target, dir.path().join("moved")).unwrap();
+        fs::create_dir(&target).unwrap();
+        assert!(previous(&target).is_none());
+    }
+
+    #[test]
     fn reads_back_what_it_wrote_and_refuses_what_is_damaged() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("public");
