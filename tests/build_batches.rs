@@ -14,7 +14,7 @@ use certpress::diagnostic::Diagnostic;
 use certpress::output::Manifest;
 use certpress::pipeline::{Pipeline, Purpose, Reuse};
 use certpress::site::Overrides;
-use common::disk::{owned_elsewhere, synth_edits, synth_owned};
+use common::disk::{add_copy_without_gtin, edit, owned_elsewhere, synth_edits, synth_owned};
 use common::*;
 use std::fs;
 use std::path::Path;
@@ -335,11 +335,7 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
         fs::remove_dir_all(&fresh).unwrap();
     };
     for (what, i, file, change) in synth_edits(product, [5, 20, 33, 9]) {
-        let path = site.join(&file);
-        let before = fs::read_to_string(&path).unwrap();
-        let after = change(before.clone());
-        assert_ne!(before, after, "{what}: the edit changes nothing");
-        fs::write(&path, after).unwrap();
+        edit(&site, &file, &change, &what);
         match i {
             Some(i) => step(&what, Some(&synth_owned(i)), true),
             None => step(&what, None, true),
@@ -350,16 +346,7 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
     step("issue", None, true);
     fs::remove_file(site.join(product(12))).unwrap();
     step("remove a product", None, true);
-    let text: String = fs::read_to_string(site.join(product(13)))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("gtin:"))
-        .map(|l| match l {
-            "id: product-13" => "id: product-new\n".to_string(),
-            l => format!("{l}\n"),
-        })
-        .collect();
-    fs::write(site.join("content/products/product-new.yaml"), text).unwrap();
+    add_copy_without_gtin(&site, &product(13), "product-13", "product-new");
     step("add a product", None, true);
     // Files edited or removed by hand: their owners are rendered again.
     fs::write(out.join("products/product-25/index.html"), "edited").unwrap();

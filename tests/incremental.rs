@@ -8,7 +8,10 @@ mod common;
 #[path = "../benches/synth.rs"]
 mod synth;
 
-use common::disk::{build, built, owned_elsewhere, rewritten, stamps, synth_edits, synth_owned};
+use common::disk::{
+    add_copy_without_gtin, build, built, edit, owned_elsewhere, rewritten, stamps, synth_edits,
+    synth_owned,
+};
 use common::*;
 use std::fs;
 
@@ -264,11 +267,7 @@ fn on_a_site_of_many_list_pages_record_edits_render_only_what_they_change() {
         assert_clean(&site, &out, what);
     };
     for (what, i, file, change) in edits {
-        let path = site.join(&file);
-        let before = fs::read_to_string(&path).unwrap();
-        let after = change(before.clone());
-        assert_ne!(before, after, "{what}: the edit changes nothing");
-        fs::write(&path, after).unwrap();
+        edit(&site, &file, &change, &what);
         match i {
             Some(i) => step(&what, Some(&synth_owned(i))),
             None => step(&what, None),
@@ -282,15 +281,6 @@ fn on_a_site_of_many_list_pages_record_edits_render_only_what_they_change() {
     fs::remove_file(site.join(product(42))).unwrap();
     step("remove a product", None);
     // Added: another's record under a new id, without a GTIN.
-    let text: String = fs::read_to_string(site.join(product(43)))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("gtin:"))
-        .map(|l| match l {
-            "id: product-43" => "id: product-new\n".to_string(),
-            l => format!("{l}\n"),
-        })
-        .collect();
-    fs::write(site.join("content/products/product-new.yaml"), text).unwrap();
+    add_copy_without_gtin(&site, &product(43), "product-43", "product-new");
     step("add a product", None);
 }

@@ -191,11 +191,7 @@ impl Gathered {
         }
         self.pages += jobs.len();
         self.all_pages += all_jobs.len();
-        // Every product has its twin, and its linkset when it has a GTIN.
-        self.all_data_files += products
-            .iter()
-            .map(|p| 1 + usize::from(p.gtin.is_some()))
-            .sum::<usize>();
+        self.all_data_files += super::owned_data_files(products);
         self.bytes += bytes.into_inner();
 
         let base_url = site.config.base_url.as_str();

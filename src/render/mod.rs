@@ -340,14 +340,7 @@ pub fn render(
     generated.extend(owned.iter().map(|(path, _)| path.clone()));
     generated.extend(shared.iter().map(|(path, _)| path.clone()));
     let copied = copy_files(site, theme, sink, generated, only.is_none())?;
-    // Every product has its twin, and its linkset when it has a GTIN.
-    let all_owned: usize = site
-        .content
-        .products
-        .iter()
-        .map(|p| 1 + usize::from(p.gtin.is_some()))
-        .sum();
-    let all_data_files = all_owned + shared.len();
+    let all_data_files = owned_data_files(&site.content.products) + shared.len();
     Ok(Rendered {
         pages: jobs.len(),
         data_files: owned.len() + shared.len(),
@@ -397,6 +390,15 @@ fn home_jobs(listing: &[ProductSummary]) -> Vec<Job<'_>> {
 }
 
 /// The pages no record feeds: the guidance and the 404 page.
+/// The data files `products` own: every product's twin, and its linkset when it has a
+/// GTIN (rendered or, in a partial build, kept).
+fn owned_data_files(products: &[Arc<Product>]) -> usize {
+    products
+        .iter()
+        .map(|p| 1 + usize::from(p.gtin.is_some()))
+        .sum()
+}
+
 fn site_jobs(site: &Site) -> Vec<Job<'_>> {
     let mut jobs = vec![Job::GuidanceIndex, Job::NotFound];
     jobs.extend(site.content.guidance.iter().map(Job::Guidance));

@@ -162,3 +162,27 @@ pub fn owned_elsewhere(out: &Path, mine: impl Fn(&str) -> bool) -> Vec<String> {
         })
         .collect()
 }
+
+/// Applies `change` to the record at `file` (relative to `site`), which it must change.
+pub fn edit(site: &Path, file: &str, change: &dyn Fn(String) -> String, what: &str) {
+    let path = site.join(file);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let after = change(before.clone());
+    assert_ne!(before, after, "{what}: the edit changes nothing");
+    std::fs::write(&path, after).unwrap();
+}
+
+/// Adds a product record `new_id` to `site`: the record at `file` (of product `id`) under
+/// the new id, without its GTIN.
+pub fn add_copy_without_gtin(site: &Path, file: &str, id: &str, new_id: &str) {
+    let text: String = std::fs::read_to_string(site.join(file))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("gtin:"))
+        .map(|l| match l.strip_prefix("id: ") {
+            Some(i) if i == id => format!("id: {new_id}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(site.join(format!("content/products/{new_id}.yaml")), text).unwrap();
+}
