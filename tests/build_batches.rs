@@ -163,6 +163,18 @@ fn example_without_sheet() -> tempfile::TempDir {
     site
 }
 
+/// The synthetic site with certificate PDFs published too (off by default), so that the
+/// batched and rebuilt outputs are compared on them as well.
+fn with_certificate_pdfs(site: &Path) {
+    let config = fs::read_to_string(site.join("site.toml")).unwrap();
+    assert!(!config.contains("[build]"), "{config}");
+    fs::write(
+        site.join("site.toml"),
+        format!("{config}[build]\ncertificate_pdfs = true\n"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn the_example_site_is_built_alike_in_batches() {
     let site = example_without_sheet();
@@ -177,6 +189,7 @@ fn a_catalogue_with_retired_changed_and_new_certificates_is_built_alike() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     synth::generate(&repo(), &site, 40);
+    with_certificate_pdfs(&site);
     let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(site.join("content/products"))
@@ -286,11 +299,18 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     synth::generate(&repo(), &site, 40);
+    with_certificate_pdfs(&site);
     let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = site.join("public");
     let (p, built) = rebuild_in(&site, &out, "test", 7).expect("built in batches");
     assert!(built.is_some(), "{:#?}", p.diagnostics);
+    let pdfs = walkdir::WalkDir::new(out.join("certificates"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "certificate.pdf")
+        .count();
+    assert!(pdfs > 40, "{pdfs} certificate PDFs");
     let product = |i: usize| {
         format!(
             "content/products/{}/{:03}/product-{i}.yaml",
