@@ -294,3 +294,71 @@ fn every_issued_version_has_a_pdf_with_every_element_of_its_page() {
         );
     }
 }
+
+/// Without `[build] certificate_pdfs` (off by default) a build publishes no certificate
+/// PDF and nothing names one: no page links it, no `_redirects` rule leads to one, and the
+/// eFiling data's `pdf_url` is null (its schema allows that); everything else is as built
+/// with them.
+#[test]
+fn a_site_without_certificate_pdfs_publishes_and_names_none() {
+    let site = example_copy();
+    let root = site.path();
+    let config = fs::read_to_string(root.join("site.toml")).unwrap();
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("certificate_pdfs = true"))
+        .expect("the example site publishes PDFs");
+    fs::write(root.join("site.toml"), config.replace(line, "")).unwrap();
+    let out = root.join("public");
+    let o = certpress(&["build", "--root", root.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_with_dir, with) = build_example();
+
+    let without_files = read_tree(&out);
+    let with_files = read_tree(&with);
+    let pdfs: Vec<&String> = with_files
+        .keys()
+        .filter(|p| p.starts_with("certificates/") && p.ends_with(".pdf"))
+        .collect();
+    assert!(pdfs.len() >= 20, "{pdfs:?}");
+    for (path, bytes) in &without_files {
+        assert!(
+            !path.ends_with(".pdf") || path.starts_with("labels/"),
+            "{path}"
+        );
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("certificate.pdf"), "{path} names a PDF");
+    }
+    let pages: Vec<&String> = with_files
+        .keys()
+        .filter(|p| !p.ends_with(".pdf") && !p.starts_with('.'))
+        .collect();
+    let missing: Vec<&&String> = pages
+        .iter()
+        .filter(|p| !without_files.contains_key(**p))
+        .collect();
+    assert!(missing.is_empty(), "{missing:?}");
+
+    let exports = root.join("exports");
+    let o = certpress(&[
+        "export",
+        "efiling",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        exports.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&fs::read(exports.join("cpsc-efiling.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_slice(&fs::read(exports.join("cpsc-efiling.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&doc));
+    let certificates = doc["certificates"].as_array().unwrap();
+    assert!(!certificates.is_empty());
+    for c in certificates {
+        assert!(c["pdf_url"].is_null(), "{c}");
+    }
+}

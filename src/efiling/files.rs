@@ -125,7 +125,7 @@ pub fn full_csv(filings: &[Filing]) -> Vec<u8> {
             f.issued.clone(),
             f.content_hash.clone(),
             f.url.clone(),
-            f.pdf_url.clone(),
+            f.pdf_url.clone().unwrap_or_default(),
             f.product.product_id.clone(),
             f.product.product_id_type.to_string(),
             f.product.name.clone(),

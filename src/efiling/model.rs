@@ -24,9 +24,10 @@ pub struct Filing {
     pub issued: String,
     /// `sha256:<hex>` of the version's content, as certificates.lock records it.
     pub content_hash: String,
-    /// The certificate's page (the version in force) and its PDF.
+    /// The certificate's page (the version in force), and its PDF when the site publishes
+    /// certificate PDFs (`[build] certificate_pdfs`); null otherwise, as no such file exists.
     pub url: String,
-    pub pdf_url: String,
+    pub pdf_url: Option<String>,
     /// The page of this version, kept when later versions supersede it.
     pub version_url: String,
     pub product: FiledProduct,
@@ -175,7 +176,10 @@ impl Filing {
             issued: crate::date::iso(version.issued),
             content_hash: version.hash.clone(),
             url: page.under(base),
-            pdf_url: url::certificate_pdf(&page).under(base),
+            pdf_url: site
+                .config
+                .certificate_pdfs
+                .then(|| url::certificate_pdf(&page).under(base)),
             version_url: url::certificate_version(&s.number, version.version).under(base),
             product: FiledProduct {
                 product_id,

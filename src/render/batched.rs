@@ -121,11 +121,7 @@ impl Gathered {
             .iter()
             .filter(|j| only.is_none_or(|o| o.keeps(j)))
             .collect();
-        if self.fonts.is_none()
-            && jobs
-                .iter()
-                .any(|j| super::pdf_pages(site, j, register).is_some())
-        {
+        if self.fonts.is_none() && super::pdfs_due(site, &jobs, register) {
             self.fonts = Some(theme.fonts().map_err(|d| vec![d])?);
         }
         let issuance = Issuance {

@@ -273,10 +273,7 @@ pub fn render(
         None => all_jobs.iter().collect(),
     };
     // Certificate PDFs are set in the theme's fonts, read once if any is due.
-    let fonts = if jobs
-        .iter()
-        .any(|j| pdf_pages(site, j, &issuance.register).is_some())
-    {
+    let fonts = if pdfs_due(site, &jobs, &issuance.register) {
         Some(theme.fonts().map_err(|d| vec![d])?)
     } else {
         None
@@ -727,11 +724,18 @@ fn pdf_pages<'a>(
     Some((pages, v))
 }
 
+/// Whether any of `jobs` publishes a certificate PDF: the site publishes them (`[build]
+/// certificate_pdfs`) and a job is an issued version's. Pages write PDFs only with the
+/// theme's fonts, which are read when this holds.
+fn pdfs_due(site: &Site, jobs: &[&Job], register: &crate::register::Register) -> bool {
+    site.config.certificate_pdfs && jobs.iter().any(|j| pdf_pages(site, j, register).is_some())
+}
+
 /// `_redirects` rules (Netlify and Cloudflare Pages syntax) from the `/v<n>/` PDF URL of
 /// each certificate's version in force to the certificate's PDF, where `[build]
 /// version_in_force = "stub"` publishes it once.
 fn version_redirects(site: &Site, register: &crate::register::Register) -> Vec<String> {
-    if site.config.version_in_force != crate::config::Alias::Stub {
+    if site.config.version_in_force != crate::config::Alias::Stub || !site.config.certificate_pdfs {
         return Vec::new();
     }
     let base = site.config.base_path();
@@ -982,7 +986,8 @@ fn page<'a>(
             // The PDF beside this page: the certificate's own page has the version in
             // force's; otherwise (a version page, or no version in force) the PDF of the
             // version shown, which says where it stands. None for a preview.
-            view.pdf_url = (!entry.versions.is_empty()).then(|| {
+            let published = site.config.certificate_pdfs && !entry.versions.is_empty();
+            view.pdf_url = published.then(|| {
                 let page = match version {
                     None if entry.is_in_force(shown.version) => url::certificate(number),
                     _ => url::certificate_version(number, shown.version),
