@@ -134,15 +134,18 @@ impl Code {
     /// coordinates (the symbol starts at `QUIET_ZONE`). Each horizontal run of dark
     /// modules is one rectangle, so the path stays short and edges stay crisp.
     pub fn svg_path(&self) -> String {
+        use std::fmt::Write;
         let mut d = String::new();
         for y in 0..self.width {
             for (start, end) in self.runs(y) {
                 let w = end - start;
-                d.push_str(&format!(
+                // Writing to a String cannot fail.
+                let _ = write!(
+                    d,
                     "M{} {}h{w}v1h-{w}z",
                     start + QUIET_ZONE,
                     y + QUIET_ZONE
-                ));
+                );
             }
         }
         d
