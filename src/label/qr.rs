@@ -140,12 +140,7 @@ impl Code {
             for (start, end) in self.runs(y) {
                 let w = end - start;
                 // Writing to a String cannot fail.
-                let _ = write!(
-                    d,
-                    "M{} {}h{w}v1h-{w}z",
-                    start + QUIET_ZONE,
-                    y + QUIET_ZONE
-                );
+                let _ = write!(d, "M{} {}h{w}v1h-{w}z", start + QUIET_ZONE, y + QUIET_ZONE);
             }
         }
         d

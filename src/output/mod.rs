@@ -263,22 +263,21 @@ impl Staging {
     /// Puts `bytes` at `rel`: a hard link to the previous output's file when its bytes
     /// are the same, else a new file; and records it in the manifest.
     fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        let path = self.place(rel)?;
         let Some(record) = &self.record else {
             self.written.fetch_add(1, Ordering::Relaxed);
-            return fs::write(path, bytes);
+            return io::Write::write_all(&mut self.new_file(rel)?, bytes);
         };
         let hash = manifest::hash(bytes);
         if let Some(old) = self.reuse.get(rel)
             && old.size == bytes.len() as u64
             && old.hash == hash
-            && fs::hard_link(self.target.join(rel), &path).is_ok()
+            && fs::hard_link(self.target.join(rel), self.place(rel)?).is_ok()
         {
             record.record(rel, old);
             self.linked.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        let mut file = fs::File::create(&path)?;
+        let mut file = self.new_file(rel)?;
         io::Write::write_all(&mut file, bytes)?;
         // The time the kernel stamped on the write; closing does not change it.
         let meta = file.metadata()?;
@@ -366,6 +365,28 @@ impl Staging {
             _ => {}
         }
         Ok(path)
+    }
+
+    /// A new file at `rel` in the staging folder, as [`Staging::place`] leaves it (its
+    /// folders made, nothing there before) but in one system call when its folder exists
+    /// and the path is free, as it is for nearly every file a build writes: the folder is
+    /// made, or what is there removed, only when creating the file says so. A fresh
+    /// 10,000-product build made 137,000 files with a `mkdir`, a `statx` and an `unlink`
+    /// before each.
+    fn new_file(&self, rel: &str) -> io::Result<fs::File> {
+        let path = self.dir.join(rel);
+        match fs::File::create_new(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+            }
+            // A file carried over is a hard link to the published one: never written
+            // through.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => fs::remove_file(&path)?,
+            made => return made,
+        }
+        fs::File::create_new(&path)
     }
 
     /// Swaps the finished output in place of the old one: atomically where the platform
