@@ -615,28 +615,46 @@ pub fn section<'t>(text: &'t str, key: &str) -> Option<(usize, &'t str)> {
     start.map(|(first, from)| (first, &text[from..]))
 }
 
-/// Line and column of the value `value` of a `key: value` entry anywhere in `text`
-/// (`report: R-1` in a list of reports, block or flow style), found by a scan of the
-/// lines; `None` when it is written some other way.
-pub fn entry_value(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
-    let needles = [format!("{key}: {value}"), format!("{key}: \"{value}\"")];
-    text.lines().enumerate().find_map(|(i, line)| {
-        // Not in a comment, nor in a block of other text (a description quoting it).
-        if line.trim_start().starts_with('#') {
-            return None;
-        }
-        needles.iter().find_map(|n| {
-            let at = line.find(n.as_str())?;
-            let end = at + n.len();
-            // Not a longer value that starts the same (`R-1` in `R-12`).
-            let next = line[end..].chars().next();
-            if next.is_some_and(|c| !matches!(c, ',' | '}' | ' ' | '#')) {
-                return None;
+/// The `key: value` entries anywhere in `text` (`report: R-1` in a list of reports,
+/// block or flow style), found by one scan of its lines: each value's line and column and
+/// the rest of its line. A record's reports and lots are each looked up here; searching
+/// the whole section once per report was most of the string searching `check` did.
+pub struct Entries<'t>(Vec<(usize, usize, &'t str)>);
+
+impl<'t> Entries<'t> {
+    pub fn new(text: &'t str, key: &str) -> Self {
+        let prefix = format!("{key}: ");
+        let mut found = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            // Not in a comment, nor in a block of other text (a description quoting it).
+            if line.trim_start().starts_with('#') {
+                continue;
             }
-            let column = line[..at + key.len() + 2].chars().count() + 1;
-            Some((i + 1, column))
+            let mut from = 0;
+            while let Some(at) = line[from..].find(&prefix) {
+                let start = from + at + prefix.len();
+                let column = line[..start].chars().count() + 1;
+                found.push((i + 1, column, &line[start..]));
+                from = start;
+            }
+        }
+        Entries(found)
+    }
+
+    /// Line and column of the first entry whose value is `value`, plain or double-quoted;
+    /// `None` when it is written some other way.
+    pub fn find(&self, value: &str) -> Option<(usize, usize)> {
+        self.0.iter().find_map(|&(line, column, rest)| {
+            let after = rest.strip_prefix(value).or_else(|| {
+                rest.strip_prefix('"')?
+                    .strip_prefix(value)?
+                    .strip_prefix('"')
+            })?;
+            // Not a longer value that starts the same (`R-1` in `R-12`).
+            let next = after.chars().next();
+            (!next.is_some_and(|c| !matches!(c, ',' | '}' | ' ' | '#'))).then_some((line, column))
         })
-    })
+    }
 }
 
 /// Where each key and value of a YAML document sits.
@@ -1441,10 +1459,22 @@ mod tests {
         let (before, evidence) = section(text, "evidence").unwrap();
         assert_eq!(before, 2);
         assert!(evidence.starts_with("evidence:") && !evidence.contains("lots"));
-        let (line, column) = entry_value(evidence, "report", "R-1").unwrap();
+        let reports = Entries::new(evidence, "report");
+        let (line, column) = reports.find("R-1").unwrap();
         assert_eq!((line + before, column), (5, 13));
-        assert_eq!(entry_value(evidence, "report", "R-"), None);
+        assert_eq!(reports.find("R-"), None);
         assert_eq!(section(text, "absent"), None);
+    }
+
+    /// Flow style, quoted values, and a value that another on the same line starts with.
+    #[test]
+    fn entries_are_found_on_a_line_in_any_order_and_quoting() {
+        let text = "- {report: R-12, lab: l}\n- [{report: \"R-2\"}, {report: R-1}]\n";
+        let reports = Entries::new(text, "report");
+        assert_eq!(reports.find("R-12"), Some((1, 12)));
+        assert_eq!(reports.find("R-2"), Some((2, 13)));
+        assert_eq!(reports.find("R-1"), Some((2, 30)));
+        assert_eq!(reports.find("R"), None);
     }
 
     /// The quick scan finds what the parser finds, on every record in the repository

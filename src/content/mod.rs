@@ -667,14 +667,18 @@ fn locate_product(p: &mut Product, text: &str) {
     p.keys_at = yaml::top_level_keys(text, product::FIX_KEYS);
     // Only in the `evidence` section: a description may quote a report id.
     if let Some((before, evidence)) = yaml::section(text, "evidence") {
+        let reports = yaml::Entries::new(evidence, "report");
         for e in &mut p.evidence {
-            e.at = yaml::entry_value(evidence, "report", &e.report)
+            e.at = reports
+                .find(&e.report)
                 .map(|(line, column)| (line + before, column));
         }
     }
     if let Some((before, lots)) = yaml::section(text, "lots") {
+        let codes = yaml::Entries::new(lots, "lot");
         for l in &mut p.lots {
-            l.at = yaml::entry_value(lots, "lot", &l.lot)
+            l.at = codes
+                .find(&l.lot)
                 .map(|(line, column)| (line + before, column));
         }
     }
