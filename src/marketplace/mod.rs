@@ -1,8 +1,9 @@
 //! `export marketplace` (SPEC §13, exports.md §2): what a seller uploads to a
 //! marketplace's compliance page for each product sold in the US, one folder per product:
 //!
-//! - `certificate.pdf`: the US certificate version in force, the very bytes the built site
-//!   publishes (made by [`crate::render::certificate_version_pdf`]); none when no version
+//! - `certificate.pdf`: the US certificate version in force, the very bytes a site with
+//!   `[build] certificate_pdfs = true` publishes (made by
+//!   [`crate::render::certificate_version_pdf`] whether or not it does); none when no version
 //!   is in force, since handing it on would present it as valid;
 //! - the test report files the product's evidence names, copied byte for byte;
 //! - `checklist.json` and `checklist.html`: what marketplaces reject certificates for,

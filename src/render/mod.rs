@@ -733,7 +733,7 @@ fn pdfs_due(site: &Site, jobs: &[&Job], register: &crate::register::Register) ->
 
 /// `_redirects` rules (Netlify and Cloudflare Pages syntax) from the `/v<n>/` PDF URL of
 /// each certificate's version in force to the certificate's PDF, where `[build]
-/// version_in_force = "stub"` publishes it once.
+/// version_in_force = "stub"` publishes it once (none when the site publishes no PDFs).
 fn version_redirects(site: &Site, register: &crate::register::Register) -> Vec<String> {
     if site.config.version_in_force != crate::config::Alias::Stub || !site.config.certificate_pdfs {
         return Vec::new();
@@ -985,7 +985,8 @@ fn page<'a>(
             let mut view = certificate::view(number, shown, &entry, assessed, product_exists, base);
             // The PDF beside this page: the certificate's own page has the version in
             // force's; otherwise (a version page, or no version in force) the PDF of the
-            // version shown, which says where it stands. None for a preview.
+            // version shown, which says where it stands. None for a preview, and on a site
+            // that publishes no PDFs (`[build] certificate_pdfs`).
             let published = site.config.certificate_pdfs && !entry.versions.is_empty();
             view.pdf_url = published.then(|| {
                 let page = match version {
