@@ -163,18 +163,6 @@ fn example_without_sheet() -> tempfile::TempDir {
     site
 }
 
-/// The synthetic site with certificate PDFs published too (off by default), so that the
-/// batched and rebuilt outputs are compared on them as well.
-fn with_certificate_pdfs(site: &Path) {
-    let config = fs::read_to_string(site.join("site.toml")).unwrap();
-    assert!(!config.contains("[build]"), "{config}");
-    fs::write(
-        site.join("site.toml"),
-        format!("{config}[build]\ncertificate_pdfs = true\n"),
-    )
-    .unwrap();
-}
-
 #[test]
 fn the_example_site_is_built_alike_in_batches() {
     let site = example_without_sheet();
@@ -189,6 +177,7 @@ fn a_catalogue_with_retired_changed_and_new_certificates_is_built_alike() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     synth::generate(&repo(), &site, 40);
+    // Certificate PDFs too, so that the outputs are compared on them as well.
     with_certificate_pdfs(&site);
     let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -299,6 +288,7 @@ fn a_rebuild_in_batches_renders_only_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     synth::generate(&repo(), &site, 40);
+    // Certificate PDFs too, so that the outputs are compared on them as well.
     with_certificate_pdfs(&site);
     let o = certpress(&["issue", "--root", site.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -382,14 +382,7 @@ fn each_failing_item_says_what_to_fix() {
     assert_eq!(c["fails"], 0);
     let number = c["certificate"]["number"].as_str().unwrap().to_string();
     let public_after = root.join("built");
-    let config = fs::read_to_string(root.join("site.toml")).unwrap();
-    assert!(!config.contains("[build]"), "{config}");
-    // A site that publishes its certificate PDFs (off by default).
-    fs::write(
-        root.join("site.toml"),
-        format!("{config}[build]\ncertificate_pdfs = true\n"),
-    )
-    .unwrap();
+    with_certificate_pdfs(root);
     let o = certpress(&[
         "build",
         "--root",

@@ -102,6 +102,18 @@ pub fn build_example() -> (tempfile::TempDir, PathBuf) {
     (dir, out)
 }
 
+/// Turns on `[build] certificate_pdfs` (off by default) in the site at `root`, whose
+/// site.toml has no `[build]` table.
+pub fn with_certificate_pdfs(root: &Path) {
+    let config = fs::read_to_string(root.join("site.toml")).unwrap();
+    assert!(!config.contains("[build]"), "{config}");
+    fs::write(
+        root.join("site.toml"),
+        format!("{config}[build]\ncertificate_pdfs = true\n"),
+    )
+    .unwrap();
+}
+
 /// `check --json` of the site at `root`, asserting it has no errors (gaps and other
 /// warnings are fine).
 pub fn check_json(root: &Path) -> serde_json::Value {
