@@ -1,6 +1,7 @@
 //! `cargo bench --bench build`: builds synthetic sites of 1,000, 10,000 and 100,000
 //! products with the release binary and reports the time, peak memory and what the build
-//! wrote (files and bytes, per product), against a baseline measured in the same run: the
+//! wrote (files, folders and bytes, per product, and its size as the tar archive GitHub
+//! Pages uploads), against a baseline measured in the same run: the
 //! time the file system needs to write a tree of the same folders, file count and file
 //! sizes (issue 17: a build within 1.5 times that), so figures from different machines
 //! compare as ratios.
@@ -75,6 +76,25 @@ impl Tree {
 
     fn bytes(&self) -> u64 {
         self.files.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The tree's size as an uncompressed tar archive, which is what GitHub Pages uploads
+    /// and holds to its 1 GB (each file and folder a 512-byte header, each file's bytes
+    /// padded to 512, a longer name than 100 bytes one more header and its blocks, the
+    /// archive rounded up to 10,240 bytes).
+    fn tar_bytes(&self) -> u64 {
+        let block = |n: u64| n.div_ceil(512) * 512;
+        let name = |p: &Path| {
+            let len = p.as_os_str().len() as u64;
+            if len > 100 { 512 + block(len + 1) } else { 0 }
+        };
+        let dirs: u64 = self.dirs.iter().map(|d| 512 + name(d)).sum();
+        let files: u64 = self
+            .files
+            .iter()
+            .map(|(p, n)| 512 + name(p) + block(*n))
+            .sum();
+        (dirs + files + 1024).div_ceil(10_240) * 10_240
     }
 
     fn pages(&self) -> usize {
@@ -167,11 +187,13 @@ fn main() {
     fs::create_dir_all(&trash).unwrap();
 
     println!(
-        "{:>8} {:>8} {:>8} {:>9} {:>9} {:>10} {:>8} {:>8} {:>9} {:>11}",
+        "{:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>10} {:>8} {:>8} {:>9} {:>11}",
         "products",
         "pages",
         "files",
+        "folders",
         "MB",
+        "tar MB",
         "KB/prod",
         "files/prod",
         "build s",
@@ -216,10 +238,12 @@ fn main() {
         let mb = run.peak_rss_kb as f64 / 1024.0;
         let bytes = tree.bytes() as f64;
         println!(
-            "{n:>8} {:>8} {:>8} {:>9.1} {:>9.1} {:>10.1} {:>8.2} {:>8.1} {:>9.2} {:>11.2}",
+            "{n:>8} {:>8} {:>8} {:>8} {:>9.1} {:>8.1} {:>9.1} {:>10.1} {:>8.2} {:>8.1} {:>9.2} {:>11.2}",
             tree.pages(),
             tree.files.len(),
+            tree.dirs.len(),
             bytes / 1e6,
+            tree.tar_bytes() as f64 / 1e6,
             bytes / 1e3 / n as f64,
             tree.files.len() as f64 / n as f64,
             secs,
