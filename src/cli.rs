@@ -917,7 +917,8 @@ fn build(
         let mut p = Pipeline::load(root, &overrides);
         p.assess().review(Purpose::Publish { locked });
         let strict = judge.strict(&p);
-        p.placeholder_base_url(strict);
+        p.placeholder_base_url(strict)
+            .dropped_pdfs(output.as_deref());
         let built = p.build(output, strict, &reuse);
         (p, built)
     });

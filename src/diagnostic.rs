@@ -22,6 +22,10 @@ pub enum Origin {
     Config,
 }
 
+/// Codes of warnings about the output a build replaces rather than about its inputs
+/// (see [`Diagnostics::about_the_inputs`]).
+pub const ABOUT_THE_OUTPUT: &[&str] = &["certificate-pdfs-off"];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -133,6 +137,20 @@ impl Diagnostics {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// Those about the inputs: what a build records beside its output and a later build
+    /// with nothing changed replays. Left out are those about the output being replaced
+    /// ([`ABOUT_THE_OUTPUT`]), which no longer hold once this build's output is in place.
+    pub fn about_the_inputs(&self) -> Diagnostics {
+        Diagnostics {
+            items: self
+                .items
+                .iter()
+                .filter(|d| !ABOUT_THE_OUTPUT.contains(&d.code))
+                .cloned()
+                .collect(),
+        }
     }
 
     /// Sorted by file, then position, so output does not depend on thread scheduling.

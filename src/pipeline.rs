@@ -343,6 +343,49 @@ impl Pipeline {
         self
     }
 
+    /// `build`: a warning when the output this build replaces publishes certificate PDFs
+    /// and this one will not (`[build] certificate_pdfs`, off by default since certpress
+    /// stopped publishing them unasked): their URLs would answer 404 without a word. Only
+    /// the first few certificates' folders are looked at, so a build of any size pays a
+    /// few `stat`s; once an output without PDFs is in place the warning is not repeated.
+    pub fn dropped_pdfs(&mut self, output: Option<&Path>) -> &mut Self {
+        let Some(site) = self.configured() else {
+            return self;
+        };
+        if site.config.certificate_pdfs {
+            return self;
+        }
+        let target = output.map_or_else(|| site.root.join(&site.config.output), Path::to_path_buf);
+        let Ok(folders) = std::fs::read_dir(target.join("certificates")) else {
+            return self;
+        };
+        let published = folders
+            .flatten()
+            .take(16)
+            .find(|f| f.path().join(crate::url::CERTIFICATE_PDF).is_file());
+        if let Some(folder) = published {
+            let example = format!(
+                "certificates/{}/{}",
+                folder.file_name().to_string_lossy(),
+                crate::url::CERTIFICATE_PDF
+            );
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "certificate-pdfs-off",
+                    crate::config::FILE,
+                    format!(
+                        "the output this build replaces publishes certificate PDFs ({example}, ...) and this build will not: `[build] certificate_pdfs` is off"
+                    ),
+                )
+                .with_help(
+                    "set `certificate_pdfs = true` under [build] in site.toml to keep publishing them; left off, links to them answer 404 once this build is in place (`certpress export marketplace` still makes them)",
+                ),
+            );
+            self.diagnostics.sort();
+        }
+        self
+    }
+
     /// `serve`: the ready certificates never issued get pages marked "not issued —
     /// preview" (a build publishes nothing for them).
     pub fn preview(&mut self) -> &mut Self {
@@ -526,8 +569,8 @@ impl Pipeline {
                 None => rendered.labels,
             },
             files_copied: rendered.files_copied,
-            warnings: self.diagnostics.warnings(),
-            report: crate::report::render_plain(&root, &self.diagnostics),
+            warnings: self.diagnostics.about_the_inputs().warnings(),
+            report: crate::report::render_plain(&root, &self.diagnostics.about_the_inputs()),
             pure: pure(site),
         };
         let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);

@@ -109,8 +109,11 @@ pub fn certificate_version(number: &str, version: u32) -> SitePath {
 /// The PDF beside a certificate's page (SPEC §13): `page` is [`certificate`] (the
 /// version in force) or [`certificate_version`].
 pub fn certificate_pdf(page: &SitePath) -> SitePath {
-    SitePath(format!("{}certificate.pdf", page.0))
+    SitePath(format!("{}{CERTIFICATE_PDF}", page.0))
 }
+
+/// The name of a certificate's PDF in its page's folder.
+pub const CERTIFICATE_PDF: &str = "certificate.pdf";
 
 pub fn guidance_index() -> SitePath {
     SitePath("guidance/".into())

@@ -104,7 +104,7 @@ pub fn build(
     drop(previous.damaged);
 
     let mut p = Pipeline::from_parts(root, Some(site), diags);
-    p.placeholder_base_url(strict);
+    p.placeholder_base_url(strict).dropped_pdfs(Some(&target));
     let mut diags = std::mem::take(&mut p.diagnostics);
     // The theme's own problems are reported as the whole build reports them: only when
     // nothing else stops the build.
@@ -392,8 +392,8 @@ impl Run<'_> {
             data_files: rendered.all_data_files,
             labels: rendered.labels,
             files_copied: rendered.files_copied,
-            warnings: diags.warnings(),
-            report: crate::report::render_plain(self.root, diags),
+            warnings: diags.about_the_inputs().warnings(),
+            report: crate::report::render_plain(self.root, &diags.about_the_inputs()),
             pure: true,
         };
         let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
