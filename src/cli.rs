@@ -777,7 +777,7 @@ fn labels(
         report::summary(&p.diagnostics, "labels");
         return exit_code(&p.diagnostics, strict).max(1);
     }
-    let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
+    let target = site.output(output.as_deref());
     match p.labels(&request, &target) {
         Ok(summary) => {
             println!("{summary} → {}", display_path(root, &target.join("labels")));

@@ -355,8 +355,7 @@ impl Pipeline {
         if site.config.certificate_pdfs {
             return self;
         }
-        let target = output.map_or_else(|| site.root.join(&site.config.output), Path::to_path_buf);
-        let Ok(folders) = std::fs::read_dir(target.join("certificates")) else {
+        let Ok(folders) = std::fs::read_dir(site.output(output).join("certificates")) else {
             return self;
         };
         let published = folders
@@ -494,7 +493,7 @@ impl Pipeline {
     /// `strict`) before or during the run; its problems are in the diagnostics.
     pub fn build(&mut self, output: Option<PathBuf>, strict: bool, reuse: &Reuse) -> Option<Built> {
         let site = self.site.as_ref()?;
-        let target = output.unwrap_or_else(|| site.root.join(&site.config.output));
+        let target = site.output(output.as_deref());
         self.publishable(strict)?;
         match self.write(&target, strict, reuse) {
             Ok(built) => Some(built),
@@ -560,6 +559,8 @@ impl Pipeline {
             .map_err(failed)?;
         ledger::check_published(&self.index, &root, target).map_err(|d| vec![d])?;
         let site = self.site.as_ref().ok_or_else(Vec::new)?;
+        // What the next build with nothing changed replays.
+        let lasting = self.diagnostics.about_the_inputs();
         let summary = output::manifest::Summary {
             pages: rendered.all_pages,
             data_files: rendered.all_data_files,
@@ -569,8 +570,8 @@ impl Pipeline {
                 None => rendered.labels,
             },
             files_copied: rendered.files_copied,
-            warnings: self.diagnostics.about_the_inputs().warnings(),
-            report: crate::report::render_plain(&root, &self.diagnostics.about_the_inputs()),
+            warnings: lasting.warnings(),
+            report: crate::report::render_plain(&root, &lasting),
             pure: pure(site),
         };
         let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);

@@ -20,6 +20,14 @@ pub struct Site {
     pub content: Content,
 }
 
+impl Site {
+    /// The folder a build writes: `output` (`--output`) when given, else the configured
+    /// `[build] output` in the site folder.
+    pub fn output(&self, output: Option<&Path>) -> PathBuf {
+        output.map_or_else(|| self.root.join(&self.config.output), Path::to_path_buf)
+    }
+}
+
 /// What the command line may override.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {

@@ -69,10 +69,7 @@ pub fn build(
         return None;
     }
     let strict = ask.strict || site.config.strict;
-    let target = ask
-        .output
-        .clone()
-        .unwrap_or_else(|| root.join(&site.config.output));
+    let target = site.output(ask.output.as_deref());
     // The fingerprint of every source but the records and the ledger: when the last
     // build kept the same, only what changed is rendered, which needs every key first.
     let records: HashSet<String> = unread
@@ -387,13 +384,15 @@ impl Run<'_> {
             .write(ledger::MANIFEST, ledger::manifest_of(self.index).as_bytes())
             .map_err(failed)?;
         ledger::check_published(self.index, self.root, self.target).map_err(|d| vec![d])?;
+        // What the next build with nothing changed replays.
+        let lasting = diags.about_the_inputs();
         let summary = output::manifest::Summary {
             pages: rendered.all_pages,
             data_files: rendered.all_data_files,
             labels: rendered.labels,
             files_copied: rendered.files_copied,
-            warnings: diags.about_the_inputs().warnings(),
-            report: crate::report::render_plain(self.root, &diags.about_the_inputs()),
+            warnings: lasting.warnings(),
+            report: crate::report::render_plain(self.root, &lasting),
             pure: true,
         };
         let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
