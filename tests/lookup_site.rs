@@ -666,3 +666,145 @@ fn sitemap_lists_every_canonical_page_and_robots_points_at_it() {
     let robots = fs::read_to_string(out.join("robots.txt")).unwrap();
     assert!(robots.contains(&format!("Sitemap: {BASE}sitemap.xml")));
 }
+
+/// A cell's text with its whitespace collapsed.
+fn text(e: scraper::ElementRef) -> String {
+    e.text()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_lot_page_lists_each_covering_report_once_with_the_rules_it_backs() {
+    let (_dir, out) = build_example();
+    let mut rows = 0;
+    for r in records() {
+        let id = r["id"].as_str().unwrap();
+        let twin = json(&out.join(format!("api/v1/products/{id}.json")));
+        for lot in twin["lots"].as_array().unwrap() {
+            let code = lot["lot"].as_str().unwrap();
+            // What the twin says backs this lot: report → (market, cite) per tested rule.
+            let mut expected: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+            for a in twin["assessments"].as_array().unwrap() {
+                for q in a["requirements"].as_array().unwrap() {
+                    if let Some(report) = q["lots"][code].as_str() {
+                        expected.entry(report.to_string()).or_default().insert((
+                            a["market"].as_str().unwrap().to_string(),
+                            q["cite"].as_str().unwrap().to_string(),
+                        ));
+                    }
+                }
+            }
+            let page = Html::parse_document(
+                &fs::read_to_string(out.join(format!("products/{id}/lots/{code}/index.html")))
+                    .unwrap(),
+            );
+            // Report → (market, cite) as the page shows them: one line per market,
+            // "US: 16 CFR 1303; 16 CFR 1250".
+            let mut shown: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+            for tr in page.select(&sel("table.lot-reports tbody tr")) {
+                let report = text(tr.select(&sel("th")).next().unwrap());
+                let cell = tr.select(&sel("td")).last().unwrap().inner_html();
+                let mut backed = BTreeSet::new();
+                for line in cell.split("<br>") {
+                    let line = text(Html::parse_fragment(line).root_element());
+                    let (market, cites) = line.split_once(": ").unwrap();
+                    for cite in cites.split("; ") {
+                        backed.insert((market.to_string(), cite.to_string()));
+                    }
+                }
+                assert!(
+                    shown.insert(report.clone(), backed).is_none(),
+                    "{id} lot {code}: {report} listed twice"
+                );
+                // Its date and result are the product's evidence's.
+                let ev = twin["evidence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|e| e["report"] == report.as_str())
+                    .unwrap_or_else(|| panic!("{id}: {report} is not in the twin"));
+                let date = tr.select(&sel("time")).next().unwrap();
+                assert_eq!(date.value().attr("datetime"), ev["date"].as_str());
+                let result = text(tr.select(&sel("strong.result")).next().unwrap());
+                let recorded = ev["result"].as_str().unwrap();
+                assert!(
+                    result.to_lowercase().ends_with(recorded),
+                    "{result} {recorded}"
+                );
+                rows += 1;
+            }
+            assert_eq!(shown, expected, "{id} lot {code}");
+        }
+    }
+    assert!(rows >= 20, "{rows} report rows on the example's lot pages");
+}
+
+#[test]
+fn a_certified_market_is_summed_up_and_an_open_one_shows_its_table() {
+    let (_dir, out) = build_example();
+    let (mut summed, mut tabled) = (0, 0);
+    for r in records() {
+        let id = r["id"].as_str().unwrap();
+        let twin = json(&out.join(format!("api/v1/products/{id}.json")));
+        let page = Html::parse_document(
+            &fs::read_to_string(out.join(format!("products/{id}/index.html"))).unwrap(),
+        );
+        for a in twin["assessments"].as_array().unwrap() {
+            let market = a["market"].as_str().unwrap();
+            let article = page
+                .select(&sel(&format!("article[aria-labelledby=market-{market}]")))
+                .next()
+                .unwrap_or_else(|| panic!("{id}: no {market} section"));
+            let requirements = a["requirements"].as_array().unwrap();
+            let in_force = twin["certificates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["market"] == market && c["valid"] == true);
+            let table_rows = article.select(&sel("table.requirements tbody tr")).count();
+            if let Some(c) = in_force {
+                // A line of counts instead of the table, the certificate linked.
+                assert_eq!(table_rows, 0, "{id} {market}");
+                let summary = text(article.select(&sel("p.req-summary")).next().unwrap());
+                let n = requirements.len();
+                assert!(
+                    summary.starts_with(&format!("{n} requirements apply"))
+                        || (n == 1 && summary.starts_with("One requirement applies")),
+                    "{id} {market}: {summary}"
+                );
+                let tested = requirements.iter().filter(|q| q["kind"] == "test").count();
+                if tested > 0 {
+                    assert!(
+                        summary.contains(&format!("{tested} met by the test reports")),
+                        "{id} {market}: {summary}"
+                    );
+                }
+                let links: Vec<&str> = article
+                    .select(&sel("a"))
+                    .filter_map(|l| l.value().attr("href"))
+                    .collect();
+                let cert = c["url"].as_str().unwrap().strip_prefix(BASE).unwrap();
+                assert!(
+                    links.contains(&format!("/{cert}").as_str()),
+                    "{id} {market}: {links:?}"
+                );
+                assert!(
+                    links.contains(&format!("/api/v1/products/{id}.json").as_str()),
+                    "{id} {market}: {links:?}"
+                );
+                summed += 1;
+            } else {
+                assert_eq!(table_rows, requirements.len(), "{id} {market}");
+                tabled += 1;
+            }
+        }
+    }
+    assert!(
+        summed >= 5 && tabled >= 5,
+        "{summed} summed up, {tabled} tables"
+    );
+}

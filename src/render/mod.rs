@@ -912,6 +912,7 @@ fn page<'a>(
                 .map(|c| (c.number.as_str(), url::certificate(&c.number).under(base)))
                 .collect();
             cx.insert("issued", &issued);
+            cx.insert("json_url", &url::product_json(&p.id).under(base));
             // `serve` only: the ready certificates never issued, shown as previews.
             let previews: std::collections::BTreeMap<&str, String> = assessments
                 .iter()

@@ -3,6 +3,7 @@
 
 use crate::content::{GuidancePage, Party, Product, Status};
 use crate::date::iso;
+use crate::plugins::rules::EvidenceKind;
 use crate::plugins::{AttrValue, Vocabulary};
 use crate::site::Site;
 use crate::url::{self, SitePath};
@@ -508,6 +509,11 @@ pub struct AssessmentView<'a> {
     /// The market's pack issues certificates: with none assessed and requirements open,
     /// whether one is needed waits on them (never "none is required").
     pub regime: bool,
+    /// The requirements by what backs them, for the one-line summary that stands in for
+    /// the table where a certificate in force lists them (compliance.html).
+    pub tested: usize,
+    pub from_record: usize,
+    pub seller_checks: usize,
 }
 
 /// A requirement's status, with what backs it in words when that is not a test report.
@@ -522,7 +528,6 @@ pub struct RequirementView<'a> {
 
 impl<'a> RequirementView<'a> {
     pub fn new(r: &'a crate::assess::RequirementStatus) -> Self {
-        use crate::plugins::rules::EvidenceKind;
         RequirementView {
             status: r,
             evidence_text: (r.evidence.is_some() && r.kind != EvidenceKind::Test)
@@ -550,8 +555,21 @@ pub fn assessments<'a>(
             marks: super::names::marks(plugins, &a.plugin, &a.marks),
             complete: a.gaps().next().is_none(),
             regime: super::lot::issues_certificates(plugins, &a.plugin),
+            tested: kinds(a, |k| k == EvidenceKind::Test),
+            from_record: kinds(a, |k| {
+                matches!(
+                    k,
+                    EvidenceKind::Declaration | EvidenceKind::Record | EvidenceKind::Label
+                )
+            }),
+            seller_checks: kinds(a, |k| k == EvidenceKind::Info),
         })
         .collect()
+}
+
+/// How many of `a`'s requirements are backed by a kind of evidence `of` accepts.
+fn kinds(a: &crate::assess::Assessment, of: impl Fn(EvidenceKind) -> bool) -> usize {
+    a.requirements.iter().filter(|r| of(r.kind)).count()
 }
 
 /// A label `build` printed, for the product page.
