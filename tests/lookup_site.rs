@@ -680,10 +680,58 @@ fn text(e: scraper::ElementRef) -> String {
 #[test]
 fn a_lot_page_lists_each_covering_report_once_with_the_rules_it_backs() {
     let (_dir, out) = build_example();
+    let rows = lot_reports_match_the_twins(&out);
+    assert!(rows >= 20, "{rows} report rows on the example's lot pages");
+
+    // A report that covers one lot of two: the other lot's page does not list it, and
+    // says which rules no current report covers for that lot.
+    let site = example_copy();
+    let record = site
+        .path()
+        .join("content/products/toys/rainbow-stacker.yaml");
+    let yaml = fs::read_to_string(&record).unwrap();
+    let edited = yaml.replace(
+        "    covers: [\"SOR/2011-17\", \"SOR/2011-17 s. 23\", \"SOR/2018-83\"]\n    result: pass\n",
+        "    covers: [\"SOR/2011-17\", \"SOR/2011-17 s. 23\", \"SOR/2018-83\"]\n    result: pass\n    lots: [\"2026-03A\"]\n",
+    );
+    assert_ne!(edited, yaml, "the example's Canadian report moved");
+    fs::write(&record, edited).unwrap();
+    let out = site.path().join("out");
+    let o = certpress(&[
+        "build",
+        "--root",
+        site.path().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    lot_reports_match_the_twins(&out);
+    let page = Html::parse_document(
+        &fs::read_to_string(out.join("products/rainbow-stacker/lots/2026-07B/index.html")).unwrap(),
+    );
+    let reports: Vec<String> = page
+        .select(&sel("table.lot-reports tbody th"))
+        .map(text)
+        .collect();
+    assert!(
+        !reports.contains(&"HTS-CA-2026-0315".to_string()),
+        "{reports:?}"
+    );
+    let ca = text(page.select(&sel("[data-market=CA]")).next().unwrap());
+    assert!(
+        ca.contains("SOR/2018-83") && ca.contains("no current report covers lot 2026-07B"),
+        "{ca}"
+    );
+}
+
+/// Checks every lot page's table of reports against its product's JSON twin: each report
+/// that backs a tested rule for the lot listed once, with exactly the rules it backs per
+/// market, its date and result. Returns the rows seen.
+fn lot_reports_match_the_twins(out: &Path) -> usize {
     let mut rows = 0;
-    for r in records() {
-        let id = r["id"].as_str().unwrap();
-        let twin = json(&out.join(format!("api/v1/products/{id}.json")));
+    for entry in fs::read_dir(out.join("api/v1/products")).unwrap() {
+        let twin = json(&entry.unwrap().path());
+        let id = twin["id"].as_str().unwrap();
         for lot in twin["lots"].as_array().unwrap() {
             let code = lot["lot"].as_str().unwrap();
             // What the twin says backs this lot: report → (market, cite) per tested rule.
@@ -740,7 +788,7 @@ fn a_lot_page_lists_each_covering_report_once_with_the_rules_it_backs() {
             assert_eq!(shown, expected, "{id} lot {code}");
         }
     }
-    assert!(rows >= 20, "{rows} report rows on the example's lot pages");
+    rows
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! numerous page a site has (issue 17: a 10,000-product site under 500 MB). A lot page
 //! names rules by citation; their titles are on the product and certificate pages.
 
-use crate::assess::{Assessment, LabelText, RequirementStatus, Status};
+use crate::assess::{Assessment, LabelText, RequirementStatus};
 use crate::content::{Lot, Product, TestResult};
 use crate::date::{RecordDate, iso};
 use crate::ledger::Standing;
@@ -31,14 +31,6 @@ pub struct LotCertificate<'a> {
     pub covers_lot: bool,
 }
 
-/// A tested rule no current report covers for this lot.
-#[derive(Serialize)]
-pub struct Untested<'a> {
-    pub cite: &'a str,
-    pub title: &'a str,
-    pub status: Status,
-}
-
 /// A current report that covers this lot, and the rules it backs for the lot.
 #[derive(Serialize)]
 pub struct LotReport<'a> {
@@ -58,9 +50,9 @@ pub struct LotMarket<'a> {
     pub market: &'a str,
     pub market_name: &'static str,
     pub certificate: Option<LotCertificate<'a>>,
-    /// Applicable requirements that are not satisfied, for any lot.
+    /// Applicable requirements that are not satisfied, for any lot (a tested rule no
+    /// current report covers for some lot is one: its detail names the lot).
     pub gaps: Vec<&'a RequirementStatus>,
-    pub untested: Vec<Untested<'a>>,
     pub labels: &'a [LabelText],
     pub marks: Vec<super::names::MarkView<'a>>,
     /// The market's pack issues certificates (see `AssessmentView::regime`).
@@ -135,16 +127,6 @@ pub fn view<'a>(
                 .map(|c| certificate(register, &c.title, &c.number, &lot.lot, base_path)),
             gaps: a.gaps().collect(),
             regime: issues_certificates(plugins, &a.plugin),
-            untested: a
-                .requirements
-                .iter()
-                .filter(|r| r.kind == EvidenceKind::Test && r.lots.get(&lot.lot).is_none())
-                .map(|r| Untested {
-                    cite: &r.cite,
-                    title: &r.title,
-                    status: r.status,
-                })
-                .collect(),
             labels: &a.labels,
             marks: super::names::marks(plugins, &a.plugin, &a.marks),
         })
